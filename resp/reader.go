@@ -1,0 +1,375 @@
+package resp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"unsafe"
+)
+
+// Default limits. The bulk length matches redis-server's own default
+// proto-max-bulk-len, so no reply a default server can send is refused.
+const (
+	DefaultMaxBulkLen      = 512 << 20 // bytes in one bulk, verbatim or blob-error string
+	DefaultMaxAggregateLen = 1 << 24   // elements in one array, set or push; pairs in one map
+	DefaultMaxDepth        = 32        // nesting of aggregates within aggregates
+)
+
+// Limits bound what a Reader accepts. A zero field means its default.
+type Limits struct {
+	MaxBulkLen      int64 // default DefaultMaxBulkLen
+	MaxAggregateLen int64 // default DefaultMaxAggregateLen
+	MaxDepth        int   // default DefaultMaxDepth
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBulkLen <= 0 {
+		l.MaxBulkLen = DefaultMaxBulkLen
+	}
+	if l.MaxAggregateLen <= 0 {
+		l.MaxAggregateLen = DefaultMaxAggregateLen
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	return l
+}
+
+// A declared length is trusted for allocation only up to these sizes; beyond
+// them the Reader grows its buffers as bytes actually arrive, so a peer that
+// announces a huge value and sends little costs little memory.
+const (
+	eagerBulk      = 1 << 20
+	eagerAggregate = 1 << 10
+)
+
+// maxLineLen bounds the lines of simple strings, errors, numbers and
+// headers (or MaxBulkLen, when that is smaller): the server never sends long
+// ones, so a longer line means a broken peer.
+const maxLineLen = 1 << 20
+
+// Reader reads RESP values from a stream. It is not safe for concurrent use.
+type Reader struct {
+	br     *bufio.Reader
+	limits Limits
+	long   []byte // a line longer than br's buffer is assembled here
+}
+
+// NewReader returns a Reader on rd with the given limits (zero fields mean
+// the defaults). If rd is already a *bufio.Reader it is used as is.
+func NewReader(rd io.Reader, limits Limits) *Reader {
+	br, ok := rd.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(rd, 16<<10)
+	}
+	return &Reader{br: br, limits: limits.withDefaults()}
+}
+
+// Buffered returns the number of bytes that can be read from the buffer
+// without touching the underlying reader.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// Read reads one complete value. It returns io.EOF only when the stream ends
+// cleanly between values; a stream that ends inside a value gives
+// io.ErrUnexpectedEOF. Errors wrapping ErrProtocol mean the stream can not be
+// read any further.
+func (r *Reader) Read() (Value, error) {
+	return r.read(0)
+}
+
+func protoErr(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, args...)...)
+}
+
+// midFrame turns a clean EOF into ErrUnexpectedEOF: inside a value, the end
+// of the stream is always a truncation.
+func midFrame(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (r *Reader) read(depth int) (Value, error) {
+	line, err := r.line()
+	if err != nil {
+		if depth > 0 {
+			err = midFrame(err)
+		}
+		return Value{}, err
+	}
+	if len(line) == 0 {
+		return Value{}, protoErr("empty line where a type byte was expected")
+	}
+	payload := line[1:]
+	switch line[0] {
+	case '+':
+		return Value{Kind: KindSimpleString, Str: string(payload)}, nil
+	case '-':
+		return Value{Kind: KindError, Str: string(payload)}, nil
+	case ':':
+		n, err := parseInt(payload)
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{Kind: KindInteger, Int: n}, nil
+	case '$', '!', '=':
+		return r.readBlob(line[0], payload)
+	case '(':
+		if !isBigNumber(payload) {
+			return Value{}, protoErr("invalid big number %q", clip(payload))
+		}
+		return Value{Kind: KindBigNumber, Str: string(payload)}, nil
+	case ',':
+		f, err := strconv.ParseFloat(string(payload), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return Value{}, protoErr("invalid double %q", clip(payload))
+		}
+		return Value{Kind: KindDouble, Float: f}, nil
+	case '#':
+		if len(payload) == 1 && (payload[0] == 't' || payload[0] == 'f') {
+			return Value{Kind: KindBoolean, Int: b2i(payload[0] == 't')}, nil
+		}
+		return Value{}, protoErr("invalid boolean %q", clip(payload))
+	case '_':
+		if len(payload) != 0 {
+			return Value{}, protoErr("invalid null %q", clip(payload))
+		}
+		return Value{Kind: KindNull}, nil
+	case '*', '~', '>', '%':
+		return r.readAggregate(line[0], payload, depth)
+	case '|':
+		attrs, err := r.readAggregate('%', payload, depth)
+		if err != nil {
+			return Value{}, err
+		}
+		v, err := r.read(depth + 1)
+		if err != nil {
+			return Value{}, midFrame(err)
+		}
+		if len(attrs.Elems) > 0 {
+			v.Attrs = append(attrs.Elems, v.Attrs...)
+		}
+		return v, nil
+	}
+	return Value{}, protoErr("unknown type byte %q", line[0])
+}
+
+// line returns the next line without its CRLF. The slice is valid until the
+// next read.
+func (r *Reader) line() ([]byte, error) {
+	b, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		r.long = append(r.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if limit := min(r.limits.MaxBulkLen, maxLineLen); int64(len(r.long)) > limit {
+				return nil, protoErr("line longer than %d bytes", limit)
+			}
+			b, err = r.br.ReadSlice('\n')
+			r.long = append(r.long, b...)
+		}
+		b = r.long
+	}
+	if err != nil {
+		if len(b) > 0 {
+			return nil, midFrame(err)
+		}
+		return nil, err
+	}
+	if len(b) < 2 || b[len(b)-2] != '\r' {
+		return nil, protoErr("line not terminated by CRLF")
+	}
+	return b[:len(b)-2], nil
+}
+
+func (r *Reader) readBlob(typ byte, payload []byte) (Value, error) {
+	n, err := parseInt(payload)
+	if err != nil {
+		return Value{}, err
+	}
+	if n == -1 && typ == '$' {
+		return Value{Kind: KindNull}, nil
+	}
+	if n < 0 {
+		return Value{}, protoErr("negative length %d", n)
+	}
+	if n > r.limits.MaxBulkLen {
+		return Value{}, protoErr("bulk length %d exceeds the limit of %d", n, r.limits.MaxBulkLen)
+	}
+	buf, err := r.readFull(int(n))
+	if err != nil {
+		return Value{}, midFrame(err)
+	}
+	if err := r.crlf(); err != nil {
+		return Value{}, err
+	}
+	v := Value{Kind: KindBulkString, Str: bytesToString(buf)}
+	switch typ {
+	case '!':
+		v.Kind = KindError
+	case '=':
+		if !hasFormat(v.Str) {
+			return Value{}, protoErr("verbatim string without a format prefix")
+		}
+		v.Kind = KindVerbatim
+	}
+	return v, nil
+}
+
+// readFull reads n bytes into a fresh slice, trusting n for the allocation
+// only up to eagerBulk.
+func (r *Reader) readFull(n int) ([]byte, error) {
+	if n <= eagerBulk {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(r.br, buf)
+		return buf, err
+	}
+	buf := make([]byte, 0, eagerBulk)
+	for len(buf) < n {
+		chunk := min(n-len(buf), max(eagerBulk, len(buf)))
+		buf = slices.Grow(buf, chunk)
+		got, err := io.ReadFull(r.br, buf[len(buf):len(buf)+chunk])
+		buf = buf[:len(buf)+got]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+func (r *Reader) crlf() error {
+	c1, err := r.br.ReadByte()
+	if err != nil {
+		return midFrame(err)
+	}
+	c2, err := r.br.ReadByte()
+	if err != nil {
+		return midFrame(err)
+	}
+	if c1 != '\r' || c2 != '\n' {
+		return protoErr("string not terminated by CRLF")
+	}
+	return nil
+}
+
+func (r *Reader) readAggregate(typ byte, payload []byte, depth int) (Value, error) {
+	n, err := parseInt(payload)
+	if err != nil {
+		return Value{}, err
+	}
+	if n == -1 && typ == '*' {
+		return Value{Kind: KindNull}, nil
+	}
+	if n < 0 {
+		return Value{}, protoErr("negative length %d", n)
+	}
+	if n > r.limits.MaxAggregateLen {
+		return Value{}, protoErr("aggregate length %d exceeds the limit of %d", n, r.limits.MaxAggregateLen)
+	}
+	if depth+1 > r.limits.MaxDepth {
+		return Value{}, protoErr("nesting deeper than %d", r.limits.MaxDepth)
+	}
+	kind := KindArray
+	switch typ {
+	case '~':
+		kind = KindSet
+	case '>':
+		kind = KindPush
+	case '%':
+		kind = KindMap
+		n *= 2
+	}
+	elems := make([]Value, 0, min(n, eagerAggregate))
+	for i := int64(0); i < n; i++ {
+		e, err := r.read(depth + 1)
+		if err != nil {
+			return Value{}, midFrame(err)
+		}
+		elems = append(elems, e)
+	}
+	return Value{Kind: kind, Elems: elems}, nil
+}
+
+// parseInt parses a RESP integer or length without allocating.
+func parseInt(b []byte) (int64, error) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, protoErr("invalid integer %q", clip(b))
+	}
+	neg := b[0] == '-'
+	digits := b
+	if neg || b[0] == '+' {
+		digits = b[1:]
+	}
+	if len(digits) == 0 {
+		return 0, protoErr("invalid integer %q", clip(b))
+	}
+	var n uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, protoErr("invalid integer %q", clip(b))
+		}
+		next := n*10 + uint64(c-'0')
+		if next/10 != n {
+			return 0, protoErr("integer %q overflows int64", clip(b))
+		}
+		n = next
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, protoErr("integer %q overflows int64", clip(b))
+		}
+		return -int64(n), nil
+	}
+	if n > 1<<63-1 {
+		return 0, protoErr("integer %q overflows int64", clip(b))
+	}
+	return int64(n), nil
+}
+
+// hasFormat reports whether a verbatim string's payload starts with its
+// three-byte format and a colon, as in "txt:Some string".
+func hasFormat(s string) bool {
+	return len(s) >= 4 && s[3] == ':'
+}
+
+func isBigNumber[T string | []byte](b T) bool {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] < '0' || b[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens hostile input before it goes into an error message.
+func clip(b []byte) string {
+	const maxShown = 32
+	if len(b) > maxShown {
+		return string(b[:maxShown]) + "…"
+	}
+	return string(b)
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// bytesToString converts without copying; b must never be written again.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
