@@ -1,0 +1,255 @@
+package conn
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// Conn is one connection to one Redis node, safe for concurrent use.
+type Conn struct {
+	addr  string
+	opts  Options
+	nc    net.Conn
+	rd    *resp.Reader
+	proto int
+
+	mu       sync.Mutex
+	dead     bool       // set once, by fail; guarded by mu
+	cause    error      // why the connection died; guarded by mu
+	queue    []*request // waiting for the writer; guarded by mu
+	inflight fifo       // written, awaiting replies, oldest first; guarded by mu
+	busyAt   int64      // clock() when inflight last became non-empty; guarded by mu
+
+	wake    chan struct{} // capacity 1: "the queue has work"
+	closing chan struct{} // closed by fail
+	wg      sync.WaitGroup
+
+	epoch     time.Time    // the monotonic origin of clock()
+	lastRead  atomic.Int64 // clock() of the last read that returned bytes
+	lastWrite atomic.Int64 // clock() of the last write
+}
+
+// Dial connects to addr ("host:port"), performs the handshake and starts the
+// connection's goroutines. ctx bounds the dial and handshake only.
+func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
+	defer cancel()
+
+	nc, err := opts.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("keel: dial %s: %w", addr, err)
+	}
+	// Until the handshake is over, the context's end must interrupt any
+	// blocked read or write on the socket.
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if opts.TLS != nil {
+		cfg := opts.TLS.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("keel: TLS handshake with %s: %w", addr, err)
+		}
+		nc = tc
+	}
+
+	c := &Conn{
+		addr:    addr,
+		opts:    opts,
+		nc:      nc,
+		wake:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
+		epoch:   time.Now(),
+	}
+	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
+	if err := c.handshake(); err != nil {
+		_ = nc.Close()
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+		}
+		return nil, fmt.Errorf("keel: handshake with %s: %w", addr, err)
+	}
+	if !stop() {
+		_ = nc.Close()
+		return nil, fmt.Errorf("keel: dial %s: %w", addr, context.Cause(ctx))
+	}
+	_ = nc.SetDeadline(time.Time{})
+
+	now := c.clock()
+	c.lastRead.Store(now)
+	c.lastWrite.Store(now)
+	c.wg.Add(3)
+	go c.writeLoop()
+	go c.readLoop()
+	go c.monitor()
+	return c, nil
+}
+
+// Addr returns the address the connection was dialled to.
+func (c *Conn) Addr() string { return c.addr }
+
+// Protocol returns the RESP version in use, 2 or 3.
+func (c *Conn) Protocol() int { return c.proto }
+
+// Done is closed when the connection has failed or been closed.
+func (c *Conn) Done() <-chan struct{} { return c.closing }
+
+// Err returns why the connection failed, or nil while it is alive.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cause
+}
+
+// Do sends one command and waits for its reply. An error reply from the
+// server is returned both as the Value and as an *resp.Error. When ctx ends
+// first, Do returns ctx's error at once; the command is then either never
+// sent or its reply is read and dropped, so later replies stay in step.
+// When the connection fails, the error is an *Error.
+func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	r := newRequest(args)
+	if err := c.enqueue(r); err != nil {
+		r.release()
+		return resp.Value{}, err
+	}
+	if err := c.wait(ctx, r); err != nil {
+		return resp.Value{}, err
+	}
+	v, err := r.reply, r.err
+	r.release()
+	if err == nil {
+		err = v.Err()
+	}
+	return v, err
+}
+
+// DoMulti sends the commands back to back, as one pipeline, and returns
+// their replies in order. Error replies stay in the slice as values of kind
+// resp.KindError; the error is non-nil only when ctx ended or the connection
+// failed before every reply arrived, and then the replies received so far are
+// returned with it.
+func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	reqs := make([]*request, len(cmds))
+	for i, args := range cmds {
+		reqs[i] = newRequest(args)
+	}
+	if err := c.enqueue(reqs...); err != nil {
+		for _, r := range reqs {
+			r.release()
+		}
+		return nil, err
+	}
+	replies := make([]resp.Value, 0, len(cmds))
+	for i, r := range reqs {
+		if err := c.wait(ctx, r); err != nil {
+			// Unsent requests are dropped; sent ones have their replies
+			// read and dropped, like r's.
+			for _, rest := range reqs[i+1:] {
+				rest.state.CompareAndSwap(stateQueued, stateAbandoned)
+			}
+			return replies, err
+		}
+		v, err := r.reply, r.err
+		r.release()
+		if err != nil {
+			for _, rest := range reqs[i+1:] {
+				<-rest.done // the connection failed: every later request completes at once
+				rest.release()
+			}
+			return replies, err
+		}
+		replies = append(replies, v)
+	}
+	return replies, nil
+}
+
+// enqueue hands requests to the writer, in order, unless the connection is dead.
+func (c *Conn) enqueue(reqs ...*request) error {
+	c.mu.Lock()
+	if c.dead {
+		cause := c.cause
+		c.mu.Unlock()
+		return &Error{Addr: c.addr, Err: cause}
+	}
+	c.queue = append(c.queue, reqs...)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// wait waits for r's result or ctx's end. On ctx's end, r is abandoned: the
+// writer skips it, or, if already written, the reader drops its reply.
+func (c *Conn) wait(ctx context.Context, r *request) error {
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		r.state.CompareAndSwap(stateQueued, stateAbandoned)
+		return ctx.Err()
+	}
+}
+
+// Close closes the connection: queued requests fail with ErrClosed without
+// being sent, in-flight ones fail with ErrClosed marked as sent. It returns
+// when the connection's goroutines have exited. Close is idempotent and safe
+// to call concurrently with Do.
+func (c *Conn) Close() error {
+	c.fail(ErrClosed)
+	c.wg.Wait()
+	return nil
+}
+
+// fail marks the connection dead with cause, closes the socket (which stops
+// the reader and writer) and fails every waiting request. Only the first call
+// has an effect.
+func (c *Conn) fail(cause error) {
+	c.mu.Lock()
+	if c.dead {
+		c.mu.Unlock()
+		return
+	}
+	c.dead, c.cause = true, cause
+	queued := c.queue
+	c.queue = nil
+	inflight := c.inflight.drain()
+	c.mu.Unlock()
+
+	close(c.closing)
+	_ = c.nc.Close()
+	for _, r := range inflight {
+		r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: !r.unsent, Err: cause})
+	}
+	for _, r := range queued {
+		r.complete(resp.Value{}, &Error{Addr: c.addr, Err: cause})
+	}
+}
+
+// clock returns monotonic nanoseconds since the connection was made.
+func (c *Conn) clock() int64 { return int64(time.Since(c.epoch)) }
+
+// readTracker records when reply bytes last arrived, for the health check.
+type readTracker struct{ c *Conn }
+
+func (t readTracker) Read(p []byte) (int, error) {
+	n, err := t.c.nc.Read(p)
+	if n > 0 {
+		t.c.lastRead.Store(t.c.clock())
+	}
+	return n, err
+}

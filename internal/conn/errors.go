@@ -1,0 +1,54 @@
+package conn
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrConnLost is matched (errors.Is) by every error of a request that
+	// failed because its connection failed or was closed.
+	ErrConnLost = errors.New("connection lost")
+	// ErrClosed is the cause when the connection was closed by its owner.
+	ErrClosed = errors.New("connection closed")
+	// ErrHealthTimeout is the cause when the server sent no reply bytes for
+	// the health timeout while requests were waiting.
+	ErrHealthTimeout = errors.New("no reply within the health timeout")
+	// ErrAuth is matched by handshake errors caused by a rejected username
+	// or password, or a user without permission to connect.
+	ErrAuth = errors.New("authentication failed")
+)
+
+// Error is the error of a request whose connection failed before its reply
+// arrived. errors.Is(err, ErrConnLost) holds for it, and so does
+// errors.Is(err, cause) for its cause.
+type Error struct {
+	// Addr is the node the connection was to.
+	Addr string
+	// Sent reports that some or all of the request was written to the
+	// socket, so the server may have run it. When false the request was
+	// never written and certainly did not run.
+	Sent bool
+	// Err is why the connection failed: ErrClosed, ErrHealthTimeout,
+	// io.EOF, a network error, or a resp protocol error.
+	Err error
+}
+
+func (e *Error) Error() string {
+	outcome := "not sent"
+	if e.Sent {
+		outcome = "sent, may have run"
+	}
+	return fmt.Sprintf("keel: connection to %s lost (request %s): %v", e.Addr, outcome, e.Err)
+}
+
+// Unwrap lets errors.Is match both ErrConnLost and the cause.
+func (e *Error) Unwrap() []error { return []error{ErrConnLost, e.Err} }
+
+// MayHaveRun reports whether err leaves the outcome of a request unknown: its
+// connection failed after the request was written. It is false for errors
+// that prove the request never reached the server.
+func MayHaveRun(err error) bool {
+	var ce *Error
+	return errors.As(err, &ce) && ce.Sent
+}

@@ -1,0 +1,100 @@
+package conn
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// handshake negotiates the protocol, authenticates, names the connection and
+// sends READONLY if asked, before the pipeline goroutines start.
+func (c *Conn) handshake() error {
+	o := c.opts
+	c.proto = 2
+	if o.Protocol >= 3 {
+		args := []string{"HELLO", "3"}
+		if o.Password != "" {
+			args = append(args, "AUTH", cmp.Or(o.Username, "default"), o.Password)
+		}
+		if o.ClientName != "" {
+			args = append(args, "SETNAME", o.ClientName)
+		}
+		err := c.roundTrip(args...)
+		switch {
+		case err == nil:
+			c.proto = 3
+			return c.readOnly()
+		case !helloUnsupported(err):
+			return err
+		}
+	}
+	if o.Password != "" {
+		args := []string{"AUTH", o.Password}
+		if o.Username != "" {
+			args = []string{"AUTH", o.Username, o.Password}
+		}
+		if err := c.roundTrip(args...); err != nil {
+			return err
+		}
+	}
+	if o.ClientName != "" {
+		if err := c.roundTrip("CLIENT", "SETNAME", o.ClientName); err != nil {
+			return err
+		}
+	}
+	return c.readOnly()
+}
+
+func (c *Conn) readOnly() error {
+	if !c.opts.ReadOnly {
+		return nil
+	}
+	return c.roundTrip("READONLY")
+}
+
+// roundTrip sends one command on the bare socket and reads its reply. An
+// error reply is returned as an error, marked ErrAuth when it is about
+// credentials.
+func (c *Conn) roundTrip(args ...string) error {
+	if _, err := c.nc.Write(resp.AppendCommand(nil, args)); err != nil {
+		return err
+	}
+	v, err := c.rd.Read()
+	if err != nil {
+		return err
+	}
+	if err := v.Err(); err != nil {
+		if isAuthError(err) {
+			return fmt.Errorf("%w: %w", ErrAuth, err)
+		}
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	return nil
+}
+
+// helloUnsupported reports a server without RESP3: one older than Redis 6
+// (no HELLO command) or one refusing protocol 3.
+func helloUnsupported(err error) bool {
+	var re *resp.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.Code == "NOPROTO" || (re.Code == "ERR" && strings.Contains(strings.ToLower(re.Msg), "unknown command"))
+}
+
+func isAuthError(err error) bool {
+	if errors.Is(err, resp.ErrNoAuth) || errors.Is(err, resp.ErrWrongPass) || errors.Is(err, resp.ErrNoPerm) {
+		return true
+	}
+	// Servers before ACLs (Redis 5) say "ERR invalid password" and, when no
+	// password is set, "ERR Client sent AUTH, but no password is set".
+	var re *resp.Error
+	if errors.As(err, &re) && re.Code == "ERR" {
+		m := strings.ToLower(re.Msg)
+		return strings.Contains(m, "password")
+	}
+	return false
+}

@@ -1,0 +1,97 @@
+package conn
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"time"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultDialTimeout   = 2 * time.Second
+	DefaultHealthTimeout = time.Second
+	DefaultPingInterval  = time.Second
+	DefaultKeepAlive     = 15 * time.Second
+)
+
+// Options configure a connection. The zero value connects over plain TCP with
+// RESP3 (falling back to RESP2), no authentication and the documented defaults.
+type Options struct {
+	// Username and Password authenticate the connection. An empty Username
+	// with a Password authenticates the default user (requirepass). Default:
+	// no authentication.
+	Username string
+	Password string
+	// ClientName is set with CLIENT SETNAME so the connection is recognisable
+	// in CLIENT LIST. Default: none.
+	ClientName string
+	// TLS enables TLS with this configuration. When ServerName is empty, the
+	// host of the address is used. Default: nil, plain TCP.
+	TLS *tls.Config
+	// Protocol is 3 to try HELLO 3 and fall back to RESP2 on servers that
+	// have no HELLO, or 2 to speak RESP2 only. Default: 3.
+	Protocol int
+	// ReadOnly sends READONLY during the handshake, so a replica serves
+	// reads on this connection. Default: false.
+	ReadOnly bool
+	// DialTimeout bounds connecting, including TLS and the handshake, in
+	// addition to the context given to Dial. Default: DefaultDialTimeout.
+	DialTimeout time.Duration
+	// HealthTimeout is how long the oldest in-flight request may wait with no
+	// reply bytes before the connection is declared dead. Set it above the
+	// slowest command you send on the connection; negative disables the check
+	// (for blocking commands). Default: DefaultHealthTimeout.
+	HealthTimeout time.Duration
+	// PingInterval is how long a connection may be idle before it sends PING,
+	// so a dead server is noticed before a caller needs it. Negative disables
+	// pings. Default: DefaultPingInterval.
+	PingInterval time.Duration
+	// KeepAlive is the TCP keepalive period. Negative disables keepalive.
+	// Default: DefaultKeepAlive. On Linux TCP_USER_TIMEOUT is also set, to
+	// twice the health timeout (or the keepalive period when the check is
+	// off), so unacknowledged writes fail without waiting for the kernel's
+	// default of many minutes.
+	KeepAlive time.Duration
+	// Limits bound the replies accepted from the server. Default: resp's defaults.
+	Limits resp.Limits
+	// OnPush receives RESP3 push messages, which are not replies to any
+	// request. It runs on the reader goroutine and must not block. Default:
+	// pushes are dropped.
+	OnPush func(resp.Value)
+	// DialContext opens the network connection. Default: a net.Dialer with
+	// the keepalive and TCP_USER_TIMEOUT settings above.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Protocol == 0 {
+		o.Protocol = 3
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.HealthTimeout == 0 {
+		o.HealthTimeout = DefaultHealthTimeout
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.KeepAlive == 0 {
+		o.KeepAlive = DefaultKeepAlive
+	}
+	if o.DialContext == nil {
+		d := &net.Dialer{KeepAlive: o.KeepAlive, Control: userTimeoutControl(o.userTimeout())}
+		o.DialContext = d.DialContext
+	}
+	return o
+}
+
+func (o Options) userTimeout() time.Duration {
+	if o.HealthTimeout > 0 {
+		return 2 * o.HealthTimeout
+	}
+	return max(o.KeepAlive, 0)
+}

@@ -1,0 +1,53 @@
+package conn
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// A request's state decides, exactly once, whether the writer sends it or its
+// caller abandons it first: an abandoned request is never written.
+const (
+	stateQueued int32 = iota
+	stateWritten
+	stateAbandoned
+)
+
+// request is one command and, once done is signalled, its result.
+type request struct {
+	args  []string
+	state atomic.Int32
+	// unsent marks a request the writer proved it did not send (its bytes lay
+	// beyond a failed write). Written and read under Conn.mu.
+	unsent bool
+	// start is the request's offset in the writer's batch buffer.
+	start int
+	reply resp.Value
+	err   error
+	done  chan struct{} // capacity 1: completing never blocks
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+func newRequest(args []string) *request {
+	r := requestPool.Get().(*request)
+	r.args = args
+	r.state.Store(stateQueued)
+	return r
+}
+
+// release returns a request whose result its caller has taken. Abandoned
+// requests are left to the garbage collector: the pipeline may still hold them.
+func (r *request) release() {
+	*r = request{done: r.done}
+	requestPool.Put(r)
+}
+
+// complete records the result and wakes the caller, if it is still waiting.
+// The completer must not touch r afterwards.
+func (r *request) complete(v resp.Value, err error) {
+	r.reply, r.err = v, err
+	r.done <- struct{}{}
+}
