@@ -1,0 +1,38 @@
+# The two commands a newcomer needs (see README.md):
+#   make run   — the main job
+#   make test  — every check CI runs
+# Both install what they need first (scripts/setup.sh).
+
+GO          ?= go
+MODULES     := . cmd/keel
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run test setup fmt-check vet staticcheck unit bench fuzz
+
+run: setup
+	cd cmd/keel && $(GO) run . demo
+
+test: setup fmt-check vet staticcheck unit
+
+setup:
+	@./scripts/setup.sh
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+
+staticcheck:
+	@for m in $(MODULES); do (cd $$m && $(GO) run $(STATICCHECK) ./...) || exit 1; done
+
+unit:
+	@for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Fuzz the RESP reader; FUZZTIME=60s by default.
+fuzz:
+	$(GO) test ./resp/ -run '^$$' -fuzz FuzzReader -fuzztime $${FUZZTIME:-60s}
