@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"unsafe"
@@ -35,6 +36,10 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
 	}
+	// A length must fit an int (for make) on 32-bit platforms too, and a
+	// map's 2n elements must not overflow.
+	l.MaxBulkLen = min(l.MaxBulkLen, math.MaxInt)
+	l.MaxAggregateLen = min(l.MaxAggregateLen, math.MaxInt/2)
 	return l
 }
 
@@ -107,7 +112,7 @@ func (r *Reader) read(depth int) (Value, error) {
 	payload := line[1:]
 	switch line[0] {
 	case '+':
-		return Value{Kind: KindSimpleString, Str: string(payload)}, nil
+		return Value{Kind: KindSimpleString, Str: simpleString(payload)}, nil
 	case '-':
 		return Value{Kind: KindError, Str: string(payload)}, nil
 	case ':':
@@ -348,6 +353,20 @@ func isBigNumber[T string | []byte](b T) bool {
 		}
 	}
 	return true
+}
+
+// simpleString returns the common status replies without allocating: nearly
+// every write is answered +OK.
+func simpleString(b []byte) string {
+	switch string(b) { // the compiler does not allocate for this comparison
+	case "OK":
+		return "OK"
+	case "PONG":
+		return "PONG"
+	case "QUEUED":
+		return "QUEUED"
+	}
+	return string(b)
 }
 
 // clip shortens hostile input before it goes into an error message.
