@@ -48,7 +48,7 @@ func waitReady(ctx context.Context, s *Server) error {
 			logs := readLogs(s.dir)
 			err := fmt.Errorf("lab: redis-server for %s exited before it was ready (%v)%s", s.addr, s.waitErr, formatTail(logs))
 			if bytes.Contains(logs, []byte(addrInUse)) {
-				return fmt.Errorf("%w: %w", errPortTaken, err)
+				return fmt.Errorf("%w: %w", ErrPortTaken, err)
 			}
 			return err
 		case <-ctx.Done():

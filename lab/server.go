@@ -50,13 +50,29 @@ type ServerOptions struct {
 	// PATH.
 	// Default "": "redis-server" on PATH (see [FindRedisServer]).
 	Binary string
+
+	// Port is the port to listen on. When it is taken, StartServer fails
+	// with an error matching [ErrPortTaken] instead of picking another.
+	// Default 0: a free port chosen by lab.
+	Port int
+
+	// Dir is the server's working directory (logs, nodes.conf, TLS files).
+	// It is created if missing and kept by Close, so a server restarted in
+	// the same Dir keeps its identity; its owner removes it.
+	// Default "": a fresh temp dir, removed by Close.
+	Dir string
+
+	// sharedTLS, set by Cluster, is TLS material shared by every node of a
+	// cluster, so nodes trust each other; nil means generate per server.
+	sharedTLS *tlsMaterial
 }
 
 // Server is a running redis-server child process started by [StartServer].
 // Its methods are safe for concurrent use.
 type Server struct {
 	addr    string
-	dir     string // private temp dir: logs, TLS files; removed by Close
+	dir     string // working dir: logs, TLS files
+	ownDir  bool   // dir is lab's temp dir, removed by Close
 	proc    *os.Process
 	tlsConf *tls.Config // nil for plain-TCP servers
 
@@ -123,14 +139,16 @@ func (s *Server) Resume() error {
 }
 
 // Close kills the server (if it is still running), waits for it to exit and
-// removes its temp dir. Close is idempotent and may be called after
+// removes its temp dir (but not a Dir given in its options). Close is idempotent and may be called after
 // [Server.Kill]; later calls return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		killErr := s.Kill()
-		rmErr := os.RemoveAll(s.dir)
-		if rmErr != nil {
-			rmErr = fmt.Errorf("lab: remove temp dir: %w", rmErr)
+		var rmErr error
+		if s.ownDir {
+			if err := os.RemoveAll(s.dir); err != nil {
+				rmErr = fmt.Errorf("lab: remove temp dir: %w", err)
+			}
 		}
 		s.closeErr = errors.Join(killErr, rmErr)
 	})

@@ -25,10 +25,11 @@ const (
 	stdioFileName = "stdio.log" // stdout+stderr: errors before the log file is opened
 )
 
-// errPortTaken marks a start attempt that failed only because another
-// process bound the port between freePort closing it and redis-server
-// binding it. It is the one failure worth retrying.
-var errPortTaken = errors.New("port already in use")
+// ErrPortTaken marks a start that failed only because another process bound
+// the port first (between lab choosing it and redis-server binding it). With
+// a free port chosen by lab, StartServer retries; with ServerOptions.Port set,
+// its error matches ErrPortTaken so the caller can choose another.
+var ErrPortTaken = errors.New("port already in use")
 
 // StartServer starts a redis-server as configured by opts and returns once it
 // answers on its port. ctx bounds start-up only (default 10 seconds when ctx
@@ -58,6 +59,16 @@ func startServer(ctx context.Context, opts ServerOptions, pickPort func(host str
 		defer cancel()
 	}
 
+	if opts.Port != 0 {
+		fixed := opts.Port
+		pickPort = func(string) (int, error) { return fixed, nil }
+	}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("lab: create dir: %w", err)
+		}
+		return startInDir(ctx, opts, bin, host, ip, opts.Dir, pickPort)
+	}
 	dir, err := os.MkdirTemp("", "keel-lab-redis-")
 	if err != nil {
 		return nil, fmt.Errorf("lab: create temp dir: %w", err)
@@ -67,14 +78,15 @@ func startServer(ctx context.Context, opts ServerOptions, pickPort func(host str
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	s.ownDir = true
 	return s, nil
 }
 
 // startInDir does the work of startServer once the temp dir exists; on
 // error the caller removes the dir and no process is left running.
 func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip net.IP, dir string, pickPort func(string) (int, error)) (*Server, error) {
-	var tm *tlsMaterial
-	if opts.TLS {
+	tm := opts.sharedTLS
+	if opts.TLS && tm == nil {
 		var err error
 		if tm, err = writeTLSMaterial(dir, ip); err != nil {
 			return nil, err
@@ -86,7 +98,10 @@ func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip ne
 			return nil, fmt.Errorf("lab: pick a free port on %s: %w", host, err)
 		}
 		s, err := launch(ctx, bin, redisArgs(opts, host, port, dir, tm), net.JoinHostPort(host, strconv.Itoa(port)), dir, tm)
-		if errors.Is(err, errPortTaken) {
+		if errors.Is(err, ErrPortTaken) {
+			if opts.Port != 0 {
+				return nil, err
+			}
 			if attempt < maxPortAttempts {
 				continue
 			}

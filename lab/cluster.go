@@ -1,0 +1,359 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ClusterOptions configures a Redis Cluster of real redis-server processes on
+// loopback. The zero value is three primaries without replicas.
+type ClusterOptions struct {
+	// Shards is the number of primaries; slots are split evenly among them.
+	// Default 3.
+	Shards int
+	// Replicas is the number of replicas of each primary. Default 0.
+	Replicas int
+	// NodeTimeout is cluster-node-timeout: how long a node may be unreachable
+	// before the cluster fails it over. Default 1s (redis-server's is 15s).
+	NodeTimeout time.Duration
+	// RequireFullCoverage is cluster-require-full-coverage. When false, the
+	// shards that still have a primary keep serving while another shard has
+	// none. Default false (redis-server's default is true).
+	RequireFullCoverage bool
+	// AllowReadsWhenDown is cluster-allow-reads-when-down. Default false.
+	AllowReadsWhenDown bool
+	// Password is requirepass (and masterauth) on every node. Default "": none.
+	Password string
+	// TLS makes every node, the cluster bus and replication speak TLS only,
+	// with certificates generated for the cluster. Connect with
+	// [Cluster.TLSConfig]. Default false.
+	TLS bool
+	// DistinctHosts gives every node its own 127.x.y.z address, all on the
+	// same port, the way real cluster nodes each have their own IP. It is
+	// what lets one DNS name list the nodes (see [StartDNS]). Default false:
+	// every node on 127.0.0.1 with its own port.
+	DistinctHosts bool
+	// Args are extra redis-server arguments for every node; the cluster's own
+	// settings above win over them. Default none.
+	Args []string
+	// Binary is the redis-server executable. Default: redis-server on PATH.
+	Binary string
+}
+
+// Cluster is a running Redis Cluster started by [StartCluster]. Its methods
+// are safe for concurrent use.
+type Cluster struct {
+	opts  ClusterOptions
+	dir   string       // root of every node's dir; removed by Close
+	tls   *tlsMaterial // shared by all nodes; nil without TLS
+	hosts *hostAllocator
+
+	mu      sync.Mutex
+	nodes   []*Node // members of the cluster, in the order they were added
+	retired []*Node // nodes that left the cluster; stopped, kept for Close
+	seq     int     // numbers node names
+	closed  bool
+}
+
+// callTimeout bounds one management command, so a paused node cannot hang
+// the lab.
+const callTimeout = 2 * time.Second
+
+func (o ClusterOptions) withDefaults() (ClusterOptions, error) {
+	if o.Shards == 0 {
+		o.Shards = 3
+	}
+	if o.NodeTimeout == 0 {
+		o.NodeTimeout = time.Second
+	}
+	switch {
+	case o.Shards < 1 || o.Shards > 64:
+		return o, fmt.Errorf("lab: Shards = %d, want 1..64", o.Shards)
+	case o.Replicas < 0 || o.Replicas > 8:
+		return o, fmt.Errorf("lab: Replicas = %d, want 0..8", o.Replicas)
+	case o.NodeTimeout < 100*time.Millisecond:
+		return o, fmt.Errorf("lab: NodeTimeout = %v, want at least 100ms", o.NodeTimeout)
+	}
+	return o, checkArgs(o.Args)
+}
+
+// StartCluster starts Shards × (1 + Replicas) redis-server processes, forms
+// them into a cluster, and returns when every node reports cluster_state:ok,
+// all agree on who owns every slot, and every replica is in sync. ctx bounds
+// start-up (default 60 s when it has no deadline). The caller must Close it.
+func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := resolveBinary(opts.Binary); err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+	}
+	dir, err := os.MkdirTemp("", "keel-lab-cluster-")
+	if err != nil {
+		return nil, fmt.Errorf("lab: create temp dir: %w", err)
+	}
+	c := &Cluster{opts: opts, dir: dir, hosts: newHostAllocator(opts.DistinctHosts)}
+	if opts.TLS {
+		if c.tls, err = writeTLSMaterial(dir, net.IPv4(127, 0, 0, 1)); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		// One certificate serves every node, whatever its 127.x address.
+		c.tls.client.ServerName = "localhost"
+	}
+	if err := c.create(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// StartClusterT starts a cluster for a test and closes it with t.Cleanup.
+func StartClusterT(t TB, opts ClusterOptions) *Cluster {
+	t.Helper()
+	c, err := StartCluster(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("%v", err)
+		return nil
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Fatalf("%v", err)
+		}
+	})
+	return c
+}
+
+// Options returns the options the cluster runs with, defaults applied.
+func (c *Cluster) Options() ClusterOptions { return c.opts }
+
+// TLSConfig returns a client TLS configuration trusting the cluster's
+// certificates (a fresh copy), or nil without TLS.
+func (c *Cluster) TLSConfig() *tls.Config {
+	if c.tls == nil {
+		return nil
+	}
+	return c.tls.client.Clone()
+}
+
+// Nodes returns the nodes that are members of the cluster, running or not,
+// in the order they were added.
+func (c *Cluster) Nodes() []*Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Node(nil), c.nodes...)
+}
+
+// Addrs returns the addresses of the member nodes, for use as client seeds.
+func (c *Cluster) Addrs() []string {
+	var out []string
+	for _, n := range c.Nodes() {
+		out = append(out, n.Addr())
+	}
+	return out
+}
+
+// NodeByID returns the member node with the given cluster node id, or nil.
+func (c *Cluster) NodeByID(id string) *Node {
+	for _, n := range c.Nodes() {
+		if n.ID() == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// NodeByAddr returns the member node listening on addr, or nil.
+func (c *Cluster) NodeByAddr(addr string) *Node {
+	for _, n := range c.Nodes() {
+		if n.Addr() == addr {
+			return n
+		}
+	}
+	return nil
+}
+
+// Close stops every process the cluster started and removes its files. It
+// is idempotent.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	all := append(append([]*Node(nil), c.nodes...), c.retired...)
+	c.mu.Unlock()
+
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, n := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.stop()
+		}()
+	}
+	wg.Wait()
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("lab: remove cluster dir: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Node is one redis-server of a cluster. Its process may be stopped and
+// started again on the same address with the same identity (nodes.conf).
+type Node struct {
+	c       *Cluster
+	name    string
+	host    string
+	port    int
+	busPort int
+	dir     string
+
+	mu  sync.Mutex
+	srv *Server // the running process; nil when stopped
+	id  string  // cluster node id; stable across restarts
+}
+
+// Name returns the node's lab name, such as "node3".
+func (n *Node) Name() string { return n.name }
+
+// Addr returns the node's client address, "127.x.y.z:port".
+func (n *Node) Addr() string { return net.JoinHostPort(n.host, strconv.Itoa(n.port)) }
+
+// Host returns the node's loopback IP address.
+func (n *Node) Host() string { return n.host }
+
+// Port returns the node's client port.
+func (n *Node) Port() int { return n.port }
+
+// ID returns the node's cluster node id.
+func (n *Node) ID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
+// Server returns the node's running process, or nil when it is stopped.
+func (n *Node) Server() *Server {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.srv
+}
+
+// Running reports whether the node's process exists (a paused one does).
+func (n *Node) Running() bool {
+	srv := n.Server()
+	if srv == nil {
+		return false
+	}
+	select {
+	case <-srv.Exited():
+		return false
+	default:
+		return true
+	}
+}
+
+func (n *Node) String() string { return n.name + "(" + n.Addr() + ")" }
+
+// start launches the node's process in its dir, on its address.
+func (n *Node) start(ctx context.Context) error {
+	o := n.c.opts
+	args := append(append([]string(nil), o.Args...),
+		"--cluster-enabled", "yes",
+		"--cluster-config-file", "nodes.conf",
+		"--cluster-node-timeout", strconv.FormatInt(o.NodeTimeout.Milliseconds(), 10),
+		"--cluster-port", strconv.Itoa(n.busPort),
+		"--cluster-require-full-coverage", yesNo(o.RequireFullCoverage),
+		"--cluster-allow-reads-when-down", yesNo(o.AllowReadsWhenDown),
+		// A new replica syncs at once instead of waiting 5 s for others.
+		"--repl-diskless-sync-delay", "0",
+	)
+	if o.Password != "" {
+		args = append(args, "--masterauth", o.Password)
+	}
+	if o.TLS {
+		args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
+	}
+	srv, err := StartServer(ctx, ServerOptions{
+		Password: o.Password, TLS: o.TLS, Host: n.host, Port: n.port, Dir: n.dir,
+		Args: args, Binary: o.Binary, sharedTLS: n.c.tls,
+	})
+	if err != nil {
+		return fmt.Errorf("lab: start %s: %w", n, err)
+	}
+	n.mu.Lock()
+	n.srv = srv
+	n.mu.Unlock()
+	return nil
+}
+
+// stop kills the node's process, if any, and forgets it.
+func (n *Node) stop() error {
+	n.mu.Lock()
+	srv := n.srv
+	n.srv = nil
+	n.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.Close()
+}
+
+// call sends one command to the node on a fresh connection and returns the
+// reply (see rawConn.call). It gives up after callTimeout at most, so a
+// paused node cannot hold a caller that waits for something else.
+func (n *Node) call(ctx context.Context, args ...string) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	rc, err := dialRaw(ctx, n.Addr(), n.c.TLSConfig())
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %w", n, err)
+	}
+	defer rc.Close()
+	if pw := n.c.opts.Password; pw != "" {
+		if _, err := rc.call("AUTH", pw); err != nil {
+			return nil, fmt.Errorf("lab: %s: AUTH: %w", n, err)
+		}
+	}
+	v, err := rc.call(args...)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %s: %w", n, args[0], err)
+	}
+	return v, nil
+}
+
+// callString is call for replies that are strings.
+func (n *Node) callString(ctx context.Context, args ...string) (string, error) {
+	v, err := n.call(ctx, args...)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("lab: %s: %s: want a string reply, got %T", n, args[0], v)
+	}
+	return s, nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

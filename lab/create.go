@@ -1,0 +1,182 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// newNode allocates a node with a fresh address and dir; it is not started.
+func (c *Cluster) newNode() (*Node, error) {
+	host, port, bus, err := c.hosts.addr()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.seq++
+	name := "node" + strconv.Itoa(c.seq)
+	c.mu.Unlock()
+	return &Node{c: c, name: name, host: host, port: port, busPort: bus, dir: filepath.Join(c.dir, name)}, nil
+}
+
+// startNewNode allocates and starts a node, moving it to another address
+// when another process took its port first. It returns the node with its id.
+func (c *Cluster) startNewNode(ctx context.Context) (*Node, error) {
+	for attempt := 1; ; attempt++ {
+		n, err := c.newNode()
+		if err != nil {
+			return nil, err
+		}
+		err = n.start(ctx)
+		if errors.Is(err, ErrPortTaken) && attempt < maxPortAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		id, err := n.callString(ctx, "CLUSTER", "MYID")
+		if err != nil {
+			_ = n.stop()
+			return nil, err
+		}
+		n.mu.Lock()
+		n.id = id
+		n.mu.Unlock()
+		return n, nil
+	}
+}
+
+// startNodes starts count new nodes in parallel. On error, every node it
+// started is stopped again.
+func (c *Cluster) startNodes(ctx context.Context, count int) ([]*Node, error) {
+	nodes := make([]*Node, count)
+	errs := make([]error, count)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nodes[i], errs[i] = c.startNewNode(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, n := range nodes {
+			if n != nil {
+				_ = n.stop()
+			}
+		}
+		return nil, err
+	}
+	return nodes, nil
+}
+
+// create starts the configured nodes and forms them into a cluster, the way
+// redis-cli --cluster create does: distinct config epochs, slots split evenly
+// over the primaries, every node introduced to the first, replicas attached
+// to their primaries.
+func (c *Cluster) create(ctx context.Context) error {
+	o := c.opts
+	nodes, err := c.startNodes(ctx, o.Shards*(1+o.Replicas))
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.nodes = nodes
+	c.mu.Unlock()
+
+	primaries, replicas := nodes[:o.Shards], nodes[o.Shards:]
+	for i, n := range nodes {
+		if _, err := n.call(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1)); err != nil {
+			return err
+		}
+	}
+	for i, p := range primaries {
+		first, last := i*16384/o.Shards, (i+1)*16384/o.Shards-1
+		if _, err := p.call(ctx, "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(first), strconv.Itoa(last)); err != nil {
+			return err
+		}
+	}
+	if err := c.meet(ctx, nodes[0], nodes[1:]...); err != nil {
+		return err
+	}
+	for i, r := range replicas {
+		if err := c.replicate(ctx, r, primaries[i%o.Shards]); err != nil {
+			return err
+		}
+	}
+	return c.WaitStable(ctx)
+}
+
+// meet introduces nodes to the cluster through via, and waits until every
+// node involved knows every other one (the handshake is over).
+func (c *Cluster) meet(ctx context.Context, via *Node, nodes ...*Node) error {
+	for _, n := range nodes {
+		if _, err := via.call(ctx, "CLUSTER", "MEET", n.host, strconv.Itoa(n.port), strconv.Itoa(n.busPort)); err != nil {
+			return err
+		}
+	}
+	all := append([]*Node{via}, nodes...)
+	return poll(ctx, "nodes to learn of each other", func() error {
+		for _, n := range all {
+			view, err := n.clusterNodes(ctx)
+			if err != nil {
+				return err
+			}
+			for _, m := range all {
+				info, ok := view.byID(m.ID())
+				if !ok || info.Has("handshake") || info.Has("noaddr") {
+					return fmt.Errorf("%s does not know %s yet", n, m)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// replicate makes r a replica of p, retrying while r has not yet learnt of p
+// through gossip.
+func (c *Cluster) replicate(ctx context.Context, r, p *Node) error {
+	return poll(ctx, "replica "+r.name+" to attach", func() error {
+		_, err := r.call(ctx, "CLUSTER", "REPLICATE", p.ID())
+		if err != nil && strings.Contains(err.Error(), "Unknown node") {
+			return err
+		}
+		if err != nil {
+			return permanent{err}
+		}
+		return nil
+	})
+}
+
+// permanent marks an error that poll must not retry.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// poll runs check every pollInterval until it returns nil, returns a
+// permanent error, or ctx ends; then it reports the last failure.
+func poll(ctx context.Context, what string, check func() error) error {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		var p permanent
+		if errors.As(err, &p) {
+			return p.error
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lab: waiting for %s: %w (last: %v)", what, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
