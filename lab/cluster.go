@@ -186,6 +186,25 @@ func (c *Cluster) NodeByAddr(addr string) *Node {
 	return nil
 }
 
+// retire removes n from the members (it has left the cluster) and keeps it
+// for Close.
+func (c *Cluster) retire(n *Node) {
+	c.mu.Lock()
+	for i, m := range c.nodes {
+		if m == n {
+			c.nodes = append(c.nodes[:i:i], c.nodes[i+1:]...)
+			break
+		}
+	}
+	c.retired = append(c.retired, n)
+	c.mu.Unlock()
+	c.membershipChanged()
+}
+
+// membershipChanged is called whenever nodes join or leave the cluster (or
+// move), so that what publishes the members' addresses can follow.
+func (c *Cluster) membershipChanged() {}
+
 // Close stops every process the cluster started and removes its files. It
 // is idempotent.
 func (c *Cluster) Close() error {

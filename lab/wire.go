@@ -93,19 +93,6 @@ func (c *rawConn) call(args ...string) (any, error) {
 	return v, nil
 }
 
-// callString is call for commands whose reply is a string (INFO, CLUSTER NODES…).
-func (c *rawConn) callString(args ...string) (string, error) {
-	v, err := c.call(args...)
-	if err != nil {
-		return "", err
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("lab: %s: want a string reply, got %T", args[0], v)
-	}
-	return s, nil
-}
-
 func encodeCommand(args []string) []byte {
 	var b []byte
 	b = append(b, '*')
