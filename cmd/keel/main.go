@@ -1,5 +1,5 @@
-// Command keel is keel's command-line tool. Today it has one subcommand,
-// demo; the failover drill joins it as the main job.
+// Command keel is keel's command-line tool: a demo of keel's connection and a
+// local Redis Cluster lab. The failover drill joins them as the main job.
 package main
 
 import (
@@ -13,11 +13,13 @@ import (
 const usage = `keel — a Redis Cluster client that stays up through failovers
 
 usage:
-  keel demo [flags]   start a local redis-server, drive one auto-pipelined
-                      connection under load, then pause and kill the server
-                      and show how fast the connection notices
+  keel demo [flags]    start a local redis-server, drive one auto-pipelined
+                       connection under load, then pause and kill the server
+                       and show how fast the connection notices
+  keel lab up [flags]  start a local Redis Cluster, print how to connect to
+                       it with redis-cli, and keep it up until Ctrl-C
 
-Run "keel demo -h" for its flags.
+Run "keel demo -h" or "keel lab up -h" for their flags.
 `
 
 func main() {
@@ -32,6 +34,8 @@ func main() {
 	switch os.Args[1] {
 	case "demo":
 		err = runDemo(ctx, os.Stdout, os.Args[2:])
+	case "lab":
+		err = runLab(ctx, os.Stdout, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
