@@ -1,18 +1,31 @@
-// Package lab starts and stops real redis-server processes for tests and
-// demos.
+// Package lab starts real redis-server processes on loopback and breaks them
+// on purpose, for keel's tests, its drill, and anyone who wants to see how a
+// client behaves while Redis fails over.
 //
-// A [Server] is a redis-server child process running in the foreground on a
-// free port of a loopback address, with a private temporary directory that
-// holds its log file and, for TLS servers, certificates generated on the fly.
-// Tests get one with [StartServerT]; anything else uses [StartServer] and
-// [Server.Close].
+// A [Server] is one redis-server child process on a free port of a loopback
+// address, with a private directory for its log and, for TLS servers,
+// certificates generated on the fly. Tests get one with [StartServerT].
+//
+// A [Cluster] is a Redis Cluster of such processes ([StartCluster],
+// [StartClusterT]): shards × replicas, formed the way redis-cli does it and
+// returned only once every node agrees on slot ownership ([Cluster.WaitStable]).
+// Its actions reproduce what a managed service does during maintenance and
+// what goes wrong outside it — kill, pause and resume a node, restart it,
+// fail over (graceful, FORCE, TAKEOVER), replace a node with a new one on a
+// new address, migrate slots, restart the whole cluster, optionally on new
+// addresses — and each returns a [Step] saying when it began and when it took
+// effect. A [Watcher] polls every node every few milliseconds and records when
+// each slot is served again after a fault: the reference point for measuring
+// the downtime a client adds. A [DNSServer] can publish the nodes' addresses
+// under one name, the way a configuration endpoint does.
 //
 // lab only ever binds 127.x addresses and rejects any other host. That is
 // what makes its defaults acceptable: persistence and protected mode are off
-// and the servers are meant to be killed, paused and resumed to inject
-// crashes and hangs, so they must never be reachable from the network.
+// and nodes are meant to be killed and paused, so they must never be
+// reachable from the network.
 //
-// lab uses only the standard library and the redis-server binary, which is
-// looked up on PATH (see [FindRedisServer]). It does not depend on any other
-// keel package, so the client packages can test against it without cycles.
+// lab uses only the standard library and the redis-server binary (see
+// [FindRedisServer]). It speaks just enough RESP2 of its own and depends on no
+// other keel package: it is the reference keel is measured against, so it
+// must not share keel's bugs.
 package lab

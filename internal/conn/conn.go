@@ -22,11 +22,14 @@ type Conn struct {
 	proto int
 
 	mu       sync.Mutex
-	dead     bool       // set once, by fail; guarded by mu
-	cause    error      // why the connection died; guarded by mu
-	queue    []*request // waiting for the writer; guarded by mu
-	inflight fifo       // written, awaiting replies, oldest first; guarded by mu
-	busyAt   int64      // clock() when inflight last became non-empty; guarded by mu
+	dead     bool          // set once, by fail; guarded by mu
+	cause    error         // why the connection died; guarded by mu
+	queue    []*request    // waiting for the writer; guarded by mu
+	inflight fifo          // written, awaiting replies, oldest first; guarded by mu
+	busyAt   int64         // clock() when inflight last became non-empty; guarded by mu
+	draining bool          // Shutdown began: no new requests; guarded by mu
+	drained  chan struct{} // closed when draining and nothing is left; guarded by mu
+	rtt      time.Duration // the handshake's round trip
 
 	wake    chan struct{} // capacity 1: "the queue has work"
 	closing chan struct{} // closed by fail
@@ -75,6 +78,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		epoch:   time.Now(),
 	}
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
+	began := time.Now()
 	if err := c.handshake(); err != nil {
 		_ = nc.Close()
 		if ctx.Err() != nil {
@@ -87,6 +91,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		return nil, fmt.Errorf("keel: dial %s: %w", addr, context.Cause(ctx))
 	}
 	_ = nc.SetDeadline(time.Time{})
+	c.rtt = time.Since(began)
 
 	now := c.clock()
 	c.lastRead.Store(now)
@@ -103,6 +108,10 @@ func (c *Conn) Addr() string { return c.addr }
 
 // Protocol returns the RESP version in use, 2 or 3.
 func (c *Conn) Protocol() int { return c.proto }
+
+// RTT returns how long the handshake's round trip took: a rough measure of
+// the distance to the node.
+func (c *Conn) RTT() time.Duration { return c.rtt }
 
 // Done is closed when the connection has failed or been closed.
 func (c *Conn) Done() <-chan struct{} { return c.closing }
@@ -179,8 +188,11 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // enqueue hands requests to the writer, in order, unless the connection is dead.
 func (c *Conn) enqueue(reqs ...*request) error {
 	c.mu.Lock()
-	if c.dead {
+	if c.dead || c.draining {
 		cause := c.cause
+		if cause == nil {
+			cause = ErrClosed
+		}
 		c.mu.Unlock()
 		return &Error{Addr: c.addr, Err: cause}
 	}
@@ -202,6 +214,44 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 	case <-ctx.Done():
 		r.state.CompareAndSwap(stateQueued, stateAbandoned)
 		return ctx.Err()
+	}
+}
+
+// Shutdown closes the connection gracefully: new requests fail at once with
+// ErrClosed (not sent), while those already queued or in flight get their
+// replies until ctx ends; then the connection is closed as by Close, failing
+// whatever is left. It returns ctx's error if it had to cut requests off.
+func (c *Conn) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	if !c.draining {
+		c.draining = true
+		c.drained = make(chan struct{})
+		c.checkDrained()
+	}
+	drained := c.drained
+	c.mu.Unlock()
+
+	var err error
+	select {
+	case <-drained:
+	case <-c.closing:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	_ = c.Close()
+	return err
+}
+
+// checkDrained closes drained once a draining connection has nothing left
+// to do. It must be called with mu held wherever requests leave the queue
+// or the in-flight list.
+func (c *Conn) checkDrained() {
+	if c.draining && c.inflight.len() == 0 && len(c.queue) == 0 {
+		select {
+		case <-c.drained:
+		default:
+			close(c.drained)
+		}
 	}
 }
 
@@ -237,6 +287,9 @@ func (c *Conn) fail(cause error) {
 	}
 	for _, r := range queued {
 		r.complete(resp.Value{}, &Error{Addr: c.addr, Err: cause})
+	}
+	if c.opts.OnClose != nil {
+		c.opts.OnClose(cause)
 	}
 }
 

@@ -61,6 +61,10 @@ type Options struct {
 	// request. It runs on the reader goroutine and must not block. Default:
 	// pushes are dropped.
 	OnPush func(resp.Value)
+	// OnClose is called once when the connection fails or is closed, with
+	// the cause, after every waiting request has been failed. It runs on
+	// whichever goroutine noticed and must not block. Default: none.
+	OnClose func(cause error)
 	// DialContext opens the network connection. Default: a net.Dialer with
 	// the keepalive and TCP_USER_TIMEOUT settings above.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)

@@ -63,6 +63,7 @@ func (c *Conn) takeBatch(batch []*request) []*request {
 	}
 	clear(c.queue)
 	c.queue = c.queue[:0]
+	c.checkDrained() // abandoned requests may have been all that was left
 	return batch
 }
 
@@ -100,6 +101,9 @@ func (c *Conn) readLoop() {
 		}
 		c.mu.Lock()
 		r := c.inflight.pop()
+		if r != nil {
+			c.checkDrained()
+		}
 		c.mu.Unlock()
 		if r == nil {
 			c.fail(fmt.Errorf("%w: a reply arrived with no request waiting", resp.ErrProtocol))
