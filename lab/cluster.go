@@ -60,6 +60,7 @@ type Cluster struct {
 	retired []*Node // nodes that left the cluster; stopped, kept for Close
 	seq     int     // numbers node names
 	closed  bool
+	dns     *DNSServer // publishes the members' hosts; nil until ServeDNS
 }
 
 // callTimeout bounds one management command, so a paused node cannot hang
@@ -203,7 +204,14 @@ func (c *Cluster) retire(n *Node) {
 
 // membershipChanged is called whenever nodes join or leave the cluster (or
 // move), so that what publishes the members' addresses can follow.
-func (c *Cluster) membershipChanged() {}
+func (c *Cluster) membershipChanged() {
+	c.mu.Lock()
+	dns := c.dns
+	c.mu.Unlock()
+	if dns != nil {
+		_ = dns.SetAddrs(c.hostsOf(c.Nodes()))
+	}
+}
 
 // Close stops every process the cluster started and removes its files. It
 // is idempotent.
@@ -227,6 +235,9 @@ func (c *Cluster) Close() error {
 		}()
 	}
 	wg.Wait()
+	if c.dns != nil {
+		errs = append(errs, c.dns.Close())
+	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("lab: remove cluster dir: %w", err))
 	}
@@ -302,6 +313,10 @@ func (n *Node) start(ctx context.Context) error {
 		"--cluster-allow-reads-when-down", yesNo(o.AllowReadsWhenDown),
 		// A new replica syncs at once instead of waiting 5 s for others.
 		"--repl-diskless-sync-delay", "0",
+		// Bus connections to any 127.x address leave from 127.0.0.1, and a
+		// node that is not told its address takes its peers' from their
+		// connections: with DistinctHosts they would all be 127.0.0.1.
+		"--cluster-announce-ip", n.host,
 	)
 	if o.Password != "" {
 		args = append(args, "--masterauth", o.Password)

@@ -2,6 +2,10 @@ package lab_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,5 +38,36 @@ func TestStartCluster(t *testing.T) {
 	p, err := c.PrimaryFor(context.Background(), 0)
 	if err != nil || p != top.Shards[0].Primary {
 		t.Fatalf("PrimaryFor(0) = %v, %v; want %v", p, err, top.Shards[0].Primary)
+	}
+}
+
+func TestCloseLeavesNoProcessBehind(t *testing.T) {
+	c, err := lab.StartCluster(context.Background(), lab.ClusterOptions{Shards: 1, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var servers []*lab.Server
+	for _, n := range c.Nodes() {
+		servers = append(servers, n.Server())
+	}
+	dir := filepath.Dir(servers[0].Dir()) // nodes live in the cluster dir
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		select {
+		case <-s.Exited():
+		default:
+			t.Errorf("redis-server pid %d still running after Close", s.Pid())
+		}
+		if err := syscall.Kill(s.Pid(), 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("pid %d still exists after Close (kill 0: %v)", s.Pid(), err)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cluster dir %s left behind: %v", dir, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }

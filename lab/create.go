@@ -11,24 +11,28 @@ import (
 	"time"
 )
 
+// nextName returns the next node name: node1, node2… in creation order.
+func (c *Cluster) nextName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	return "node" + strconv.Itoa(c.seq)
+}
+
 // newNode allocates a node with a fresh address and dir; it is not started.
-func (c *Cluster) newNode() (*Node, error) {
+func (c *Cluster) newNode(name string) (*Node, error) {
 	host, port, bus, err := c.hosts.addr()
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.seq++
-	name := "node" + strconv.Itoa(c.seq)
-	c.mu.Unlock()
 	return &Node{c: c, name: name, host: host, port: port, busPort: bus, dir: filepath.Join(c.dir, name)}, nil
 }
 
 // startNewNode allocates and starts a node, moving it to another address
 // when another process took its port first. It returns the node with its id.
-func (c *Cluster) startNewNode(ctx context.Context) (*Node, error) {
+func (c *Cluster) startNewNode(ctx context.Context, name string) (*Node, error) {
 	for attempt := 1; ; attempt++ {
-		n, err := c.newNode()
+		n, err := c.newNode(name)
 		if err != nil {
 			return nil, err
 		}
@@ -58,10 +62,11 @@ func (c *Cluster) startNodes(ctx context.Context, count int) ([]*Node, error) {
 	errs := make([]error, count)
 	var wg sync.WaitGroup
 	for i := range nodes {
+		name := c.nextName()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nodes[i], errs[i] = c.startNewNode(ctx)
+			nodes[i], errs[i] = c.startNewNode(ctx, name)
 		}()
 	}
 	wg.Wait()

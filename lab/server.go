@@ -181,3 +181,6 @@ func StartServerT(t TB, opts ServerOptions) *Server {
 	})
 	return s
 }
+
+// Dir returns the server's working directory (logs, nodes.conf, TLS files).
+func (s *Server) Dir() string { return s.dir }
