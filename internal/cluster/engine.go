@@ -1,0 +1,239 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Engine routes commands over a Redis Cluster and keeps its picture of the
+// cluster current. It is safe for concurrent use.
+type Engine struct {
+	opts  Options
+	topo  atomic.Pointer[Topology]
+	pool  *pool
+	stats counters
+
+	// changed is closed, and replaced, whenever a topology that routes
+	// differently is installed: retries wait on it instead of sleeping.
+	changedMu sync.Mutex
+	changed   chan struct{}
+
+	// Refresh triggers are coalesced: the first cause waits in cause, and
+	// wake holds at most one signal.
+	causeMu sync.Mutex
+	cause   string
+	wake    chan struct{}
+
+	suspectMu sync.Mutex
+	suspects  map[string]time.Time // node address → when it became suspect
+
+	// active counts requests in progress; closedBit is set by Shutdown.
+	active  atomic.Int64
+	drained chan struct{} // signalled when the last request ends after Shutdown
+
+	closing  chan struct{} // closed when Shutdown begins: waits give up
+	stopped  chan struct{} // closed when background work must end
+	shutOnce sync.Once
+	wg       sync.WaitGroup // every goroutine the engine starts
+	events   chan Event
+}
+
+const closedBit = math.MinInt64
+
+// New discovers the cluster through opts.Seeds and starts the refresh loop.
+// ctx bounds the discovery.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	if len(opts.Seeds) == 0 {
+		return nil, errors.New("keel: Options.Seeds is empty")
+	}
+	e := &Engine{
+		opts:     opts.withDefaults(),
+		changed:  make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		suspects: map[string]time.Time{},
+		drained:  make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	e.pool = newPool(e)
+	if e.opts.OnEvent != nil {
+		e.events = make(chan Event, eventBuffer)
+		e.wg.Add(1)
+		go e.deliverEvents()
+	}
+	t, err := e.discover(ctx)
+	if err != nil {
+		e.stop()
+		return nil, err
+	}
+	e.install(t, "discovery")
+	e.wg.Add(1)
+	go e.refreshLoop()
+	return e, nil
+}
+
+// Topology returns the topology in use.
+func (e *Engine) Topology() *Topology { return e.topo.Load() }
+
+// changedChan returns the channel that closes at the next topology change.
+func (e *Engine) changedChan() <-chan struct{} {
+	e.changedMu.Lock()
+	defer e.changedMu.Unlock()
+	return e.changed
+}
+
+func (e *Engine) broadcastChange() {
+	e.changedMu.Lock()
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.changedMu.Unlock()
+}
+
+// begin admits a request unless Shutdown has begun.
+func (e *Engine) begin() bool {
+	for {
+		n := e.active.Load()
+		if n&closedBit != 0 {
+			return false
+		}
+		if e.active.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// end finishes a request admitted by begin.
+func (e *Engine) end() {
+	if e.active.Add(-1) == closedBit {
+		select {
+		case e.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Shutdown stops the engine: new requests fail with ErrClosed at once,
+// requests waiting to retry give up with ErrClosed, and requests in flight
+// get their replies until ctx ends. Then every connection is closed, failing
+// what is left, and Shutdown returns once every goroutine the engine started
+// has exited. It returns ctx's error if it had to cut requests off. It is
+// idempotent and safe to call concurrently with anything.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	var err error
+	e.shutOnce.Do(func() {
+		left := e.active.Or(closedBit) &^ closedBit
+		close(e.closing)
+		if left > 0 {
+			select {
+			case <-e.drained:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		e.stop()
+	})
+	return err
+}
+
+// stop ends background work, closes every connection and waits for every
+// goroutine.
+func (e *Engine) stop() {
+	close(e.stopped)
+	e.pool.close()
+	e.wg.Wait()
+}
+
+// Stats returns a snapshot of the engine's counters.
+func (e *Engine) Stats() Stats {
+	s := Stats{
+		Requests:        e.stats.requests.Load(),
+		Errors:          e.stats.errors.Load(),
+		Retries:         e.stats.retries.Load(),
+		Moved:           e.stats.moved.Load(),
+		Asked:           e.stats.asked.Load(),
+		UnknownOutcomes: e.stats.unknownOutcomes.Load(),
+		Refreshes:       e.stats.refreshes.Load(),
+		TopologyChanges: e.stats.topologyChanges.Load(),
+		Dials:           e.stats.dials.Load(),
+		DialFailures:    e.stats.dialFailures.Load(),
+		EventsDropped:   e.stats.eventsDropped.Load(),
+		IncidentMode:    e.inIncident(),
+	}
+	if t := e.topo.Load(); t != nil {
+		s.KnownNodes = len(t.Addrs())
+		s.CoveredSlots = t.Covered()
+	}
+	e.suspectMu.Lock()
+	s.SuspectNodes = len(e.suspects)
+	e.suspectMu.Unlock()
+	s.ConnectionsAlive = e.pool.alive()
+	return s
+}
+
+// suspect marks a node as failing and asks for a refresh.
+func (e *Engine) suspect(addr string, err error) {
+	e.suspectMu.Lock()
+	_, already := e.suspects[addr]
+	if !already {
+		e.suspects[addr] = time.Now()
+	}
+	e.suspectMu.Unlock()
+	if !already {
+		e.opts.Logger.Warn("keel: node suspect", "node", addr, "err", err)
+		e.emit(Event{Kind: NodeSuspect, Node: addr, Err: err, Cause: fmt.Sprint(err)})
+	}
+	e.trigger("node " + addr + " failed")
+}
+
+// recovered clears a node's suspicion after it answered again.
+func (e *Engine) recovered(addr string) {
+	e.suspectMu.Lock()
+	_, was := e.suspects[addr]
+	delete(e.suspects, addr)
+	e.suspectMu.Unlock()
+	if was {
+		e.opts.Logger.Info("keel: node recovered", "node", addr)
+		e.emit(Event{Kind: NodeRecovered, Node: addr})
+	}
+}
+
+func (e *Engine) isSuspect(addr string) bool {
+	e.suspectMu.Lock()
+	defer e.suspectMu.Unlock()
+	_, ok := e.suspects[addr]
+	return ok
+}
+
+// inIncident reports whether some shard's primary is suspect.
+func (e *Engine) inIncident() bool {
+	t := e.topo.Load()
+	if t == nil {
+		return false
+	}
+	e.suspectMu.Lock()
+	defer e.suspectMu.Unlock()
+	for _, sh := range t.Shards {
+		if _, ok := e.suspects[sh.Primary.Addr]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// suspectPrimaries returns the shards whose primary is suspect.
+func (e *Engine) suspectShards(t *Topology) []Shard {
+	e.suspectMu.Lock()
+	defer e.suspectMu.Unlock()
+	var out []Shard
+	for _, sh := range t.Shards {
+		if _, ok := e.suspects[sh.Primary.Addr]; ok {
+			out = append(out, sh)
+		}
+	}
+	return out
+}

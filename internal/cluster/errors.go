@@ -1,0 +1,36 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrClosed is returned for requests made after Shutdown began, and for
+	// requests Shutdown had to cut off.
+	ErrClosed = errors.New("keel: client closed")
+	// ErrUnknownOutcome is matched by the error of a request that may or may
+	// not have run: its connection failed (or its context ended) after the
+	// command was sent, and keel did not retry it because it is not
+	// idempotent and the caller did not allow retrying such commands.
+	ErrUnknownOutcome = errors.New("keel: outcome unknown: the command may have run")
+	// ErrNoNode is returned when no known node answers, even after the seeds
+	// were resolved again.
+	ErrNoNode = errors.New("keel: no cluster node reachable")
+	// ErrSlotUncovered is returned when the cluster has no primary for the
+	// request's slot until the caller's deadline.
+	ErrSlotUncovered = errors.New("keel: no node serves the slot")
+	// ErrBlocking is returned for blocking commands (BLPOP, XREAD BLOCK,
+	// WAIT, SUBSCRIBE…), which would stall every request sharing keel's
+	// multiplexed connections.
+	ErrBlocking = errors.New("keel: blocking commands are not supported on shared connections")
+	// ErrTooManyRedirects is returned when a request was redirected more than
+	// the redirect limit allows.
+	ErrTooManyRedirects = errors.New("keel: too many redirects")
+)
+
+// unknownOutcome wraps cause so that errors.Is matches ErrUnknownOutcome
+// and cause alike.
+func unknownOutcome(cause error) error {
+	return fmt.Errorf("%w: %w", ErrUnknownOutcome, cause)
+}

@@ -1,0 +1,293 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/resp"
+)
+
+// minBackoff is the first wait before a retry when nothing else wakes it.
+const minBackoff = 5 * time.Millisecond
+
+// Do runs one command on the cluster: it routes by the command's keys,
+// follows redirects, and retries what certainly did not run (and what is
+// idempotent) until ctx ends — or RetryTimeout, when ctx has no deadline.
+// An error reply from the server is returned as the Value and as an error.
+func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if len(args) == 0 {
+		return resp.Value{}, errors.New("keel: empty command")
+	}
+	if !e.begin() {
+		return resp.Value{}, ErrClosed
+	}
+	defer e.end()
+	e.stats.requests.Add(1)
+	cmd, _ := Lookup(args[0])
+	if IsBlocking(cmd, args) {
+		return resp.Value{}, fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)
+	}
+	slot, hasKeys, err := RouteSlot(cmd, args)
+	if errors.Is(err, ErrCrossSlot) {
+		if cmd.Split == NoSplit {
+			return resp.Value{}, err
+		}
+		return e.split(ctx, cmd, args)
+	}
+	// A malformed command (ErrArity) goes to any primary: the server's own
+	// error says best what is wrong with it.
+	return e.run(ctx, cmd, args, slot, hasKeys && err == nil)
+}
+
+// attempt is the state of one request across its tries.
+type attempt struct {
+	tries     int
+	redirects int
+	askAddr   string // set by ASK: the next try goes there, once, with ASKING
+	lastErr   error
+}
+
+// run sends the command until it succeeds, fails for good, or time is up.
+func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool) (resp.Value, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.RetryTimeout)
+		defer cancel()
+	}
+	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
+	var a attempt
+	for {
+		changed := e.changedChan() // before the try, so no change is missed
+		if a.tries > 0 {
+			e.stats.retries.Add(1)
+		}
+		a.tries++
+		v, err, again := e.try(ctx, cmd, args, slot, hasKeys, &a, retryUnknown)
+		if !again {
+			if err != nil && v.Kind != resp.KindError {
+				e.stats.errors.Add(1)
+			}
+			return v, err
+		}
+		a.lastErr = err
+		if a.askAddr != "" || errors.Is(err, resp.ErrMoved) {
+			continue // a redirect: go at once
+		}
+		if werr := e.waitRetry(ctx, changed, a.tries, err); werr != nil {
+			e.stats.errors.Add(1)
+			return resp.Value{}, werr
+		}
+	}
+}
+
+// try makes one attempt. again reports that the request should be retried.
+func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool, a *attempt, retryUnknown bool) (v resp.Value, err error, again bool) {
+	addr, asking := a.askAddr, a.askAddr != ""
+	a.askAddr = ""
+	if !asking {
+		if addr, err = e.pick(slot, hasKeys, cmd.ReadOnly); err != nil {
+			e.trigger("slot not covered")
+			return resp.Value{}, err, true
+		}
+	}
+	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	if err != nil {
+		if ctx.Err() != nil {
+			return resp.Value{}, ctx.Err(), false
+		}
+		return resp.Value{}, err, true // never sent
+	}
+	if asking {
+		var replies []resp.Value
+		replies, err = c.DoMulti(ctx, []string{"ASKING"}, args)
+		if err == nil {
+			v = replies[1]
+			err = v.Err()
+		}
+	} else {
+		v, err = c.Do(ctx, args...)
+	}
+	if err == nil {
+		return v, nil, false
+	}
+	return e.classify(ctx, addr, v, err, a, retryUnknown)
+}
+
+// classify decides what a failed try means: retry (and how), or give up.
+func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err error, a *attempt, retryUnknown bool) (resp.Value, error, bool) {
+	var re *resp.Error
+	if errors.As(err, &re) {
+		switch re.Code {
+		case "MOVED", "ASK":
+			slot, to, ok := re.Redirect()
+			if !ok {
+				return v, err, false
+			}
+			a.redirects++
+			if a.redirects > e.opts.MaxRedirects {
+				return v, fmt.Errorf("%w: %w", ErrTooManyRedirects, err), false
+			}
+			to = redirectAddr(to, addr)
+			if re.Code == "ASK" {
+				e.stats.asked.Add(1)
+				a.askAddr = to
+			} else {
+				e.stats.moved.Add(1)
+				e.patchSlot(slot, to)
+				e.trigger("MOVED")
+			}
+			return v, err, true
+		case "TRYAGAIN", "LOADING", "MASTERDOWN":
+			return v, err, true // the node is busy: back off and retry
+		case "CLUSTERDOWN", "READONLY":
+			// The cluster's shape changed under us: refresh, then retry.
+			e.trigger(re.Code)
+			return v, err, true
+		}
+		return v, err, false // the server's answer to this command
+	}
+	if ctx.Err() != nil {
+		// The caller's time is up. If the command may have been sent, its
+		// outcome is unknown: say so when it matters.
+		if !retryUnknown && !errors.Is(err, errNodeDialing) {
+			e.stats.unknownOutcomes.Add(1)
+			return resp.Value{}, unknownOutcome(ctx.Err()), false
+		}
+		return resp.Value{}, ctx.Err(), false
+	}
+	if conn.MayHaveRun(err) {
+		if retryUnknown {
+			return resp.Value{}, err, true
+		}
+		e.stats.unknownOutcomes.Add(1)
+		return resp.Value{}, unknownOutcome(err), false
+	}
+	if errors.Is(err, conn.ErrClosed) && e.active.Load()&closedBit != 0 {
+		return resp.Value{}, ErrClosed, false
+	}
+	return resp.Value{}, err, true // not sent: safe to retry
+}
+
+// redirectAddr resolves a MOVED/ASK target; ":port" means the host the
+// request went to (Redis 7 sends it when the node's host is unknown to it).
+func redirectAddr(to, from string) string {
+	host, port, err := net.SplitHostPort(to)
+	if err != nil || host != "" {
+		return to
+	}
+	fromHost, _, err := net.SplitHostPort(from)
+	if err != nil {
+		return to
+	}
+	return net.JoinHostPort(fromHost, port)
+}
+
+// waitRetry waits until the topology changes, a backoff passes, or the
+// request must give up (its context ended, or Shutdown began).
+func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries int, lastErr error) error {
+	backoff := min(minBackoff<<min(tries-1, 10), e.opts.MaxBackoff)
+	backoff = backoff/2 + rand.N(backoff/2+1) // jitter: retries don't march in step
+	t := time.NewTimer(backoff)
+	defer t.Stop()
+	select {
+	case <-changed:
+		return nil
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		if lastErr != nil {
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), lastErr)
+		}
+		return ctx.Err()
+	case <-e.closing:
+		return ErrClosed
+	}
+}
+
+// pick chooses the node for a command on slot.
+func (e *Engine) pick(slot int, hasKeys, readOnly bool) (string, error) {
+	t := e.topo.Load()
+	if !hasKeys {
+		return e.anyPrimary(t)
+	}
+	sh, ok := t.ShardFor(slot)
+	if !ok {
+		return "", fmt.Errorf("%w: slot %d", ErrSlotUncovered, slot)
+	}
+	if !readOnly || len(sh.Replicas) == 0 {
+		return sh.Primary.Addr, nil
+	}
+	switch e.opts.ReadPolicy {
+	case ReadPrimaryPreferred:
+		if e.isSuspect(sh.Primary.Addr) {
+			if r, ok := e.healthyReplica(sh); ok {
+				return r, nil
+			}
+		}
+	case ReadReplicaPreferred:
+		if r, ok := e.healthyReplica(sh); ok {
+			return r, nil
+		}
+	case ReadNearest:
+		return e.nearest(sh), nil
+	}
+	return sh.Primary.Addr, nil
+}
+
+// anyPrimary picks a random primary that is not suspect, for keyless commands.
+func (e *Engine) anyPrimary(t *Topology) (string, error) {
+	if len(t.Shards) == 0 {
+		return "", ErrNoNode
+	}
+	start := rand.N(len(t.Shards))
+	for i := range t.Shards {
+		sh := t.Shards[(start+i)%len(t.Shards)]
+		if !e.isSuspect(sh.Primary.Addr) {
+			return sh.Primary.Addr, nil
+		}
+	}
+	return t.Shards[start].Primary.Addr, nil
+}
+
+// healthyReplica picks a random replica that is online and not suspect.
+func (e *Engine) healthyReplica(sh *Shard) (string, bool) {
+	start := rand.N(len(sh.Replicas))
+	for i := range sh.Replicas {
+		r := sh.Replicas[(start+i)%len(sh.Replicas)]
+		if r.Health == Online && !e.isSuspect(r.Addr) {
+			return r.Addr, true
+		}
+	}
+	return "", false
+}
+
+// nearest picks the shard's node with the shortest connection round trip
+// among those connected and not suspect, or the primary when none is.
+// Replicas not yet connected are dialled in the background, so they can be
+// measured next time.
+func (e *Engine) nearest(sh *Shard) string {
+	best, bestRTT := sh.Primary.Addr, time.Duration(math.MaxInt64)
+	consider := func(addr string) {
+		if e.isSuspect(addr) {
+			return
+		}
+		if rtt, ok := e.pool.rtt(addr); ok && rtt < bestRTT {
+			best, bestRTT = addr, rtt
+		} else if !ok {
+			e.pool.warm(addr)
+		}
+	}
+	consider(sh.Primary.Addr)
+	for _, r := range sh.Replicas {
+		if r.Health == Online {
+			consider(r.Addr)
+		}
+	}
+	return best
+}

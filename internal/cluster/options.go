@@ -1,0 +1,113 @@
+package cluster
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+)
+
+// ReadPolicy says which nodes serve read-only commands.
+type ReadPolicy uint8
+
+// Read policies.
+const (
+	// ReadPrimary sends every command to the slot's primary.
+	ReadPrimary ReadPolicy = iota
+	// ReadPrimaryPreferred reads from the primary, and from a replica while
+	// the primary is suspect.
+	ReadPrimaryPreferred
+	// ReadReplicaPreferred reads from a replica when one is healthy.
+	ReadReplicaPreferred
+	// ReadNearest reads from the node of the shard with the lowest round trip.
+	ReadNearest
+)
+
+// Resolver looks up a host name's addresses; *net.Resolver is one.
+type Resolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
+// Defaults for Options fields left zero.
+const (
+	DefaultRefreshInterval  = 10 * time.Second
+	DefaultIncidentInterval = 50 * time.Millisecond
+	DefaultRefreshTimeout   = time.Second
+	DefaultMaxRedirects     = 16
+	DefaultRetryTimeout     = 10 * time.Second
+	DefaultMaxBackoff       = 100 * time.Millisecond
+)
+
+// Options configure an Engine. Seeds is required.
+type Options struct {
+	// Seeds are "host:port" addresses of any cluster nodes, or a name that
+	// resolves to them (a configuration endpoint).
+	Seeds []string
+	// Conn is the template for every node connection: authentication, TLS,
+	// timeouts. Its ReadOnly and OnClose are set by the engine.
+	Conn conn.Options
+	// RefreshInterval is the steady-state topology refresh period.
+	// Default DefaultRefreshInterval.
+	RefreshInterval time.Duration
+	// IncidentInterval is how often the topology is polled while a primary
+	// is suspect. Default DefaultIncidentInterval.
+	IncidentInterval time.Duration
+	// RefreshTimeout bounds one node's answer to a topology query.
+	// Default DefaultRefreshTimeout.
+	RefreshTimeout time.Duration
+	// MaxRedirects bounds the MOVED/ASK redirects one request follows.
+	// Default DefaultMaxRedirects.
+	MaxRedirects int
+	// RetryTimeout bounds retrying when the caller's context has no
+	// deadline. Default DefaultRetryTimeout.
+	RetryTimeout time.Duration
+	// MaxBackoff is the longest wait between retries when the topology does
+	// not change. Default DefaultMaxBackoff.
+	MaxBackoff time.Duration
+	// ReadPolicy chooses the nodes for read-only commands. Default ReadPrimary.
+	ReadPolicy ReadPolicy
+	// RetryUnknownOutcome allows retrying commands that are not idempotent
+	// after their connection failed mid-request, accepting that they may
+	// then run twice. Default false.
+	RetryUnknownOutcome bool
+	// Resolver re-resolves the seeds when no known node answers.
+	// Default net.DefaultResolver.
+	Resolver Resolver
+	// OnEvent receives events (topology changes, suspect and recovered
+	// nodes, failed refreshes) on a goroutine of its own; events are dropped
+	// rather than delay requests when it falls behind. Default none.
+	OnEvent func(Event)
+	// Logger receives keel's logs. Default: none.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.RefreshInterval <= 0 {
+		o.RefreshInterval = DefaultRefreshInterval
+	}
+	if o.IncidentInterval <= 0 {
+		o.IncidentInterval = DefaultIncidentInterval
+	}
+	if o.RefreshTimeout <= 0 {
+		o.RefreshTimeout = DefaultRefreshTimeout
+	}
+	if o.MaxRedirects <= 0 {
+		o.MaxRedirects = DefaultMaxRedirects
+	}
+	if o.RetryTimeout <= 0 {
+		o.RetryTimeout = DefaultRetryTimeout
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Conn.ReadOnly = o.ReadPolicy != ReadPrimary
+	return o
+}

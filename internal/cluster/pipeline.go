@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/resp"
+)
+
+// Result is the outcome of one command of a pipeline.
+type Result struct {
+	Value resp.Value
+	Err   error
+}
+
+// Pipeline runs cmds and returns their results in order. Commands going to
+// the same node are sent back to back in one batch; a command that meets a
+// redirect or a retryable failure is then run again on its own, by the same
+// rules as Do. Commands on different slots may run in any order relative to
+// each other; commands on one slot run in the order given, unless one of
+// them had to be retried.
+func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
+	results := make([]Result, len(cmds))
+	if !e.begin() {
+		for i := range results {
+			results[i].Err = ErrClosed
+		}
+		return results
+	}
+	defer e.end()
+
+	type batch struct {
+		addr    string
+		indexes []int
+	}
+	batches := map[string]*batch{}
+	var order []*batch
+	var alone []int // commands that take the ordinary path
+	for i, args := range cmds {
+		if len(args) == 0 {
+			results[i].Err = errors.New("keel: empty command")
+			continue
+		}
+		cmd, _ := Lookup(args[0])
+		slot, hasKeys, err := RouteSlot(cmd, args)
+		if err != nil || IsBlocking(cmd, args) {
+			alone = append(alone, i)
+			continue
+		}
+		addr, err := e.pick(slot, hasKeys, cmd.ReadOnly)
+		if err != nil || e.isSuspect(addr) {
+			alone = append(alone, i)
+			continue
+		}
+		b := batches[addr]
+		if b == nil {
+			b = &batch{addr: addr}
+			batches[addr] = b
+			order = append(order, b)
+		}
+		b.indexes = append(b.indexes, i)
+	}
+	e.stats.requests.Add(int64(len(cmds)))
+
+	var mu sync.Mutex // guards alone
+	var wg sync.WaitGroup
+	for _, b := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			redo := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
+			mu.Lock()
+			alone = append(alone, redo...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+
+	for _, i := range alone {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i].Value, results[i].Err = e.runOne(ctx, cmds[i])
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// runOne is Do without the admission and counting Pipeline already did.
+func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
+	cmd, _ := Lookup(args[0])
+	if IsBlocking(cmd, args) {
+		return resp.Value{}, ErrBlocking
+	}
+	slot, hasKeys, err := RouteSlot(cmd, args)
+	if errors.Is(err, ErrCrossSlot) {
+		if cmd.Split == NoSplit {
+			return resp.Value{}, err
+		}
+		return e.split(ctx, cmd, args)
+	}
+	return e.run(ctx, cmd, args, slot, hasKeys && err == nil)
+}
+
+// sendBatch sends the commands at indexes to addr in one batch and fills in
+// their results. It returns the indexes to run again on their own: those
+// redirected or refused for a retryable reason, and those whose connection
+// failed when retrying them is safe.
+func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []Result) (redo []int) {
+	c, err := e.pool.get(ctx, addr, true)
+	if err != nil {
+		if ctx.Err() != nil {
+			for _, i := range indexes {
+				results[i].Err = ctx.Err()
+			}
+			return nil
+		}
+		return indexes // nothing was sent
+	}
+	batch := make([][]string, len(indexes))
+	for j, i := range indexes {
+		batch[j] = cmds[i]
+	}
+	replies, err := c.DoMulti(ctx, batch...)
+	for j, i := range indexes {
+		if j < len(replies) {
+			v := replies[j]
+			if rerr := v.Err(); rerr != nil && retryable(rerr) {
+				var re *resp.Error
+				if errors.As(rerr, &re) && re.Code == "MOVED" {
+					if slot, to, ok := re.Redirect(); ok {
+						e.patchSlot(slot, redirectAddr(to, addr))
+						e.trigger("MOVED")
+					}
+				}
+				redo = append(redo, i)
+				continue
+			}
+			results[i] = Result{Value: v, Err: v.Err()}
+			continue
+		}
+		cmd, _ := Lookup(cmds[i][0])
+		switch {
+		case ctx.Err() != nil:
+			results[i].Err = ctx.Err()
+		case !conn.MayHaveRun(err) || e.opts.RetryUnknownOutcome || IsIdempotent(cmd, cmds[i]):
+			redo = append(redo, i)
+		default:
+			e.stats.unknownOutcomes.Add(1)
+			results[i].Err = unknownOutcome(err)
+		}
+	}
+	return redo
+}
+
+// retryable reports server errors that say the command did not run here
+// and should be sent again, possibly elsewhere.
+func retryable(err error) bool {
+	var re *resp.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.Code {
+	case "MOVED", "ASK", "TRYAGAIN", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "READONLY":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,219 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+)
+
+// redialGap is how long after a failed dial the pool answers with that
+// failure instead of dialling again: a dead node is not hammered by every
+// retrying request.
+const redialGap = 20 * time.Millisecond
+
+// drainTimeout bounds how long a connection to a node that left the
+// topology may finish its in-flight requests.
+const drainTimeout = 5 * time.Second
+
+// errNodeDialing is returned, instead of waiting, for a suspect node whose
+// connection is still being made: the request should wait for a topology
+// change rather than for a node that may never answer.
+var errNodeDialing = errors.New("keel: node suspect, still connecting")
+
+// pool holds one multiplexed connection per node, dialling on demand.
+type pool struct {
+	e      *Engine
+	ctx    context.Context // ends when the pool closes: cancels dials
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	nodes  map[string]*nodeConn
+	closed bool
+}
+
+// nodeConn is the pool's slot for one node address.
+type nodeConn struct {
+	conn     *conn.Conn    // nil or dead when none is usable
+	dialing  chan struct{} // non-nil while a dial runs; closed when it ends
+	dialErr  error         // the last dial's error
+	failedAt time.Time     // when the last dial failed
+}
+
+func newPool(e *Engine) *pool {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &pool{e: e, ctx: ctx, cancel: cancel, nodes: map[string]*nodeConn{}}
+}
+
+func alive(c *conn.Conn) bool {
+	if c == nil {
+		return false
+	}
+	select {
+	case <-c.Done():
+		return false
+	default:
+		return true
+	}
+}
+
+// get returns a live connection to addr, dialling if needed. With wait false
+// it does not wait for a dial in progress (errNodeDialing).
+func (p *pool) get(ctx context.Context, addr string, wait bool) (*conn.Conn, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	nc := p.nodes[addr]
+	if nc == nil {
+		nc = &nodeConn{}
+		p.nodes[addr] = nc
+	}
+	if alive(nc.conn) {
+		c := nc.conn
+		p.mu.Unlock()
+		return c, nil
+	}
+	if nc.dialing == nil {
+		if nc.dialErr != nil && time.Since(nc.failedAt) < redialGap {
+			err := nc.dialErr
+			p.mu.Unlock()
+			return nil, err
+		}
+		nc.dialing = make(chan struct{})
+		p.e.wg.Add(1)
+		go p.dial(addr, nc, nc.dialing)
+	}
+	dialing := nc.dialing
+	p.mu.Unlock()
+
+	if !wait {
+		return nil, errNodeDialing
+	}
+	select {
+	case <-dialing:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if alive(nc.conn) {
+		return nc.conn, nil
+	}
+	if nc.dialErr != nil {
+		return nil, nc.dialErr
+	}
+	return nil, fmt.Errorf("keel: connection to %s lost as it opened", addr)
+}
+
+// dial opens a connection to addr for nc. It runs on a goroutine of its own,
+// owned by the engine's WaitGroup and ended by the pool's context.
+func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
+	defer p.e.wg.Done()
+	opts := p.e.opts.Conn
+	opts.OnClose = func(cause error) { p.lost(addr, cause) }
+	c, err := conn.Dial(p.ctx, addr, opts)
+	p.e.stats.dials.Add(1)
+
+	p.mu.Lock()
+	closed := p.closed
+	if err == nil && !closed {
+		nc.conn, nc.dialErr = c, nil
+	} else if err != nil {
+		nc.dialErr, nc.failedAt = err, time.Now()
+	}
+	nc.dialing = nil
+	close(done)
+	p.mu.Unlock()
+
+	switch {
+	case err == nil && closed:
+		_ = c.Close() // the pool closed while this dial ran
+	case err == nil:
+		p.e.recovered(addr)
+	case p.ctx.Err() == nil:
+		p.e.stats.dialFailures.Add(1)
+		p.e.suspect(addr, err)
+	}
+}
+
+// lost is called when a node's connection fails.
+func (p *pool) lost(addr string, cause error) {
+	if errors.Is(cause, conn.ErrClosed) {
+		return // closed on purpose: by the pool, or by a drain
+	}
+	p.e.suspect(addr, cause)
+}
+
+// retire drops the connections of nodes that are no longer in the topology,
+// letting their in-flight requests finish first.
+func (p *pool) retire(keep func(addr string) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	for addr, nc := range p.nodes {
+		if keep(addr) || nc.dialing != nil {
+			continue
+		}
+		delete(p.nodes, addr)
+		if c := nc.conn; alive(c) {
+			p.e.wg.Add(1)
+			go func() {
+				defer p.e.wg.Done()
+				ctx, cancel := context.WithTimeout(p.ctx, drainTimeout)
+				defer cancel()
+				_ = c.Shutdown(ctx)
+			}()
+		}
+	}
+}
+
+// alive counts open connections.
+func (p *pool) alive() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, nc := range p.nodes {
+		if alive(nc.conn) {
+			n++
+		}
+	}
+	return n
+}
+
+// close cancels dials and closes every connection, failing what is in
+// flight with ErrClosed. Goroutines it started end on the engine's WaitGroup.
+func (p *pool) close() {
+	p.mu.Lock()
+	p.closed = true
+	nodes := p.nodes
+	p.nodes = map[string]*nodeConn{}
+	p.mu.Unlock()
+	p.cancel()
+	for _, nc := range nodes {
+		if nc.conn != nil {
+			_ = nc.conn.Close()
+		}
+	}
+}
+
+// rtt returns the handshake round trip of addr's live connection.
+func (p *pool) rtt(addr string) (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if nc := p.nodes[addr]; nc != nil && alive(nc.conn) {
+		return nc.conn.RTT(), true
+	}
+	return 0, false
+}
+
+// warm starts connecting to addr in the background if no connection exists.
+func (p *pool) warm(addr string) {
+	_, _ = p.get(context.Background(), addr, false)
+}

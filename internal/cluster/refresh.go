@@ -1,0 +1,351 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// minRefreshGap spaces adaptive refreshes: a storm of failing requests
+// triggers a refresh at most this often.
+const minRefreshGap = 10 * time.Millisecond
+
+// steadyQueries is how many nodes a steady-state refresh asks, so that one
+// confused node cannot mislead keel.
+const steadyQueries = 3
+
+// trigger asks the refresh loop for a refresh; causes are coalesced.
+func (e *Engine) trigger(cause string) {
+	e.causeMu.Lock()
+	if e.cause == "" {
+		e.cause = cause
+	}
+	e.causeMu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) takeCause(fallback string) string {
+	e.causeMu.Lock()
+	defer e.causeMu.Unlock()
+	c := e.cause
+	e.cause = ""
+	if c == "" {
+		return fallback
+	}
+	return c
+}
+
+// refreshLoop is the one goroutine that refreshes the topology: every
+// RefreshInterval, every IncidentInterval while a primary is suspect, and
+// when triggered.
+func (e *Engine) refreshLoop() {
+	defer e.wg.Done()
+	timer := time.NewTimer(e.opts.RefreshInterval)
+	defer timer.Stop()
+	last := time.Now()
+	for {
+		interval, fallback := e.opts.RefreshInterval, "periodic"
+		if e.inIncident() {
+			interval, fallback = e.opts.IncidentInterval, "incident"
+		}
+		timer.Reset(max(interval-time.Since(last), 0))
+		select {
+		case <-e.stopped:
+			return
+		case <-timer.C:
+		case <-e.wake:
+			if gap := minRefreshGap - time.Since(last); gap > 0 {
+				timer.Reset(gap)
+				select {
+				case <-e.stopped:
+					return
+				case <-timer.C:
+				}
+			}
+		}
+		last = time.Now()
+		e.refresh(e.takeCause(fallback))
+	}
+}
+
+// refresh asks nodes for their view and installs the merged topology.
+func (e *Engine) refresh(cause string) {
+	e.stats.refreshes.Add(1)
+	cur := e.topo.Load()
+	incident := e.inIncident()
+	timeout := e.opts.RefreshTimeout
+	if incident {
+		timeout = min(timeout, 4*e.opts.IncidentInterval)
+	}
+	views, err := e.gatherViews(e.candidates(cur, incident), timeout)
+	if len(views) == 0 {
+		// No known node answered: the cluster may have moved. Ask the seeds
+		// again, resolving their names anew.
+		seeds, rerr := e.resolveSeeds()
+		if rerr == nil {
+			views, err = e.gatherViews(seeds, e.opts.RefreshTimeout)
+		} else {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if len(views) == 0 {
+		e.opts.Logger.Warn("keel: topology refresh failed", "cause", cause, "err", err)
+		e.emit(Event{Kind: RefreshFailed, Cause: cause, Err: err})
+		return
+	}
+	t := Merge(views...)
+	if cur != nil && t.Epoch <= cur.Epoch && t.Covered() < cur.Covered() {
+		// Fewer slots covered without a newer epoch is no evidence that they
+		// lost their primaries: keep what we knew for them.
+		t = Merge(append(views, View{From: "current", Epoch: minEpoch, Claims: claimsOf(cur)})...)
+	}
+	e.install(t, cause)
+}
+
+// minEpoch ranks the current topology below every fresh view.
+const minEpoch = -1
+
+// claimsOf turns a topology back into claims, one per slot run.
+func claimsOf(t *Topology) []Claim {
+	var claims []Claim
+	for s := 0; s < SlotCount; {
+		o := t.owner[s]
+		end := s
+		for end+1 < SlotCount && t.owner[end+1] == o {
+			end++
+		}
+		if o != 0 {
+			claims = append(claims, Claim{Start: s, End: end, Shard: t.Shards[o-1]})
+		}
+		s = end + 1
+	}
+	return claims
+}
+
+// candidates returns the nodes to ask, best first. In an incident the
+// suspect shards' replicas come first (one of them is about to be promoted),
+// then every other node that is not suspect; otherwise a few random nodes.
+func (e *Engine) candidates(t *Topology, incident bool) []string {
+	if t == nil {
+		return nil
+	}
+	all := t.Addrs()
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	if !incident {
+		healthy := slices.DeleteFunc(slices.Clone(all), e.isSuspect)
+		if len(healthy) == 0 {
+			healthy = all
+		}
+		return healthy[:min(len(healthy), steadyQueries)]
+	}
+	var out []string
+	for _, sh := range e.suspectShards(t) {
+		for _, r := range sh.Replicas {
+			out = append(out, r.Addr)
+		}
+	}
+	for _, a := range all {
+		if !slices.Contains(out, a) && !e.isSuspect(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// discover finds the cluster from the seeds when the engine starts.
+func (e *Engine) discover(ctx context.Context) (*Topology, error) {
+	seeds, err := e.resolveSeedsCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	views, err := e.gatherViewsCtx(ctx, seeds, e.opts.RefreshTimeout)
+	if len(views) == 0 {
+		return nil, fmt.Errorf("%w: seeds %s: %w", ErrNoNode, strings.Join(e.opts.Seeds, ","), err)
+	}
+	return Merge(views...), nil
+}
+
+func (e *Engine) resolveSeeds() ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), e.opts.RefreshTimeout)
+	defer cancel()
+	go func() { // end the lookup early when the engine stops
+		select {
+		case <-e.stopped:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return e.resolveSeedsCtx(ctx)
+}
+
+// resolveSeedsCtx resolves each seed's host through the Resolver; seeds
+// whose host is an IP address are kept as they are.
+func (e *Engine) resolveSeedsCtx(ctx context.Context) ([]string, error) {
+	var out []string
+	var errs []error
+	for _, seed := range e.opts.Seeds {
+		host, port, err := net.SplitHostPort(seed)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("keel: seed %q: %w", seed, err))
+			continue
+		}
+		if net.ParseIP(host) != nil {
+			out = append(out, seed)
+			continue
+		}
+		addrs, err := e.opts.Resolver.LookupHost(ctx, host)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("keel: resolve seed %q: %w", seed, err))
+			continue
+		}
+		for _, a := range addrs {
+			out = append(out, net.JoinHostPort(a, port))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %w", ErrNoNode, errors.Join(errs...))
+	}
+	return out, nil
+}
+
+func (e *Engine) gatherViews(addrs []string, timeout time.Duration) ([]View, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-e.stopped:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return e.gatherViewsCtx(ctx, addrs, timeout)
+}
+
+// gatherViewsCtx asks every address in parallel for its view, each bounded by
+// timeout, and returns the views that arrived. Every query has ended when it
+// returns.
+func (e *Engine) gatherViewsCtx(ctx context.Context, addrs []string, timeout time.Duration) ([]View, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		v   View
+		err error
+	}
+	results := make(chan result, len(addrs))
+	for _, addr := range addrs {
+		go func() {
+			v, err := e.queryView(ctx, addr)
+			results <- result{v, err}
+		}()
+	}
+	var views []View
+	var errs []error
+	for range addrs {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		views = append(views, r.v)
+	}
+	return views, errors.Join(errs...)
+}
+
+// useSlots is set once a node answered CLUSTER SHARDS as an unknown command
+// (Redis before 7): from then on keel asks CLUSTER SLOTS.
+var useSlots atomic.Bool
+
+var (
+	shardsQuery = [][]string{{"CLUSTER", "SHARDS"}, {"CLUSTER", "INFO"}}
+	slotsQuery  = [][]string{{"CLUSTER", "SLOTS"}, {"CLUSTER", "INFO"}}
+)
+
+// queryView asks one node for its view of the cluster and its epoch, in one
+// round trip.
+func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
+	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	if err != nil {
+		return View{}, err
+	}
+	query := shardsQuery
+	if useSlots.Load() {
+		query = slotsQuery
+	}
+	replies, err := c.DoMulti(ctx, query...)
+	if err != nil {
+		return View{}, err
+	}
+	if err := replies[0].Err(); err != nil {
+		var re *resp.Error
+		if query[0][1] == "SHARDS" && errors.As(err, &re) && strings.Contains(strings.ToLower(re.Msg), "unknown") {
+			useSlots.Store(true)
+			return e.queryView(ctx, addr)
+		}
+		return View{}, fmt.Errorf("keel: %s: %w", addr, err)
+	}
+	var claims []Claim
+	if query[0][1] == "SHARDS" {
+		claims, err = ParseShards(replies[0], addr, e.opts.Conn.TLS != nil)
+	} else {
+		claims, err = ParseSlots(replies[0], addr)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("keel: %s: %w", addr, err)
+	}
+	return View{From: addr, Epoch: ParseEpoch(replies[1]), Claims: claims}, nil
+}
+
+// install makes t the topology in use when it routes differently from the
+// current one, wakes retrying requests, and retires connections to nodes
+// that left.
+func (e *Engine) install(t *Topology, cause string) {
+	old := e.topo.Load()
+	d := Compare(old, t)
+	e.topo.Store(t)
+	if d.Empty() {
+		return
+	}
+	e.stats.topologyChanges.Add(1)
+	e.broadcastChange()
+	e.opts.Logger.Info("keel: topology changed", "cause", cause, "diff", d.String(), "epoch", t.Epoch)
+	e.emit(Event{Kind: TopologyChanged, Cause: cause, Diff: d})
+	if len(d.Removed) > 0 {
+		e.forget(d.Removed)
+		e.pool.retire(t.Has)
+	}
+}
+
+// forget drops the suspicion of nodes that left the topology.
+func (e *Engine) forget(addrs []string) {
+	e.suspectMu.Lock()
+	defer e.suspectMu.Unlock()
+	for _, a := range addrs {
+		delete(e.suspects, a)
+	}
+}
+
+// patchSlot applies a MOVED redirect at once: slot is served by addr.
+func (e *Engine) patchSlot(slot int, addr string) {
+	for {
+		old := e.topo.Load()
+		if sh, ok := old.ShardFor(slot); ok && sh.Primary.Addr == addr {
+			return
+		}
+		if e.topo.CompareAndSwap(old, old.WithSlot(slot, addr)) {
+			e.stats.topologyChanges.Add(1)
+			e.broadcastChange()
+			return
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Health is a node's health as the cluster reports it (CLUSTER SHARDS).
+type Health uint8
+
+// Health values. CLUSTER SLOTS carries no health, so its nodes are Online.
+const (
+	Online Health = iota
+	Loading
+	Failed
+)
+
+// Node is one node of a shard, as the topology knows it.
+type Node struct {
+	Addr   string // host:port to connect to
+	ID     string // cluster node id; may be empty (old servers' CLUSTER SLOTS)
+	Health Health
+}
+
+// Shard is a primary and its replicas.
+type Shard struct {
+	Primary  Node
+	Replicas []Node
+}
+
+// Topology is an immutable picture of the cluster: which shard serves each
+// slot. It is replaced as a whole, never modified, so routing reads it
+// without locks.
+type Topology struct {
+	Shards []Shard
+	// owner[s] is 1 + the index in Shards of slot s's shard; 0 when the
+	// slot is not served by any shard known.
+	owner [SlotCount]uint16
+	// Epoch is the highest cluster current epoch among the views it was
+	// built from; 0 when unknown.
+	Epoch int64
+}
+
+// ShardFor returns the shard serving slot.
+func (t *Topology) ShardFor(slot int) (*Shard, bool) {
+	i := t.owner[slot]
+	if i == 0 {
+		return nil, false
+	}
+	return &t.Shards[i-1], true
+}
+
+// Covered reports how many slots have a shard.
+func (t *Topology) Covered() int {
+	n := 0
+	for _, o := range t.owner {
+		if o != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Addrs returns every node address in the topology, primaries first.
+func (t *Topology) Addrs() []string {
+	var out []string
+	for _, sh := range t.Shards {
+		out = append(out, sh.Primary.Addr)
+	}
+	for _, sh := range t.Shards {
+		for _, r := range sh.Replicas {
+			out = append(out, r.Addr)
+		}
+	}
+	return out
+}
+
+// Has reports whether addr is a node of the topology.
+func (t *Topology) Has(addr string) bool {
+	for _, sh := range t.Shards {
+		if sh.Primary.Addr == addr {
+			return true
+		}
+		for _, r := range sh.Replicas {
+			if r.Addr == addr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Claim is one view's statement that a shard serves slots Start..End.
+type Claim struct {
+	Start, End int
+	Shard      Shard
+}
+
+// View is one node's answer to "who serves what", with the cluster current
+// epoch it had when it answered.
+type View struct {
+	From   string // the node that answered
+	Epoch  int64
+	Claims []Claim
+}
+
+// Merge builds a topology from several nodes' views. Where views disagree
+// about a slot, the claim of the view with the highest current epoch wins,
+// the way the cluster itself resolves conflicts: a node that has seen a later
+// epoch has seen the later failover. A view that says nothing about a slot
+// never takes it from one that does, so an uncovered answer cannot erase a
+// covered one.
+func Merge(views ...View) *Topology {
+	ordered := slices.Clone(views)
+	slices.SortStableFunc(ordered, func(a, b View) int {
+		switch {
+		case a.Epoch > b.Epoch:
+			return -1
+		case a.Epoch < b.Epoch:
+			return 1
+		}
+		return 0
+	})
+	t := &Topology{}
+	index := map[string]int{} // primary address → 1 + index in t.Shards
+	for _, v := range ordered {
+		t.Epoch = max(t.Epoch, v.Epoch)
+		for _, c := range v.Claims {
+			i, ok := index[c.Shard.Primary.Addr]
+			if !ok {
+				t.Shards = append(t.Shards, c.Shard)
+				i = len(t.Shards)
+				index[c.Shard.Primary.Addr] = i
+			}
+			for s := max(c.Start, 0); s <= min(c.End, SlotCount-1); s++ {
+				if t.owner[s] == 0 {
+					t.owner[s] = uint16(i)
+				}
+			}
+		}
+	}
+	t.dropUnused()
+	return t
+}
+
+// dropUnused removes shards that won no slot and renumbers the rest.
+func (t *Topology) dropUnused() {
+	used := make([]bool, len(t.Shards)+1)
+	for _, o := range t.owner {
+		used[o] = true
+	}
+	renum := make([]uint16, len(t.Shards)+1)
+	var kept []Shard
+	for i, sh := range t.Shards {
+		if used[i+1] {
+			kept = append(kept, sh)
+			renum[i+1] = uint16(len(kept))
+		}
+	}
+	for s, o := range t.owner {
+		t.owner[s] = renum[o]
+	}
+	t.Shards = kept
+}
+
+// WithSlot returns a copy of t in which slot is served by the shard whose
+// primary is addr (a new shard when none is), as a MOVED reply says.
+func (t *Topology) WithSlot(slot int, addr string) *Topology {
+	n := &Topology{Shards: slices.Clone(t.Shards), owner: t.owner, Epoch: t.Epoch}
+	i := slices.IndexFunc(n.Shards, func(sh Shard) bool { return sh.Primary.Addr == addr })
+	if i < 0 {
+		n.Shards = append(n.Shards, Shard{Primary: Node{Addr: addr}})
+		i = len(n.Shards) - 1
+	}
+	n.owner[slot] = uint16(i + 1)
+	n.dropUnused()
+	return n
+}
+
+// Diff describes how b differs from a, for events and logs: slots that
+// changed shard and nodes that appeared or left.
+type Diff struct {
+	SlotsMoved int
+	Added      []string
+	Removed    []string
+	// NewPrimaries lists addresses that are primaries in b but were not in a.
+	NewPrimaries []string
+}
+
+// Empty reports whether the topologies route identically.
+func (d Diff) Empty() bool {
+	return d.SlotsMoved == 0 && len(d.Added) == 0 && len(d.Removed) == 0 && len(d.NewPrimaries) == 0
+}
+
+func (d Diff) String() string {
+	var parts []string
+	if d.SlotsMoved > 0 {
+		parts = append(parts, fmt.Sprintf("%d slots moved", d.SlotsMoved))
+	}
+	if len(d.NewPrimaries) > 0 {
+		parts = append(parts, "new primaries "+strings.Join(d.NewPrimaries, ","))
+	}
+	if len(d.Added) > 0 {
+		parts = append(parts, "added "+strings.Join(d.Added, ","))
+	}
+	if len(d.Removed) > 0 {
+		parts = append(parts, "removed "+strings.Join(d.Removed, ","))
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Compare returns the difference from a to b. A nil a is an empty topology.
+func Compare(a, b *Topology) Diff {
+	if a == nil {
+		a = &Topology{}
+	}
+	var d Diff
+	for s := range SlotCount {
+		if primaryOf(a, s) != primaryOf(b, s) {
+			d.SlotsMoved++
+		}
+	}
+	before, after := nodeSet(a), nodeSet(b)
+	for addr := range after {
+		if !before[addr] {
+			d.Added = append(d.Added, addr)
+		}
+	}
+	for addr := range before {
+		if !after[addr] {
+			d.Removed = append(d.Removed, addr)
+		}
+	}
+	oldPrimaries := map[string]bool{}
+	for _, sh := range a.Shards {
+		oldPrimaries[sh.Primary.Addr] = true
+	}
+	for _, sh := range b.Shards {
+		if !oldPrimaries[sh.Primary.Addr] {
+			d.NewPrimaries = append(d.NewPrimaries, sh.Primary.Addr)
+		}
+	}
+	slices.Sort(d.Added)
+	slices.Sort(d.Removed)
+	slices.Sort(d.NewPrimaries)
+	return d
+}
+
+func primaryOf(t *Topology, slot int) string {
+	if sh, ok := t.ShardFor(slot); ok {
+		return sh.Primary.Addr
+	}
+	return ""
+}
+
+func nodeSet(t *Topology) map[string]bool {
+	m := map[string]bool{}
+	for _, a := range t.Addrs() {
+		m[a] = true
+	}
+	return m
+}
