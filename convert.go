@@ -1,0 +1,202 @@
+package keel
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// Conversions shared by the typed commands. Each takes what Client.Do
+// returned, so a command method is one line: return toX(c.Do(ctx, …)).
+// A transport or server error passes through unchanged; a null reply becomes
+// ErrNil where a single value was expected.
+
+// toString returns a string reply; null is ErrNil.
+func toString(v Value, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return v.Text()
+}
+
+// toInt64 returns an integer reply (or a string holding one); null is ErrNil.
+func toInt64(v Value, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return v.Int64()
+}
+
+// toFloat returns a double reply (RESP3) or a string holding a number
+// (RESP2); null is ErrNil.
+func toFloat(v Value, err error) (float64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return v.Float64()
+}
+
+// toBool returns an integer reply as non-zero, or a RESP3 boolean.
+func toBool(v Value, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	return v.Bool()
+}
+
+// toOK checks a status reply is OK.
+func toOK(v Value, err error) error {
+	if err != nil {
+		return err
+	}
+	if v.Kind != resp.KindSimpleString || v.Str != "OK" {
+		return fmt.Errorf("%w: want OK, got %s", resp.ErrType, v)
+	}
+	return nil
+}
+
+// toWritten maps the reply of a conditional write (SET … NX|XX) to whether
+// it happened: OK is true, null is false.
+func toWritten(v Value, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	if v.IsNull() {
+		return false, nil
+	}
+	return true, toOK(v, nil)
+}
+
+// toStrings returns the elements of an array or set reply as strings.
+func toStrings(v Value, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v.Strings()
+}
+
+// toNullStrings returns the elements of an array reply whose elements may be
+// null (MGET, HMGET).
+func toNullStrings(v Value, err error) ([]NullString, error) {
+	if err != nil {
+		return nil, err
+	}
+	elems, err := v.Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NullString, len(elems))
+	for i, e := range elems {
+		if e.IsNull() {
+			continue
+		}
+		s, err := e.Text()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = NullString{Value: s, Valid: true}
+	}
+	return out, nil
+}
+
+// toStringMap returns a RESP3 map reply, or a RESP2 flat array of keys and
+// values alternating, as a map.
+func toStringMap(v Value, err error) (map[string]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	elems, err := v.Slice() // a map's Elems alternate keys and values too
+	if err != nil {
+		return nil, err
+	}
+	if len(elems)%2 != 0 {
+		return nil, fmt.Errorf("%w: %d elements, want key/value pairs", resp.ErrType, len(elems))
+	}
+	out := make(map[string]string, len(elems)/2)
+	for i := 0; i < len(elems); i += 2 {
+		k, err := elems[i].Text()
+		if err != nil {
+			return nil, err
+		}
+		val, err := elems[i+1].Text()
+		if err != nil {
+			return nil, err
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// toZs returns a reply of members with scores: RESP3 sends an array of
+// [member, score] pairs, RESP2 a flat array of members and scores
+// alternating.
+func toZs(v Value, err error) ([]Z, error) {
+	if err != nil {
+		return nil, err
+	}
+	elems, err := v.Slice()
+	if err != nil {
+		return nil, err
+	}
+	nested := len(elems) > 0 && elems[0].Kind == resp.KindArray
+	if !nested && len(elems)%2 != 0 {
+		return nil, fmt.Errorf("%w: %d elements, want member/score pairs", resp.ErrType, len(elems))
+	}
+	n := len(elems)
+	if !nested {
+		n /= 2
+	}
+	out := make([]Z, n)
+	for i := range out {
+		var m, s Value
+		if nested {
+			pair := elems[i]
+			if pair.Kind != resp.KindArray || len(pair.Elems) != 2 {
+				return nil, fmt.Errorf("%w: want [member score], got %s", resp.ErrType, pair)
+			}
+			m, s = pair.Elems[0], pair.Elems[1]
+		} else {
+			m, s = elems[2*i], elems[2*i+1]
+		}
+		if out[i].Member, err = m.Text(); err != nil {
+			return nil, err
+		}
+		if out[i].Score, err = s.Float64(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// formatInt formats an integer argument.
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// formatFloat formats a float argument the way Redis parses it; infinities
+// are "+inf" and "-inf".
+func formatFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "+inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// formatMs formats a duration as whole milliseconds, truncating, except that
+// a positive duration under a millisecond is 1 rather than 0 (which Redis
+// would refuse or take as "expire now").
+func formatMs(d time.Duration) string {
+	if d > 0 && d < time.Millisecond {
+		return "1"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// errPairs is returned for variadic key/value arguments of odd length.
+func errPairs(cmd string, n int) error {
+	return fmt.Errorf("keel: %s: %d arguments, want pairs", cmd, n)
+}
