@@ -23,7 +23,8 @@ type opRecord struct {
 // load drives SET/GET pairs at a steady pace on keys of every shard, each
 // operation with its own deadline, and records every outcome.
 type load struct {
-	mu     sync.Mutex
+	timeout time.Duration
+	mu      sync.Mutex
 	ops    []opRecord
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -35,10 +36,15 @@ const (
 	opTimeout       = 500 * time.Millisecond
 )
 
-// startLoad starts the workers; slots[i] is a slot served by shard i.
+// startLoad starts the workers with opTimeout per operation; slots[i] is a
+// slot served by shard i.
 func startLoad(cl *keel.Client, slots []int) *load {
+	return startLoadWithTimeout(cl, slots, opTimeout)
+}
+
+func startLoadWithTimeout(cl *keel.Client, slots []int, timeout time.Duration) *load {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &load{cancel: cancel}
+	l := &load{cancel: cancel, timeout: timeout}
 	for shard, slot := range slots {
 		for w := range workersPerShard {
 			key := lab.KeyInSlot(slot, fmt.Sprintf("load:%d", w))
@@ -59,7 +65,7 @@ func (l *load) work(ctx context.Context, cl *keel.Client, shard int, key string)
 			return
 		case <-tick.C:
 		}
-		opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+		opCtx, cancel := context.WithTimeout(ctx, l.timeout)
 		start := time.Now()
 		var err error
 		if i%2 == 0 {
