@@ -25,9 +25,9 @@ type opRecord struct {
 type load struct {
 	timeout time.Duration
 	mu      sync.Mutex
-	ops    []opRecord
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ops     []opRecord
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 const (
