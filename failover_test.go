@@ -36,8 +36,10 @@ type counterAudit struct {
 func startAudit(cl *keel.Client, slots []int) *counterAudit {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &counterAudit{acked: make([]atomic.Int64, len(slots)), unknown: make([]atomic.Int64, len(slots)), cancel: cancel}
-	for i, slot := range slots {
+	for _, slot := range slots {
 		a.keys = append(a.keys, lab.KeyInSlot(slot, "audit"))
+	}
+	for i, key := range a.keys {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
@@ -46,7 +48,7 @@ func startAudit(cl *keel.Client, slots []int) *counterAudit {
 			for ctx.Err() == nil {
 				<-tick.C
 				opCtx, cancel := context.WithTimeout(ctx, opTimeout)
-				_, err := cl.Do(opCtx, "INCR", a.keys[i])
+				_, err := cl.Do(opCtx, "INCR", key)
 				cancel()
 				switch {
 				case err == nil:

@@ -55,13 +55,13 @@ type attempt struct {
 
 // run sends the command until it succeeds, fails for good, or time is up.
 func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool) (resp.Value, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.opts.RetryTimeout)
-		defer cancel()
-	}
 	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
 	var a attempt
+	// Without a deadline from the caller, retrying stops RetryTimeout after
+	// the first retry; the time is taken only then, so the common case of a
+	// first-try success costs no timer.
+	var giveUp time.Time
+	_, hasDeadline := ctx.Deadline()
 	for {
 		changed := e.changedChan() // before the try, so no change is missed
 		if a.tries > 0 {
@@ -79,7 +79,10 @@ func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, 
 		if a.askAddr != "" || errors.Is(err, resp.ErrMoved) {
 			continue // a redirect: go at once
 		}
-		if werr := e.waitRetry(ctx, changed, a.tries, err); werr != nil {
+		if !hasDeadline && giveUp.IsZero() {
+			giveUp = time.Now().Add(e.opts.RetryTimeout)
+		}
+		if werr := e.waitRetry(ctx, changed, a.tries, err, giveUp); werr != nil {
 			e.stats.errors.Add(1)
 			return resp.Value{}, werr
 		}
@@ -188,11 +191,22 @@ func redirectAddr(to, from string) string {
 	return net.JoinHostPort(fromHost, port)
 }
 
+// errRetryTimeout ends retrying for a request without a deadline.
+var errRetryTimeout = errors.New("keel: gave up retrying after Options.RetryTimeout")
+
 // waitRetry waits until the topology changes, a backoff passes, or the
-// request must give up (its context ended, or Shutdown began).
-func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries int, lastErr error) error {
+// request must give up (its context ended, Shutdown began, or giveUp — when
+// set — passed).
+func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries int, lastErr error, giveUp time.Time) error {
 	backoff := min(minBackoff<<min(tries-1, 10), e.opts.MaxBackoff)
 	backoff = backoff/2 + rand.N(backoff/2+1) // jitter: retries don't march in step
+	if !giveUp.IsZero() {
+		left := time.Until(giveUp)
+		if left <= 0 {
+			return fmt.Errorf("%w (last error: %w)", errRetryTimeout, lastErr)
+		}
+		backoff = min(backoff, left)
+	}
 	t := time.NewTimer(backoff)
 	defer t.Stop()
 	select {
