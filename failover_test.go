@@ -106,7 +106,17 @@ func measureFailover(t *testing.T, f fault, bound time.Duration) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	cl := newClient(t, c, keel.Options{})
+	var suspects, changes atomic.Int64
+	cl := newClient(t, c, keel.Options{OnEvent: func(ev keel.Event) {
+		switch ev.Kind {
+		case keel.EventNodeSuspect:
+			suspects.Add(1)
+		case keel.EventTopologyChanged:
+			if ev.Cause != "discovery" {
+				changes.Add(1)
+			}
+		}
+	}})
 	slots, _ := shardSlots(t, c)
 	l := startLoad(cl, slots)
 	defer l.stop()
@@ -174,6 +184,9 @@ func measureFailover(t *testing.T, f fault, bound time.Duration) {
 		f, len(lags), lags[len(lags)/2].Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
 	if audit != nil {
 		audit.check(t, cl)
+	}
+	if suspects.Load() == 0 || changes.Load() < int64(len(lags)) {
+		t.Errorf("events: %d node-suspect, %d topology changes; want some, and at least one per round", suspects.Load(), changes.Load())
 	}
 	s := cl.Stats()
 	t.Logf("client stats: %+v", s)

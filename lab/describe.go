@@ -249,3 +249,12 @@ func (c *Cluster) Primaries(ctx context.Context) ([]*Node, error) {
 	}
 	return out, nil
 }
+
+// Info returns the node's INFO text for section ("" for the default set).
+func (n *Node) Info(ctx context.Context, section string) (string, error) {
+	args := []string{"INFO"}
+	if section != "" {
+		args = append(args, section)
+	}
+	return n.callString(ctx, args...)
+}

@@ -342,9 +342,16 @@ func (e *Engine) patchSlot(slot int, addr string) {
 		if sh, ok := old.ShardFor(slot); ok && sh.Primary.Addr == addr {
 			return
 		}
-		if e.topo.CompareAndSwap(old, old.WithSlot(slot, addr)) {
+		patched := old.WithSlot(slot, addr)
+		if e.topo.CompareAndSwap(old, patched) {
 			e.stats.topologyChanges.Add(1)
 			e.broadcastChange()
+			// A cheap diff: MOVED storms come during migrations.
+			d := Diff{SlotsMoved: 1}
+			if len(patched.Shards) > len(old.Shards) {
+				d.NewPrimaries = []string{addr}
+			}
+			e.emit(Event{Kind: TopologyChanged, Cause: "MOVED", Diff: d})
 			return
 		}
 	}

@@ -1,0 +1,117 @@
+package keel_test
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/lab"
+)
+
+var cmdstatGet = regexp.MustCompile(`cmdstat_get:calls=(\d+)`)
+
+func TestReadReplicaPreferredReadsFromReplicas(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := sharedCluster(t)
+	writer := newClient(t, c, keel.Options{})
+	// keel reads only from replicas the cluster reports online; Redis 7.0
+	// reports a fresh replica as loading until its replication offset has
+	// been gossiped, so refresh often here to see that soon.
+	reader := newClient(t, c, keel.Options{ReadPolicy: keel.ReadReplicaPreferred, RefreshInterval: 200 * time.Millisecond})
+	key := lab.KeyInSlot(100, "replica-read")
+	if err := writer.Set(ctx, key, "v"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.PrimaryFor(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas, err := c.ReplicasOf(ctx, p)
+	if err != nil || len(replicas) == 0 {
+		t.Fatalf("replicas of %s: %v, %v", p, replicas, err)
+	}
+	// Poll until reads land on the replica (and it has the value).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		before := nodeGets(t, ctx, replicas[0])
+		v, err := reader.Get(ctx, key)
+		if err == nil && v == "v" && nodeGets(t, ctx, replicas[0]) > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no read reached the replica: last read %q, %v", v, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := nodeGets(t, ctx, replicas[0])
+	for range 50 {
+		if _, err := reader.Get(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if served := nodeGets(t, ctx, replicas[0]) - before; served < 50 {
+		t.Fatalf("the replica served %d GETs, want at least 50", served)
+	}
+	nearest := newClient(t, c, keel.Options{ReadPolicy: keel.ReadNearest})
+	if _, err := nearest.Get(ctx, key); err != nil {
+		t.Fatalf("nearest read: %v", err)
+	}
+}
+
+// With ReadPrimaryPreferred, reads keep working from a replica while the
+// primary hangs, before the cluster has failed it over.
+func TestReadPrimaryPreferredFallsBackWhilePrimarySuspect(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 1, Replicas: 1, NodeTimeout: 5 * time.Second})
+	cl := newClient(t, c, keel.Options{ReadPolicy: keel.ReadPrimaryPreferred})
+	if err := cl.Set(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.PrimaryFor(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas, err := c.ReplicasOf(ctx, p)
+	if err != nil || len(replicas) == 0 {
+		t.Fatalf("replicas of %s: %v, %v", p, replicas, err)
+	}
+	if err := c.WaitStable(ctx); err != nil { // the replica has the key
+		t.Fatal(err)
+	}
+	step, err := c.Pause(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = c.Resume(p) }()
+	readCtx, readCancel := context.WithTimeout(ctx, 3*time.Second) // well before the 5 s node timeout
+	defer readCancel()
+	v, err := cl.Get(readCtx, "k")
+	if err != nil || v != "v" {
+		t.Fatalf("read while the primary hangs: %q, %v", v, err)
+	}
+	t.Logf("read served %v after the primary hung (health timeout 1s), before any failover", time.Since(step.Began).Round(time.Millisecond))
+	if gets := nodeGets(t, ctx, replicas[0]); gets == 0 {
+		t.Fatal("the replica served no GET")
+	}
+}
+
+// nodeGets reads a node's GET count from INFO commandstats, asking the node
+// itself through lab.
+func nodeGets(t *testing.T, ctx context.Context, n *lab.Node) int64 {
+	t.Helper()
+	text, err := n.Info(ctx, "commandstats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cmdstatGet.FindStringSubmatch(text)
+	if m == nil {
+		return 0
+	}
+	calls, _ := strconv.ParseInt(m[1], 10, 64)
+	return calls
+}
