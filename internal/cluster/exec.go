@@ -146,10 +146,11 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 				e.trigger("MOVED")
 			}
 			return v, err, true
-		case "TRYAGAIN", "LOADING", "MASTERDOWN":
-			return v, err, true // the node is busy: back off and retry
-		case "CLUSTERDOWN", "READONLY":
-			// The cluster's shape changed under us: refresh, then retry.
+		case "TRYAGAIN":
+			return v, err, true // a multi-key command mid-migration: back off and retry
+		case "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN":
+			// The shard may have changed under us (a failover, a restarted
+			// node): refresh, then retry.
 			e.trigger(re.Code)
 			return v, err, true
 		}
