@@ -29,6 +29,10 @@ type Engine struct {
 	cause   string
 	wake    chan struct{}
 
+	// useSlots is set once a node answered CLUSTER SHARDS as an unknown
+	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
+	useSlots atomic.Bool
+
 	suspectMu sync.Mutex
 	suspects  map[string]time.Time // node address → when it became suspect
 
@@ -225,7 +229,7 @@ func (e *Engine) inIncident() bool {
 	return false
 }
 
-// suspectPrimaries returns the shards whose primary is suspect.
+// suspectShards returns the shards whose primary is suspect.
 func (e *Engine) suspectShards(t *Topology) []Shard {
 	e.suspectMu.Lock()
 	defer e.suspectMu.Unlock()

@@ -29,6 +29,11 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	}
 	defer e.end()
 	e.stats.requests.Add(1)
+	return e.runOne(ctx, args)
+}
+
+// runOne routes and runs one command; the caller has admitted it (begin).
+func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
 	cmd, _ := Lookup(args[0])
 	if IsBlocking(cmd, args) {
 		return resp.Value{}, fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)

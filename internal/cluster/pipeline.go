@@ -89,22 +89,6 @@ func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
 	return results
 }
 
-// runOne is Do without the admission and counting Pipeline already did.
-func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
-	cmd, _ := Lookup(args[0])
-	if IsBlocking(cmd, args) {
-		return resp.Value{}, ErrBlocking
-	}
-	slot, hasKeys, err := RouteSlot(cmd, args)
-	if errors.Is(err, ErrCrossSlot) {
-		if cmd.Split == NoSplit {
-			return resp.Value{}, err
-		}
-		return e.split(ctx, cmd, args)
-	}
-	return e.run(ctx, cmd, args, slot, hasKeys && err == nil)
-}
-
 // sendBatch sends the commands at indexes to addr in one batch and fills in
 // their results. It returns the indexes to run again on their own: those
 // redirected or refused for a retryable reason, and those whose connection

@@ -8,7 +8,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/keel-go/keel/resp"
@@ -176,16 +175,11 @@ func (e *Engine) discover(ctx context.Context) (*Topology, error) {
 	return Merge(views...), nil
 }
 
+// resolveSeeds is resolveSeedsCtx for the refresh loop: it ends early when
+// the engine stops (the pool's context ends then).
 func (e *Engine) resolveSeeds() ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), e.opts.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(e.pool.ctx, e.opts.RefreshTimeout)
 	defer cancel()
-	go func() { // end the lookup early when the engine stops
-		select {
-		case <-e.stopped:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	return e.resolveSeedsCtx(ctx)
 }
 
@@ -219,17 +213,10 @@ func (e *Engine) resolveSeedsCtx(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// gatherViews is gatherViewsCtx for the refresh loop: it ends early when the
+// engine stops.
 func (e *Engine) gatherViews(addrs []string, timeout time.Duration) ([]View, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-e.stopped:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return e.gatherViewsCtx(ctx, addrs, timeout)
+	return e.gatherViewsCtx(e.pool.ctx, addrs, timeout)
 }
 
 // gatherViewsCtx asks every address in parallel for its view, each bounded by
@@ -262,10 +249,6 @@ func (e *Engine) gatherViewsCtx(ctx context.Context, addrs []string, timeout tim
 	return views, errors.Join(errs...)
 }
 
-// useSlots is set once a node answered CLUSTER SHARDS as an unknown command
-// (Redis before 7): from then on keel asks CLUSTER SLOTS.
-var useSlots atomic.Bool
-
 var (
 	shardsQuery = [][]string{{"CLUSTER", "SHARDS"}, {"CLUSTER", "INFO"}}
 	slotsQuery  = [][]string{{"CLUSTER", "SLOTS"}, {"CLUSTER", "INFO"}}
@@ -279,7 +262,7 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 		return View{}, err
 	}
 	query := shardsQuery
-	if useSlots.Load() {
+	if e.useSlots.Load() {
 		query = slotsQuery
 	}
 	replies, err := c.DoMulti(ctx, query...)
@@ -289,7 +272,7 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 	if err := replies[0].Err(); err != nil {
 		var re *resp.Error
 		if query[0][1] == "SHARDS" && errors.As(err, &re) && strings.Contains(strings.ToLower(re.Msg), "unknown") {
-			useSlots.Store(true)
+			e.useSlots.Store(true)
 			return e.queryView(ctx, addr)
 		}
 		return View{}, fmt.Errorf("keel: %s: %w", addr, err)
