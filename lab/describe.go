@@ -158,6 +158,24 @@ func (n *Node) clusterNodes(ctx context.Context) (View, error) {
 	return ParseClusterNodes(text)
 }
 
+// eachView runs check on the view of every running member, stopping at the
+// first error, so waits can poll "every node agrees that…".
+func (c *Cluster) eachView(ctx context.Context, check func(m *Node, view View) error) error {
+	for _, m := range c.Nodes() {
+		if !m.Running() {
+			continue
+		}
+		view, err := m.clusterNodes(ctx)
+		if err != nil {
+			return err
+		}
+		if err := check(m, view); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // View returns the node's own picture of the cluster (CLUSTER NODES).
 func (n *Node) View(ctx context.Context) (View, error) { return n.clusterNodes(ctx) }
 

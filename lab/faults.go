@@ -22,44 +22,32 @@ const respondTimeout = 200 * time.Millisecond
 // mark it fail) and [Node.Running] becomes false; [Cluster.Restart] brings
 // it back. It is an error if n is not running.
 func (c *Cluster) Kill(n *Node) (Step, error) {
-	srv, err := c.running(n, "kill")
-	if err != nil {
-		return Step{}, err
-	}
-	step := Step{Action: "kill", Node: n.Addr(), Began: time.Now()}
-	if err := srv.Kill(); err != nil {
-		return Step{}, err
-	}
-	step.Done = time.Now()
-	return step, nil
+	return c.signal(n, "kill", (*Server).Kill)
 }
 
 // Pause hangs n with SIGSTOP: its connections stay open but it answers
 // nothing, to clients or to the cluster bus, until [Cluster.Resume]. Done is
 // right after the signal. It is an error if n is not running.
 func (c *Cluster) Pause(n *Node) (Step, error) {
-	srv, err := c.running(n, "pause")
-	if err != nil {
-		return Step{}, err
-	}
-	step := Step{Action: "pause", Node: n.Addr(), Began: time.Now()}
-	if err := srv.Pause(); err != nil {
-		return Step{}, err
-	}
-	step.Done = time.Now()
-	return step, nil
+	return c.signal(n, "pause", (*Server).Pause)
 }
 
 // Resume continues n after [Cluster.Pause] with SIGCONT. Done is right after
 // the signal; the node then catches up with the cluster on its own (a
 // primary that was failed over meanwhile becomes a replica).
 func (c *Cluster) Resume(n *Node) (Step, error) {
-	srv, err := c.running(n, "resume")
+	return c.signal(n, "resume", (*Server).Resume)
+}
+
+// signal applies a process action (kill, pause, resume) to running node n;
+// Began is just before it, Done just after it returned.
+func (c *Cluster) signal(n *Node, action string, act func(*Server) error) (Step, error) {
+	srv, err := c.running(n, action)
 	if err != nil {
 		return Step{}, err
 	}
-	step := Step{Action: "resume", Node: n.Addr(), Began: time.Now()}
-	if err := srv.Resume(); err != nil {
+	step := Step{Action: action, Node: n.Addr(), Began: time.Now()}
+	if err := act(srv); err != nil {
 		return Step{}, err
 	}
 	step.Done = time.Now()

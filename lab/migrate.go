@@ -81,22 +81,15 @@ func (c *Cluster) waitOwned(ctx context.Context, slots []int, owner *Node) error
 		defer cancel()
 	}
 	err := poll(ctx, "every node to give the slots to "+owner.name, func() error {
-		for _, n := range c.Nodes() {
-			if !n.Running() {
-				continue
-			}
-			view, err := n.clusterNodes(ctx)
-			if err != nil {
-				return err
-			}
+		return c.eachView(ctx, func(n *Node, view View) error {
 			owners := view.Owners()
 			for _, s := range slots {
 				if owners[s] != owner.ID() {
 					return fmt.Errorf("%s does not give slot %d to %s yet", n, s, owner)
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return err

@@ -186,19 +186,12 @@ func (c *Cluster) attach(ctx context.Context, n, primary *Node) error {
 		}
 	}
 	return poll(ctx, "every node to know "+n.name+" as a replica of "+primary.name, func() error {
-		for _, m := range c.Nodes() {
-			if !m.Running() {
-				continue
-			}
-			view, err := m.clusterNodes(ctx)
-			if err != nil {
-				return err
-			}
+		return c.eachView(ctx, func(m *Node, view View) error {
 			if info, ok := view.byID(n.ID()); !ok || info.PrimaryID != primary.ID() {
 				return fmt.Errorf("%s does not know %s as a replica of %s yet", m, n, primary)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
@@ -263,14 +256,7 @@ func (c *Cluster) promote(ctx context.Context, n *Node, mode ...string) error {
 // refuses to forget a node's own primary, works on every node.
 func (c *Cluster) waitHandedOver(ctx context.Context, old *Node) error {
 	return poll(ctx, old.name+" to hand over", func() error {
-		for _, m := range c.Nodes() {
-			if !m.Running() {
-				continue
-			}
-			view, err := m.clusterNodes(ctx)
-			if err != nil {
-				return err
-			}
+		return c.eachView(ctx, func(m *Node, view View) error {
 			self, ok := view.Self()
 			switch {
 			case !ok:
@@ -280,8 +266,8 @@ func (c *Cluster) waitHandedOver(ctx context.Context, old *Node) error {
 			case self.PrimaryID == old.ID():
 				return fmt.Errorf("%s still follows %s", m, old)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
