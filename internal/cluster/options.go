@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -24,6 +25,22 @@ const (
 	// ReadNearest reads from the node of the shard with the lowest round trip.
 	ReadNearest
 )
+
+// String names the policy as its constant does, without the "Read" prefix:
+// "primary", "primary-preferred", "replica-preferred", "nearest".
+func (p ReadPolicy) String() string {
+	switch p {
+	case ReadPrimary:
+		return "primary"
+	case ReadPrimaryPreferred:
+		return "primary-preferred"
+	case ReadReplicaPreferred:
+		return "replica-preferred"
+	case ReadNearest:
+		return "nearest"
+	}
+	return fmt.Sprintf("ReadPolicy(%d)", uint8(p))
+}
 
 // Resolver looks up a host name's addresses; *net.Resolver is one.
 type Resolver interface {

@@ -1,0 +1,122 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/keel-go/keel"
+)
+
+// audit keeps what the client under test acknowledged, so the data can be
+// checked afterwards with an independent client.
+type audit struct {
+	mu       sync.Mutex
+	tried    []string // keys of every SET issued; each key is written once
+	acked    []string // keys of acknowledged SETs
+	counters map[string]*counterAudit
+}
+
+type counterAudit struct {
+	attempts int            // INCRs issued, whatever their outcome
+	acked    int            // INCRs the client acknowledged
+	seen     map[int64]bool // values acknowledged INCRs returned
+	repeats  int            // acknowledged INCRs that returned a value already returned
+}
+
+func newAudit() *audit { return &audit{counters: make(map[string]*counterAudit)} }
+
+func (a *audit) attemptSet(key string) {
+	a.mu.Lock()
+	a.tried = append(a.tried, key)
+	a.mu.Unlock()
+}
+
+func (a *audit) ackSet(key string) {
+	a.mu.Lock()
+	a.acked = append(a.acked, key)
+	a.mu.Unlock()
+}
+
+func (a *audit) counter(key string) *counterAudit {
+	c := a.counters[key]
+	if c == nil {
+		c = &counterAudit{seen: make(map[int64]bool)}
+		a.counters[key] = c
+	}
+	return c
+}
+
+func (a *audit) attemptIncr(key string) {
+	a.mu.Lock()
+	a.counter(key).attempts++
+	a.mu.Unlock()
+}
+
+func (a *audit) ackIncr(key string, v int64) {
+	a.mu.Lock()
+	c := a.counter(key)
+	c.acked++
+	if c.seen[v] {
+		c.repeats++
+	}
+	c.seen[v] = true
+	a.mu.Unlock()
+}
+
+// auditResult is what verification found.
+type auditResult struct {
+	LostWrites, LostIncrs, DuplicateIncrs int
+}
+
+// verify reads back every acknowledged write with c. A SET is lost when its
+// key is missing or holds another value. For a counter holding V after
+// `acked` acknowledged INCRs out of `attempts`: acknowledged increments were
+// lost when V < acked, or when two acknowledged INCRs returned the same
+// value; an increment ran twice when V > attempts.
+func (a *audit) verify(ctx context.Context, c *keel.Client) (auditResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var r auditResult
+	const batch = 500
+	for i := 0; i < len(a.acked); i += batch {
+		keys := a.acked[i:min(i+batch, len(a.acked))]
+		vals, err := c.MGet(ctx, keys...)
+		if err != nil {
+			return r, err
+		}
+		for j, v := range vals {
+			if !v.Valid || v.Value != writeValue(keys[j]) {
+				r.LostWrites++
+			}
+		}
+	}
+	for key, ca := range a.counters {
+		s, err := c.Get(ctx, key)
+		var v int64
+		switch {
+		case errors.Is(err, keel.ErrNil):
+		case err != nil:
+			return r, err
+		default:
+			if v, err = strconv.ParseInt(s, 10, 64); err != nil {
+				return r, err
+			}
+		}
+		r.LostIncrs += max(int(int64(ca.acked)-v), ca.repeats)
+		r.DuplicateIncrs += max(0, int(v-int64(ca.attempts)))
+	}
+	return r, nil
+}
+
+// keys returns every key the run may have written, for clean-up.
+func (a *audit) keys() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := append([]string(nil), a.tried...)
+	for k := range a.counters {
+		out = append(out, k)
+	}
+	return out
+}

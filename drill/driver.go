@@ -1,0 +1,53 @@
+package drill
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+)
+
+// Target says how to reach the cluster under test. Every driver gets the
+// same Target.
+type Target struct {
+	// Seeds are "host:port" addresses to start from. A host may be a name.
+	Seeds []string
+	// Username and Password authenticate (ACL user, or the default user's
+	// password when Username is empty).
+	Username, Password string
+	// TLS, when set, is used for every connection.
+	TLS *tls.Config
+	// Resolver resolves seed host names; nil means net.DefaultResolver. The
+	// lab sets it to its own DNS server so a restart on new addresses is
+	// followed through the name.
+	Resolver *net.Resolver
+}
+
+// Dialer returns a dialer that resolves names with t.Resolver, for drivers
+// whose client takes a dial function.
+func (t Target) Dialer() *net.Dialer {
+	return &net.Dialer{Resolver: t.Resolver}
+}
+
+// Driver opens clients of one kind, configured one way: one row of a report.
+type Driver interface {
+	// Name is the row's label, e.g. "keel" or "go-redis (recommended)".
+	Name() string
+	// Describe says which library, version and options the driver uses; the
+	// report prints it.
+	Describe() string
+	// Open connects a new client to the cluster.
+	Open(ctx context.Context, t Target) (Client, error)
+}
+
+// Client is the little a workload needs from a Redis Cluster client. Every
+// method must honour ctx's deadline.
+type Client interface {
+	// Get returns the key's value; found is false for a missing key.
+	Get(ctx context.Context, key string) (value string, found bool, err error)
+	// Set stores value under key.
+	Set(ctx context.Context, key, value string) error
+	// Incr increments the counter at key and returns its new value.
+	Incr(ctx context.Context, key string) (int64, error)
+	// Close releases everything the client holds.
+	Close() error
+}

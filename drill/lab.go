@@ -1,0 +1,326 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/keel-go/keel/lab"
+)
+
+// ClusterShape is the local cluster each run starts.
+type ClusterShape struct {
+	// Shards is the number of primaries. Default 3.
+	Shards int
+	// Replicas per primary. Default 1; failover scenarios need at least 1.
+	Replicas int
+	// NodeTimeout is cluster-node-timeout. Default 1s.
+	NodeTimeout time.Duration
+	// Binary is the redis-server executable. Default: redis-server on PATH.
+	Binary string
+}
+
+func (s ClusterShape) withDefaults() ClusterShape {
+	if s.Shards <= 0 {
+		s.Shards = 3
+	}
+	if s.Replicas < 0 {
+		s.Replicas = 0
+	} else if s.Replicas == 0 {
+		s.Replicas = 1
+	}
+	if s.NodeTimeout <= 0 {
+		s.NodeTimeout = time.Second
+	}
+	return s
+}
+
+// Options configure [RunSuite].
+type Options struct {
+	// Scenarios to run, in order. Default [DefaultScenarios].
+	Scenarios []Scenario
+	// Drivers are the clients under test, run one after another per
+	// scenario. Default: keel only.
+	Drivers []Driver
+	// Workload is the load every run drives. Zero fields take its defaults.
+	Workload Workload
+	// Cluster is the local cluster's shape. Zero fields take its defaults.
+	Cluster ClusterShape
+	// Bucket is the timeline's bucket width. Default 100ms.
+	Bucket time.Duration
+	// Progress, when set, is called about five times a second during each
+	// run and once at the end of each.
+	Progress func(Progress)
+	// Logger receives warnings. Default: discard.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Scenarios) == 0 {
+		o.Scenarios = DefaultScenarios()
+	}
+	if len(o.Drivers) == 0 {
+		o.Drivers = []Driver{KeelDriver{}}
+	}
+	o.Workload = o.Workload.withDefaults()
+	o.Cluster = o.Cluster.withDefaults()
+	if o.Bucket <= 0 {
+		o.Bucket = 100 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// RunSuite runs every scenario against every driver, each run on a fresh local
+// cluster so every client meets the same cluster lifecycle, and returns
+// the report. It stops every process it started. A run that fails (a step
+// that cannot be carried out, a client that cannot connect) is reported
+// with its Error; Run itself fails only when ctx ends or nothing can run.
+func RunSuite(ctx context.Context, opts Options) (Report, error) {
+	opts = opts.withDefaults()
+	for _, sc := range opts.Scenarios {
+		if err := sc.Check(); err != nil {
+			return Report{}, err
+		}
+	}
+	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
+	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
+	rep.Settings.NodeTimeoutMS = ms(opts.Cluster.NodeTimeout)
+	rep.Machine["redis_server"] = redisVersion(opts.Cluster.Binary)
+	seq := 0
+	for _, sc := range opts.Scenarios {
+		rep.Scenarios = append(rep.Scenarios, ScenarioInfo{Name: sc.Name, Description: sc.Description})
+		for _, d := range opts.Drivers {
+			seq++
+			run := runInLab(ctx, opts, sc.withDefaults(), d, seq)
+			rep.Runs = append(rep.Runs, run)
+			if opts.Progress != nil {
+				opts.Progress(Progress{Scenario: sc.Name, Client: d.Name(), Phase: "done", Run: &run})
+			}
+			if err := ctx.Err(); err != nil {
+				rep.Finished = time.Now()
+				return rep, err
+			}
+		}
+	}
+	rep.Finished = time.Now()
+	return rep, nil
+}
+
+func newReport(mode string, drivers []Driver, w Workload, bucket time.Duration) Report {
+	rep := Report{Schema: "keel-drill/1", Mode: mode, Started: time.Now(),
+		Machine: map[string]string{
+			"os": runtime.GOOS + "/" + runtime.GOARCH, "cpus": fmt.Sprint(runtime.NumCPU()),
+			"go": runtime.Version(),
+		},
+		Settings: Settings{Rate: w.Rate, RequestTimeout: ms(w.Timeout), BucketMS: ms(bucket), Mix: w.Mix()},
+	}
+	if h, err := os.Hostname(); err == nil {
+		rep.Machine["host"] = h
+	}
+	for _, d := range drivers {
+		rep.Clients = append(rep.Clients, ClientInfo{Name: d.Name(), Describe: d.Describe()})
+	}
+	return rep
+}
+
+// runInLab runs one driver through one scenario on a cluster of its own.
+func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int) Run {
+	rc := &runCore{driver: d, scenario: sc.Name, work: opts.Workload, bucket: opts.Bucket,
+		seq: seq, progress: opts.Progress, log: opts.Logger}
+	rc.run = Run{Scenario: sc.Name, Client: d.Name()}
+	rc.report("starting", 0)
+	c, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: opts.Cluster.Shards,
+		Replicas: opts.Cluster.Replicas, NodeTimeout: opts.Cluster.NodeTimeout,
+		DistinctHosts: true, Binary: opts.Cluster.Binary})
+	if err != nil {
+		rc.setError(fmt.Errorf("starting the cluster: %w", err))
+		return rc.run
+	}
+	defer c.Close()
+	dns, err := c.ServeDNS("cluster.drill.test")
+	if err != nil {
+		rc.setError(err)
+		return rc.run
+	}
+	rc.env.target = Target{Seeds: []string{c.Seed()}, Resolver: dns.Resolver()}
+	if rc.env.layout, err = Discover(ctx, rc.env.target); err != nil {
+		rc.setError(err)
+		return rc.run
+	}
+	rc.env.slots = rc.env.layout.FirstSlots()
+	if err := rc.open(ctx); err != nil {
+		rc.setError(err)
+		return rc.run
+	}
+	w, err := c.Watch(ctx, lab.WatchOptions{Slots: rc.env.slots})
+	if err != nil {
+		rc.client.Close()
+		rc.setError(err)
+		return rc.run
+	}
+	stopLoad := rc.start(ctx)
+
+	var phase atomic.Value
+	phase.Store("warm-up")
+	maxRun := time.Duration(sc.Warmup) + time.Duration(sc.MaxTail)
+	for _, st := range sc.Steps {
+		maxRun += time.Duration(st.After)
+	}
+	stopTicker := ticker(200*time.Millisecond, func() { rc.report(phase.Load().(string), maxRun) })
+
+	st := &stepper{c: c, shards: rc.env.slots, start: rc.started,
+		mark: func(m Marker) { rc.markers = append(rc.markers, m) },
+		served: func(ctx context.Context, timeout time.Duration) error {
+			return waitServed(ctx, w, rc.env.slots, timeout)
+		}}
+	err = scenarioSteps(ctx, sc, st, func(p string) { phase.Store(p) })
+	if err != nil {
+		rc.setError(err)
+	}
+	phase.Store("recovery")
+	rc.tail(ctx, sc, w)
+	stopLoad()
+	stopTicker()
+	w.Close()
+	return rc.finish(context.WithoutCancel(ctx), w.Events())
+}
+
+// scenarioSteps waits out the warm-up, then carries out each step after its delay.
+func scenarioSteps(ctx context.Context, sc Scenario, st *stepper, phase func(string)) error {
+	if err := sleep(ctx, time.Duration(sc.Warmup)); err != nil {
+		return err
+	}
+	phase("fault")
+	for _, step := range sc.Steps {
+		if err := sleep(ctx, time.Duration(step.After)); err != nil {
+			return err
+		}
+		if err := st.do(ctx, step); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tail keeps the workload running after the last step until every shard is
+// served and the client has gone Tail without an error since, or MaxTail
+// has passed.
+func (rc *runCore) tail(ctx context.Context, sc Scenario, w *lab.Watcher) {
+	stepsDone := rc.elapsed()
+	for ctx.Err() == nil {
+		now := rc.elapsed()
+		if now-stepsDone >= time.Duration(sc.MaxTail) {
+			return
+		}
+		quiet := max(stepsDone, rc.load.lastError(), lastServed(w.Events(), rc.env.slots, rc.started))
+		if allServed(w.Events(), rc.env.slots) && now-quiet >= time.Duration(sc.Tail) {
+			return
+		}
+		sleep(ctx, 50*time.Millisecond)
+	}
+}
+
+// lastServed is the offset of the latest served event of a watched slot.
+func lastServed(events []lab.WatchEvent, slots []int, start time.Time) time.Duration {
+	var last time.Duration
+	for _, m := range watchMarkers(events, slots, start) {
+		if m.Kind == MarkServed {
+			last = max(last, m.At)
+		}
+	}
+	return last
+}
+
+// allServed reports whether the latest event of every watched slot is "served".
+func allServed(events []lab.WatchEvent, slots []int) bool {
+	state := make(map[int]string, len(slots))
+	for _, e := range events {
+		if e.Kind == "served" || e.Kind == "unserved" {
+			state[e.Slot] = e.Kind
+		}
+	}
+	for _, s := range slots {
+		if state[s] != "served" {
+			return false
+		}
+	}
+	return true
+}
+
+func waitServed(ctx context.Context, w *lab.Watcher, slots []int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for !allServed(w.Events(), slots) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drill: the cluster did not serve every shard within %v", timeout)
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ticker calls f every d until the returned stop is called; stop waits for
+// the goroutine to end.
+func ticker(d time.Duration, f func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// redisVersion asks the redis-server binary for its version: the "v=…"
+// field of `redis-server --version`.
+func redisVersion(binary string) string {
+	if binary == "" {
+		var err error
+		if binary, err = lab.FindRedisServer(); err != nil {
+			return "unknown"
+		}
+	}
+	out, err := exec.Command(binary, "--version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if v, ok := strings.CutPrefix(f, "v="); ok {
+			return v
+		}
+	}
+	return strings.TrimSpace(string(out))
+}

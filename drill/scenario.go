@@ -1,0 +1,194 @@
+package drill
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Scenario is a timed list of steps taken on the cluster while the workload
+// runs. Scenarios are plain data: write your own in Go or in a JSON file
+// (see [ReadScenarios]).
+type Scenario struct {
+	// Name identifies the scenario on the command line and in reports.
+	Name string `json:"name"`
+	// Description says what it reproduces, for the report.
+	Description string `json:"description,omitempty"`
+	// Warmup is how long the workload runs before the first step. Default 2s.
+	Warmup Duration `json:"warmup,omitempty"`
+	// Steps run one after another.
+	Steps []Step `json:"steps"`
+	// Tail is how long the workload keeps running after the last step, at
+	// least, and after every shard is served again and the client has
+	// succeeded on it for this long. Default 3s.
+	Tail Duration `json:"tail,omitempty"`
+	// MaxTail bounds the wait for a client that does not recover: the run
+	// ends this long after the last step whatever happens. Default 60s.
+	MaxTail Duration `json:"max_tail,omitempty"`
+}
+
+// Step is one action on the cluster.
+type Step struct {
+	// After is how long to wait before the action, counted from the end of
+	// the previous step (or of the warm-up).
+	After Duration `json:"after,omitempty"`
+	// Action is one of:
+	//   kill, pause, resume, restart   signals / restarts Target
+	//   failover, failover-force, failover-takeover
+	//                                  CLUSTER FAILOVER on a replica of Target's shard
+	//   replace                        a new node takes Target's place
+	//   migrate                        move Slots slots from Target's shard to the next shard
+	//   restart-all, restart-all-new   restart every node, on the same or new addresses
+	//   rolling-restart                restart every node in turn, failing each
+	//                                  primary over to its replica first (an engine upgrade)
+	//   wait-served                    wait until the cluster serves every shard (bounded by Timeout)
+	Action string `json:"action"`
+	// Target names the node acted on: "primary:N" (the primary of shard N),
+	// "replica:N" (a replica of shard N) or "last" (the node of the
+	// previous step that named one). Default "primary:0".
+	Target string `json:"target,omitempty"`
+	// Slots is how many slots a migrate step moves. Default 100.
+	Slots int `json:"slots,omitempty"`
+	// Timeout bounds a wait-served step. Default 30s.
+	Timeout Duration `json:"timeout,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string in JSON,
+// such as "1.5s".
+type Duration time.Duration
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a duration string such as "2s" or "250ms".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("drill: duration must be a string such as \"2s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("drill: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ReadScenarios decodes a JSON array of scenarios and checks each.
+func ReadScenarios(r io.Reader) ([]Scenario, error) {
+	var out []Scenario
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("drill: reading scenarios: %w", err)
+	}
+	for i := range out {
+		if err := out[i].Check(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+var knownActions = map[string]bool{
+	"kill": true, "pause": true, "resume": true, "restart": true,
+	"failover": true, "failover-force": true, "failover-takeover": true,
+	"replace": true, "migrate": true, "restart-all": true, "restart-all-new": true,
+	"rolling-restart": true, "wait-served": true,
+}
+
+// Check reports the first thing wrong with s.
+func (s Scenario) Check() error {
+	if s.Name == "" {
+		return fmt.Errorf("drill: a scenario has no name")
+	}
+	if len(s.Steps) == 0 {
+		return fmt.Errorf("drill: scenario %q has no steps", s.Name)
+	}
+	for i, st := range s.Steps {
+		if !knownActions[st.Action] {
+			return fmt.Errorf("drill: scenario %q step %d: unknown action %q", s.Name, i+1, st.Action)
+		}
+		if _, _, err := parseTarget(st.Target); err != nil {
+			return fmt.Errorf("drill: scenario %q step %d: %w", s.Name, i+1, err)
+		}
+		if st.After < 0 || st.Timeout < 0 || st.Slots < 0 {
+			return fmt.Errorf("drill: scenario %q step %d: negative value", s.Name, i+1)
+		}
+	}
+	return nil
+}
+
+// withDefaults fills in the documented defaults.
+func (s Scenario) withDefaults() Scenario {
+	if s.Warmup == 0 {
+		s.Warmup = Duration(2 * time.Second)
+	}
+	if s.Tail == 0 {
+		s.Tail = Duration(3 * time.Second)
+	}
+	if s.MaxTail == 0 {
+		s.MaxTail = Duration(60 * time.Second)
+	}
+	steps := make([]Step, len(s.Steps))
+	for i, st := range s.Steps {
+		if st.Target == "" {
+			st.Target = "primary:0"
+		}
+		if st.Slots == 0 {
+			st.Slots = 100
+		}
+		if st.Timeout == 0 {
+			st.Timeout = Duration(30 * time.Second)
+		}
+		steps[i] = st
+	}
+	s.Steps = steps
+	return s
+}
+
+// parseTarget splits "primary:N", "replica:N" or "last".
+func parseTarget(t string) (role string, shard int, err error) {
+	if t == "" || t == "last" {
+		return t, 0, nil
+	}
+	var r string
+	for i := 0; i < len(t); i++ {
+		if t[i] == ':' {
+			r = t[:i]
+			if _, err := fmt.Sscanf(t[i+1:], "%d", &shard); err != nil || shard < 0 {
+				return "", 0, fmt.Errorf("bad target %q: want primary:N, replica:N or last", t)
+			}
+			break
+		}
+	}
+	if r != "primary" && r != "replica" {
+		return "", 0, fmt.Errorf("bad target %q: want primary:N, replica:N or last", t)
+	}
+	return r, shard, nil
+}
+
+// DefaultScenarios returns the suite `keel drill` runs by default: the
+// maintenance a managed Redis Cluster performs.
+func DefaultScenarios() []Scenario {
+	sec := func(s float64) Duration { return Duration(time.Duration(s * float64(time.Second))) }
+	return []Scenario{
+		{Name: "graceful-failover", Description: "CLUSTER FAILOVER on the replica of shard 0, as a planned maintenance does",
+			Steps: []Step{{Action: "failover"}}},
+		{Name: "forced-failover", Description: "shard 0's primary is killed (SIGKILL); its replica takes over after the node timeout",
+			Steps: []Step{{Action: "kill"}}},
+		{Name: "hung-primary", Description: "shard 0's primary hangs (SIGSTOP); its replica takes over; the old primary resumes 3s later as a replica",
+			Steps: []Step{{Action: "pause"}, {Action: "wait-served"}, {After: sec(3), Action: "resume", Target: "last"}}},
+		{Name: "node-replacement", Description: "a new node joins, syncs and takes over from shard 0's primary, which is forgotten",
+			Steps: []Step{{Action: "replace"}}},
+		{Name: "slot-migration", Description: "100 slots move from shard 0 to shard 1 under load (ASK, then MOVED)",
+			Steps: []Step{{Action: "migrate", Slots: 100}}},
+		{Name: "restart-all-new", Description: "every node restarts on a new address; clients must find the cluster again through its DNS name",
+			Steps: []Step{{Action: "restart-all-new"}}},
+		{Name: "rolling-restart", Description: "every node restarts in turn, each primary failed over to its replica first, as an engine upgrade does",
+			Steps: []Step{{Action: "rolling-restart"}}},
+	}
+}
