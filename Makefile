@@ -7,12 +7,14 @@ GO          ?= go
 MODULES     := . cmd/keel
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test setup fmt-check vet staticcheck unit bench fuzz
+.PHONY: run test setup fmt-check vet staticcheck unit report-check bench fuzz
 
+# The failover drill: every default scenario, every client, on a local
+# cluster it starts and stops; writes drill-report.html and .json here.
 run: setup
-	cd cmd/keel && $(GO) run . demo
+	cd cmd/keel && $(GO) run . drill -json "$(CURDIR)/drill-report.json" -html "$(CURDIR)/drill-report.html"
 
-test: setup fmt-check vet staticcheck unit
+test: setup fmt-check vet staticcheck unit report-check
 
 setup:
 	@./scripts/setup.sh
@@ -29,6 +31,11 @@ staticcheck:
 
 unit:
 	@for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+
+# Render a drill HTML report in headless Chromium (installed when missing)
+# and check the screenshot really shows the charts.
+report-check:
+	@./scripts/check-report.sh
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./...

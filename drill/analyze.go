@@ -198,18 +198,32 @@ type servingPeriod struct {
 // servingPeriods returns the periods in which the cluster itself served
 // shard: from each of its served markers to its next served or unserved
 // marker, or to end. markers are sorted by time.
+//
+// A period that ends because the shard became unserved ends instead at the
+// first step that touched the shard within it (a step on the shard, or a
+// cluster-wide one), when there is one: from the moment the fault was
+// injected, failures are the cluster's doing, though the watcher can only
+// notice the shard unserved a probe timeout later.
 func servingPeriods(markers []Marker, shard int, end time.Duration) []servingPeriod {
 	var out []servingPeriod
 	open := false
-	var from time.Duration
+	var from, step time.Duration
+	stepped := false
 	for _, m := range markers {
+		if m.Kind == MarkStep && (m.Shard == shard || m.Shard == -1) && open && !stepped {
+			step, stepped = m.At, true
+		}
 		if m.Shard != shard || (m.Kind != MarkServed && m.Kind != MarkUnserved) {
 			continue
 		}
 		if open {
-			out = append(out, servingPeriod{from, m.At, false})
+			to := m.At
+			if m.Kind == MarkUnserved && stepped {
+				to = step
+			}
+			out = append(out, servingPeriod{from, to, false})
 		}
-		open, from = m.Kind == MarkServed, m.At
+		open, from, stepped = m.Kind == MarkServed, m.At, false
 	}
 	if open {
 		out = append(out, servingPeriod{from, end, true})

@@ -371,3 +371,32 @@ func BenchmarkAnalyze(b *testing.B) {
 		Analyze(in)
 	}
 }
+
+// TestAnalyzeFaultBeforeUnserved: the watcher notices a hung primary only a
+// probe timeout after the pause; failures between the pause and that
+// notice are the cluster's, not the client's.
+func TestAnalyzeFaultBeforeUnserved(t *testing.T) {
+	in := RunInput{Shards: 1, Duration: 6 * time.Second}
+	for at := time.Duration(0); at < in.Duration; at += 10 * time.Millisecond {
+		s := Sample{Start: at, Latency: time.Millisecond}
+		if at >= 2*time.Second && at < 4*time.Second {
+			s.Class, s.Latency = ClassTimeout, time.Second
+		}
+		in.Samples = append(in.Samples, s)
+	}
+	in.Markers = []Marker{
+		{At: 0, Kind: MarkServed, Shard: 0},
+		{At: 2 * time.Second, Kind: MarkStep, Shard: 0, Label: "pause"},
+		{At: 2110 * time.Millisecond, Kind: MarkUnserved, Shard: 0},
+		{At: 4 * time.Second, Kind: MarkServed, Shard: 0},
+	}
+	fig, _, _ := Analyze(in)
+	if fig.DowntimeMS != 0 || !fig.Recovered {
+		t.Errorf("downtime %v ms, recovered %v; want 0: the client failed only while the cluster did", fig.DowntimeMS, fig.Recovered)
+	}
+	// Without the step marker the 110 ms before the watcher noticed count.
+	in.Markers = append(in.Markers[:1], in.Markers[2:]...)
+	if fig, _, _ := Analyze(in); fig.DowntimeMS != 110 {
+		t.Errorf("without a step: downtime %v ms, want 110", fig.DowntimeMS)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/keel-go/keel"
 )
@@ -14,8 +15,14 @@ import (
 type audit struct {
 	mu       sync.Mutex
 	tried    []string // keys of every SET issued; each key is written once
-	acked    []string // keys of acknowledged SETs
+	acked    []ackedSet
 	counters map[string]*counterAudit
+}
+
+// ackedSet is a SET the client acknowledged, and when (offset from the run's start).
+type ackedSet struct {
+	key string
+	at  time.Duration
 }
 
 type counterAudit struct {
@@ -33,9 +40,9 @@ func (a *audit) attemptSet(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackSet(key string) {
+func (a *audit) ackSet(key string, at time.Duration) {
 	a.mu.Lock()
-	a.acked = append(a.acked, key)
+	a.acked = append(a.acked, ackedSet{key, at})
 	a.mu.Unlock()
 }
 
@@ -70,27 +77,37 @@ type auditResult struct {
 	LostWrites, LostIncrs, DuplicateIncrs int
 }
 
-// verify reads back every acknowledged write with c. A SET is lost when its
-// key is missing or holds another value. For a counter holding V after
-// `acked` acknowledged INCRs out of `attempts`: acknowledged increments were
-// lost when V < acked, or when two acknowledged INCRs returned the same
-// value; an increment ran twice when V > attempts.
-func (a *audit) verify(ctx context.Context, c *keel.Client) (auditResult, error) {
+// verify reads back with c every write acknowledged at or after since
+// (offset from the run's start). A SET is lost when its key is missing or
+// holds another value. With counters, for a counter holding V after `acked`
+// acknowledged INCRs out of `attempts`: acknowledged increments were lost
+// when V < acked, or when two acknowledged INCRs returned the same value;
+// an increment ran twice when V > attempts.
+func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration, counters bool) (auditResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var r auditResult
+	var keys []string
+	for _, s := range a.acked {
+		if s.at >= since {
+			keys = append(keys, s.key)
+		}
+	}
 	const batch = 500
-	for i := 0; i < len(a.acked); i += batch {
-		keys := a.acked[i:min(i+batch, len(a.acked))]
-		vals, err := c.MGet(ctx, keys...)
+	for i := 0; i < len(keys); i += batch {
+		part := keys[i:min(i+batch, len(keys))]
+		vals, err := c.MGet(ctx, part...)
 		if err != nil {
 			return r, err
 		}
 		for j, v := range vals {
-			if !v.Valid || v.Value != writeValue(keys[j]) {
+			if !v.Valid || v.Value != writeValue(part[j]) {
 				r.LostWrites++
 			}
 		}
+	}
+	if !counters {
+		return r, nil
 	}
 	for key, ca := range a.counters {
 		s, err := c.Get(ctx, key)

@@ -78,7 +78,7 @@ func Classify(err error) Class {
 		}
 	}
 	for _, s := range []string{"connection refused", "connection reset", "broken pipe", "eof",
-		"closed", "connection lost", "no route", "i/o", "dial", "network"} {
+		"closed", "connection lost", "no route", "i/o", "dial", "network", "unable to connect"} {
 		if strings.Contains(lower, s) {
 			return ClassConn
 		}

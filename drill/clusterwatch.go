@@ -33,7 +33,7 @@ type ClusterWatcher struct {
 	t     Target
 	opts  ClusterWatchOptions
 	slots []int
-	probe [][]string // one round, pipelined: ROLE then a GET per watched slot
+	probe [][]string // one round, pipelined: ROLE then a SET per watched slot
 
 	ctx       context.Context // cancelled by Close; ends every goroutine
 	cancel    context.CancelFunc
@@ -61,10 +61,13 @@ type ClusterWatcher struct {
 // else from the seeds, dialled by name through t's Resolver so that a
 // cluster restarted on new addresses is found again; members that leave are
 // forgotten. Every member is probed every Interval over one persistent
-// connection, redialled after a failure, with a pipelined ROLE and one GET
-// per watched slot (a key in the slot, [lab.KeyInSlot]). A slot is served by
-// a member whose GET got a non-error reply (nil is fine): MOVED,
-// CLUSTERDOWN, a timeout or a refused connection serve nothing.
+// connection, redialled after a failure, with a pipelined ROLE and one SET
+// per watched slot (a key in the slot, [lab.KeyInSlot], expiring after
+// 60 s). A slot is served by a member whose SET got a non-error reply:
+// MOVED, CLUSTERDOWN, a timeout (a hung node, or a primary whose writes are
+// paused for a manual failover) or a refused connection serve nothing. It
+// probes with a write, as lab's Watcher does, because a primary answers
+// reads while its writes are paused.
 //
 // WatchCluster returns once every member has been probed once, so the
 // initial "served" and "role" events are recorded. ctx bounds start-up
@@ -109,7 +112,7 @@ func WatchCluster(ctx context.Context, t Target, slots []int, opts ClusterWatchO
 			return nil, fmt.Errorf("drill: WatchCluster: slot %d out of range", s)
 		}
 		w.serving[i] = make(map[string]bool)
-		w.probe = append(w.probe, []string{"GET", lab.KeyInSlot(s, "drill:probe")})
+		w.probe = append(w.probe, []string{"SET", lab.KeyInSlot(s, "drill:probe"), "1", "PX", "60000"})
 	}
 	members, err := w.members(ctx)
 	if err != nil {

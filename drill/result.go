@@ -110,9 +110,11 @@ type ShardFigures struct {
 	Shard int `json:"shard"`
 	// DowntimeMS is the client-added downtime: in each period while the
 	// cluster itself served the shard (from a served marker to the next
-	// served or unserved marker), the time from the first failed request
-	// (or the period's start, if later) to the completion of the first
-	// success after which no request failed; summed over periods.
+	// served or unserved marker; a period that ends unserved ends instead at
+	// the first step injected on the shard within it), the time from the
+	// first failed request started in it (or the period's start, if later)
+	// to the completion of the first success after which no request of the
+	// period failed; summed over periods.
 	DowntimeMS float64 `json:"downtime_ms"`
 	Recovered  bool    `json:"recovered"`
 	Touched    bool    `json:"touched"` // a step acted on it or its serving node changed

@@ -48,6 +48,11 @@ type runCore struct {
 	client  Client
 	before  goroutineSet
 	started time.Time
+
+	// auditSince and skipCounters limit the audit when the scenario loses
+	// the cluster's data by design (Scenario.LosesData).
+	auditSince   time.Duration
+	skipCounters bool
 }
 
 // open prepares the keys, then opens the client under test.
@@ -183,7 +188,7 @@ func (rc *runCore) verify(ctx context.Context) (auditResult, error) {
 		return auditResult{}, err
 	}
 	defer c.Close()
-	a, err := rc.load.audit.verify(ctx, c)
+	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, !rc.skipCounters)
 	if err != nil {
 		return a, err
 	}

@@ -15,14 +15,18 @@ type Scenario struct {
 	Name string `json:"name"`
 	// Description says what it reproduces, for the report.
 	Description string `json:"description,omitempty"`
-	// Warmup is how long the workload runs before the first step. Default 2s.
+	// Warmup is how long the workload runs before the first step. Default 1.5s.
 	Warmup Duration `json:"warmup,omitempty"`
 	// Steps run one after another.
 	Steps []Step `json:"steps"`
 	// Tail is how long the workload keeps running after the last step, at
 	// least, and after every shard is served again and the client has
-	// succeeded on it for this long. Default 3s.
+	// succeeded on it for this long. Default 2s.
 	Tail Duration `json:"tail,omitempty"`
+	// LosesData says the steps lose the cluster's data by design (a full
+	// restart of nodes that persist nothing): the audit then checks only
+	// the SETs acknowledged after the last step, and no counters.
+	LosesData bool `json:"loses_data,omitempty"`
 	// MaxTail bounds the wait for a client that does not recover: the run
 	// ends this long after the last step whatever happens. Default 60s.
 	MaxTail Duration `json:"max_tail,omitempty"`
@@ -125,10 +129,10 @@ func (s Scenario) Check() error {
 // withDefaults fills in the documented defaults.
 func (s Scenario) withDefaults() Scenario {
 	if s.Warmup == 0 {
-		s.Warmup = Duration(2 * time.Second)
+		s.Warmup = Duration(1500 * time.Millisecond)
 	}
 	if s.Tail == 0 {
-		s.Tail = Duration(3 * time.Second)
+		s.Tail = Duration(2 * time.Second)
 	}
 	if s.MaxTail == 0 {
 		s.MaxTail = Duration(60 * time.Second)
@@ -186,8 +190,8 @@ func DefaultScenarios() []Scenario {
 			Steps: []Step{{Action: "replace"}}},
 		{Name: "slot-migration", Description: "100 slots move from shard 0 to shard 1 under load (ASK, then MOVED)",
 			Steps: []Step{{Action: "migrate", Slots: 100}}},
-		{Name: "restart-all-new", Description: "every node restarts on a new address; clients must find the cluster again through its DNS name",
-			Steps: []Step{{Action: "restart-all-new"}}},
+		{Name: "restart-all-new", Description: "every node restarts on a new address; clients must find the cluster again through its DNS name (the lab's nodes persist nothing: only writes after the restart are audited)",
+			Steps: []Step{{Action: "restart-all-new"}}, LosesData: true},
 		{Name: "rolling-restart", Description: "every node restarts in turn, each primary failed over to its replica first, as an engine upgrade does",
 			Steps: []Step{{Action: "rolling-restart"}}},
 	}

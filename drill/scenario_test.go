@@ -19,7 +19,7 @@ func TestReadScenarios(t *testing.T) {
 		t.Fatalf("got %+v", scs)
 	}
 	sc := scs[0].withDefaults()
-	if sc.Warmup != Duration(time.Second) || sc.Tail != Duration(3*time.Second) {
+	if sc.Warmup != Duration(time.Second) || sc.Tail != Duration(2*time.Second) {
 		t.Errorf("warmup %v tail %v", sc.Warmup, sc.Tail)
 	}
 	if st := sc.Steps[2]; st.After != Duration(500*time.Millisecond) || st.Target != "last" {

@@ -12,12 +12,13 @@ import (
 // stepper carries out a scenario's steps on a lab cluster and marks each on
 // the run's timeline.
 type stepper struct {
-	c      *lab.Cluster
-	shards []int // per shard index: the slot that identifies it (its first slot when the run began)
-	served func(ctx context.Context, timeout time.Duration) error
-	mark   func(Marker)
-	start  time.Time
-	last   *lab.Node // the node of the latest step that named one
+	c         *lab.Cluster
+	shards    []int // per shard index: the slot that identifies it (its first slot when the run began)
+	served    func(ctx context.Context, timeout time.Duration) error
+	mark      func(Marker)
+	start     time.Time
+	last      *lab.Node // the node of the latest step that named one
+	lastShard int       // and the shard it belonged to then
 }
 
 // do carries out one step.
@@ -37,7 +38,7 @@ func (s *stepper) do(ctx context.Context, st Step) error {
 	if err != nil {
 		return err
 	}
-	s.last = n
+	s.last, s.lastShard = n, shard
 	switch st.Action {
 	case "kill":
 		return s.record(shard, func() (lab.Step, error) { return s.c.Kill(n) })
@@ -76,7 +77,7 @@ func (s *stepper) target(ctx context.Context, t string) (*lab.Node, int, error) 
 		if s.last == nil {
 			return nil, 0, fmt.Errorf("drill: target \"last\" but no earlier step named a node")
 		}
-		return s.last, s.shardOfNode(s.last), nil
+		return s.last, s.lastShard, nil
 	}
 	if shard >= len(s.shards) {
 		return nil, 0, fmt.Errorf("drill: target %q: the cluster has %d shards", t, len(s.shards))
@@ -102,15 +103,6 @@ func (s *stepper) replicaFor(ctx context.Context, n *lab.Node) (*lab.Node, error
 		return nil, fmt.Errorf("drill: %v has no replica to fail over to (run with replicas ≥ 1)", n)
 	}
 	return replicas[0], nil
-}
-
-func (s *stepper) shardOfNode(n *lab.Node) int {
-	for i, slot := range s.shards {
-		if p, err := s.c.PrimaryFor(context.Background(), slot); err == nil && p == n {
-			return i
-		}
-	}
-	return -1
 }
 
 // migrate moves the first count slots of the shard's node to the next shard's primary.

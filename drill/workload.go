@@ -136,7 +136,9 @@ func (l *load) do(ctx context.Context, op Op, key string) Class {
 		if err != nil {
 			return Classify(err)
 		}
-		if !found || v != readValue(key) {
+		// A missing key is the cluster's doing (a restart that persists
+		// nothing), not the client's; a different value never is.
+		if found && v != readValue(key) {
 			return ClassWrongValue
 		}
 	case OpSet:
@@ -144,7 +146,7 @@ func (l *load) do(ctx context.Context, op Op, key string) Class {
 		if err := l.client.Set(ctx, key, writeValue(key)); err != nil {
 			return Classify(err)
 		}
-		l.audit.ackSet(key)
+		l.audit.ackSet(key, time.Since(l.start))
 	case OpIncr:
 		l.audit.attemptIncr(key)
 		v, err := l.client.Incr(ctx, key)

@@ -12,10 +12,14 @@ import (
 
 // The watcher is the drill's reference clock: it tells when the cluster
 // itself served a slot again, independently of any client, by asking every
-// node directly. A slot is served by a node when a plain GET for a key in it
-// gets a non-error reply from that node: a replica answers MOVED, a killed
-// node refuses the connection, a paused one does not answer in time, and a
-// node that considers the cluster down answers CLUSTERDOWN.
+// node directly. A slot is served by a node when a write to a key in it (a
+// SET with a 60 s expiry) gets a non-error reply from that node: a replica
+// answers MOVED, a killed node refuses the connection, a paused one does
+// not answer in time, a node that considers the cluster down answers
+// CLUSTERDOWN, and a primary whose writes are paused for a manual failover
+// holds the write past the probe's timeout. A read would not do: a primary
+// answers reads through that pause, so a shard would look served while no
+// node accepts its writes.
 
 // WatchOptions configures [Cluster.Watch]. The zero value watches the first
 // slot of every shard, probing every node every 10 ms with a 100 ms timeout.
@@ -55,7 +59,7 @@ type Watcher struct {
 	c       *Cluster
 	opts    WatchOptions
 	tlsConf *tls.Config
-	probe   []byte // one round, pipelined: ROLE then a GET per watched slot
+	probe   []byte // one round, pipelined: ROLE then a SET per watched slot
 
 	ctx       context.Context // cancelled by Close; ends every goroutine
 	cancel    context.CancelFunc
@@ -95,7 +99,7 @@ func (c *Cluster) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error
 	cmds := [][]string{{"ROLE"}}
 	for i, slot := range opts.Slots {
 		w.serving[i] = make(map[*Node]bool)
-		cmds = append(cmds, []string{"GET", KeyInSlot(slot, "lab:probe")})
+		cmds = append(cmds, []string{"SET", KeyInSlot(slot, "lab:probe"), "1", "PX", "60000"})
 	}
 	for _, cmd := range cmds {
 		w.probe = append(w.probe, encodeCommand(cmd)...)

@@ -1,9 +1,12 @@
-// Command keel is keel's command-line tool: a demo of keel's connection and a
-// local Redis Cluster lab. The failover drill joins them as the main job.
+// Command keel is keel's command-line tool. Its main job is the failover
+// drill (keel drill): it breaks a local Redis Cluster the way maintenance
+// does and measures how long each client stays down. It also has a demo of
+// keel's connection and a local cluster lab.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,13 +16,21 @@ import (
 const usage = `keel — a Redis Cluster client that stays up through failovers
 
 usage:
+  keel drill [flags]   start a local Redis Cluster, break it the way maintenance
+                       does (failover, kill, hang, replace, migrate, restarts)
+                       while keel, go-redis and rueidis run the same workload,
+                       and report each client's downtime side by side
+  keel drill watch -seeds host:port[,...] [flags]
+                       the same workload and report against an existing cluster
+                       while its operator fails it over, until Ctrl-C
   keel demo [flags]    start a local redis-server, drive one auto-pipelined
                        connection under load, then pause and kill the server
                        and show how fast the connection notices
   keel lab up [flags]  start a local Redis Cluster, print how to connect to
                        it with redis-cli, and keep it up until Ctrl-C
 
-Run "keel demo -h" or "keel lab up -h" for their flags.
+Run "keel drill -h", "keel drill watch -h", "keel demo -h" or "keel lab up -h"
+for their flags.
 `
 
 func main() {
@@ -32,6 +43,8 @@ func main() {
 
 	var err error
 	switch os.Args[1] {
+	case "drill":
+		err = runDrill(ctx, os.Stdout, os.Stderr, os.Args[2:])
 	case "demo":
 		err = runDemo(ctx, os.Stdout, os.Args[2:])
 	case "lab":
@@ -45,6 +58,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "keel:", err)
+		if errors.Is(err, errAudit) {
+			os.Exit(3)
+		}
 		os.Exit(1)
 	}
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keel-go/keel/drill"
+)
+
+func TestDriverIDs(t *testing.T) {
+	ids := driverIDs()
+	for _, want := range []string{"keel", "go-redis", "go-redis-tuned", "rueidis"} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("no client %q in %v", want, ids)
+		}
+	}
+	if _, err := selectDrivers("keel,nope"); err == nil {
+		t.Error("an unknown client was accepted")
+	}
+	ds, err := selectDrivers(" rueidis , keel")
+	if err != nil || len(ds) != 2 || ds[0].Name() != "rueidis" {
+		t.Errorf("selectDrivers: %v, %v", ds, err)
+	}
+}
+
+func TestSelectScenarios(t *testing.T) {
+	all, err := selectScenarios("", "")
+	if err != nil || len(all) != len(drill.DefaultScenarios()) {
+		t.Fatalf("default suite: %d scenarios, %v", len(all), err)
+	}
+	if _, err := selectScenarios("forced-failover,nope", ""); err == nil {
+		t.Error("an unknown scenario was accepted")
+	}
+	file := filepath.Join(t.TempDir(), "mine.json")
+	if err := os.WriteFile(file, []byte(`[{"name": "mine", "steps": [{"action": "kill", "target": "replica:1"}]}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	own, err := selectScenarios("", file)
+	if err != nil || len(own) != 1 || own[0].Name != "mine" {
+		t.Errorf("scenario file alone: %v, %v", own, err)
+	}
+	mixed, err := selectScenarios("mine,graceful-failover", file)
+	if err != nil || len(mixed) != 2 {
+		t.Errorf("scenario file with -scenarios: %v, %v", mixed, err)
+	}
+}
+
+func TestAuditVerdict(t *testing.T) {
+	rep := drill.Report{Runs: []drill.Run{{Scenario: "s", Client: "keel"}}}
+	if err := auditVerdict(rep); err != nil {
+		t.Fatalf("clean report: %v", err)
+	}
+	rep.Runs = append(rep.Runs, drill.Run{Scenario: "s", Client: "other", Figures: drill.Figures{DuplicateIncrs: 2}})
+	err := auditVerdict(rep)
+	if !errors.Is(err, errAudit) || !strings.Contains(err.Error(), "s/other: 0 lost writes, 0 lost INCRs, 2 duplicated INCRs") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestDrillRejectsBadFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	for _, args := range [][]string{
+		{"-clients", "nope"}, {"-scenarios", "nope"}, {"-scenario-file", "/does/not/exist.json"}, {"-rate", "x"},
+	} {
+		if err := runDrill(context.Background(), &out, &errOut, args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if err := runDrill(context.Background(), &out, &errOut, []string{"watch"}); err == nil {
+		t.Error("watch without -seeds accepted")
+	}
+}
+
+// TestDrillEndToEnd runs "keel drill" with a short scenario of its own for
+// every client and checks the summary table and both report files.
+func TestDrillEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts clusters")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "short.json")
+	scenario := `[{"name": "short-failover", "warmup": "500ms", "tail": "1s", "steps": [{"action": "failover"}]}]`
+	if err := os.WriteFile(file, []byte(scenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jsonPath, htmlPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
+	var out, errOut bytes.Buffer
+	err := runDrill(context.Background(), &out, &errOut, []string{"-scenario-file", file, "-rate", "500",
+		"-json", jsonPath, "-html", htmlPath})
+	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(errOut.String(), "done in"); n != len(driverIDs()) {
+		t.Errorf("%d progress lines end a run, want one per client (%d)", n, len(driverIDs()))
+	}
+	var rep drill.Report
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schema != "keel-drill/1" || len(rep.Runs) != len(driverIDs()) {
+		t.Fatalf("report: schema %q, %d runs", rep.Schema, len(rep.Runs))
+	}
+	for _, r := range rep.Runs {
+		if r.Error != "" || r.Figures.Requests == 0 {
+			t.Errorf("%s: error %q, %d requests", r.Client, r.Error, r.Figures.Requests)
+		}
+		if !strings.Contains(out.String(), r.Client) {
+			t.Errorf("summary table lacks %s", r.Client)
+		}
+	}
+	html, err := os.ReadFile(htmlPath)
+	if err != nil || !bytes.Contains(html, []byte("<svg")) {
+		t.Errorf("HTML report: %v, has chart: %v", err, bytes.Contains(html, []byte("<svg")))
+	}
+}
