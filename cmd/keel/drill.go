@@ -179,13 +179,7 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	rep, err := drill.RunSuite(ctx, drill.Options{Scenarios: scs, Drivers: drivers, Cluster: shape,
 		Workload: drill.Workload{Rate: f.rate, Timeout: f.timeout}, Bucket: f.bucket, Progress: pr.update})
 	pr.clear()
-	if werr := writeReports(stdout, rep, f); werr != nil {
-		return werr
-	}
-	if err != nil {
-		return err
-	}
-	return auditVerdict(rep)
+	return conclude(stdout, rep, err, f)
 }
 
 func printList(w io.Writer, scs []drill.Scenario) error {
@@ -198,6 +192,18 @@ func printList(w io.Writer, scs []drill.Scenario) error {
 		fmt.Fprintf(w, "  %-20s %s\n", driverID(d), d.Describe())
 	}
 	return nil
+}
+
+// conclude writes whatever the drill measured, even when it was cut short
+// (runErr), then judges the audit.
+func conclude(stdout io.Writer, rep drill.Report, runErr error, f drillFlags) error {
+	if err := writeReports(stdout, rep, f); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return auditVerdict(rep)
 }
 
 // writeReports prints the summary table and writes the JSON and HTML files.

@@ -66,13 +66,7 @@ func runWatch(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		Workload: drill.Workload{Rate: f.rate, Timeout: f.timeout}, Bucket: f.bucket,
 		Duration: f.duration, Progress: pr.update})
 	pr.clear()
-	if werr := writeReports(stdout, rep, f); werr != nil {
-		return werr
-	}
-	if err != nil {
-		return err
-	}
-	return auditVerdict(rep)
+	return conclude(stdout, rep, err, f)
 }
 
 func tlsConfig(caFile string, insecure bool) (*tls.Config, error) {
