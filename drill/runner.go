@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/keel-go/keel"
@@ -75,8 +76,15 @@ func (rc *runCore) open(ctx context.Context) error {
 // checker opens the independent client that writes the keys to read before a
 // run and verifies the audit after it: keel, reading from primaries.
 func (rc *runCore) checker(ctx context.Context) (*keel.Client, error) {
+	// Seeded with every node the run began with too: the given seeds may be
+	// the very nodes the run killed or replaced.
 	t := rc.env.target
-	return keel.New(ctx, keel.Options{Seeds: t.Seeds, Username: t.Username, Password: t.Password,
+	seeds := slices.Clone(t.Seeds)
+	for _, sh := range rc.env.layout.Shards {
+		seeds = append(seeds, sh.Primary)
+		seeds = append(seeds, sh.Replicas...)
+	}
+	return keel.New(ctx, keel.Options{Seeds: seeds, Username: t.Username, Password: t.Password,
 		TLS: t.TLS, Resolver: resolverOf(t)})
 }
 
