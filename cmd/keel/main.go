@@ -28,6 +28,10 @@ usage:
                        and show how fast the connection notices
   keel lab up [flags]  start a local Redis Cluster, print how to connect to
                        it with redis-cli, and keep it up until Ctrl-C
+  keel bench [flags]   start a local Redis Cluster and measure keel, rueidis
+                       and go-redis on it side by side (GET, SET, MGET,
+                       pipelines at 1–256 goroutines): req/s, p50/p99,
+                       allocs/op; "keel bench -h" for its flags
 
 Run "keel drill -h", "keel drill watch -h", "keel demo -h" or "keel lab up -h"
 for their flags.
@@ -49,6 +53,8 @@ func main() {
 		err = runDemo(ctx, os.Stdout, os.Args[2:])
 	case "lab":
 		err = runLab(ctx, os.Stdout, os.Args[2:])
+	case "bench":
+		err = runBench(ctx, os.Stdout, os.Stderr, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

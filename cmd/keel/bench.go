@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/keel-go/keel/cmd/keel/internal/bench"
+	"github.com/keel-go/keel/lab"
+)
+
+// runBench implements "keel bench": start a local cluster of three primaries,
+// measure keel, rueidis and go-redis on it side by side (see package bench),
+// and print the table; progress goes to stderr.
+func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	cfg := bench.Config{Progress: stderr}
+	var workloads, goroutines, clients, jsonPath string
+	var quiet bool
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "measured time per client, cell and round")
+	fs.DurationVar(&cfg.Warmup, "warmup", bench.DefaultWarmup, "unmeasured load before each measured window")
+	fs.IntVar(&cfg.Rounds, "rounds", bench.DefaultRounds, "rounds per cell; the clients take turns in each (A B C A B C…)")
+	fs.StringVar(&goroutines, "goroutines", joinInts(bench.DefaultGoroutines), "goroutine counts, comma-separated")
+	fs.StringVar(&workloads, "workloads", joinWorkloads(bench.Workloads), "workloads, comma-separated")
+	fs.StringVar(&clients, "clients", strings.Join(bench.ClientNames, ","), "clients, comma-separated")
+	fs.IntVar(&cfg.Keys, "keys", bench.DefaultKeys, "keys read (pre-populated) and as many written")
+	fs.StringVar(&jsonPath, "json", "", "also write the report as JSON to this file")
+	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: keel bench [flags]\n\n"+
+			"Starts a local Redis Cluster (3 primaries, no replicas) and measures keel,\n"+
+			"rueidis and go-redis on it, interleaved, with their default options.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the usage is printed
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.Workloads, err = bench.ParseWorkloads(workloads); err != nil {
+		return fmt.Errorf("bench: -workloads: %w", err)
+	}
+	if cfg.Goroutines, err = bench.ParseGoroutines(goroutines); err != nil {
+		return fmt.Errorf("bench: -goroutines: %w", err)
+	}
+	if cfg.Clients, err = bench.ParseClients(clients); err != nil {
+		return fmt.Errorf("bench: -clients: %w", err)
+	}
+	if cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Rounds < 1 || cfg.Keys < 100 {
+		return errors.New("bench: want -duration > 0, -warmup ≥ 0, -rounds ≥ 1 and -keys ≥ 100")
+	}
+	if cfg.Warmup == 0 {
+		cfg.Warmup = -1 // none; Config reads 0 as the default
+	}
+	if quiet {
+		cfg.Progress = nil
+	}
+
+	fmt.Fprintf(stderr, "keel bench: starting a local cluster; the measurements take about %v\n",
+		bench.RoundDuration(cfg.EstimatedTime()))
+	c, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3, Replicas: 0})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cfg.Seeds = c.Addrs()
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if jsonPath != "" {
+		if err := writeJSONFile(jsonPath, rep); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "keel bench %s\n", strings.Join(args, " "))
+	return rep.WriteText(stdout)
+}
+
+func writeJSONFile(path string, rep *bench.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func joinWorkloads(ws []bench.Workload) string {
+	s := make([]string, len(ws))
+	for i, w := range ws {
+		s[i] = string(w)
+	}
+	return strings.Join(s, ",")
+}

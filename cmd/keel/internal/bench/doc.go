@@ -1,0 +1,54 @@
+// Package bench measures keel against rueidis and go-redis on one Redis
+// Cluster, side by side: the same workloads, the same keys, the same
+// goroutine counts, with the clients interleaved so that whatever else the
+// machine does at the time falls on all of them alike.
+//
+// # What is measured
+//
+// For every cell — a workload at a goroutine count — each client runs for
+// Config.Duration after a warm-up of Config.Warmup, in rounds A B C A B C…
+// (Config.Rounds of them). Every goroutine calls the client in a closed loop:
+// one operation, then the next, as fast as replies come. Per client and cell
+// the report gives:
+//
+//   - requests/s: operations completed in the measured window divided by its
+//     length, the median of the rounds (and each round's, in the JSON);
+//   - p50 and p99 latency of one operation, from the histograms of all rounds
+//     merged (drill.Histogram: within 1%);
+//   - allocs/op and B/op: runtime.MemStats Mallocs and TotalAlloc over the
+//     measured window divided by the operations in it. They count every
+//     allocation in this process during the window — the client's, its
+//     background goroutines', and the harness's, which allocates nothing per
+//     operation — and none of Redis's, which runs in other processes;
+//   - rd/op and wr/op: the process's read(2) and write(2) system calls over
+//     the window (syscr and syscw of /proc/self/io, Linux only) divided by
+//     the operations: how well a client batches its socket I/O. They include
+//     reads that found nothing (EAGAIN) and the Go runtime's own netpoller
+//     wake-ups through an eventfd, which amount to about 0.3 of each per
+//     operation with one goroutine and next to none under load.
+//
+// An operation is one call of the client's API: one GET or SET; for MGET10
+// one multi-key read of 10 keys; for PIPE100 one pipeline of 100 GETs. So
+// MGET10 and PIPE100 rows count batches per second, not keys.
+//
+// # How each client does a workload
+//
+// Every client is opened with its library's defaults; only the seed
+// addresses are set.
+//
+//   - GET, SET16B, SET1KiB, MIX: one command per call (keel Get/Set; rueidis
+//     Do with the command builder; go-redis Get/Set). MIX is 90% GET, 10% SET
+//     of a 16-byte value, chosen at random per operation.
+//   - MGET10: 10 distinct keys, almost always in 10 different slots. keel:
+//     Client.MGet, which sends one MGET per slot. rueidis: its rueidis.MGet
+//     helper, which does the same (one MGET per slot, all through one
+//     DoMulti) and returns a map. go-redis: a pipeline (Pipelined) of 10 GETs,
+//     because ClusterClient.MGet fails with CROSSSLOT when the keys span
+//     slots.
+//   - PIPE100: 100 GETs in one batch: keel Pipeline (one per goroutine,
+//     reused), rueidis DoMulti, go-redis Pipelined.
+//
+// Reads go to 10,000 keys (Config.Keys) written with 16-byte values before
+// the first cell, so every GET hits; writes go to a separate set of as many
+// keys, so a SET1KiB cell never changes what a later GET cell reads.
+package bench

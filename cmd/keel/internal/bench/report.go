@@ -1,0 +1,404 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Report is the outcome of Run.
+type Report struct {
+	Machine  Machine       `json:"machine"`
+	Duration time.Duration `json:"duration_ns"`
+	Warmup   time.Duration `json:"warmup_ns"`
+	Rounds   int           `json:"rounds"`
+	Keys     int           `json:"keys"`
+	Started  time.Time     `json:"started"`
+	Took     time.Duration `json:"took_ns"`
+	Rows     []Row         `json:"rows"`
+}
+
+// Row is one client in one cell.
+type Row struct {
+	Workload   Workload `json:"workload"`
+	Goroutines int      `json:"goroutines"`
+	Client     string   `json:"client"`
+	// ReqPerSec is the median over the rounds of operations per second;
+	// Rounds has each round's.
+	ReqPerSec float64   `json:"req_per_sec"`
+	Rounds    []float64 `json:"round_req_per_sec"`
+	// P50 and P99 are latency quantiles over all rounds.
+	P50 time.Duration `json:"p50_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	// AllocsPerOp and BytesPerOp are the process's allocations during the
+	// windows divided by the operations in them.
+	AllocsPerOp float64 `json:"allocs_per_op"`
+	BytesPerOp  float64 `json:"bytes_per_op"`
+	// ReadsPerOp and WritesPerOp are the process's read and write system
+	// calls during the windows divided by the operations (Linux; 0
+	// elsewhere): how well the client batches its socket I/O.
+	ReadsPerOp  float64 `json:"read_syscalls_per_op"`
+	WritesPerOp float64 `json:"write_syscalls_per_op"`
+	// Ops and Errors count operations over all windows.
+	Ops        int64  `json:"ops"`
+	Errors     int64  `json:"errors"`
+	FirstError string `json:"first_error,omitempty"`
+	// VsRueidis and VsGoRedis are keel's ReqPerSec divided by the peer's in
+	// the same cell, on keel's row only; 0 when either is missing.
+	VsRueidis float64 `json:"keel_vs_rueidis,omitempty"`
+	VsGoRedis float64 `json:"keel_vs_go_redis,omitempty"`
+}
+
+// Spread is how far apart the rounds were: (max−min)/median, 0 for fewer
+// than two rounds.
+func (r Row) Spread() float64 {
+	if len(r.Rounds) < 2 || r.ReqPerSec == 0 {
+		return 0
+	}
+	lo, hi := r.Rounds[0], r.Rounds[0]
+	for _, x := range r.Rounds[1:] {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return (hi - lo) / r.ReqPerSec
+}
+
+// fillRatios sets the ratio fields of the keel row among rows, which are
+// the clients of one cell.
+func fillRatios(rows []Row) {
+	var k *Row
+	rate := map[string]float64{}
+	for i := range rows {
+		rate[rows[i].Client] = rows[i].ReqPerSec
+		if rows[i].Client == Keel {
+			k = &rows[i]
+		}
+	}
+	if k == nil {
+		return
+	}
+	k.VsRueidis = ratio(k.ReqPerSec, rate[Rueidis])
+	k.VsGoRedis = ratio(k.ReqPerSec, rate[GoRedis])
+}
+
+func ratio(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the machine, the results table, the targets and any
+// errors.
+func (r *Report) WriteText(w io.Writer) error {
+	m := r.Machine
+	fmt.Fprintf(w, "machine: %s, %d cores (GOMAXPROCS %d), %s %s/%s, redis %s\n",
+		m.CPU, m.Cores, m.GOMAXPROCS, m.Go, m.OS, m.Arch, m.Redis)
+	fmt.Fprintf(w, "load average: %s at start, %s at end\n", m.LoadStart, m.LoadEnd)
+	var vs []string
+	for _, c := range ClientNames {
+		if v, ok := m.Clients[c]; ok {
+			vs = append(vs, c+" "+v)
+		}
+	}
+	fmt.Fprintf(w, "clients: %s (default options)\n", strings.Join(vs, ", "))
+	fmt.Fprintf(w, "cluster: %d primaries, no replicas; %d round(s) of %v per client and cell after %v warm-up, clients interleaved; took %v\n\n",
+		m.Primaries, r.Rounds, r.Duration, r.Warmup, RoundDuration(r.Took))
+	if err := r.WriteTable(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "An op is one call: one GET/SET, one 10-key MGET (go-redis: a pipeline of 10 GETs), one pipeline of 100 GETs.")
+	fmt.Fprintln(w, "req/s: median of rounds; ±: spread of rounds, (max−min)/median. p50/p99: all rounds.")
+	fmt.Fprintln(w, "allocs/op, B/op: the whole process (client and its goroutines) over the window ÷ ops.")
+	fmt.Fprintln(w, "rd/op, wr/op: read(2)/write(2) calls of the process (/proc/self/io; EAGAIN reads and the runtime's eventfd included) ÷ ops.")
+	if checks := r.Targets(); len(checks) > 0 {
+		fmt.Fprintln(w)
+		if err := WriteTargets(w, checks); err != nil {
+			return err
+		}
+	}
+	blank := false
+	for _, row := range r.Rows {
+		if row.Errors > 0 {
+			if !blank {
+				fmt.Fprintln(w)
+				blank = true
+			}
+			fmt.Fprintf(w, "errors: %s %s g=%d: %d, first: %s\n", row.Workload, row.Client, row.Goroutines, row.Errors, row.FirstError)
+		}
+	}
+	return nil
+}
+
+// WriteTable writes one line per row, the ratios on keel's lines.
+func (r *Report) WriteTable(w io.Writer) error {
+	t := table{left: []bool{true, false, true}}
+	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "keel÷rueidis", "keel÷go-redis")
+	for i, row := range r.Rows {
+		if i > 0 && row.Workload != r.Rows[i-1].Workload {
+			t.add()
+		}
+		rate := FormatRate(row.ReqPerSec)
+		if row.Errors > 0 {
+			rate = "!" + rate // the errors are listed under the table
+		}
+		t.add(string(row.Workload), strconv.Itoa(row.Goroutines), row.Client,
+			rate, FormatPercent(row.Spread()),
+			FormatLatency(row.P50), FormatLatency(row.P99),
+			FormatAllocs(row.AllocsPerOp), FormatBytes(row.BytesPerOp),
+			FormatSyscalls(row.ReadsPerOp), FormatSyscalls(row.WritesPerOp),
+			FormatRatio(row.VsRueidis), FormatRatio(row.VsGoRedis))
+	}
+	return t.write(w)
+}
+
+// table lays out columns two spaces apart, numbers aligned right and the
+// columns marked in left aligned left; an empty row is an empty line.
+type table struct {
+	left []bool
+	rows [][]string
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) write(w io.Writer) error {
+	var width []int
+	for _, row := range t.rows {
+		for i, c := range row {
+			if i == len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for _, row := range t.rows {
+		var line strings.Builder
+		for i, c := range row {
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i < len(t.left) && t.left[i] {
+				line.WriteString(c + pad)
+			} else {
+				line.WriteString(pad + c)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// TargetWorkloads and TargetGoroutines are the cells the issue's targets
+// are about: concurrent GET and SET at 64 and 256 goroutines.
+var (
+	TargetWorkloads  = []Workload{Get, Set16, Set1K}
+	TargetGoroutines = []int{64, 256}
+)
+
+// Target thresholds: keel's requests/s over each peer's, at least.
+const (
+	TargetVsRueidis = 1.1
+	TargetVsGoRedis = 2.0
+)
+
+// Check is keel against the targets in one cell.
+type Check struct {
+	Workload   Workload
+	Goroutines int
+	VsRueidis  float64 // keel req/s ÷ rueidis req/s; target ≥ TargetVsRueidis
+	VsGoRedis  float64 // keel req/s ÷ go-redis req/s; target ≥ TargetVsGoRedis
+	P99Ratio   float64 // keel p99 ÷ rueidis p99; target ≤ 1
+	// KeelAllocs and PeerAllocs are allocs/op of keel and of the peer with
+	// the fewest; target KeelAllocs < PeerAllocs.
+	KeelAllocs, PeerAllocs float64
+}
+
+// Met reports which targets the cell meets, in the order of the fields.
+func (c Check) Met() (vsRueidis, vsGoRedis, p99, allocs bool) {
+	return c.VsRueidis >= TargetVsRueidis, c.VsGoRedis >= TargetVsGoRedis,
+		c.P99Ratio > 0 && c.P99Ratio <= 1, c.KeelAllocs < c.PeerAllocs
+}
+
+// Targets returns a Check for every target cell that has keel and both
+// peers.
+func (r *Report) Targets() []Check {
+	type key struct {
+		w Workload
+		g int
+	}
+	cells := map[key]map[string]Row{}
+	for _, row := range r.Rows {
+		k := key{row.Workload, row.Goroutines}
+		if cells[k] == nil {
+			cells[k] = map[string]Row{}
+		}
+		cells[k][row.Client] = row
+	}
+	var out []Check
+	for _, w := range TargetWorkloads {
+		for _, g := range TargetGoroutines {
+			c := cells[key{w, g}]
+			k, okK := c[Keel]
+			ru, okR := c[Rueidis]
+			gr, okG := c[GoRedis]
+			if !okK || !okR || !okG {
+				continue
+			}
+			out = append(out, Check{
+				Workload:   w,
+				Goroutines: g,
+				VsRueidis:  ratio(k.ReqPerSec, ru.ReqPerSec),
+				VsGoRedis:  ratio(k.ReqPerSec, gr.ReqPerSec),
+				P99Ratio:   ratio(float64(k.P99), float64(ru.P99)),
+				KeelAllocs: k.AllocsPerOp,
+				PeerAllocs: min(ru.AllocsPerOp, gr.AllocsPerOp),
+			})
+		}
+	}
+	return out
+}
+
+// WriteTargets writes checks as a table, each value marked met or missed.
+func WriteTargets(w io.Writer, checks []Check) error {
+	fmt.Fprintln(w, "targets (keel):")
+	t := table{left: []bool{true, false, true, true, true, true}}
+	t.add("workload", "g", fmt.Sprintf("req/s ÷rueidis ≥%.1f", TargetVsRueidis), fmt.Sprintf("÷go-redis ≥%.0f", TargetVsGoRedis),
+		"p99 ÷rueidis ≤1", "allocs/op < fewest of peers")
+	for _, c := range checks {
+		a, b, p, al := c.Met()
+		t.add(string(c.Workload), strconv.Itoa(c.Goroutines),
+			FormatRatio(c.VsRueidis)+" "+mark(a), FormatRatio(c.VsGoRedis)+" "+mark(b),
+			formatP99Ratio(c.P99Ratio)+" "+mark(p),
+			FormatAllocs(c.KeelAllocs)+" vs "+FormatAllocs(c.PeerAllocs)+" "+mark(al))
+	}
+	return t.write(w)
+}
+
+// formatP99Ratio shows three decimals, so that 1.004× is not shown as a
+// missed 1.00×. (The histograms are within 1%, so such a miss is a tie.)
+func formatP99Ratio(x float64) string {
+	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return "-"
+	}
+	return strconv.FormatFloat(x, 'f', 3, 64) + "×"
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// progressLine summarises one cell for the progress output.
+func progressLine(rows []Row) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = fmt.Sprintf("%s %s req/s p99 %s", r.Client, FormatRate(r.ReqPerSec), FormatLatency(r.P99))
+		if r.Errors > 0 {
+			parts[i] += fmt.Sprintf(" (%d errors)", r.Errors)
+		}
+	}
+	return fmt.Sprintf("%-8s g=%-4d %s", rows[0].Workload, rows[0].Goroutines, strings.Join(parts, ", "))
+}
+
+// FormatRate formats a rate with thousands separators: 123,456.
+func FormatRate(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "-"
+	}
+	s := strconv.FormatInt(int64(math.Round(x)), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, d := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// FormatLatency formats a latency with three significant digits or so:
+// 87µs, 1.23ms, 45.6ms, 1.20s; "-" for none.
+func FormatLatency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return strconv.FormatInt(int64(math.Round(float64(d)/1e3)), 10) + "µs"
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+}
+
+// RoundDuration rounds d for people: to the second from 10s up, else to
+// the millisecond.
+func RoundDuration(d time.Duration) time.Duration {
+	if d >= 10*time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// FormatRatio formats a ratio as 1.23×; "-" when there is none.
+func FormatRatio(x float64) string {
+	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return "-"
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64) + "×"
+}
+
+// FormatAllocs formats allocations per operation: one decimal below 100.
+func FormatAllocs(x float64) string {
+	if x < 100 {
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return FormatRate(x)
+}
+
+// FormatSyscalls formats system calls per operation: two decimals below
+// 10, "-" for none measured.
+func FormatSyscalls(x float64) string {
+	switch {
+	case x <= 0:
+		return "-"
+	case x < 10:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return FormatRate(x)
+}
+
+// FormatBytes formats bytes per operation as a whole number.
+func FormatBytes(x float64) string { return FormatRate(x) }
+
+// FormatPercent formats a fraction as a whole percentage: 0.034 is "3%".
+func FormatPercent(x float64) string {
+	return strconv.FormatFloat(x*100, 'f', 0, 64) + "%"
+}

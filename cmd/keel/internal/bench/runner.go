@@ -1,0 +1,354 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keel-go/keel/drill"
+)
+
+// Config says what Run measures. Zero fields take the defaults below.
+type Config struct {
+	// Seeds are addresses of the cluster's nodes. Required.
+	Seeds []string
+	// Workloads, Goroutines and Clients span the matrix. Default: every
+	// workload, 1, 16, 64 and 256 goroutines, every client.
+	Workloads  []Workload
+	Goroutines []int
+	Clients    []string
+	// Duration is one client's measured window in one round of a cell.
+	// Default 2s.
+	Duration time.Duration
+	// Warmup runs the load unmeasured before each window. Default 50ms;
+	// negative for none.
+	Warmup time.Duration
+	// Rounds is how many times each cell runs every client, interleaved.
+	// Default 2.
+	Rounds int
+	// Keys is the number of read keys (and of write keys). Default 10000,
+	// at least 100 (one PIPE100 batch).
+	Keys int
+	// Progress, when set, gets a line per cell as the run goes.
+	Progress io.Writer
+}
+
+// Defaults for Config's zero fields.
+const (
+	DefaultDuration = 2 * time.Second
+	DefaultWarmup   = 50 * time.Millisecond
+	DefaultRounds   = 2
+	DefaultKeys     = 10000
+)
+
+// DefaultGoroutines are the goroutine counts of a default run.
+var DefaultGoroutines = []int{1, 16, 64, 256}
+
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Workloads) == 0 {
+		c.Workloads = Workloads
+	}
+	if len(c.Goroutines) == 0 {
+		c.Goroutines = DefaultGoroutines
+	}
+	if len(c.Clients) == 0 {
+		c.Clients = ClientNames
+	}
+	if c.Duration == 0 {
+		c.Duration = DefaultDuration
+	}
+	switch {
+	case c.Warmup == 0:
+		c.Warmup = DefaultWarmup
+	case c.Warmup < 0:
+		c.Warmup = 0
+	}
+	if c.Rounds == 0 {
+		c.Rounds = DefaultRounds
+	}
+	if c.Keys == 0 {
+		c.Keys = DefaultKeys
+	}
+	switch {
+	case c.Duration < 0 || c.Rounds < 0:
+		return c, errors.New("bench: duration and rounds must not be negative")
+	case c.Keys < Pipe100.batchSize():
+		return c, fmt.Errorf("bench: %d keys, want at least %d", c.Keys, Pipe100.batchSize())
+	}
+	for _, g := range c.Goroutines {
+		if g < 1 {
+			return c, fmt.Errorf("bench: %d goroutines", g)
+		}
+	}
+	return c, nil
+}
+
+// EstimatedTime is how long Run takes for c, warm-ups included, not counting
+// starting the clients and populating the keys.
+func (c Config) EstimatedTime() time.Duration {
+	c, err := c.withDefaults()
+	if err != nil {
+		return 0
+	}
+	runs := len(c.Workloads) * len(c.Goroutines) * len(c.Clients) * c.Rounds
+	return time.Duration(runs) * (c.Duration + c.Warmup)
+}
+
+// Run opens every client on the cluster at cfg.Seeds, writes the read keys,
+// runs the matrix and returns the report. ctx cancels the run.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Seeds) == 0 {
+		return nil, errors.New("bench: no seed addresses")
+	}
+	began := time.Now()
+	rep := &Report{
+		Machine:  DescribeMachine(ctx, cfg.Seeds[0]),
+		Duration: cfg.Duration,
+		Warmup:   cfg.Warmup,
+		Rounds:   cfg.Rounds,
+		Keys:     cfg.Keys,
+		Started:  began.UTC(),
+	}
+
+	clients := make([]Client, 0, len(cfg.Clients))
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	for _, name := range cfg.Clients {
+		c, err := Open(ctx, name, cfg.Seeds)
+		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, c)
+	}
+	keys := NewKeys(cfg.Keys)
+	if err := keys.Populate(ctx, clients[0]); err != nil {
+		return nil, err
+	}
+
+	var r runner
+	for _, w := range cfg.Workloads {
+		for _, g := range cfg.Goroutines {
+			cell := make([]*cellResult, len(clients))
+			for i := range cell {
+				cell[i] = &cellResult{}
+			}
+			for range cfg.Rounds {
+				for i, c := range clients {
+					res := r.run(ctx, c, w, g, keys, cfg.Warmup, cfg.Duration)
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+					cell[i].add(res)
+				}
+			}
+			rows := make([]Row, len(clients))
+			for i, c := range clients {
+				rows[i] = cell[i].row(w, g, c.Name())
+			}
+			fillRatios(rows)
+			rep.Rows = append(rep.Rows, rows...)
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, progressLine(rows))
+			}
+		}
+	}
+	rep.Machine.LoadEnd = loadAverage()
+	rep.Took = time.Since(began)
+	return rep, nil
+}
+
+// runResult is one client's measured window in one round.
+type runResult struct {
+	ops, errs      int64
+	firstErr       error
+	elapsed        time.Duration
+	mallocs, bytes uint64
+	reads, writes  uint64           // system calls; both 0 when unknown
+	hist           *drill.Histogram // merged over the goroutines; the runner's
+}
+
+// cellResult accumulates one client's rounds of a cell.
+type cellResult struct {
+	rates          []float64
+	hist           drill.Histogram
+	ops, errs      int64
+	mallocs, bytes uint64
+	reads, writes  uint64
+	firstErr       error
+}
+
+func (c *cellResult) add(r runResult) {
+	c.rates = append(c.rates, float64(r.ops)/r.elapsed.Seconds())
+	c.hist.Merge(r.hist)
+	c.ops += r.ops
+	c.errs += r.errs
+	c.mallocs += r.mallocs
+	c.bytes += r.bytes
+	c.reads += r.reads
+	c.writes += r.writes
+	if c.firstErr == nil {
+		c.firstErr = r.firstErr
+	}
+}
+
+func (c *cellResult) row(w Workload, g int, client string) Row {
+	row := Row{
+		Workload:   w,
+		Goroutines: g,
+		Client:     client,
+		ReqPerSec:  median(c.rates),
+		Rounds:     c.rates,
+		P50:        c.hist.Quantile(0.50),
+		P99:        c.hist.Quantile(0.99),
+		Ops:        c.ops,
+		Errors:     c.errs,
+	}
+	if n := c.ops + c.errs; n > 0 {
+		row.AllocsPerOp = float64(c.mallocs) / float64(n)
+		row.BytesPerOp = float64(c.bytes) / float64(n)
+		row.ReadsPerOp = float64(c.reads) / float64(n)
+		row.WritesPerOp = float64(c.writes) / float64(n)
+	}
+	if c.firstErr != nil {
+		row.FirstError = c.firstErr.Error()
+	}
+	return row
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// Phases of a run, which every goroutine reads before each operation.
+const (
+	phaseWarmup int32 = iota
+	phaseMeasure
+	phaseStop
+)
+
+// runner runs windows, keeping one histogram per goroutine between them so
+// that a run allocates little outside its window and nothing inside.
+type runner struct {
+	hists  []*drill.Histogram
+	merged drill.Histogram
+}
+
+// run measures c doing w from g goroutines: warm-up, then the window. Only
+// operations begun inside the window count; memory statistics are read at
+// its edges.
+func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Keys, warmup, d time.Duration) runResult {
+	for len(r.hists) < g {
+		r.hists = append(r.hists, new(drill.Histogram))
+	}
+	type tally struct {
+		ops, errs int64
+		firstErr  error
+	}
+	tallies := make([]tally, g)
+	workers := make([]*worker, g)
+	for i := range workers {
+		workers[i] = newWorker(c, w, keys, i+1)
+		r.hists[i].Reset()
+	}
+	// Garbage left by the previous run (another client's, perhaps) is
+	// collected now, not inside this window.
+	runtime.GC()
+
+	var phase atomic.Int32
+	var wg sync.WaitGroup
+	for i := range g {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wk, h, t := workers[i], r.hists[i], &tallies[i]
+			for {
+				// ctx is not polled here (its Err takes a lock): a
+				// cancelled ctx ends the sleeps below, which stop the run.
+				p := phase.Load()
+				if p == phaseStop {
+					return
+				}
+				start := time.Now()
+				err := wk.op(ctx)
+				if p != phaseMeasure {
+					continue
+				}
+				if err != nil {
+					t.errs++
+					if t.firstErr == nil {
+						t.firstErr = err
+					}
+					continue
+				}
+				h.Record(time.Since(start))
+				t.ops++
+			}
+		}()
+	}
+
+	sleep(ctx, warmup)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	r0, w0, ok0 := syscalls()
+	phase.Store(phaseMeasure)
+	t0 := time.Now()
+	sleep(ctx, d)
+	phase.Store(phaseStop)
+	elapsed := time.Since(t0)
+	r1, w1, ok1 := syscalls()
+	runtime.ReadMemStats(&m1)
+	wg.Wait()
+
+	res := runResult{
+		elapsed: elapsed,
+		mallocs: m1.Mallocs - m0.Mallocs,
+		bytes:   m1.TotalAlloc - m0.TotalAlloc,
+		hist:    &r.merged,
+	}
+	if ok0 && ok1 {
+		res.reads, res.writes = r1-r0, w1-w0
+	}
+	r.merged.Reset()
+	for i, t := range tallies {
+		res.ops += t.ops
+		res.errs += t.errs
+		if res.firstErr == nil {
+			res.firstErr = t.firstErr
+		}
+		r.merged.Merge(r.hists[i])
+	}
+	return res
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
