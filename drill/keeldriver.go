@@ -27,7 +27,7 @@ func (d KeelDriver) Name() string {
 
 // Describe implements Driver.
 func (d KeelDriver) Describe() string {
-	return fmt.Sprintf("github.com/keel-go/keel %s, read policy %s, default options otherwise", moduleVersion("github.com/keel-go/keel"), d.Options.ReadPolicy)
+	return fmt.Sprintf("github.com/keel-go/keel %s, read policy %s, default options otherwise", ModuleVersion("github.com/keel-go/keel", ""), d.Options.ReadPolicy)
 }
 
 // Open implements Driver.

@@ -8,11 +8,11 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/keel-go/keel/drill"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 )
@@ -43,9 +43,9 @@ func DescribeMachine(ctx context.Context, addr string) Machine {
 		Arch:       runtime.GOARCH,
 		Redis:      "unknown",
 		Clients: map[string]string{
-			Keel:    moduleVersion("github.com/keel-go/keel", ""),
-			Rueidis: moduleVersion("github.com/redis/rueidis", rueidis.LibVer),
-			GoRedis: moduleVersion("github.com/redis/go-redis/v9", redis.Version()),
+			Keel:    drill.ModuleVersion("github.com/keel-go/keel", ""),
+			Rueidis: drill.ModuleVersion("github.com/redis/rueidis", rueidis.LibVer),
+			GoRedis: drill.ModuleVersion("github.com/redis/go-redis/v9", redis.Version()),
 		},
 		LoadStart: loadAverage(),
 	}
@@ -91,52 +91,6 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-// moduleVersion returns the version of module path linked into this binary;
-// for one built from a local directory (keel, through the command module's
-// replace), the commit the build recorded, as drill reports do; for a
-// binary that records no dependencies, "v"+libVersion.
-func moduleVersion(path, libVersion string) string {
-	info, ok := debug.ReadBuildInfo()
-	if ok {
-		for _, m := range info.Deps {
-			if m.Path != path {
-				continue
-			}
-			v := m.Version
-			if m.Replace != nil {
-				v = m.Replace.Version
-			}
-			if v != "" && v != "(devel)" && v != "v0.0.0" {
-				return v
-			}
-			return localVersion(info)
-		}
-	}
-	if libVersion != "" {
-		return "v" + libVersion
-	}
-	return localVersion(info)
-}
-
-// localVersion names the checkout the binary was built from.
-func localVersion(info *debug.BuildInfo) string {
-	rev, dirty := "", ""
-	if info != nil {
-		for _, s := range info.Settings {
-			switch {
-			case s.Key == "vcs.revision" && len(s.Value) >= 7:
-				rev = s.Value[:7]
-			case s.Key == "vcs.modified" && s.Value == "true":
-				dirty = "+changes"
-			}
-		}
-	}
-	if rev == "" {
-		return "local checkout"
-	}
-	return "checkout " + rev + dirty
 }
 
 // serverInfo returns INFO server of the node at addr.

@@ -49,7 +49,7 @@ func (d goRedisDriver) Describe() string {
 	if d.tuned {
 		opts = goRedisTunedOptions
 	}
-	return fmt.Sprintf("%s %s ClusterClient, %s", goRedisModule, moduleVersion(goRedisModule, redis.Version()), opts)
+	return fmt.Sprintf("%s %s ClusterClient, %s", goRedisModule, drill.ModuleVersion(goRedisModule, redis.Version()), opts)
 }
 
 // Open creates the ClusterClient and pings the cluster, which makes it load

@@ -21,7 +21,7 @@ type rueidisDriver struct{ name string }
 func (d rueidisDriver) Name() string { return d.name }
 
 func (d rueidisDriver) Describe() string {
-	return fmt.Sprintf("%s %s Client, default options", rueidisModule, moduleVersion(rueidisModule, rueidis.LibVer))
+	return fmt.Sprintf("%s %s Client, default options", rueidisModule, drill.ModuleVersion(rueidisModule, rueidis.LibVer))
 }
 
 // Open creates the client. rueidis.NewClient connects and reads the slot map
