@@ -18,7 +18,8 @@ import (
 type ClusterShape struct {
 	// Shards is the number of primaries. Default 3.
 	Shards int
-	// Replicas per primary. Default 1; failover scenarios need at least 1.
+	// Replicas per primary. 0 means the default, 1; a negative value means
+	// none. Failover scenarios need at least 1.
 	Replicas int
 	// NodeTimeout is cluster-node-timeout. Default 1s.
 	NodeTimeout time.Duration

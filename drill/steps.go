@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,8 +94,16 @@ func (s *stepper) target(ctx context.Context, t string) (*lab.Node, int, error) 
 	return replica, shard, err
 }
 
-// replicaFor returns n itself when it is a replica, or a replica of n.
+// replicaFor returns n itself when it is a replica (a "replica:N" or "last"
+// target), or a replica of n.
 func (s *stepper) replicaFor(ctx context.Context, n *lab.Node) (*lab.Node, error) {
+	top, err := s.c.Topology(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(top.Shards, func(sh lab.Shard) bool { return sh.Primary == n }) {
+		return n, nil
+	}
 	replicas, err := s.c.ReplicasOf(ctx, n)
 	if err != nil {
 		return nil, err

@@ -170,6 +170,9 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if list {
 		return printList(stdout, scs)
 	}
+	if shape.Replicas == 0 {
+		shape.Replicas = -1 // ClusterShape's zero value means its default, 1
+	}
 	if f.duration > 0 {
 		for i := range scs {
 			scs[i].MaxTail = drill.Duration(f.duration)
