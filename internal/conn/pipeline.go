@@ -16,25 +16,21 @@ func (c *Conn) writeLoop() {
 	defer c.wg.Done()
 	var buf []byte
 	var batch []*request
+	var starts []int // each batch request's offset in buf
 	for {
 		select {
 		case <-c.wake:
 		case <-c.closing:
 			return
 		}
-		batch = c.takeBatch(batch[:0])
+		batch, buf, starts = c.takeBatch(batch[:0], buf[:0], starts[:0])
 		if len(batch) == 0 {
 			continue
-		}
-		buf = buf[:0]
-		for _, r := range batch {
-			r.start = len(buf)
-			buf = resp.AppendCommand(buf, r.args)
 		}
 		n, err := c.nc.Write(buf)
 		c.lastWrite.Store(c.clock())
 		if err != nil {
-			c.markUnsent(batch, n)
+			c.markUnsent(batch, starts, n)
 			c.fail(err)
 			return
 		}
@@ -46,9 +42,12 @@ func (c *Conn) writeLoop() {
 }
 
 // takeBatch moves every queued request that its caller has not abandoned to
-// the in-flight list, in order, and returns them. Both happen under one lock,
-// so a request is always in exactly one place fail can find it.
-func (c *Conn) takeBatch(batch []*request) []*request {
+// the in-flight list, in order, encodes each into buf and returns them with
+// their offsets in buf. All of it happens under one lock, so a request is
+// always in exactly one place fail can find it, and it is encoded before
+// fail (a Close, say) can complete it and hand it back to its caller, who
+// may release it for reuse while the writer is still busy with the batch.
+func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) ([]*request, []byte, []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range c.queue {
@@ -60,24 +59,28 @@ func (c *Conn) takeBatch(batch []*request) []*request {
 		}
 		c.inflight.push(r)
 		batch = append(batch, r)
+		starts = append(starts, len(buf))
+		buf = resp.AppendCommand(buf, r.args)
 	}
 	clear(c.queue)
 	c.queue = c.queue[:0]
 	c.checkDrained() // abandoned requests may have been all that was left
-	return batch
+	return batch, buf, starts
 }
 
 // markUnsent records which requests of a failed write were certainly not
 // sent: those starting at or after the bytes written. It must run before
 // fail, and only while the requests are still in flight (not yet failed).
-func (c *Conn) markUnsent(batch []*request, written int) {
+func (c *Conn) markUnsent(batch []*request, starts []int, written int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead {
 		return
 	}
-	for _, r := range batch {
-		if r.start >= written {
+	// Only requests whose bytes were not all written are touched: a request
+	// sent whole may already be answered and reused by its caller.
+	for i, r := range batch {
+		if starts[i] >= written {
 			r.unsent = true
 		}
 	}

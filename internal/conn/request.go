@@ -22,11 +22,9 @@ type request struct {
 	// unsent marks a request the writer proved it did not send (its bytes lay
 	// beyond a failed write). Written and read under Conn.mu.
 	unsent bool
-	// start is the request's offset in the writer's batch buffer.
-	start int
-	reply resp.Value
-	err   error
-	done  chan struct{} // capacity 1: completing never blocks
+	reply  resp.Value
+	err    error
+	done   chan struct{} // capacity 1: completing never blocks
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
