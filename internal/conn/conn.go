@@ -38,6 +38,8 @@ type Conn struct {
 	epoch     time.Time    // the monotonic origin of clock()
 	lastRead  atomic.Int64 // clock() of the last read that returned bytes
 	lastWrite atomic.Int64 // clock() of the last write
+	enqueued  atomic.Int64 // requests ever queued: the writer watches it grow
+	owed      atomic.Int64 // requests in flight (inflight.len()), read without mu
 }
 
 // Dial connects to addr ("host:port"), performs the handshake and starts the
@@ -198,6 +200,7 @@ func (c *Conn) enqueue(reqs ...*request) error {
 	}
 	c.queue = append(c.queue, reqs...)
 	c.mu.Unlock()
+	c.enqueued.Add(int64(len(reqs)))
 	select {
 	case c.wake <- struct{}{}:
 	default:

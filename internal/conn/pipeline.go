@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/keel-go/keel/resp"
 )
@@ -23,6 +24,7 @@ func (c *Conn) writeLoop() {
 		case <-c.closing:
 			return
 		}
+		c.gather()
 		batch, buf, starts = c.takeBatch(batch[:0], buf[:0], starts[:0])
 		if len(batch) == 0 {
 			continue
@@ -38,6 +40,33 @@ func (c *Conn) writeLoop() {
 		if cap(buf) > maxKeptBuffer {
 			buf = nil
 		}
+	}
+}
+
+// maxGatherYields bounds how long the writer waits for more requests before
+// a write: each yield lets runnable goroutines run once.
+const maxGatherYields = 4
+
+// gather gives callers about to queue a request the chance to do so before
+// the writer takes the batch, so that one write(2) carries many commands.
+// Without it, under load, the writer wakes for each caller the reader has
+// just answered and sends its one command alone: a syscall per request, which
+// is most of the CPU a client spends. Only while replies are owed does it
+// wait: those replies wake callers who are likely to send again at once. A
+// lone caller (nothing in flight) is sent immediately. The wait ends as soon
+// as a yield brings no new request.
+func (c *Conn) gather() {
+	if c.owed.Load() == 0 {
+		return
+	}
+	last := c.enqueued.Load()
+	for range maxGatherYields {
+		runtime.Gosched()
+		n := c.enqueued.Load()
+		if n == last {
+			return
+		}
+		last = n
 	}
 }
 
@@ -58,6 +87,7 @@ func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) ([]*request
 			c.busyAt = c.clock()
 		}
 		c.inflight.push(r)
+		c.owed.Add(1)
 		batch = append(batch, r)
 		starts = append(starts, len(buf))
 		buf = resp.AppendCommand(buf, r.args)
@@ -105,6 +135,7 @@ func (c *Conn) readLoop() {
 		c.mu.Lock()
 		r := c.inflight.pop()
 		if r != nil {
+			c.owed.Add(-1)
 			c.checkDrained()
 		}
 		c.mu.Unlock()
