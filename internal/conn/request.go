@@ -17,6 +17,9 @@ const (
 
 // request is one command and, once done is signalled, its result.
 type request struct {
+	// args is the request's own copy of the command, in storage kept across
+	// reuse: the caller's slice is not retained, so a variadic Do(ctx, "GET",
+	// key) needs no allocation for it.
 	args  []string
 	state atomic.Int32
 	// unsent marks a request the writer proved it did not send (its bytes lay
@@ -31,15 +34,23 @@ var requestPool = sync.Pool{New: func() any { return &request{done: make(chan st
 
 func newRequest(args []string) *request {
 	r := requestPool.Get().(*request)
-	r.args = args
+	r.args = append(r.args[:0], args...)
 	r.state.Store(stateQueued)
 	return r
 }
 
+// maxKeptArgs is the most arguments whose storage a released request keeps.
+const maxKeptArgs = 64
+
 // release returns a request whose result its caller has taken. Abandoned
 // requests are left to the garbage collector: the pipeline may still hold them.
 func (r *request) release() {
-	*r = request{done: r.done}
+	args := r.args
+	clear(args) // the pool must not keep the caller's strings alive
+	if cap(args) > maxKeptArgs {
+		args = nil
+	}
+	*r = request{done: r.done, args: args[:0]}
 	requestPool.Put(r)
 }
 
