@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/keel-go/keel/internal/conn"
@@ -22,23 +23,31 @@ type Result struct {
 // each other; commands on one slot run in the order given, unless one of
 // them had to be retried.
 func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
-	results := make([]Result, len(cmds))
 	if !e.begin() {
+		results := make([]Result, len(cmds))
 		for i := range results {
 			results[i].Err = ErrClosed
 		}
 		return results
 	}
 	defer e.end()
+	e.stats.requests.Add(int64(len(cmds)))
+	return e.pipeline(ctx, cmds)
+}
 
+// pipeline is Pipeline for a caller already admitted (begin).
+func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
+	results := make([]Result, len(cmds))
 	type batch struct {
 		addr    string
-		indexes []int
+		n       int   // commands for addr
+		indexes []int // their indexes in cmds, in order
 	}
-	batches := map[string]*batch{}
-	var order []*batch
-	var alone []int // commands that take the ordinary path
+	var batches []batch             // one per node
+	var alone []int                 // commands that take the ordinary path
+	where := make([]int, len(cmds)) // each command's batch, or -1
 	for i, args := range cmds {
+		where[i] = -1
 		if len(args) == 0 {
 			results[i].Err = errors.New("keel: empty command")
 			continue
@@ -54,39 +63,60 @@ func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
 			alone = append(alone, i)
 			continue
 		}
-		b := batches[addr]
-		if b == nil {
-			b = &batch{addr: addr}
-			batches[addr] = b
-			order = append(order, b)
+		// A linear search: a pipeline meets few nodes, and even among a
+		// hundred it costs less than the command's own encoding.
+		j := slices.IndexFunc(batches, func(b batch) bool { return b.addr == addr })
+		if j < 0 {
+			j = len(batches)
+			batches = append(batches, batch{addr: addr})
 		}
-		b.indexes = append(b.indexes, i)
+		batches[j].n++
+		where[i] = j
 	}
-	e.stats.requests.Add(int64(len(cmds)))
+	// Every batch's indexes, in order, cut from one array.
+	flat := make([]int, len(cmds))
+	for j := range batches {
+		batches[j].indexes, flat = flat[:0:batches[j].n], flat[batches[j].n:]
+	}
+	for i, j := range where {
+		if j >= 0 {
+			batches[j].indexes = append(batches[j].indexes, i)
+		}
+	}
 
 	var mu sync.Mutex // guards alone
-	var wg sync.WaitGroup
-	for _, b := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			redo := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
+	runAll(len(batches), func(k int) {
+		b := batches[k]
+		redo := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
+		if len(redo) > 0 {
 			mu.Lock()
 			alone = append(alone, redo...)
 			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+		}
+	})
+	runAll(len(alone), func(k int) {
+		i := alone[k]
+		results[i].Value, results[i].Err = e.runOne(ctx, cmds[i])
+	})
+	return results
+}
 
-	for _, i := range alone {
+// runAll runs f(0) … f(n-1) concurrently and waits for them all; the last
+// runs on the calling goroutine, so a single call starts none.
+func runAll(n int, f func(k int)) {
+	if n == 0 {
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range n - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i].Value, results[i].Err = e.runOne(ctx, cmds[i])
+			f(k)
 		}()
 	}
+	f(n - 1)
 	wg.Wait()
-	return results
 }
 
 // sendBatch sends the commands at indexes to addr in one batch and fills in

@@ -1,74 +1,79 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
-	"sync"
+	"slices"
 
 	"github.com/keel-go/keel/resp"
 )
 
 // split runs a multi-key command whose keys span several slots as one
-// sub-command per slot, concurrently, and merges the replies as cmd.Split
-// says. Like the commands it stands for, the whole is not atomic across
-// slots: when a part fails, the others may have run.
+// sub-command per slot and merges the replies as cmd.Split says. The
+// sub-commands go out as a pipeline: those for one node share a write, and
+// each is redirected and retried as Do would. Like the commands it stands
+// for, the whole is not atomic across slots: when a part fails, the others
+// may have run.
 func (e *Engine) split(ctx context.Context, cmd Command, args []string) (resp.Value, error) {
 	step := max(cmd.KeyStep, 1)
-	type part struct {
-		slot    int
-		args    []string
-		indexes []int // for SplitConcat: each key's position in the caller's list
-		reply   resp.Value
-		err     error
+	head := args[:cmd.FirstKey] // the name and any arguments before the keys
+	keys := args[cmd.FirstKey:]
+
+	// Order the key groups (a key, or a key and its value) by slot; stable,
+	// so each slot's keys keep the caller's order.
+	type group struct{ slot, index int }
+	groups := make([]group, (len(keys)+step-1)/step)
+	for k := range groups {
+		groups[k] = group{Slot(keys[k*step]), k}
 	}
-	var parts []*part
-	bySlot := map[int]*part{}
-	for i, k := 0, 0; cmd.FirstKey+i < len(args); i, k = i+step, k+1 {
-		group := args[cmd.FirstKey+i : min(cmd.FirstKey+i+step, len(args))]
-		s := Slot(group[0])
-		p := bySlot[s]
-		if p == nil {
-			p = &part{slot: s, args: append([]string{args[0]}, args[1:cmd.FirstKey]...)}
-			bySlot[s] = p
-			parts = append(parts, p)
+	slices.SortStableFunc(groups, func(a, b group) int { return cmp.Compare(a.slot, b.slot) })
+	slots := 0
+	for k := range groups {
+		if k == 0 || groups[k].slot != groups[k-1].slot {
+			slots++
 		}
-		p.args = append(p.args, group...)
-		p.indexes = append(p.indexes, k)
 	}
 
-	var wg sync.WaitGroup
-	for _, p := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.reply, p.err = e.run(ctx, cmd, p.args, p.slot, true)
-		}()
+	// One sub-command per slot, all cut from one backing array.
+	cmds := make([][]string, 0, slots)
+	starts := make([]int, 0, slots+1) // where each sub-command's groups begin in groups
+	backing := make([]string, 0, slots*len(head)+len(keys))
+	for k, g := range groups {
+		if k == 0 || g.slot != groups[k-1].slot {
+			if k > 0 {
+				cmds = append(cmds, backing[:len(backing):len(backing)])
+				backing = backing[len(backing):]
+			}
+			starts = append(starts, k)
+			backing = append(backing, head...)
+		}
+		backing = append(backing, keys[g.index*step:min(g.index*step+step, len(keys))]...)
 	}
-	wg.Wait()
-	for _, p := range parts {
-		if p.err != nil {
-			return p.reply, p.err
+	cmds = append(cmds, backing)
+	starts = append(starts, len(groups))
+
+	results := e.pipeline(ctx, cmds)
+	for _, r := range results {
+		if r.Err != nil {
+			return r.Value, r.Err
 		}
 	}
 
 	switch cmd.Split {
 	case SplitConcat:
-		n := 0
-		for _, p := range parts {
-			n += len(p.indexes)
-		}
-		out := make([]resp.Value, n)
-		for _, p := range parts {
-			for j, idx := range p.indexes {
-				if j < len(p.reply.Elems) {
-					out[idx] = p.reply.Elems[j]
+		out := make([]resp.Value, len(groups))
+		for p, r := range results {
+			for j, g := range groups[starts[p]:starts[p+1]] {
+				if j < len(r.Value.Elems) {
+					out[g.index] = r.Value.Elems[j]
 				}
 			}
 		}
 		return resp.Value{Kind: resp.KindArray, Elems: out}, nil
 	case SplitSum:
 		var sum int64
-		for _, p := range parts {
-			sum += p.reply.Int
+		for _, r := range results {
+			sum += r.Value.Int
 		}
 		return resp.Value{Kind: resp.KindInteger, Int: sum}, nil
 	default: // SplitAllOK
