@@ -43,9 +43,10 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 		n       int   // commands for addr
 		indexes []int // their indexes in cmds, in order
 	}
-	var batches []batch             // one per node
-	var alone []int                 // commands that take the ordinary path
-	where := make([]int, len(cmds)) // each command's batch, or -1
+	var batches []batch // one per node
+	var alone []int     // commands that take the ordinary path
+	scratch := make([]int, 2*len(cmds))
+	where := scratch[:len(cmds)] // each command's batch, or -1
 	for i, args := range cmds {
 		where[i] = -1
 		if len(args) == 0 {
@@ -74,7 +75,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 		where[i] = j
 	}
 	// Every batch's indexes, in order, cut from one array.
-	flat := make([]int, len(cmds))
+	flat := scratch[len(cmds):]
 	for j := range batches {
 		batches[j].indexes, flat = flat[:0:batches[j].n], flat[batches[j].n:]
 	}
@@ -134,14 +135,12 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 		}
 		return indexes // nothing was sent
 	}
-	batch := make([][]string, len(indexes))
+	got, err := c.DoEach(ctx, len(indexes),
+		func(j int) []string { return cmds[indexes[j]] },
+		func(j int, v resp.Value) { results[indexes[j]].Value = v })
 	for j, i := range indexes {
-		batch[j] = cmds[i]
-	}
-	replies, err := c.DoMulti(ctx, batch...)
-	for j, i := range indexes {
-		if j < len(replies) {
-			v := replies[j]
+		if j < got {
+			v := results[i].Value
 			if rerr := v.Err(); rerr != nil && retryable(rerr) {
 				var re *resp.Error
 				if errors.As(rerr, &re) && re.Code == "MOVED" {
@@ -150,10 +149,11 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 						e.trigger("MOVED")
 					}
 				}
+				results[i].Value = resp.Value{}
 				redo = append(redo, i)
 				continue
 			}
-			results[i] = Result{Value: v, Err: v.Err()}
+			results[i].Err = v.Err()
 			continue
 		}
 		cmd, _ := Lookup(cmds[i][0])

@@ -153,38 +153,50 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 // failed before every reply arrived, and then the replies received so far are
 // returned with it.
 func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
-	reqs := make([]*request, len(cmds))
-	for i, args := range cmds {
-		reqs[i] = newRequest(args)
+	replies := make([]resp.Value, 0, len(cmds))
+	_, err := c.DoEach(ctx, len(cmds),
+		func(j int) []string { return cmds[j] },
+		func(_ int, v resp.Value) { replies = append(replies, v) })
+	return replies, err
+}
+
+// DoEach is DoMulti without the slices: it sends n commands back to back, as
+// one pipeline, cmd(j) giving the j-th one's arguments (copied before DoEach
+// returns), and hands each reply, in order, to put. It returns how many
+// replies put received; fewer than n only with an error, when ctx ended or
+// the connection failed first.
+func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put func(j int, v resp.Value)) (int, error) {
+	reqs := make([]*request, n)
+	for j := range reqs {
+		reqs[j] = newRequest(cmd(j))
 	}
 	if err := c.enqueue(reqs...); err != nil {
 		for _, r := range reqs {
 			r.release()
 		}
-		return nil, err
+		return 0, err
 	}
-	replies := make([]resp.Value, 0, len(cmds))
-	for i, r := range reqs {
+	for j, r := range reqs {
 		if err := c.wait(ctx, r); err != nil {
 			// Unsent requests are dropped; sent ones have their replies
 			// read and dropped, like r's.
-			for _, rest := range reqs[i+1:] {
+			for _, rest := range reqs[j+1:] {
 				rest.state.CompareAndSwap(stateQueued, stateAbandoned)
 			}
-			return replies, err
+			return j, err
 		}
 		v, err := r.reply, r.err
 		r.release()
 		if err != nil {
-			for _, rest := range reqs[i+1:] {
+			for _, rest := range reqs[j+1:] {
 				<-rest.done // the connection failed: every later request completes at once
 				rest.release()
 			}
-			return replies, err
+			return j, err
 		}
-		replies = append(replies, v)
+		put(j, v)
 	}
-	return replies, nil
+	return n, nil
 }
 
 // enqueue hands requests to the writer, in order, unless the connection is dead.
