@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
@@ -113,7 +114,9 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 	}
 	if asking {
 		var replies []resp.Value
-		replies, err = c.DoMulti(ctx, []string{"ASKING"}, args)
+		// A copy, so that args never escapes into DoMulti's closures and
+		// the common path's variadic args can stay on the caller's stack.
+		replies, err = c.DoMulti(ctx, []string{"ASKING"}, slices.Clone(args))
 		if err == nil {
 			v = replies[1]
 			err = v.Err()

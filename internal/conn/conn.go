@@ -176,14 +176,30 @@ func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put 
 		}
 		return 0, err
 	}
+	if n == 0 {
+		return 0, nil
+	}
+	// The reader completes requests in the order they were queued, and so
+	// does fail, so once the last is done every one is: waiting for it alone
+	// wakes this goroutine once per batch rather than once per reply.
+	return c.collect(reqs, put, c.wait(ctx, reqs[n-1]))
+}
+
+// collect hands DoEach's completed replies to put, in order, up to the first
+// request that is not complete (possible only when ctxErr, the caller's
+// context's error, is set) or that failed. Without ctxErr, the wait has
+// taken the last request's completion signal; every other one's is taken
+// here, so that each request goes back to the pool without one.
+func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
 	for j, r := range reqs {
-		if err := c.wait(ctx, r); err != nil {
-			// Unsent requests are dropped; sent ones have their replies
-			// read and dropped, like r's.
-			for _, rest := range reqs[j+1:] {
+		waited := ctxErr == nil && j == len(reqs)-1 // its signal taken by wait
+		if !waited && !r.takeDone() {
+			// Not answered before ctx ended: unsent requests are dropped;
+			// sent ones have their replies read and dropped.
+			for _, rest := range reqs[j:] {
 				rest.state.CompareAndSwap(stateQueued, stateAbandoned)
 			}
-			return j, err
+			return j, ctxErr
 		}
 		v, err := r.reply, r.err
 		r.release()
@@ -196,7 +212,7 @@ func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put 
 		}
 		put(j, v)
 	}
-	return n, nil
+	return len(reqs), nil
 }
 
 // enqueue hands requests to the writer, in order, unless the connection is dead.
@@ -223,10 +239,15 @@ func (c *Conn) enqueue(reqs ...*request) error {
 // wait waits for r's result or ctx's end. On ctx's end, r is abandoned: the
 // writer skips it, or, if already written, the reader drops its reply.
 func (c *Conn) wait(ctx context.Context, r *request) error {
+	done := ctx.Done()
+	if done == nil { // a context that never ends: a plain receive is cheaper than a select
+		<-r.done
+		return nil
+	}
 	select {
 	case <-r.done:
 		return nil
-	case <-ctx.Done():
+	case <-done:
 		r.state.CompareAndSwap(stateQueued, stateAbandoned)
 		return ctx.Err()
 	}

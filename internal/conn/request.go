@@ -60,3 +60,13 @@ func (r *request) complete(v resp.Value, err error) {
 	r.reply, r.err = v, err
 	r.done <- struct{}{}
 }
+
+// takeDone takes the completion signal if it has been given, without waiting.
+func (r *request) takeDone() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,37 @@
+package keel_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/keel-go/keel"
+)
+
+// TestCommandAllocations guards the hot path's allocations, which a small
+// refactor can silently undo (a variadic args slice that starts escaping,
+// say): a SET costs nothing on the heap, a GET only its reply's bytes. The
+// counts are the whole process's, reader and writer goroutines included.
+func TestCommandAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	cl := newClient(t, sharedCluster(t), keel.Options{})
+	ctx := context.Background()
+	var err error
+	set := testing.AllocsPerRun(500, func() { err = cl.Set(ctx, "allocs:key", "0123456789abcdef") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := testing.AllocsPerRun(500, func() { _, err = cl.Get(ctx, "allocs:key") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("allocations per call: SET %.2f, GET %.2f", set, get)
+	// The half allows for a rare refill of an emptied request pool.
+	if set > 0.5 {
+		t.Errorf("SET allocates %.2f times per call, want 0", set)
+	}
+	if get > 1.5 {
+		t.Errorf("GET allocates %.2f times per call, want 1 (its reply)", get)
+	}
+}

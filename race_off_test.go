@@ -1,0 +1,5 @@
+//go:build !race
+
+package keel_test
+
+const raceEnabled = false
