@@ -166,9 +166,16 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // replies put received; fewer than n only with an error, when ctx ended or
 // the connection failed first.
 func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put func(j int, v resp.Value)) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
 	reqs := make([]*request, n)
 	for j := range reqs {
 		reqs[j] = newRequest(cmd(j))
+		// The reader completes requests in the order they were queued, and
+		// so does fail: once the last is done, every one is. Only the last
+		// is signalled, so this goroutine wakes once per batch.
+		reqs[j].quiet = j < n-1
 	}
 	if err := c.enqueue(reqs...); err != nil {
 		for _, r := range reqs {
@@ -176,26 +183,18 @@ func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put 
 		}
 		return 0, err
 	}
-	if n == 0 {
-		return 0, nil
-	}
-	// The reader completes requests in the order they were queued, and so
-	// does fail, so once the last is done every one is: waiting for it alone
-	// wakes this goroutine once per batch rather than once per reply.
 	return c.collect(reqs, put, c.wait(ctx, reqs[n-1]))
 }
 
-// collect hands DoEach's completed replies to put, in order, up to the first
-// request that is not complete (possible only when ctxErr, the caller's
-// context's error, is set) or that failed. Without ctxErr, the wait has
-// taken the last request's completion signal; every other one's is taken
-// here, so that each request goes back to the pool without one.
+// collect hands DoEach's replies to put, in order, up to the first request
+// that failed or, when ctxErr (the caller's context's error) is set, that is
+// not answered yet. Without ctxErr, every request is complete: the last was
+// signalled (wait took the signal), after all the others.
 func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
 	for j, r := range reqs {
-		waited := ctxErr == nil && j == len(reqs)-1 // its signal taken by wait
-		if !waited && !r.takeDone() {
-			// Not answered before ctx ended: unsent requests are dropped;
-			// sent ones have their replies read and dropped.
+		if ctxErr != nil && !r.isAnswered() {
+			// Unsent requests are dropped; sent ones have their replies
+			// read and dropped.
 			for _, rest := range reqs[j:] {
 				rest.state.CompareAndSwap(stateQueued, stateAbandoned)
 			}
@@ -204,9 +203,14 @@ func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr er
 		v, err := r.reply, r.err
 		r.release()
 		if err != nil {
-			for _, rest := range reqs[j+1:] {
-				<-rest.done // the connection failed: every later request completes at once
-				rest.release()
+			// The connection failed. The later requests are complete too
+			// and go back to the pool, unless ctx ended first: then some may
+			// still be in the connection's hands, and are left to the
+			// garbage collector like any abandoned request.
+			if ctxErr == nil {
+				for _, rest := range reqs[j+1:] {
+					rest.release()
+				}
 			}
 			return j, err
 		}

@@ -28,6 +28,11 @@ type request struct {
 	reply  resp.Value
 	err    error
 	done   chan struct{} // capacity 1: completing never blocks
+	// quiet requests (all of a DoEach batch but its last) are not signalled
+	// on done: answered is set instead, and their caller learns they are
+	// complete from the batch's last request, which completes after them.
+	quiet    bool
+	answered atomic.Bool
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -58,11 +63,19 @@ func (r *request) release() {
 // The completer must not touch r afterwards.
 func (r *request) complete(v resp.Value, err error) {
 	r.reply, r.err = v, err
+	if r.quiet {
+		r.answered.Store(true)
+		return
+	}
 	r.done <- struct{}{}
 }
 
-// takeDone takes the completion signal if it has been given, without waiting.
-func (r *request) takeDone() bool {
+// isAnswered reports, without waiting, whether r is complete; for a request
+// that is signalled, it takes the signal.
+func (r *request) isAnswered() bool {
+	if r.quiet {
+		return r.answered.Load()
+	}
 	select {
 	case <-r.done:
 		return true
