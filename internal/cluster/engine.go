@@ -20,8 +20,7 @@ type Engine struct {
 
 	// changed is closed, and replaced, whenever a topology that routes
 	// differently is installed: retries wait on it instead of sleeping.
-	changedMu sync.Mutex
-	changed   chan struct{}
+	changed atomic.Pointer[chan struct{}]
 
 	// Refresh triggers are coalesced: the first cause waits in cause, and
 	// wake holds at most one signal.
@@ -35,6 +34,9 @@ type Engine struct {
 
 	suspectMu sync.Mutex
 	suspects  map[string]time.Time // node address → when it became suspect
+	// suspectCount mirrors len(suspects), so that routing, when no node is
+	// suspect (nearly always), asks without taking suspectMu.
+	suspectCount atomic.Int32
 
 	// active counts requests in progress; closedBit is set by Shutdown.
 	active  atomic.Int64
@@ -57,13 +59,13 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		opts:     opts.withDefaults(),
-		changed:  make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		suspects: map[string]time.Time{},
 		drained:  make(chan struct{}, 1),
 		closing:  make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	e.changed.Store(newChange())
 	e.pool = newPool(e)
 	if e.opts.OnEvent != nil {
 		e.events = make(chan Event, eventBuffer)
@@ -85,17 +87,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 func (e *Engine) Topology() *Topology { return e.topo.Load() }
 
 // changedChan returns the channel that closes at the next topology change.
-func (e *Engine) changedChan() <-chan struct{} {
-	e.changedMu.Lock()
-	defer e.changedMu.Unlock()
-	return e.changed
+func (e *Engine) changedChan() <-chan struct{} { return *e.changed.Load() }
+
+// broadcastChange wakes everyone waiting on changedChan. Each channel is
+// swapped out exactly once, so each is closed exactly once.
+func (e *Engine) broadcastChange() {
+	close(*e.changed.Swap(newChange()))
 }
 
-func (e *Engine) broadcastChange() {
-	e.changedMu.Lock()
-	close(e.changed)
-	e.changed = make(chan struct{})
-	e.changedMu.Unlock()
+func newChange() *chan struct{} {
+	ch := make(chan struct{})
+	return &ch
 }
 
 // begin admits a request unless Shutdown has begun.
@@ -185,6 +187,7 @@ func (e *Engine) suspect(addr string, err error) {
 	_, already := e.suspects[addr]
 	if !already {
 		e.suspects[addr] = time.Now()
+		e.suspectCount.Store(int32(len(e.suspects)))
 	}
 	e.suspectMu.Unlock()
 	if !already {
@@ -199,6 +202,7 @@ func (e *Engine) recovered(addr string) {
 	e.suspectMu.Lock()
 	_, was := e.suspects[addr]
 	delete(e.suspects, addr)
+	e.suspectCount.Store(int32(len(e.suspects)))
 	e.suspectMu.Unlock()
 	if was {
 		e.opts.Logger.Info("keel: node recovered", "node", addr)
@@ -207,6 +211,9 @@ func (e *Engine) recovered(addr string) {
 }
 
 func (e *Engine) isSuspect(addr string) bool {
+	if e.suspectCount.Load() == 0 {
+		return false
+	}
 	e.suspectMu.Lock()
 	defer e.suspectMu.Unlock()
 	_, ok := e.suspects[addr]

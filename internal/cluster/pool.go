@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
@@ -33,6 +34,11 @@ type pool struct {
 	mu     sync.Mutex
 	nodes  map[string]*nodeConn
 	closed bool
+
+	// conns is a read-only snapshot of the nodes' connections, replaced
+	// (under mu) whenever one is made or dropped, so that get's common case
+	// takes no lock.
+	conns atomic.Pointer[map[string]*conn.Conn]
 }
 
 // nodeConn is the pool's slot for one node address.
@@ -45,7 +51,21 @@ type nodeConn struct {
 
 func newPool(e *Engine) *pool {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &pool{e: e, ctx: ctx, cancel: cancel, nodes: map[string]*nodeConn{}}
+	p := &pool{e: e, ctx: ctx, cancel: cancel, nodes: map[string]*nodeConn{}}
+	p.publish()
+	return p
+}
+
+// publish replaces the snapshot of connections; it runs under mu, or
+// before the pool is shared.
+func (p *pool) publish() {
+	conns := make(map[string]*conn.Conn, len(p.nodes))
+	for addr, nc := range p.nodes {
+		if nc.conn != nil {
+			conns[addr] = nc.conn
+		}
+	}
+	p.conns.Store(&conns)
 }
 
 func alive(c *conn.Conn) bool {
@@ -63,6 +83,9 @@ func alive(c *conn.Conn) bool {
 // get returns a live connection to addr, dialling if needed. With wait false
 // it does not wait for a dial in progress (errNodeDialing).
 func (p *pool) get(ctx context.Context, addr string, wait bool) (*conn.Conn, error) {
+	if c := (*p.conns.Load())[addr]; alive(c) {
+		return c, nil
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -123,6 +146,7 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	closed := p.closed
 	if err == nil && !closed {
 		nc.conn, nc.dialErr = c, nil
+		p.publish()
 	} else if err != nil {
 		nc.dialErr, nc.failedAt = err, time.Now()
 	}
@@ -157,11 +181,13 @@ func (p *pool) retire(keep func(addr string) bool) {
 	if p.closed {
 		return
 	}
+	removed := false
 	for addr, nc := range p.nodes {
 		if keep(addr) || nc.dialing != nil {
 			continue
 		}
 		delete(p.nodes, addr)
+		removed = true
 		if c := nc.conn; alive(c) {
 			p.e.wg.Add(1)
 			go func() {
@@ -171,6 +197,9 @@ func (p *pool) retire(keep func(addr string) bool) {
 				_ = c.Shutdown(ctx)
 			}()
 		}
+	}
+	if removed {
+		p.publish()
 	}
 }
 
@@ -194,6 +223,7 @@ func (p *pool) close() {
 	p.closed = true
 	nodes := p.nodes
 	p.nodes = map[string]*nodeConn{}
+	p.publish()
 	p.mu.Unlock()
 	p.cancel()
 	for _, nc := range nodes {

@@ -316,6 +316,7 @@ func (e *Engine) forget(addrs []string) {
 	for _, a := range addrs {
 		delete(e.suspects, a)
 	}
+	e.suspectCount.Store(int32(len(e.suspects)))
 }
 
 // patchSlot applies a MOVED redirect at once: slot is served by addr.
