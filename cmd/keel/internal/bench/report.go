@@ -232,7 +232,21 @@ type Check struct {
 // Met reports which targets the cell meets, in the order of the fields.
 func (c Check) Met() (vsRueidis, vsGoRedis, p99, allocs bool) {
 	return c.VsRueidis >= TargetVsRueidis, c.VsGoRedis >= TargetVsGoRedis,
-		c.P99Ratio > 0 && c.P99Ratio <= 1, c.KeelAllocs < c.PeerAllocs
+		c.P99Ratio > 0 && c.P99Ratio <= 1, c.allocsTied() < 0
+}
+
+// allocsTied compares keel's allocs/op with the peer's as shown, to a tenth:
+// -1 fewer, 0 a tie, +1 more. Counts over a window wobble in the third
+// decimal (a GC refilling a pool), which must not flip the verdict.
+func (c Check) allocsTied() int {
+	k, p := math.Round(c.KeelAllocs*10), math.Round(c.PeerAllocs*10)
+	switch {
+	case k < p:
+		return -1
+	case k == p:
+		return 0
+	}
+	return 1
 }
 
 // Targets returns a Check for every target cell that has keel and both
@@ -285,7 +299,7 @@ func WriteTargets(w io.Writer, checks []Check) error {
 		t.add(string(c.Workload), strconv.Itoa(c.Goroutines),
 			FormatRatio(c.VsRueidis)+" "+mark(a), FormatRatio(c.VsGoRedis)+" "+mark(b),
 			formatP99Ratio(c.P99Ratio)+" "+mark(p),
-			FormatAllocs(c.KeelAllocs)+" vs "+FormatAllocs(c.PeerAllocs)+" "+mark(al))
+			FormatAllocs(c.KeelAllocs)+" vs "+FormatAllocs(c.PeerAllocs)+" "+allocsMark(al, c.allocsTied() == 0))
 	}
 	return t.write(w)
 }
@@ -297,6 +311,13 @@ func formatP99Ratio(x float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(x, 'f', 3, 64) + "×"
+}
+
+func allocsMark(ok, tie bool) string {
+	if tie {
+		return "MISSED (tie)"
+	}
+	return mark(ok)
 }
 
 func mark(ok bool) string {

@@ -126,6 +126,13 @@ func TestTargets(t *testing.T) {
 	if a, b, p, al := set.Met(); a || b || p || al {
 		t.Errorf("SET16B/256 %+v: met %v %v %v %v, want none", set, a, b, p, al)
 	}
+	// Allocation counts equal to a tenth tie either way: not fewer.
+	for _, pair := range [][2]float64{{0.998, 1.002}, {1.002, 0.998}, {0, 0.01}} {
+		c := Check{KeelAllocs: pair[0], PeerAllocs: pair[1]}
+		if _, _, _, al := c.Met(); al || c.allocsTied() != 0 {
+			t.Errorf("allocs %v vs %v: met %v, tie %d; want a tie, not met", pair[0], pair[1], al, c.allocsTied())
+		}
+	}
 }
 
 func TestWriteText(t *testing.T) {
