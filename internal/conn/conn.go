@@ -169,28 +169,30 @@ func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put 
 	if n == 0 {
 		return 0, nil
 	}
-	reqs := make([]*request, n)
-	for j := range reqs {
-		reqs[j] = newRequest(cmd(j))
-		// The reader completes requests in the order they were queued, and
-		// so does fail: once the last is done, every one is. Only the last
-		// is signalled, so this goroutine wakes once per batch.
-		reqs[j].quiet = j < n-1
-	}
-	if err := c.enqueue(reqs...); err != nil {
-		for _, r := range reqs {
-			r.release()
-		}
+	// The reader completes requests in the order they were queued, and so
+	// does fail: once the last is done, every one is. Only the last is
+	// signalled, so this goroutine wakes once per batch.
+	b := newBatch(n, cmd)
+	if err := c.enqueue(b.reqs...); err != nil {
+		b.release()
 		return 0, err
 	}
-	return c.collect(reqs, put, c.wait(ctx, reqs[n-1]))
+	ctxErr := c.wait(ctx, b.reqs[n-1])
+	got, err := collect(b.reqs, put, ctxErr)
+	if ctxErr == nil || got == n {
+		// Every request is complete and its signal taken. Otherwise some
+		// may still be in the connection's hands, and the batch is left to
+		// the garbage collector, like any abandoned request.
+		b.release()
+	}
+	return got, err
 }
 
 // collect hands DoEach's replies to put, in order, up to the first request
 // that failed or, when ctxErr (the caller's context's error) is set, that is
 // not answered yet. Without ctxErr, every request is complete: the last was
 // signalled (wait took the signal), after all the others.
-func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
+func collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
 	for j, r := range reqs {
 		if ctxErr != nil && !r.isAnswered() {
 			// Unsent requests are dropped; sent ones have their replies
@@ -200,21 +202,10 @@ func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr er
 			}
 			return j, ctxErr
 		}
-		v, err := r.reply, r.err
-		r.release()
-		if err != nil {
-			// The connection failed. The later requests are complete too
-			// and go back to the pool, unless ctx ended first: then some may
-			// still be in the connection's hands, and are left to the
-			// garbage collector like any abandoned request.
-			if ctxErr == nil {
-				for _, rest := range reqs[j+1:] {
-					rest.release()
-				}
-			}
-			return j, err
+		if r.err != nil {
+			return j, r.err // the connection failed
 		}
-		put(j, v)
+		put(j, r.reply)
 	}
 	return len(reqs), nil
 }

@@ -50,13 +50,19 @@ const maxKeptArgs = 64
 // release returns a request whose result its caller has taken. Abandoned
 // requests are left to the garbage collector: the pipeline may still hold them.
 func (r *request) release() {
+	r.reset()
+	requestPool.Put(r)
+}
+
+// reset clears a complete request for reuse, keeping its signal channel and
+// (unless a long command grew it) its argument storage.
+func (r *request) reset() {
 	args := r.args
-	clear(args) // the pool must not keep the caller's strings alive
+	clear(args) // a pool must not keep the caller's strings alive
 	if cap(args) > maxKeptArgs {
 		args = nil
 	}
 	*r = request{done: r.done, args: args[:0]}
-	requestPool.Put(r)
 }
 
 // complete records the result and wakes the caller, if it is still waiting.

@@ -1,0 +1,55 @@
+package conn
+
+import "sync"
+
+// batch is the storage of one DoEach call. Its quiet requests (all but the
+// last, see request.quiet) are held by value, so a batch of n commands costs
+// two pool operations rather than 2n; the last request, which must be
+// signalled, comes from the request pool.
+type batch struct {
+	quiet []request
+	reqs  []*request // every request, in order: what the queue receives
+}
+
+// maxPooledBatch is the most commands a batch kept for reuse may hold.
+const maxPooledBatch = 1024
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+// newBatch returns a batch of n > 0 requests, cmd(j) giving the j-th one's
+// arguments (copied).
+func newBatch(n int, cmd func(j int) []string) *batch {
+	b := batchPool.Get().(*batch)
+	if cap(b.quiet) < n-1 {
+		b.quiet = make([]request, n-1) // fresh, never appended to: requests must not be copied
+	}
+	b.quiet = b.quiet[:n-1]
+	if cap(b.reqs) < n {
+		b.reqs = make([]*request, n)
+	}
+	b.reqs = b.reqs[:n]
+	for j := range b.quiet {
+		r := &b.quiet[j]
+		r.args = append(r.args[:0], cmd(j)...)
+		r.quiet = true
+		r.state.Store(stateQueued)
+		b.reqs[j] = r
+	}
+	b.reqs[n-1] = newRequest(cmd(n - 1))
+	return b
+}
+
+// release returns the batch for reuse. Every request must be complete, its
+// result taken, and its signal (the last request's) received: a batch the
+// connection may still hold is left to the garbage collector instead.
+func (b *batch) release() {
+	b.reqs[len(b.reqs)-1].release()
+	for j := range b.quiet {
+		b.quiet[j].reset()
+	}
+	clear(b.reqs)
+	if len(b.reqs) > maxPooledBatch {
+		return
+	}
+	batchPool.Put(b)
+}
