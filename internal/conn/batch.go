@@ -44,12 +44,12 @@ func newBatch(n int, cmd func(j int) []string) *batch {
 // connection may still hold is left to the garbage collector instead.
 func (b *batch) release() {
 	b.reqs[len(b.reqs)-1].release()
+	if len(b.reqs) > maxPooledBatch {
+		return // too big to keep: the garbage collector takes it all
+	}
 	for j := range b.quiet {
 		b.quiet[j].reset()
 	}
 	clear(b.reqs)
-	if len(b.reqs) > maxPooledBatch {
-		return
-	}
 	batchPool.Put(b)
 }

@@ -137,12 +137,16 @@ func (c *Conn) readLoop() {
 		if r != nil {
 			c.owed.Add(-1)
 			c.checkDrained()
+			// Completed under mu, so that fail, which completes whatever is
+			// left in flight, cannot overtake it: the requests of a batch
+			// then always complete in order, which DoEach relies on when it
+			// waits for the last one only.
+			r.complete(v, nil)
 		}
 		c.mu.Unlock()
 		if r == nil {
 			c.fail(fmt.Errorf("%w: a reply arrived with no request waiting", resp.ErrProtocol))
 			return
 		}
-		r.complete(v, nil)
 	}
 }
