@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"slices"
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
@@ -114,9 +113,7 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 	}
 	if asking {
 		var replies []resp.Value
-		// A copy, so that args never escapes into DoMulti's closures and
-		// the common path's variadic args can stay on the caller's stack.
-		replies, err = c.DoMulti(ctx, []string{"ASKING"}, slices.Clone(args))
+		replies, err = c.DoMulti(ctx, []string{"ASKING"}, args)
 		if err == nil {
 			v = replies[1]
 			err = v.Err()

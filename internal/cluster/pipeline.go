@@ -135,9 +135,7 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 		}
 		return indexes // nothing was sent
 	}
-	got, err := c.DoEach(ctx, len(indexes),
-		func(j int) []string { return cmds[indexes[j]] },
-		func(j int, v resp.Value) { results[indexes[j]].Value = v })
+	got, err := c.DoEach(ctx, cmds, indexes, func(j int, v resp.Value) { results[indexes[j]].Value = v })
 	for j, i := range indexes {
 		if j < got {
 			v := results[i].Value

@@ -16,9 +16,20 @@ const maxPooledBatch = 1024
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
-// newBatch returns a batch of n > 0 requests, cmd(j) giving the j-th one's
-// arguments (copied).
-func newBatch(n int, cmd func(j int) []string) *batch {
+// newBatch returns a batch of the commands cmds[indexes[0]],
+// cmds[indexes[1]], … (all of cmds, in order, when indexes is nil), their
+// arguments copied. There must be at least one.
+func newBatch(cmds [][]string, indexes []int) *batch {
+	n := len(cmds)
+	if indexes != nil {
+		n = len(indexes)
+	}
+	args := func(j int) []string {
+		if indexes != nil {
+			return cmds[indexes[j]]
+		}
+		return cmds[j]
+	}
 	b := batchPool.Get().(*batch)
 	if cap(b.quiet) < n-1 {
 		b.quiet = make([]request, n-1) // fresh, never appended to: requests must not be copied
@@ -30,12 +41,12 @@ func newBatch(n int, cmd func(j int) []string) *batch {
 	b.reqs = b.reqs[:n]
 	for j := range b.quiet {
 		r := &b.quiet[j]
-		r.args = append(r.args[:0], cmd(j)...)
+		r.args = append(r.args[:0], args(j)...)
 		r.quiet = true
 		r.state.Store(stateQueued)
 		b.reqs[j] = r
 	}
-	b.reqs[n-1] = newRequest(cmd(n - 1))
+	b.reqs[n-1] = newRequest(args(n - 1))
 	return b
 }
 

@@ -154,25 +154,27 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 // returned with it.
 func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
 	replies := make([]resp.Value, 0, len(cmds))
-	_, err := c.DoEach(ctx, len(cmds),
-		func(j int) []string { return cmds[j] },
-		func(_ int, v resp.Value) { replies = append(replies, v) })
+	_, err := c.DoEach(ctx, cmds, nil, func(_ int, v resp.Value) { replies = append(replies, v) })
 	return replies, err
 }
 
-// DoEach is DoMulti without the slices: it sends n commands back to back, as
-// one pipeline, cmd(j) giving the j-th one's arguments (copied before DoEach
-// returns), and hands each reply, in order, to put. It returns how many
-// replies put received; fewer than n only with an error, when ctx ended or
-// the connection failed first.
-func (c *Conn) DoEach(ctx context.Context, n int, cmd func(j int) []string, put func(j int, v resp.Value)) (int, error) {
+// DoEach is DoMulti without a replies slice, for a subset of cmds: it sends
+// cmds[indexes[0]], cmds[indexes[1]], … (all of cmds when indexes is nil)
+// back to back, as one pipeline, and hands the j-th reply, in order, to
+// put(j, reply). It returns how many replies put received; fewer than all
+// only with an error, when ctx ended or the connection failed first.
+func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put func(j int, v resp.Value)) (int, error) {
+	n := len(cmds)
+	if indexes != nil {
+		n = len(indexes)
+	}
 	if n == 0 {
 		return 0, nil
 	}
 	// The reader completes requests in the order they were queued, and so
 	// does fail: once the last is done, every one is. Only the last is
 	// signalled, so this goroutine wakes once per batch.
-	b := newBatch(n, cmd)
+	b := newBatch(cmds, indexes)
 	if err := c.enqueue(b.reqs...); err != nil {
 		b.release()
 		return 0, err
