@@ -12,15 +12,31 @@ type NullString struct {
 	Valid bool
 }
 
-// Get returns the value of key (GET). A missing key is ErrNil; a key holding
-// another type fails with resp.ErrWrongType.
+// Each command is defined once, as a function that builds it (Get) and that
+// Queue accepts; the Client method of the same name runs that definition.
+
+// Get builds GET key. Its result is the value; a missing key is ErrNil, a
+// key holding another type fails with resp.ErrWrongType.
+func Get(key string) Cmd[string] { return newCmd(toString, "GET", key) }
+
+// Get returns the value of key (GET); see Get, the command.
 func (c *Client) Get(ctx context.Context, key string) (string, error) {
-	return toString(c.Do(ctx, "GET", key))
+	return exec(ctx, c, Get(key))
 }
 
-// Set sets key to value, dropping any TTL it had (SET key value).
-func (c *Client) Set(ctx context.Context, key, value string) error {
-	return toOK(c.Do(ctx, "SET", key, value))
+// Set builds SET key value, which drops any TTL the key had.
+func Set(key string, value any) Cmd[struct{}] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[struct{}]("SET", err)
+	}
+	return newCmd(toStatus, "SET", key, v)
+}
+
+// Set sets key to value (SET); value is converted as Do converts arguments.
+func (c *Client) Set(ctx context.Context, key string, value any) error {
+	_, err := exec(ctx, c, Set(key, value))
+	return err
 }
 
 // SetOptions are the options of SetWith.
@@ -36,12 +52,15 @@ type SetOptions struct {
 	XX bool
 }
 
-// SetWith sets key to value with options (SET key value [NX|XX]
-// [PX ms|KEEPTTL]). It reports false when NX or XX prevented the write (a
-// null reply), true when the value was written (OK). Conflicting options
-// fail with the server's syntax error.
-func (c *Client) SetWith(ctx context.Context, key, value string, o SetOptions) (bool, error) {
-	args := []string{"SET", key, value}
+// SetWith builds SET key value [NX|XX] [PX ms|KEEPTTL]. Its result is false
+// when NX or XX prevented the write (a null reply), true when the value was
+// written (OK). Conflicting options fail with the server's syntax error.
+func SetWith(key string, value any, o SetOptions) Cmd[bool] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[bool]("SET", err)
+	}
+	args := []string{"SET", key, v}
 	if o.NX {
 		args = append(args, "NX")
 	}
@@ -54,94 +73,171 @@ func (c *Client) SetWith(ctx context.Context, key, value string, o SetOptions) (
 	if o.KeepTTL {
 		args = append(args, "KEEPTTL")
 	}
-	return toWritten(c.Do(ctx, args...))
+	return argsCmd(toWritten, args)
 }
 
-// SetNX sets key to value only if key does not exist (SET key value NX
-// [PX ms]), with a TTL unless ttl is 0. It reports whether the value was
-// written.
-func (c *Client) SetNX(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
-	return c.SetWith(ctx, key, value, SetOptions{NX: true, TTL: ttl})
+// SetWith sets key to value with options; see SetWith, the command.
+func (c *Client) SetWith(ctx context.Context, key string, value any, o SetOptions) (bool, error) {
+	return exec(ctx, c, SetWith(key, value, o))
 }
 
-// SetGet sets key to value and returns the value it held before (SET key
-// value GET). When the key did not exist the value is still set and the
-// error is ErrNil. A key holding another type fails with resp.ErrWrongType
-// and is left alone.
-func (c *Client) SetGet(ctx context.Context, key, value string) (string, error) {
-	return toString(c.Do(ctx, "SET", key, value, "GET"))
+// SetNX builds SET key value NX [PX ms], with a TTL unless ttl is 0. Its
+// result says whether the value was written.
+func SetNX(key string, value any, ttl time.Duration) Cmd[bool] {
+	return SetWith(key, value, SetOptions{NX: true, TTL: ttl})
 }
 
-// GetDel returns the value of key and deletes the key (GETDEL). A missing key
-// is ErrNil.
-func (c *Client) GetDel(ctx context.Context, key string) (string, error) {
-	return toString(c.Do(ctx, "GETDEL", key))
+// SetNX sets key to value only if key does not exist; see SetNX, the command.
+func (c *Client) SetNX(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	return exec(ctx, c, SetNX(key, value, ttl))
 }
 
-// Incr adds 1 to the integer held by key, a missing key counting as 0, and
-// returns the new value (INCR).
-func (c *Client) Incr(ctx context.Context, key string) (int64, error) {
-	return toInt64(c.Do(ctx, "INCR", key))
-}
-
-// IncrBy adds n to the integer held by key, a missing key counting as 0, and
-// returns the new value (INCRBY).
-func (c *Client) IncrBy(ctx context.Context, key string, n int64) (int64, error) {
-	return toInt64(c.Do(ctx, "INCRBY", key, formatInt(n)))
-}
-
-// Decr subtracts 1 from the integer held by key, a missing key counting as
-// 0, and returns the new value (DECR).
-func (c *Client) Decr(ctx context.Context, key string) (int64, error) {
-	return toInt64(c.Do(ctx, "DECR", key))
-}
-
-// DecrBy subtracts n from the integer held by key, a missing key counting as
-// 0, and returns the new value (DECRBY).
-func (c *Client) DecrBy(ctx context.Context, key string, n int64) (int64, error) {
-	return toInt64(c.Do(ctx, "DECRBY", key, formatInt(n)))
-}
-
-// IncrByFloat adds f to the number held by key, a missing key counting as
-// 0, and returns the new value (INCRBYFLOAT).
-func (c *Client) IncrByFloat(ctx context.Context, key string, f float64) (float64, error) {
-	return toFloat(c.Do(ctx, "INCRBYFLOAT", key, formatFloat(f)))
-}
-
-// Append appends value to the string held by key, creating it if missing,
-// and returns the new length (APPEND).
-func (c *Client) Append(ctx context.Context, key, value string) (int64, error) {
-	return toInt64(c.Do(ctx, "APPEND", key, value))
-}
-
-// StrLen returns the length of the string held by key, 0 for a missing key
-// (STRLEN).
-func (c *Client) StrLen(ctx context.Context, key string) (int64, error) {
-	return toInt64(c.Do(ctx, "STRLEN", key))
-}
-
-// GetRange returns the substring of the value of key from byte start to byte
-// end, both included; negative offsets count from the end (GETRANGE). A
-// missing key gives "".
-func (c *Client) GetRange(ctx context.Context, key string, start, end int64) (string, error) {
-	return toString(c.Do(ctx, "GETRANGE", key, formatInt(start), formatInt(end)))
-}
-
-// MGet returns the values of keys, in order (MGET); a missing key, or one
-// holding another type, is a NullString that is not Valid. The keys may be
-// in different slots: keel sends one MGET per slot, so the read is not
-// atomic across slots.
-func (c *Client) MGet(ctx context.Context, keys ...string) ([]NullString, error) {
-	return toNullStrings(c.Do(ctx, append([]string{"MGET"}, keys...)...))
-}
-
-// MSet sets keys to values, given as key, value, key, value… (MSET). The
-// keys may be in different slots: keel sends one MSET per slot, so the write
-// is not atomic across slots. An odd number of arguments is an error and
-// nothing is sent.
-func (c *Client) MSet(ctx context.Context, kv ...string) error {
-	if len(kv)%2 != 0 {
-		return errPairs("MSet", len(kv))
+// SetGet builds SET key value GET. Its result is the value the key held
+// before; when the key did not exist the value is still set and the error is
+// ErrNil. A key holding another type fails with resp.ErrWrongType and is
+// left alone.
+func SetGet(key string, value any) Cmd[string] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[string]("SET", err)
 	}
-	return toOK(c.Do(ctx, append([]string{"MSET"}, kv...)...))
+	return newCmd(toString, "SET", key, v, "GET")
+}
+
+// SetGet sets key to value and returns its old value; see SetGet, the command.
+func (c *Client) SetGet(ctx context.Context, key string, value any) (string, error) {
+	return exec(ctx, c, SetGet(key, value))
+}
+
+// GetDel builds GETDEL key: its result is the value, and the key is
+// deleted. A missing key is ErrNil.
+func GetDel(key string) Cmd[string] { return newCmd(toString, "GETDEL", key) }
+
+// GetDel returns the value of key and deletes the key; see GetDel, the command.
+func (c *Client) GetDel(ctx context.Context, key string) (string, error) {
+	return exec(ctx, c, GetDel(key))
+}
+
+// Incr builds INCR key: add 1 to the integer held by key (a missing key
+// counts as 0); its result is the new value.
+func Incr(key string) Cmd[int64] { return newCmd(toInt64, "INCR", key) }
+
+// Incr adds 1 to the integer held by key; see Incr, the command.
+func (c *Client) Incr(ctx context.Context, key string) (int64, error) {
+	return exec(ctx, c, Incr(key))
+}
+
+// IncrBy builds INCRBY key n: add n to the integer held by key (a missing
+// key counts as 0); its result is the new value.
+func IncrBy(key string, n int64) Cmd[int64] {
+	return newCmd(toInt64, "INCRBY", key, formatInt(n))
+}
+
+// IncrBy adds n to the integer held by key; see IncrBy, the command.
+func (c *Client) IncrBy(ctx context.Context, key string, n int64) (int64, error) {
+	return exec(ctx, c, IncrBy(key, n))
+}
+
+// Decr builds DECR key: subtract 1 from the integer held by key (a missing
+// key counts as 0); its result is the new value.
+func Decr(key string) Cmd[int64] { return newCmd(toInt64, "DECR", key) }
+
+// Decr subtracts 1 from the integer held by key; see Decr, the command.
+func (c *Client) Decr(ctx context.Context, key string) (int64, error) {
+	return exec(ctx, c, Decr(key))
+}
+
+// DecrBy builds DECRBY key n: subtract n from the integer held by key (a
+// missing key counts as 0); its result is the new value.
+func DecrBy(key string, n int64) Cmd[int64] {
+	return newCmd(toInt64, "DECRBY", key, formatInt(n))
+}
+
+// DecrBy subtracts n from the integer held by key; see DecrBy, the command.
+func (c *Client) DecrBy(ctx context.Context, key string, n int64) (int64, error) {
+	return exec(ctx, c, DecrBy(key, n))
+}
+
+// IncrByFloat builds INCRBYFLOAT key f: add f to the number held by key (a
+// missing key counts as 0); its result is the new value.
+func IncrByFloat(key string, f float64) Cmd[float64] {
+	return newCmd(toFloat, "INCRBYFLOAT", key, formatFloat(f))
+}
+
+// IncrByFloat adds f to the number held by key; see IncrByFloat, the command.
+func (c *Client) IncrByFloat(ctx context.Context, key string, f float64) (float64, error) {
+	return exec(ctx, c, IncrByFloat(key, f))
+}
+
+// Append builds APPEND key value: append to the string held by key,
+// creating it if missing; its result is the new length.
+func Append(key string, value any) Cmd[int64] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[int64]("APPEND", err)
+	}
+	return newCmd(toInt64, "APPEND", key, v)
+}
+
+// Append appends value to the string held by key; see Append, the command.
+func (c *Client) Append(ctx context.Context, key string, value any) (int64, error) {
+	return exec(ctx, c, Append(key, value))
+}
+
+// StrLen builds STRLEN key: its result is the length of the string held by
+// key, 0 for a missing key.
+func StrLen(key string) Cmd[int64] { return newCmd(toInt64, "STRLEN", key) }
+
+// StrLen returns the length of the string held by key; see StrLen, the command.
+func (c *Client) StrLen(ctx context.Context, key string) (int64, error) {
+	return exec(ctx, c, StrLen(key))
+}
+
+// GetRange builds GETRANGE key start end: its result is the substring from
+// byte start to byte end, both included; negative offsets count from the
+// end. A missing key gives "".
+func GetRange(key string, start, end int64) Cmd[string] {
+	return newCmd(toString, "GETRANGE", key, formatInt(start), formatInt(end))
+}
+
+// GetRange returns part of the string held by key; see GetRange, the command.
+func (c *Client) GetRange(ctx context.Context, key string, start, end int64) (string, error) {
+	return exec(ctx, c, GetRange(key, start, end))
+}
+
+// MGet builds MGET key…: its result is the values of keys, in order; a
+// missing key, or one holding another type, is a NullString that is not
+// Valid. The keys may be in different slots: keel sends one MGET per slot,
+// so the read is not atomic across slots. No keys is ErrArgument.
+func MGet(keys ...string) Cmd[[]NullString] {
+	if len(keys) == 0 {
+		return failedCmd[[]NullString]("MGET", errNoKeys)
+	}
+	return argsCmd(toNullStrings, append([]string{"MGET"}, keys...))
+}
+
+// MGet returns the values of keys; see MGet, the command.
+func (c *Client) MGet(ctx context.Context, keys ...string) ([]NullString, error) {
+	return exec(ctx, c, MGet(keys...))
+}
+
+// MSet builds MSET key value [key value …], the arguments given as key,
+// value, key, value… and converted as Do converts them. The keys may be in
+// different slots: keel sends one MSET per slot, so the write is not atomic
+// across slots. An odd number of arguments, or none, is ErrArgument.
+func MSet(kv ...any) Cmd[struct{}] {
+	if len(kv) == 0 || len(kv)%2 != 0 {
+		return failedCmd[struct{}]("MSET", errPairs(len(kv)))
+	}
+	args, err := appendArgs(append(make([]string, 0, len(kv)+1), "MSET"), kv)
+	if err != nil {
+		return failedCmd[struct{}]("MSET", err)
+	}
+	return argsCmd(toStatus, args)
+}
+
+// MSet sets keys to values; see MSet, the command.
+func (c *Client) MSet(ctx context.Context, kv ...any) error {
+	_, err := exec(ctx, c, MSet(kv...))
+	return err
 }

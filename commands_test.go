@@ -247,7 +247,8 @@ func TestMultiKeyCommands(t *testing.T) {
 		{"hash-tag", func(i int) string { return "{" + k("tag") + "}key" + strconv.Itoa(i) }, func(n int) bool { return n == 1 }},
 	} {
 		t.Run(layout.name, func(t *testing.T) {
-			var keys, kv []string
+			var keys []string
+			var kv []any
 			for i := range 12 {
 				keys = append(keys, layout.key(i))
 				kv = append(kv, layout.key(i), "v"+strconv.Itoa(i))

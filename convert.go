@@ -197,6 +197,13 @@ func formatMs(d time.Duration) string {
 }
 
 // errPairs is returned for variadic key/value arguments of odd length.
-func errPairs(cmd string, n int) error {
-	return fmt.Errorf("keel: %s: %d arguments, want pairs", cmd, n)
+func errPairs(n int) error {
+	return fmt.Errorf("%w: %d arguments, want pairs", ErrArgument, n)
 }
+
+// errNoKeys is returned for a command given an empty key list.
+var errNoKeys = fmt.Errorf("%w: no keys", ErrArgument)
+
+// toStatus checks a status reply is OK, for commands whose result is only
+// their error.
+func toStatus(v Value, err error) (struct{}, error) { return struct{}{}, toOK(v, err) }

@@ -187,10 +187,22 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	return &Client{e: e, closeTimeout: closeTimeout}, nil
 }
 
-// Do runs any command and returns its reply. An error reply from the server
-// is returned as an error (matching resp sentinels such as resp.ErrWrongType)
-// as well as in the Value.
-func (c *Client) Do(ctx context.Context, args ...string) (Value, error) {
+// Do runs any command and returns its reply. Arguments may be strings,
+// []byte, numbers, bools or encoding.BinaryMarshalers (see Command); one it
+// cannot convert fails with ErrArgument before anything is sent. An error
+// reply from the server is returned as an error (matching resp sentinels such
+// as resp.ErrWrongType) as well as in the Value.
+func (c *Client) Do(ctx context.Context, args ...any) (Value, error) {
+	return Run(ctx, c, Command(args...))
+}
+
+// do runs a command built by keel itself, already in strings.
+func (c *Client) do(ctx context.Context, args ...string) (Value, error) {
+	return c.e.Do(ctx, args...)
+}
+
+// run makes *Client a Runner.
+func (c *Client) run(ctx context.Context, args []string) (Value, error) {
 	return c.e.Do(ctx, args...)
 }
 

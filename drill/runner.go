@@ -101,7 +101,7 @@ func (rc *runCore) populate(ctx context.Context, ks *keyspace) error {
 		return err
 	}
 	defer c.Close()
-	var kv []string
+	var kv []any
 	for _, keys := range ks.reads {
 		for _, k := range keys {
 			kv = append(kv, k, readValue(k))

@@ -1,0 +1,98 @@
+package keel
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/keel-go/keel/internal/escape"
+)
+
+// ErrArgument is matched by the error of a command given an argument keel
+// cannot send: nil, a type it does not convert, or a value the command
+// refuses (an empty key list, a NaN score…). Nothing was sent.
+var ErrArgument = errors.New("keel: bad argument")
+
+// An argument of a command (Do, Command, and the value parameters of typed
+// commands) may be a string, a []byte, any integer or float type, a bool (sent
+// as 1 or 0), or an encoding.BinaryMarshaler. A []byte is sent without being
+// copied: it must not change until the command has been sent (the call
+// returned, or the pipeline's Exec did).
+//
+// time.Duration and time.Time are refused by Do: Redis takes seconds in some
+// commands and milliseconds in others, so the typed commands that take them
+// (Expire, PExpire, ExpireAt, SetWith…) convert them, and Do callers say which
+// unit they mean.
+
+// argString converts one argument to the string sent on the wire.
+func argString(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case []byte:
+		return unsafe.String(unsafe.SliceData(x), len(x)), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int16:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int8:
+		return strconv.FormatInt(int64(x), 10), nil
+	case uint:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case float64:
+		return formatFloat(x), nil
+	case float32:
+		return formatFloat(float64(x)), nil
+	case bool:
+		if x {
+			return "1", nil
+		}
+		return "0", nil
+	case nil:
+		return "", fmt.Errorf("%w: nil", ErrArgument)
+	case time.Duration, time.Time:
+		return "", fmt.Errorf("%w: %T: say the unit Redis expects (d.Milliseconds(), t.Unix()…), or use a typed command", ErrArgument, escape.NoEscape(v))
+	}
+	return marshalArg(escape.NoEscape(v))
+}
+
+// marshalArg converts an encoding.BinaryMarshaler, the one kind of argument
+// whose conversion calls the caller's code.
+func marshalArg(v any) (string, error) {
+	m, ok := v.(encoding.BinaryMarshaler)
+	if !ok {
+		return "", fmt.Errorf("%w: type %T (want string, []byte, a number, bool or encoding.BinaryMarshaler)", ErrArgument, v)
+	}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return "", fmt.Errorf("%w: %T.MarshalBinary: %w", ErrArgument, v, err)
+	}
+	return string(b), nil
+}
+
+// appendArgs converts args and appends them to dst.
+func appendArgs(dst []string, args []any) ([]string, error) {
+	for i, a := range args {
+		s, err := argString(a)
+		if err != nil {
+			return dst, fmt.Errorf("argument %d: %w", i, err)
+		}
+		dst = append(dst, s)
+	}
+	return dst, nil
+}
