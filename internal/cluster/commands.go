@@ -61,6 +61,9 @@ type Command struct {
 	// option naming a destination key is searched for (SORT, GEORADIUS).
 	storeFrom uint8
 	flags     cmdFlags
+	// connState, when not 0, marks a command that changes the state of the
+	// connection it is sent on (see ConnStateError).
+	connState connStateKind
 }
 
 type cmdFlags uint8
@@ -125,6 +128,18 @@ func (c Command) split(k SplitKind) Command      { c.Split = k; return c }
 func (c Command) with(f cmdFlags) Command        { c.flags |= f; return c }
 func (c Command) storeOption(from uint8) Command { c.storeFrom = from; return c }
 func (c Command) after(keyword string) Command   { c.KeysAfter = keyword; return c }
+func (c Command) connStateOf(k connStateKind) Command {
+	c.connState = k
+	return c
+}
+
+// connStateOnly is a command keel refuses because it changes its connection's
+// state; what to use instead depends on k.
+func connStateOnly(name string, k connStateKind) Command {
+	c := keyless(name, isWrite)
+	c.connState = k
+	return c
+}
 
 // commands is the table. ReadOnly follows the server's "readonly" flag (the
 // server refuses anything else on a read-only replica) except where noted;
@@ -326,30 +341,43 @@ var commands = [...]Command{
 	keyless("TIME", isRO),
 	keyless("COMMAND", isRO),
 	keyless("CLUSTER", isWrite),
-	keyless("CLIENT", isWrite),
+	// CLIENT REPLY, TRACKING, SETNAME… change the connection: see
+	// ConnStateError. CLIENT LIST, INFO, ID, KILL… do not.
+	connStateOnly("CLIENT", connStateClient),
 	keyless("CONFIG", isWrite),
 	keyless("SCRIPT", isWrite),
 	keyless("FUNCTION", isWrite),
 	keyless("WAIT", isIdem|isBlock),
 	keyless("WAITAOF", isIdem|isBlock),
-	keyless("MULTI", isWrite),
-	keyless("EXEC", isWrite),
-	keyless("DISCARD", isWrite),
-	keyRange("WATCH", 1, -1, 1, isIdem),
-	keyless("UNWATCH", isIdem),
-	keyless("MONITOR", isWrite|isBlock),
+
+	// Commands that change the state of the connection they are sent on,
+	// which every goroutine shares: refused (ConnStateError).
+	connStateOnly("MULTI", connStateTx),
+	connStateOnly("EXEC", connStateTx),
+	connStateOnly("DISCARD", connStateTx),
+	keyRange("WATCH", 1, -1, 1, isIdem).connStateOf(connStateWatch),
+	connStateOnly("UNWATCH", connStateWatch),
+	connStateOnly("SELECT", connStateSelect),
+	connStateOnly("MONITOR", connStateMonitor),
+	connStateOnly("RESET", connStateManaged),
+	connStateOnly("HELLO", connStateManaged),
+	connStateOnly("AUTH", connStateManaged),
+	connStateOnly("QUIT", connStateManaged),
+	connStateOnly("READONLY", connStateManaged),
+	connStateOnly("READWRITE", connStateManaged),
+	connStateOnly("ASKING", connStateManaged),
 
 	// Pub/Sub. PUBLISH is keyless for routing: the cluster bus spreads it.
-	// Shard channels hash like keys. SUNSUBSCRIBE may have no channels and
-	// is refused anyway (Blocking): keyless.
+	// Shard channels hash like keys. Subscribing turns the connection into a
+	// subscriber's: refused (ConnStateError).
 	keyless("PUBLISH", isWrite),
 	oneKey("SPUBLISH", isWrite),
-	keyless("SUBSCRIBE", isWrite|isBlock),
-	keyless("PSUBSCRIBE", isWrite|isBlock),
-	keyless("UNSUBSCRIBE", isWrite|isBlock),
-	keyless("PUNSUBSCRIBE", isWrite|isBlock),
-	keyRange("SSUBSCRIBE", 1, -1, 1, isWrite|isBlock),
-	keyless("SUNSUBSCRIBE", isWrite|isBlock),
+	connStateOnly("SUBSCRIBE", connStatePubSub),
+	connStateOnly("PSUBSCRIBE", connStatePubSub),
+	connStateOnly("UNSUBSCRIBE", connStatePubSub),
+	connStateOnly("PUNSUBSCRIBE", connStatePubSub),
+	keyRange("SSUBSCRIBE", 1, -1, 1, isWrite).connStateOf(connStatePubSub),
+	connStateOnly("SUNSUBSCRIBE", connStatePubSub),
 
 	// HyperLogLog. PFCOUNT may rewrite its cache, but the server flags it
 	// readonly and replicas serve it.

@@ -35,8 +35,8 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 // runOne routes and runs one command; the caller has admitted it (begin).
 func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
 	cmd, _ := Lookup(args[0])
-	if IsBlocking(cmd, args) {
-		return resp.Value{}, fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)
+	if err := refusal(&cmd, args); err != nil {
+		return resp.Value{}, err
 	}
 	slot, hasKeys, err := RouteSlot(cmd, args)
 	if errors.Is(err, ErrCrossSlot) {
