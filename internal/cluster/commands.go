@@ -64,6 +64,9 @@ type Command struct {
 	// connState, when not 0, marks a command that changes the state of the
 	// connection it is sent on (see ConnStateError).
 	connState connStateKind
+	// learned, for a command not in the table, is what the server told of
+	// it (see Engine.learn): its key specs replace the fields above.
+	learned *commandInfo
 }
 
 type cmdFlags uint8
@@ -568,24 +571,32 @@ func storeKeyAt(args []string, from int) int {
 // gives nil. When the arguments don't fit the command's key layout it
 // returns nil and an error wrapping ErrArity.
 func Keys(cmd Command, args []string) ([]string, error) {
+	if cmd.learned != nil {
+		return keysIn(args, cmd.learned.spans(args)), nil
+	}
 	sp, n, err := keySpans(&cmd, args)
 	if err != nil {
 		return nil, err
 	}
+	return keysIn(args, sp[:n]), nil
+}
+
+// keysIn returns the keys of args at spans.
+func keysIn(args []string, spans []keySpan) []string {
 	total := 0
-	for _, s := range sp[:n] {
+	for _, s := range spans {
 		total += (s.to - s.from + s.step - 1) / s.step
 	}
 	if total == 0 {
-		return nil, nil
+		return nil
 	}
 	out := make([]string, 0, total)
-	for _, s := range sp[:n] {
+	for _, s := range spans {
 		for i := s.from; i < s.to; i += s.step {
 			out = append(out, args[i])
 		}
 	}
-	return out, nil
+	return out
 }
 
 // RouteSlot returns the one slot all of the command's keys hash to. For a
@@ -594,19 +605,27 @@ func Keys(cmd Command, args []string) ([]string, error) {
 // ErrCrossSlot; the caller may split the command when cmd.Split != NoSplit.
 // Malformed arguments give an error wrapping ErrArity.
 func RouteSlot(cmd Command, args []string) (slot int, hasKeys bool, err error) {
+	if cmd.learned != nil {
+		return spansSlot(cmd.Name, args, cmd.learned.spans(args))
+	}
 	sp, n, err := keySpans(&cmd, args)
 	if err != nil {
 		return 0, false, err
 	}
+	return spansSlot(cmd.Name, args, sp[:n])
+}
+
+// spansSlot is RouteSlot for the keys of args at spans.
+func spansSlot(name string, args []string, spans []keySpan) (slot int, hasKeys bool, err error) {
 	first := ""
 	slot = -1
-	for _, s := range sp[:n] {
+	for _, s := range spans {
 		for i := s.from; i < s.to; i += s.step {
 			k := Slot(args[i])
 			if slot < 0 {
 				slot, first = k, args[i]
 			} else if k != slot {
-				return slot, true, fmt.Errorf("%w: %s: %q is in slot %d, %q in slot %d", ErrCrossSlot, cmd.Name, first, slot, args[i], k)
+				return slot, true, fmt.Errorf("%w: %s: %q is in slot %d, %q in slot %d", ErrCrossSlot, name, first, slot, args[i], k)
 			}
 		}
 	}

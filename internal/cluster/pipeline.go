@@ -54,7 +54,10 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 			results[i].Err = errors.New("keel: empty command")
 			continue
 		}
-		cmd, _ := Lookup(args[0])
+		cmd, known := Lookup(args[0])
+		if !known {
+			cmd = e.learn(ctx, cmd, args)
+		}
 		if err := ConnStateError(&cmd, args); err != nil {
 			return refuseAll(len(cmds), i, err)
 		}
