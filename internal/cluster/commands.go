@@ -44,7 +44,9 @@ const (
 //     occurrence of this keyword at or after index FirstKey (XREAD … STREAMS
 //     key … id …); LastKey and KeyStep are then unused.
 //
-// A command has keys when FirstKey > 0 or NumKeysAt > 0.
+// A command has keys when FirstKey > 0 or NumKeysAt > 0 — or, for a
+// command missing from the table, when the server's key specs find some
+// (see Engine.learn).
 type Command struct {
 	Name       string // upper case first word, e.g. "GET"
 	FirstKey   int    // index in args (args[0] is the name) of the first key; 0 = no fixed keys
@@ -468,7 +470,8 @@ func equalUpper(upper, name string) bool {
 
 // Lookup returns the command named name, in any case. Unknown commands
 // return a Command with only Name (upper-cased) set: no keys, not read-only,
-// not idempotent, not blocking.
+// not idempotent, not blocking. The Engine completes those from what the
+// server says of them (Engine.learn).
 func Lookup(name string) (Command, bool) {
 	if len(name) <= maxNameLen {
 		for h := hashName(name); commandIndex[h] != 0; h = (h + 1) % commandIndexSize {
