@@ -35,9 +35,15 @@ var (
 	// ErrCrossSlot means a command's keys are in different slots and the
 	// command cannot be split (use a hash tag such as {user42} in the keys).
 	ErrCrossSlot = cluster.ErrCrossSlot
-	// ErrBlocking means a blocking command (BLPOP, XREAD BLOCK, WAIT,
-	// SUBSCRIBE…) was sent; keel's connections are shared and never block.
+	// ErrBlocking means a blocking command (BLPOP, XREAD BLOCK, WAIT…) was
+	// sent; keel's connections are shared and never block.
 	ErrBlocking = cluster.ErrBlocking
+	// ErrConnState means a command that changes the state of its connection
+	// (MULTI, EXEC, WATCH, SELECT, CLIENT REPLY, MONITOR, HELLO, AUTH,
+	// SUBSCRIBE…) was sent through Do or a Pipeline; keel's connections are
+	// shared by every goroutine, so it refuses them before sending anything.
+	// The error's text names what to use instead.
+	ErrConnState = cluster.ErrConnState
 	// ErrAuth means the cluster refused the credentials.
 	ErrAuth = conn.ErrAuth
 	// ErrConnLost is matched by errors of commands whose connection failed.

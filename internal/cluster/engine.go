@@ -32,6 +32,10 @@ type Engine struct {
 	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
 	useSlots atomic.Bool
 
+	// learner routes commands missing from keel's table by what the
+	// server says of them.
+	learner learner
+
 	suspectMu sync.Mutex
 	suspects  map[string]time.Time // node address → when it became suspect
 	// suspectCount mirrors len(suspects), so that routing, when no node is
@@ -150,6 +154,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // goroutine.
 func (e *Engine) stop() {
 	close(e.stopped)
+	e.learner.close()
 	e.pool.close()
 	e.wg.Wait()
 }

@@ -21,9 +21,14 @@ var (
 	// request's slot until the caller's deadline.
 	ErrSlotUncovered = errors.New("keel: no node serves the slot")
 	// ErrBlocking is returned for blocking commands (BLPOP, XREAD BLOCK,
-	// WAIT, SUBSCRIBE…), which would stall every request sharing keel's
-	// multiplexed connections.
+	// WAIT…), which would stall every request sharing keel's multiplexed
+	// connections.
 	ErrBlocking = errors.New("keel: blocking commands are not supported on shared connections")
+	// ErrConnState is returned, before anything is sent, for commands that
+	// change the state of the connection they run on (MULTI, WATCH, SELECT,
+	// CLIENT REPLY, MONITOR, HELLO, SUBSCRIBE…): every goroutine shares
+	// keel's connections. The error's text names what to use instead.
+	ErrConnState = errors.New("keel: command would change the state of a shared connection")
 	// ErrTooManyRedirects is returned when a request was redirected more than
 	// the redirect limit allows.
 	ErrTooManyRedirects = errors.New("keel: too many redirects")
