@@ -18,13 +18,13 @@ import (
 func TestConnStateRefused(t *testing.T) {
 	c, ctx, key := cmdEnv(t)
 	for _, tt := range []struct {
-		args []string
+		args []any
 		hint string
 	}{
-		{[]string{"MULTI"}, "Client.Tx"},
-		{[]string{"CLIENT", "REPLY", "SKIP"}, "Options.ClientName"},
-		{[]string{"SELECT", "1"}, "only database 0"},
-		{[]string{"subscribe", "ch"}, "Pub/Sub"},
+		{[]any{"MULTI"}, "Client.Tx"},
+		{[]any{"CLIENT", "REPLY", "SKIP"}, "Options.ClientName"},
+		{[]any{"SELECT", 1}, "only database 0"},
+		{[]any{"subscribe", "ch"}, "Pub/Sub"},
 	} {
 		v, err := c.Do(ctx, tt.args...)
 		if !errors.Is(err, keel.ErrConnState) || !strings.Contains(err.Error(), tt.hint) {
