@@ -42,6 +42,9 @@ var (
 	ErrAuth = conn.ErrAuth
 	// ErrConnLost is matched by errors of commands whose connection failed.
 	ErrConnLost = conn.ErrConnLost
+	// ErrReplyTooLarge means a reply exceeded Options.MaxBulkBytes,
+	// MaxReplyElements or MaxReplyBytes.
+	ErrReplyTooLarge = resp.ErrTooLarge
 )
 
 // ReadPolicy says which nodes serve read-only commands.
@@ -107,6 +110,23 @@ type Options struct {
 	// PING to check it. Default 1s.
 	PingInterval time.Duration
 
+	// MaxBulkBytes is the longest string (bulk, verbatim or error) keel
+	// accepts in a reply. Default 512 MiB (resp.DefaultMaxBulkLen), the
+	// server's own default proto-max-bulk-len, so any stored string can be
+	// read.
+	MaxBulkBytes int64
+	// MaxReplyElements is the most elements one array, set or push reply (or
+	// pairs one map) may declare. Default 16Mi (resp.DefaultMaxAggregateLen).
+	MaxReplyElements int64
+	// MaxReplyBytes bounds the memory one reply may take: its strings plus
+	// about 90 bytes (one Value) for each element. A reply over any of these
+	// limits fails its command, without a retry, with an error matching
+	// ErrReplyTooLarge and ErrConnLost: the connection is closed, as the rest
+	// of the reply cannot be skipped. Default 1 GiB (resp.DefaultMaxReplyBytes):
+	// room for one largest string and more, while millions of small elements
+	// are refused when their count arrives, before memory is spent on them.
+	MaxReplyBytes int64
+
 	// RefreshInterval is the steady-state topology refresh period. Keel also
 	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
 	// connections and uncovered slots. Default 10s.
@@ -165,6 +185,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			DialTimeout:   opts.DialTimeout,
 			HealthTimeout: opts.HealthTimeout,
 			PingInterval:  opts.PingInterval,
+			Limits: resp.Limits{
+				MaxBulkLen:      opts.MaxBulkBytes,
+				MaxAggregateLen: opts.MaxReplyElements,
+				MaxReplyBytes:   opts.MaxReplyBytes,
+			},
 		},
 		RefreshInterval:     opts.RefreshInterval,
 		IncidentInterval:    opts.IncidentInterval,

@@ -170,6 +170,11 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 		}
 		return resp.Value{}, ctx.Err(), false
 	}
+	if errors.Is(err, resp.ErrTooLarge) {
+		// The reply arrived, over the configured limits: the command ran,
+		// and would meet the same refusal again.
+		return resp.Value{}, err, false
+	}
 	if conn.MayHaveRun(err) {
 		if retryUnknown {
 			return resp.Value{}, err, true

@@ -59,6 +59,7 @@ func TestHostileReplies(t *testing.T) {
 	}{
 		{"huge bulk length", "$99999999999\r\nabc", resp.ErrProtocol},
 		{"huge aggregate length", "*99999999999\r\n", resp.ErrProtocol},
+		{"16M small integers declared", "*16000000\r\n:1\r\n:2\r\n", resp.ErrProtocol},
 		{"deep nesting", strings.Repeat("*1\r\n", 10000) + ":1\r\n", resp.ErrProtocol},
 		{"garbage type byte", "?what\r\n", resp.ErrProtocol},
 		{"missing CR", "+OK\n", resp.ErrProtocol},
@@ -384,5 +385,47 @@ func TestTrickledReplyDoesNotWedgeConnection(t *testing.T) {
 	waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned trickling reply closes")
 	if !errors.Is(c.Err(), conn.ErrAbandonedReply) {
 		t.Fatalf("cause = %v, want ErrAbandonedReply", c.Err())
+	}
+}
+
+// A caller's deadline is honoured while a large reply is still arriving; the
+// connection is then closed, as the reply's caller has gone.
+func TestDeadlineHonouredWhileLargeReplyArrives(t *testing.T) {
+	chunk := strings.Repeat("x", 64<<10)
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		if _, err := io.WriteString(w, "$500000000\r\n"); err != nil {
+			return
+		}
+		for {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+			time.Sleep(time.Millisecond) // pacing the fake server, not synchronisation
+		}
+	})
+	c := dialFake(t, addr, conn.Options{HealthTimeout: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Do(ctx, "GET", "big"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the caller's deadline", err)
+	}
+	// The whole reply would take many seconds at this pace.
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("caller released after %v, deadline 200ms", took)
+	}
+	waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned large reply closes")
+	if !errors.Is(c.Err(), conn.ErrAbandonedReply) {
+		t.Fatalf("cause = %v, want ErrAbandonedReply", c.Err())
+	}
+}
+
+func TestLimitsOptionBoundsReplies(t *testing.T) {
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		_, _ = io.WriteString(w, "*1000\r\n"+strings.Repeat(":1\r\n", 1000))
+	})
+	c := dialFake(t, addr, conn.Options{Limits: resp.Limits{MaxReplyBytes: 10 << 10}})
+	if _, err := c.Do(context.Background(), "LRANGE", "l", "0", "-1"); !errors.Is(err, resp.ErrProtocol) || !errors.Is(err, conn.ErrConnLost) {
+		t.Fatalf("err = %v, want the connection lost to a protocol error", err)
 	}
 }
