@@ -42,6 +42,15 @@ var (
 	ErrAuth = conn.ErrAuth
 	// ErrConnLost is matched by errors of commands whose connection failed.
 	ErrConnLost = conn.ErrConnLost
+	// ErrNotCluster means New reached a seed that is not a cluster node.
+	ErrNotCluster = cluster.ErrNotCluster
+	// ErrNoSlots means New reached the cluster but no node serves any slot
+	// (a cluster not yet set up). Partial coverage is not an error:
+	// Stats.CoveredSlots reports it.
+	ErrNoSlots = cluster.ErrNoSlots
+	// ErrNoPermission means the user lacks an ACL permission keel needs to
+	// discover the cluster; the error quotes the server's NOPERM reply.
+	ErrNoPermission = cluster.ErrNoPermission
 	// ErrReplyTooLarge means a reply exceeded Options.MaxBulkBytes,
 	// MaxReplyElements or MaxReplyBytes.
 	ErrReplyTooLarge = resp.ErrTooLarge

@@ -24,6 +24,18 @@ var (
 	// WAIT, SUBSCRIBE…), which would stall every request sharing keel's
 	// multiplexed connections.
 	ErrBlocking = errors.New("keel: blocking commands are not supported on shared connections")
+	// ErrNotCluster is returned by New when a seed answers but is not a
+	// cluster node (cluster support disabled).
+	ErrNotCluster = errors.New("keel: seed is not a cluster node (cluster-enabled is off)")
+	// ErrNoSlots is returned by New when the nodes answer but none serves a
+	// slot: a cluster not yet set up (no CLUSTER ADDSLOTS) or an empty
+	// topology reply.
+	ErrNoSlots = errors.New("keel: the cluster serves no slot")
+	// ErrNoPermission is matched by the error of New when the user lacks an
+	// ACL permission keel needs to discover the cluster (CLUSTER SHARDS or
+	// SLOTS, and CLUSTER INFO); the error quotes the server's NOPERM reply,
+	// which names the command.
+	ErrNoPermission = errors.New("keel: the user lacks a permission keel needs")
 	// ErrTooManyRedirects is returned when a request was redirected more than
 	// the redirect limit allows.
 	ErrTooManyRedirects = errors.New("keel: too many redirects")
