@@ -51,6 +51,11 @@ var (
 	// ErrNoPermission means the user lacks an ACL permission keel needs to
 	// discover the cluster; the error quotes the server's NOPERM reply.
 	ErrNoPermission = cluster.ErrNoPermission
+	// ErrNilContext is returned for a command given a nil context.
+	ErrNilContext = cluster.ErrNilContext
+	// ErrBadOptions is matched by New's error for an option out of its
+	// range (an unknown ReadPolicy, a negative MaxRedirects).
+	ErrBadOptions = cluster.ErrBadOptions
 	// ErrReplyTooLarge means a reply exceeded Options.MaxBulkBytes,
 	// MaxReplyElements or MaxReplyBytes.
 	ErrReplyTooLarge = resp.ErrTooLarge
@@ -175,7 +180,8 @@ type Options struct {
 }
 
 // Client is a Redis Cluster client. It is safe for concurrent use; create one
-// and share it.
+// with New and share it. A nil or zero-value *Client is not usable: its
+// methods panic, as a nil *sql.DB's do.
 type Client struct {
 	e            *cluster.Engine
 	closeTimeout time.Duration

@@ -56,3 +56,26 @@ func TestNewNamesMissingClusterPermission(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoPermission naming the CLUSTER subcommand", err)
 	}
 }
+
+func TestNewRejectsOptionsOutOfRange(t *testing.T) {
+	for _, opts := range []keel.Options{
+		{Seeds: []string{"127.0.0.1:1"}, ReadPolicy: keel.ReadNearest + 1},
+		{Seeds: []string{"127.0.0.1:1"}, MaxRedirects: -1},
+	} {
+		err := newErr(t, opts)
+		if !errors.Is(err, keel.ErrBadOptions) {
+			t.Fatalf("%+v: err = %v, want ErrBadOptions", opts, err)
+		}
+	}
+}
+
+func TestNilContextIsAnError(t *testing.T) {
+	c := newClient(t, sharedCluster(t), keel.Options{})
+	var nilCtx context.Context
+	if _, err := c.Do(nilCtx, "GET", "k"); !errors.Is(err, keel.ErrNilContext) {
+		t.Fatalf("Do: err = %v, want ErrNilContext", err)
+	}
+	if _, err := c.Get(nilCtx, "k"); !errors.Is(err, keel.ErrNilContext) {
+		t.Fatalf("Get: err = %v, want ErrNilContext", err)
+	}
+}

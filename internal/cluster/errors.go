@@ -36,6 +36,10 @@ var (
 	// SLOTS, and CLUSTER INFO); the error quotes the server's NOPERM reply,
 	// which names the command.
 	ErrNoPermission = errors.New("keel: the user lacks a permission keel needs")
+	// ErrNilContext is returned for a request made with a nil context.
+	ErrNilContext = errors.New("keel: nil context")
+	// ErrBadOptions is matched by New's error for an option out of its range.
+	ErrBadOptions = errors.New("keel: invalid options")
 	// ErrTooManyRedirects is returned when a request was redirected more than
 	// the redirect limit allows.
 	ErrTooManyRedirects = errors.New("keel: too many redirects")

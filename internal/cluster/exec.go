@@ -24,6 +24,9 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, errors.New("keel: empty command")
 	}
+	if ctx == nil {
+		return resp.Value{}, ErrNilContext
+	}
 	if !e.begin() {
 		return resp.Value{}, ErrClosed
 	}
