@@ -50,7 +50,7 @@ func canAnswer(i int, v resp.Value) bool {
 // reply its command can never receive.
 func FuzzRepliesReachOnlyTheirRequests(f *testing.F) {
 	f.Add([]byte("$1\r\nv\r\n+OK\r\n:1\r\n+PONG\r\n*2\r\n_\r\n$1\r\nb\r\n%0\r\n,1.5\r\n"))
-	f.Add([]byte("+OK\r\n:1\r\n+PONG\r\n*0\r\n%0\r\n:3\r\n"))                  // GET's reply skipped
+	f.Add([]byte("+OK\r\n:1\r\n+PONG\r\n*0\r\n%0\r\n:3\r\n"))                       // GET's reply skipped
 	f.Add([]byte("$1\r\nv\r\n$1\r\nv\r\n+OK\r\n:1\r\n+PONG\r\n*0\r\n%0\r\n:3\r\n")) // one reply too many
 	f.Add([]byte("_\r\n_\r\n-ERR no\r\n+PONG\r\n*-1\r\n~0\r\n#t\r\n"))
 	f.Add([]byte(">2\r\n+message\r\n:1\r\n|1\r\n+a\r\n:1\r\n$1\r\nv\r\n+OK\r\n"))

@@ -376,7 +376,7 @@ func TestTrickledReplyDoesNotWedgeConnection(t *testing.T) {
 			}
 		}
 	})
-	c := dialFake(t, addr, conn.Options{HealthTimeout: 200 * time.Millisecond})
+	c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := c.Do(ctx, "GET", "k"); !errors.Is(err, context.DeadlineExceeded) {
@@ -391,7 +391,7 @@ func TestTrickledReplyDoesNotWedgeConnection(t *testing.T) {
 // A caller's deadline is honoured while a large reply is still arriving; the
 // connection is then closed, as the reply's caller has gone.
 func TestDeadlineHonouredWhileLargeReplyArrives(t *testing.T) {
-	chunk := strings.Repeat("x", 64<<10)
+	chunk := strings.Repeat("x", 16<<10)
 	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
 		if _, err := io.WriteString(w, "$500000000\r\n"); err != nil {
 			return
@@ -403,7 +403,7 @@ func TestDeadlineHonouredWhileLargeReplyArrives(t *testing.T) {
 			time.Sleep(time.Millisecond) // pacing the fake server, not synchronisation
 		}
 	})
-	c := dialFake(t, addr, conn.Options{HealthTimeout: 300 * time.Millisecond})
+	c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
