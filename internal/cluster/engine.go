@@ -61,6 +61,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if len(opts.Seeds) == 0 {
 		return nil, errors.New("keel: Options.Seeds is empty")
 	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	e := &Engine{
 		opts:     opts.withDefaults(),
 		wake:     make(chan struct{}, 1),

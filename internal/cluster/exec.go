@@ -24,6 +24,9 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, errors.New("keel: empty command")
 	}
+	if ctx == nil {
+		return resp.Value{}, ErrNilContext
+	}
 	if !e.begin() {
 		return resp.Value{}, ErrClosed
 	}
@@ -180,6 +183,11 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 			return resp.Value{}, unknownOutcome(ctx.Err()), false
 		}
 		return resp.Value{}, ctx.Err(), false
+	}
+	if errors.Is(err, resp.ErrTooLarge) {
+		// The reply arrived, over the configured limits: the command ran,
+		// and would meet the same refusal again.
+		return resp.Value{}, err, false
 	}
 	if conn.MayHaveRun(err) {
 		if retryUnknown {

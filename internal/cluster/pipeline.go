@@ -24,10 +24,14 @@ type Result struct {
 // each other; commands on one slot run in the order given, unless one of
 // them had to be retried.
 func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
-	if !e.begin() {
+	refuse := ErrClosed
+	if ctx == nil {
+		refuse = ErrNilContext
+	}
+	if refuse == ErrNilContext || !e.begin() {
 		results := make([]Result, len(cmds))
 		for i := range results {
-			results[i].Err = ErrClosed
+			results[i].Err = refuse
 		}
 		return results
 	}
