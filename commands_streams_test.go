@@ -262,9 +262,15 @@ func TestNewCommandsBadInput(t *testing.T) {
 	must(t, c.Set(ctx, str, "v"))
 
 	for name, call := range map[string]func() error{
-		"XAdd nil value":      func() error { _, err := c.XAdd(ctx, keel.XAddArgs{Stream: k("s"), Values: []any{"f", nil}}); return err },
-		"XAdd no values":      func() error { _, err := c.XAdd(ctx, keel.XAddArgs{Stream: k("s")}); return err },
-		"XAdd Limit exact":    func() error { _, err := c.XAdd(ctx, keel.XAddArgs{Stream: k("s"), MaxLen: 1, Limit: 5, Values: []any{"f", 1}}); return err },
+		"XAdd nil value": func() error {
+			_, err := c.XAdd(ctx, keel.XAddArgs{Stream: k("s"), Values: []any{"f", nil}})
+			return err
+		},
+		"XAdd no values": func() error { _, err := c.XAdd(ctx, keel.XAddArgs{Stream: k("s")}); return err },
+		"XAdd Limit exact": func() error {
+			_, err := c.XAdd(ctx, keel.XAddArgs{Stream: k("s"), MaxLen: 1, Limit: 5, Values: []any{"f", 1}})
+			return err
+		},
 		"XReadGroup no keys":  func() error { _, err := c.XReadGroup(ctx, keel.XReadGroupArgs{Group: "g", Consumer: "c"}); return err },
 		"XRead IDs":           func() error { _, err := c.XRead(ctx, keel.XReadArgs{Streams: []string{k("s")}}); return err },
 		"XAck no IDs":         func() error { _, err := c.XAck(ctx, k("s"), "g"); return err },
@@ -286,13 +292,19 @@ func TestNewCommandsBadInput(t *testing.T) {
 	eq(t, "Exists after refused commands", n, err, 0)
 
 	for name, call := range map[string]func() error{
-		"XAdd":       func() error { _, err := c.XAdd(ctx, keel.XAddArgs{Stream: str, Values: []any{"f", 1}}); return err },
-		"XRange":     func() error { _, err := c.XRange(ctx, str, "-", "+"); return err },
-		"XReadGroup": func() error { _, err := c.XReadGroup(ctx, keel.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{str}}); return err },
-		"XInfo":      func() error { _, err := c.XInfoStream(ctx, str); return err },
-		"PFAdd":      func() error { _, err := c.PFAdd(ctx, str, "x"); return err },
-		"PFCount":    func() error { _, err := c.PFCount(ctx, str); return err },
-		"GeoAdd":     func() error { _, err := c.GeoAdd(ctx, str, keel.GeoLocation{Name: "a", Longitude: 1, Latitude: 1}); return err },
+		"XAdd":   func() error { _, err := c.XAdd(ctx, keel.XAddArgs{Stream: str, Values: []any{"f", 1}}); return err },
+		"XRange": func() error { _, err := c.XRange(ctx, str, "-", "+"); return err },
+		"XReadGroup": func() error {
+			_, err := c.XReadGroup(ctx, keel.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{str}})
+			return err
+		},
+		"XInfo":   func() error { _, err := c.XInfoStream(ctx, str); return err },
+		"PFAdd":   func() error { _, err := c.PFAdd(ctx, str, "x"); return err },
+		"PFCount": func() error { _, err := c.PFCount(ctx, str); return err },
+		"GeoAdd": func() error {
+			_, err := c.GeoAdd(ctx, str, keel.GeoLocation{Name: "a", Longitude: 1, Latitude: 1})
+			return err
+		},
 		"GeoSearch": func() error {
 			_, err := c.GeoSearch(ctx, str, keel.GeoSearchQuery{Longitude: 1, Latitude: 1, Radius: 1})
 			return err
