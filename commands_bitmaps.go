@@ -325,19 +325,13 @@ func toBitFieldValues(v Value, err error) ([]BitFieldValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]BitFieldValue, len(elems))
-	for i, e := range elems {
-		if e.IsNull() {
-			continue
+	return convertEach(v, func(e Value) (BitFieldValue, error) {
+		switch {
+		case e.IsNull():
+			return BitFieldValue{}, nil
+		case e.Kind != resp.KindInteger:
+			return BitFieldValue{}, fmt.Errorf("%w: want an integer, got %s", resp.ErrType, e)
 		}
-		if e.Kind != resp.KindInteger {
-			return nil, fmt.Errorf("%w: want an integer, got %s", resp.ErrType, e)
-		}
-		out[i] = BitFieldValue{Value: e.Int, Valid: true}
-	}
-	return out, nil
+		return BitFieldValue{Value: e.Int, Valid: true}, nil
+	})
 }

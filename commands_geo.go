@@ -313,26 +313,16 @@ func (w geoWith) parse(v Value, err error) ([]GeoLocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]GeoLocation, len(elems))
-	for i, e := range elems {
-		if w == 0 {
-			if out[i].Name, err = e.Text(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := w.location(e, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return convertEach(v, w.location)
 }
 
-func (w geoWith) location(e Value, l *GeoLocation) error {
+func (w geoWith) location(e Value) (GeoLocation, error) {
+	var l GeoLocation
+	var err error
+	if w == 0 {
+		l.Name, err = e.Text()
+		return l, err
+	}
 	want := 1
 	for f := withCoord; f <= withHash; f <<= 1 {
 		if w&f != 0 {
@@ -340,33 +330,32 @@ func (w geoWith) location(e Value, l *GeoLocation) error {
 		}
 	}
 	if e.Kind != resp.KindArray || len(e.Elems) != want {
-		return fmt.Errorf("%w: want a member with %d elements, got %s", resp.ErrType, want, e)
+		return l, fmt.Errorf("%w: want a member with %d elements, got %s", resp.ErrType, want, e)
 	}
-	var err error
 	if l.Name, err = e.Elems[0].Text(); err != nil {
-		return err
+		return l, err
 	}
 	rest := e.Elems[1:]
 	if w&withDist != 0 {
 		if l.Dist, err = rest[0].Float64(); err != nil {
-			return err
+			return l, err
 		}
 		rest = rest[1:]
 	}
 	if w&withHash != 0 {
 		if l.Hash, err = rest[0].Int64(); err != nil {
-			return err
+			return l, err
 		}
 		rest = rest[1:]
 	}
 	if w&withCoord != 0 {
 		p, err := toGeoPos(rest[0])
 		if err != nil {
-			return err
+			return l, err
 		}
 		l.Longitude, l.Latitude = p.Longitude, p.Latitude
 	}
-	return nil
+	return l, nil
 }
 
 // toGeoPos converts a [lon, lat] pair, doubles in RESP3 and strings in
@@ -394,15 +383,5 @@ func toGeoPositions(v Value, err error) ([]GeoPosition, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]GeoPosition, len(elems))
-	for i, e := range elems {
-		if out[i], err = toGeoPos(e); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return convertEach(v, toGeoPos)
 }

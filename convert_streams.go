@@ -24,6 +24,37 @@ func kvPairs(v Value) ([]Value, error) {
 	return elems, nil
 }
 
+// eachField calls set with each key and value of a RESP3 map or a RESP2
+// flat array, stopping at the first error. Keys are compared as sent, so an
+// unknown key (a newer server's) is for set to skip.
+func eachField(v Value, set func(key string, val Value) error) error {
+	kv, err := kvPairs(v)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if err := set(kv[i].Str, kv[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// convertEach converts each element of an aggregate reply with conv.
+func convertEach[T any](v Value, conv func(Value) (T, error)) ([]T, error) {
+	elems, err := v.Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(elems))
+	for i, e := range elems {
+		if out[i], err = conv(e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // toMessage converts one stream entry: [id, [field, value, …]], the fields
 // null for a pending entry whose message was deleted.
 func toMessage(v Value) (XMessage, error) {
@@ -56,19 +87,7 @@ func toMessage(v Value) (XMessage, error) {
 }
 
 // messages converts an array of stream entries.
-func messages(v Value) ([]XMessage, error) {
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]XMessage, len(elems))
-	for i, e := range elems {
-		if out[i], err = toMessage(e); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
+func messages(v Value) ([]XMessage, error) { return convertEach(v, toMessage) }
 
 // toMessages is the parse of XRANGE, XREVRANGE and XCLAIM.
 func toMessages(v Value, err error) ([]XMessage, error) {
@@ -197,32 +216,32 @@ func toPendingEntries(v Value, err error) ([]XPendingEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
+	return convertEach(v, toPendingEntry)
+}
+
+func toPendingEntry(e Value) (XPendingEntry, error) {
+	var p XPendingEntry
+	if e.Kind != resp.KindArray || len(e.Elems) != 4 {
+		return p, fmt.Errorf("%w: want [id consumer idle deliveries], got %s", resp.ErrType, e)
 	}
-	out := make([]XPendingEntry, len(elems))
-	for i, e := range elems {
-		if e.Kind != resp.KindArray || len(e.Elems) != 4 {
-			return nil, fmt.Errorf("%w: want [id consumer idle deliveries], got %s", resp.ErrType, e)
-		}
-		p := &out[i]
-		if p.ID, err = e.Elems[0].Text(); err != nil {
-			return nil, err
-		}
-		if p.Consumer, err = e.Elems[1].Text(); err != nil {
-			return nil, err
-		}
-		idle, err := e.Elems[2].Int64()
-		if err != nil {
-			return nil, err
-		}
-		p.Idle = time.Duration(idle) * time.Millisecond
-		if p.Deliveries, err = e.Elems[3].Int64(); err != nil {
-			return nil, err
-		}
+	var err error
+	if p.ID, err = e.Elems[0].Text(); err != nil {
+		return p, err
 	}
-	return out, nil
+	if p.Consumer, err = e.Elems[1].Text(); err != nil {
+		return p, err
+	}
+	if p.Idle, err = toMs(e.Elems[2]); err != nil {
+		return p, err
+	}
+	p.Deliveries, err = e.Elems[3].Int64()
+	return p, err
+}
+
+// toMs converts an integer number of milliseconds.
+func toMs(v Value) (time.Duration, error) {
+	ms, err := v.Int64()
+	return time.Duration(ms) * time.Millisecond, err
 }
 
 // orUnknown returns an integer field that the server sends as null when it
@@ -254,13 +273,8 @@ func toInfoStream(v Value, err error) (XStreamInfo, error) {
 	if err != nil {
 		return s, err
 	}
-	kv, err := kvPairs(v)
-	if err != nil {
-		return s, err
-	}
-	for i := 0; i < len(kv) && err == nil; i += 2 {
-		val := kv[i+1]
-		switch kv[i].Str {
+	err = eachField(v, func(key string, val Value) (err error) {
+		switch key {
 		case "length":
 			s.Length, err = val.Int64()
 		case "radix-tree-keys":
@@ -282,7 +296,8 @@ func toInfoStream(v Value, err error) (XStreamInfo, error) {
 		case "last-entry":
 			s.LastEntry, err = optionalMessage(val)
 		}
-	}
+		return err
+	})
 	return s, err
 }
 
@@ -292,20 +307,9 @@ func toInfoGroups(v Value, err error) ([]XGroupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]XGroupInfo, len(elems))
-	for j, e := range elems {
-		kv, err := kvPairs(e)
-		if err != nil {
-			return nil, err
-		}
-		g := &out[j]
-		for i := 0; i < len(kv) && err == nil; i += 2 {
-			val := kv[i+1]
-			switch kv[i].Str {
+	return convertEach(v, func(e Value) (g XGroupInfo, err error) {
+		err = eachField(e, func(key string, val Value) (err error) {
+			switch key {
 			case "name":
 				g.Name, err = val.Text()
 			case "consumers":
@@ -319,12 +323,10 @@ func toInfoGroups(v Value, err error) ([]XGroupInfo, error) {
 			case "lag":
 				g.Lag, err = orUnknown(val)
 			}
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+			return err
+		})
+		return g, err
+	})
 }
 
 // toInfoConsumers is the parse of XINFO CONSUMERS, shaped like XINFO GROUPS.
@@ -332,33 +334,18 @@ func toInfoConsumers(v Value, err error) ([]XConsumerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]XConsumerInfo, len(elems))
-	for j, e := range elems {
-		kv, err := kvPairs(e)
-		if err != nil {
-			return nil, err
-		}
-		c := &out[j]
-		for i := 0; i < len(kv) && err == nil; i += 2 {
-			val := kv[i+1]
-			switch kv[i].Str {
+	return convertEach(v, func(e Value) (c XConsumerInfo, err error) {
+		err = eachField(e, func(key string, val Value) (err error) {
+			switch key {
 			case "name":
 				c.Name, err = val.Text()
 			case "pending":
 				c.Pending, err = val.Int64()
 			case "idle":
-				var ms int64
-				ms, err = val.Int64()
-				c.Idle = time.Duration(ms) * time.Millisecond
+				c.Idle, err = toMs(val)
 			}
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+			return err
+		})
+		return c, err
+	})
 }
