@@ -55,7 +55,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 		}
 		cmd, _ := Lookup(args[0])
 		slot, hasKeys, err := RouteSlot(cmd, args)
-		if err != nil || IsBlocking(cmd, args) {
+		if err != nil || IsBlocking(cmd, args) || !hasKeys && ownPath(cmd, args) {
 			alone = append(alone, i)
 			continue
 		}
