@@ -57,7 +57,7 @@ func TestNamedSlot(t *testing.T) {
 }
 
 func integer(n int64) resp.Value { return resp.Value{Kind: resp.KindInteger, Int: n} }
-func status(s string) resp.Value  { return resp.Value{Kind: resp.KindSimpleString, Str: s} }
+func status(s string) resp.Value { return resp.Value{Kind: resp.KindSimpleString, Str: s} }
 func array(vs ...resp.Value) resp.Value {
 	return resp.Value{Kind: resp.KindArray, Elems: vs}
 }
