@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,9 @@ func (e *Engine) keyless(ctx context.Context, cmd Command, args []string) (v res
 		v, err = e.run(ctx, cmd, args, s, true)
 		return v, err, true
 	}
-	v, err = e.fanOut(ctx, r, args)
+	// A copy: fanOut hands args to goroutines, and without it escape
+	// analysis would move every routed command's arguments to the heap.
+	v, err = e.fanOut(ctx, r, slices.Clone(args))
 	return v, err, true
 }
 
