@@ -58,7 +58,9 @@ func (r Role) String() string {
 // certainly did not run, or when it is idempotent (or
 // Options.RetryUnknownOutcome allows it); otherwise the error matches
 // ErrUnknownOutcome. Once the address has left the cluster, commands fail
-// with ErrUnknownNode.
+// with ErrUnknownNode. The node's connection is the one every goroutine
+// shares, so commands that would block it or change its state fail as
+// through Client.Do (ErrBlocking, ErrConnState).
 //
 // A Node is a snapshot of the topology when it was obtained: its Role does
 // not follow failovers. Ask the Client again for current roles.
@@ -154,6 +156,12 @@ func (c *Client) ForEachNode(ctx context.Context, fn func(ctx context.Context, n
 }
 
 func (c *Client) forEach(ctx context.Context, list func() []*Node, fn func(context.Context, *Node) error) error {
+	if ctx == nil {
+		return ErrNilContext
+	}
+	if fn == nil {
+		return fmt.Errorf("%w: nil function", ErrArgument)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

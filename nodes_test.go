@@ -249,6 +249,15 @@ func TestNodeErrors(t *testing.T) {
 	if _, err := n.Do(ctx, "BLPOP", "k", 0); !errors.Is(err, keel.ErrBlocking) {
 		t.Errorf("BLPOP on a node: %v, want ErrBlocking", err)
 	}
+	if _, err := n.Do(ctx, "CLIENT", "REPLY", "OFF"); !errors.Is(err, keel.ErrConnState) {
+		t.Errorf("CLIENT REPLY OFF on a node: %v, want ErrConnState", err)
+	}
+	if err := cl.ForEachPrimary(ctx, nil); !errors.Is(err, keel.ErrArgument) {
+		t.Errorf("ForEachPrimary(nil): %v, want ErrArgument", err)
+	}
+	if _, err := setAndGet.Run(ctx, nil, []string{"k"}); !errors.Is(err, keel.ErrArgument) {
+		t.Errorf("Script.Run on a nil client: %v, want ErrArgument", err)
+	}
 	done, stop := context.WithCancel(ctx)
 	stop()
 	if _, err := n.Do(done, "PING"); !errors.Is(err, context.Canceled) {

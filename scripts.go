@@ -64,6 +64,9 @@ func (s *Script) RunRO(ctx context.Context, c *Client, keys []string, args ...an
 }
 
 func (s *Script) run(ctx context.Context, c *Client, evalsha, eval string, keys []string, args []any) (Value, error) {
+	if c == nil {
+		return Value{}, errNilClient
+	}
 	cmd := callCmd(evalsha, s.sha, keys, args)
 	v, err := exec(ctx, c, cmd)
 	if !errors.Is(err, resp.ErrNoScript) {
@@ -82,6 +85,9 @@ func (s *Script) run(ctx context.Context, c *Client, evalsha, eval string, keys 
 // promoted later does not have it: Run still works there, a pipeline's
 // EVALSHA does not.
 func (s *Script) Load(ctx context.Context, c *Client) error {
+	if c == nil {
+		return errNilClient
+	}
 	v, err := c.do(ctx, "SCRIPT", "LOAD", s.src)
 	if err != nil {
 		return err
@@ -148,6 +154,8 @@ func FunctionLoad(code string, replace bool) Cmd[string] {
 func (c *Client) FunctionLoad(ctx context.Context, code string, replace bool) (string, error) {
 	return exec(ctx, c, FunctionLoad(code, replace))
 }
+
+var errNilClient = fmt.Errorf("%w: nil *Client", ErrArgument)
 
 // callCmd builds name first numkeys keys… args…: EVAL, EVALSHA, FCALL and
 // their _RO forms.

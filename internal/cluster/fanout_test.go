@@ -56,9 +56,9 @@ func TestNamedSlot(t *testing.T) {
 	}
 }
 
-func integer(n int64) resp.Value { return resp.Value{Kind: resp.KindInteger, Int: n} }
-func status(s string) resp.Value { return resp.Value{Kind: resp.KindSimpleString, Str: s} }
-func array(vs ...resp.Value) resp.Value {
+func intValue(n int64) resp.Value  { return resp.Value{Kind: resp.KindInteger, Int: n} }
+func okStatus(s string) resp.Value { return resp.Value{Kind: resp.KindSimpleString, Str: s} }
+func arrayValue(vs ...resp.Value) resp.Value {
 	return resp.Value{Kind: resp.KindArray, Elems: vs}
 }
 
@@ -71,23 +71,23 @@ func TestMerge(t *testing.T) {
 		}
 		return out
 	}
-	v, err := merge(fanSum, addrs, results(integer(1), integer(2), integer(3)))
+	v, err := merge(fanSum, addrs, results(intValue(1), intValue(2), intValue(3)))
 	if err != nil || v.Int != 6 {
 		t.Errorf("sum: %v, %v", v, err)
 	}
-	v, err = merge(fanConcat, addrs, results(array(status("x")), array(), array(status("y"), status("z"))))
+	v, err = merge(fanConcat, addrs, results(arrayValue(okStatus("x")), arrayValue(), arrayValue(okStatus("y"), okStatus("z"))))
 	if got, _ := v.Strings(); err != nil || len(got) != 3 || got[0] != "x" || got[2] != "z" {
 		t.Errorf("concat: %v, %v", v, err)
 	}
-	v, err = merge(fanAnd, addrs, results(array(integer(1), integer(1), integer(0)), array(integer(1), integer(0), integer(1)), array(integer(1), integer(1), integer(1))))
+	v, err = merge(fanAnd, addrs, results(arrayValue(intValue(1), intValue(1), intValue(0)), arrayValue(intValue(1), intValue(0), intValue(1)), arrayValue(intValue(1), intValue(1), intValue(1))))
 	if err != nil || len(v.Elems) != 3 || v.Elems[0].Int != 1 || v.Elems[1].Int != 0 || v.Elems[2].Int != 0 {
 		t.Errorf("and: %v, %v", v, err)
 	}
-	v, err = merge(fanAllOK, addrs, results(status("OK"), status("OK"), status("OK")))
+	v, err = merge(fanAllOK, addrs, results(okStatus("OK"), okStatus("OK"), okStatus("OK")))
 	if err != nil || v.Str != "OK" {
 		t.Errorf("all OK: %v, %v", v, err)
 	}
-	v, err = merge(fanSame, addrs, results(status("sha"), status("sha"), status("sha")))
+	v, err = merge(fanSame, addrs, results(okStatus("sha"), okStatus("sha"), okStatus("sha")))
 	if err != nil || v.Str != "sha" {
 		t.Errorf("same: %v, %v", v, err)
 	}
@@ -98,10 +98,10 @@ func TestMerge(t *testing.T) {
 		res  []Result
 		bad  string
 	}{
-		{fanAllOK, results(status("OK"), status("QUEUED"), status("OK")), "b:2"},
-		{fanSame, results(status("sha"), status("sha"), status("other")), "c:3"},
-		{fanSum, results(integer(1), status("x"), integer(1)), "b:2"},
-		{fanAnd, results(array(integer(1)), array(integer(1)), array(integer(1), integer(1))), "c:3"},
+		{fanAllOK, results(okStatus("OK"), okStatus("QUEUED"), okStatus("OK")), "b:2"},
+		{fanSame, results(okStatus("sha"), okStatus("sha"), okStatus("other")), "c:3"},
+		{fanSum, results(intValue(1), okStatus("x"), intValue(1)), "b:2"},
+		{fanAnd, results(arrayValue(intValue(1)), arrayValue(intValue(1)), arrayValue(intValue(1), intValue(1))), "c:3"},
 	} {
 		_, err := merge(tc.kind, addrs, tc.res)
 		var ne *NodeError

@@ -60,10 +60,14 @@ func (e *Engine) Closed() bool { return e.active.Load()&closedBit != 0 }
 // failed is retried for a short while when it certainly did not run, or when
 // the command is idempotent (or RetryUnknownOutcome allows it); otherwise the
 // error matches ErrUnknownOutcome. An address outside the topology fails
-// with ErrUnknownNode.
+// with ErrUnknownNode. Commands that would block or change the shared
+// connection are refused as Do refuses them.
 func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, errors.New("keel: empty command")
+	}
+	if ctx == nil {
+		return resp.Value{}, ErrNilContext
 	}
 	if !e.begin() {
 		return resp.Value{}, ErrClosed
@@ -71,8 +75,8 @@ func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Val
 	defer e.end()
 	e.stats.requests.Add(1)
 	cmd, _ := Lookup(args[0])
-	if IsBlocking(cmd, args) {
-		return resp.Value{}, fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)
+	if err := refusal(&cmd, args); err != nil {
+		return resp.Value{}, err // the node's connection is shared all the same
 	}
 	return e.runOn(ctx, addr, args, e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args))
 }
