@@ -74,7 +74,7 @@ func (s *Script) run(ctx context.Context, c *Client, evalsha, eval string, keys 
 	}
 	// The node does not have the script, so it did not run: send it whole.
 	// The command goes to the same slot, and caches the script there.
-	full := cmd.Args()
+	full := cmd.argv()
 	full[0], full[1] = eval, s.src
 	return exec(ctx, c, cmd)
 }
