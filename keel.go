@@ -238,6 +238,15 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 // cannot convert fails with ErrArgument before anything is sent. An error
 // reply from the server is returned as an error (matching resp sentinels such
 // as resp.ErrWrongType) as well as in the Value.
+//
+// A command with keys goes to the node serving them. One without keys goes
+// where it means something for the cluster: DBSIZE is summed and KEYS merged
+// over every primary; FLUSHALL, FLUSHDB, SCRIPT LOAD, EXISTS and FLUSH, and
+// FUNCTION LOAD, DELETE, FLUSH and RESTORE run on every primary (and fail,
+// with a *NodeError per failed primary, unless all succeed); commands any
+// node answers alike (PING, TIME, CLUSTER NODES…) go to one. Commands whose
+// answer is one node's (INFO, CONFIG, CLIENT, SLOWLOG, CLUSTER MYID…) fail
+// with ErrNeedsNode: run them on a Node.
 func (c *Client) Do(ctx context.Context, args ...any) (Value, error) {
 	return Run(ctx, c, Command(args...))
 }

@@ -88,7 +88,8 @@ func TestCreateFaultShutdownCycles(t *testing.T) {
 		}
 		// The fault: the server drops every client connection, so keel's
 		// reconnects and an adaptive refresh are under way as it closes.
-		_, _ = cl.Do(ctx, "CLIENT", "KILL", "TYPE", "normal")
+		primaries := cl.Primaries()
+		_, _ = primaries[i%len(primaries)].Do(ctx, "CLIENT", "KILL", "TYPE", "normal")
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Add(1)

@@ -51,6 +51,11 @@ func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) 
 		}
 		return e.split(ctx, cmd, args)
 	}
+	if !hasKeys && err == nil {
+		if v, err, done := e.keyless(ctx, cmd, args); done {
+			return v, err
+		}
+	}
 	// A malformed command (ErrArity) goes to any primary: the server's own
 	// error says best what is wrong with it.
 	return e.run(ctx, cmd, args, slot, hasKeys && err == nil)
@@ -175,31 +180,40 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 		}
 		return v, err, false // the server's answer to this command
 	}
+	err, again := e.connFailure(ctx, err, retryUnknown)
+	return resp.Value{}, err, again
+}
+
+// connFailure decides what a try that got no reply means (its connection
+// failed, or its context ended): the error to report and whether the request
+// may be sent again. retryUnknown says whether a command that may have run
+// may run again.
+func (e *Engine) connFailure(ctx context.Context, err error, retryUnknown bool) (error, bool) {
 	if ctx.Err() != nil {
 		// The caller's time is up. If the command may have been sent, its
 		// outcome is unknown: say so when it matters.
 		if !retryUnknown && !errors.Is(err, errNodeDialing) {
 			e.stats.unknownOutcomes.Add(1)
-			return resp.Value{}, unknownOutcome(ctx.Err()), false
+			return unknownOutcome(ctx.Err()), false
 		}
-		return resp.Value{}, ctx.Err(), false
+		return ctx.Err(), false
 	}
 	if errors.Is(err, resp.ErrTooLarge) {
 		// The reply arrived, over the configured limits: the command ran,
 		// and would meet the same refusal again.
-		return resp.Value{}, err, false
+		return err, false
 	}
 	if conn.MayHaveRun(err) {
 		if retryUnknown {
-			return resp.Value{}, err, true
+			return err, true
 		}
 		e.stats.unknownOutcomes.Add(1)
-		return resp.Value{}, unknownOutcome(err), false
+		return unknownOutcome(err), false
 	}
 	if errors.Is(err, conn.ErrClosed) && e.active.Load()&closedBit != 0 {
-		return resp.Value{}, ErrClosed, false
+		return ErrClosed, false
 	}
-	return resp.Value{}, err, true // not sent: safe to retry
+	return err, true // not sent: safe to retry
 }
 
 // redirectAddr resolves a MOVED/ASK target; ":port" means the host the

@@ -66,7 +66,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 			return refuseAll(len(cmds), i, err)
 		}
 		slot, hasKeys, err := RouteSlot(cmd, args)
-		if err != nil || IsBlocking(cmd, args) {
+		if err != nil || IsBlocking(cmd, args) || !hasKeys && ownPath(cmd, args) {
 			alone = append(alone, i)
 			continue
 		}
