@@ -163,6 +163,14 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // back to back, as one pipeline, and hands the j-th reply, in order, to
 // put(j, reply). It returns how many replies put received; fewer than all
 // only with an error, when ctx ended or the connection failed first.
+//
+// A batch is contiguous on the wire, and sent whole or not at all: it is
+// queued under one lock hold, the writer takes the whole queue under one
+// lock hold, and a batch cut off by ctx is abandoned under that same lock,
+// so no other caller's command comes between two of its commands and none
+// of its commands is skipped while another is sent (short of the connection
+// failing mid-write, which closes it). Transactions (MULTI … EXEC as one
+// batch) rely on this.
 func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put func(j int, v resp.Value)) (int, error) {
 	n := len(cmds)
 	if indexes != nil {
@@ -180,7 +188,7 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 		return 0, err
 	}
 	ctxErr := c.wait(ctx, b.reqs[n-1])
-	got, err := collect(b.reqs, put, ctxErr)
+	got, err := c.collect(b.reqs, put, ctxErr)
 	if ctxErr == nil || got == n {
 		// Every request is complete and its signal taken. Otherwise some
 		// may still be in the connection's hands, and the batch is left to
@@ -194,14 +202,18 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 // that failed or, when ctxErr (the caller's context's error) is set, that is
 // not answered yet. Without ctxErr, every request is complete: the last was
 // signalled (wait took the signal), after all the others.
-func collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
+func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
 	for j, r := range reqs {
 		if ctxErr != nil && !r.isAnswered() {
 			// Unsent requests are dropped; sent ones have their replies
-			// read and dropped.
+			// read and dropped. Under mu, which takeBatch holds while it
+			// takes the queue, so the rest are either all still queued or
+			// all written: never some of each.
+			c.mu.Lock()
 			for _, rest := range reqs[j:] {
 				rest.state.CompareAndSwap(stateQueued, stateAbandoned)
 			}
+			c.mu.Unlock()
 			return j, ctxErr
 		}
 		if r.err != nil {
