@@ -74,6 +74,9 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 // Commands refused at queueing give ErrTxDiscarded, their errors in their
 // results.
 func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]Result, error) {
+	if err := ctx.Err(); err != nil {
+		return failedResults(len(cmds), err), err // certainly not sent
+	}
 	if !e.begin() {
 		return failedResults(len(cmds), ErrClosed), ErrClosed
 	}

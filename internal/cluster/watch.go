@@ -43,6 +43,9 @@ type WatchConn struct {
 // without a deadline). Any other error of fn is returned as it is. The
 // connection goes back to the pool clean (UNWATCH), or is closed.
 func (e *Engine) Watch(ctx context.Context, slot int, keys []string, fn func(w *WatchConn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if !e.begin() {
 		return ErrClosed
 	}
