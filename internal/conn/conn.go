@@ -187,7 +187,7 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 		b.release()
 		return 0, err
 	}
-	ctxErr := c.wait(ctx, b.reqs[n-1])
+	ctxErr := waitDone(ctx, b.reqs[n-1]) // collect abandons the batch, whole
 	got, err := c.collect(b.reqs, put, ctxErr)
 	if ctxErr == nil || got == n {
 		// Every request is complete and its signal taken. Otherwise some
@@ -248,6 +248,15 @@ func (c *Conn) enqueue(reqs ...*request) error {
 // wait waits for r's result or ctx's end. On ctx's end, r is abandoned: the
 // writer skips it, or, if already written, the reader drops its reply.
 func (c *Conn) wait(ctx context.Context, r *request) error {
+	err := waitDone(ctx, r)
+	if err != nil {
+		r.state.CompareAndSwap(stateQueued, stateAbandoned)
+	}
+	return err
+}
+
+// waitDone waits for r's result or ctx's end, abandoning nothing.
+func waitDone(ctx context.Context, r *request) error {
 	done := ctx.Done()
 	if done == nil { // a context that never ends: a plain receive is cheaper than a select
 		<-r.done
@@ -257,7 +266,6 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 	case <-r.done:
 		return nil
 	case <-done:
-		r.state.CompareAndSwap(stateQueued, stateAbandoned)
 		return ctx.Err()
 	}
 }
