@@ -103,14 +103,9 @@ func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]Result, e
 
 // tryTx makes one attempt at a transaction.
 func (e *Engine) tryTx(ctx context.Context, slot int, cmds [][]string, a *attempt, retryUnknown bool) ([]Result, bool, error) {
-	addr, asking := a.askAddr, a.askAddr != ""
-	a.askAddr = ""
-	if !asking {
-		var err error
-		if addr, err = e.pick(slot, true, false); err != nil {
-			e.trigger("slot not covered")
-			return nil, true, err
-		}
+	addr, asking, err := e.primaryOrAsked(slot, a)
+	if err != nil {
+		return nil, true, err
 	}
 	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
 	if err != nil {
@@ -125,6 +120,19 @@ func (e *Engine) tryTx(ctx context.Context, slot int, cmds [][]string, a *attemp
 	}
 	_, err, again := e.classify(ctx, addr, resp.Value{}, err, a, retryUnknown)
 	return nil, again, err
+}
+
+// primaryOrAsked returns where the next try of a request on slot goes: the
+// node an ASK named (asking true), or else the slot's primary.
+func (e *Engine) primaryOrAsked(slot int, a *attempt) (addr string, asking bool, err error) {
+	if a.askAddr != "" {
+		addr, a.askAddr = a.askAddr, ""
+		return addr, true, nil
+	}
+	if addr, err = e.pick(slot, true, false); err != nil {
+		e.trigger("slot not covered")
+	}
+	return addr, false, err
 }
 
 // isTxVerdict reports the errors sendTx returns for a transaction the

@@ -66,14 +66,9 @@ func (e *Engine) Watch(ctx context.Context, slot int, keys []string, fn func(w *
 // watchOnce runs fn once on a fresh WATCH. again reports that the watch
 // should start over.
 func (e *Engine) watchOnce(ctx context.Context, slot int, keys []string, fn func(w *WatchConn) error, a *attempt) (bool, error) {
-	addr, asking := a.askAddr, a.askAddr != ""
-	a.askAddr = ""
-	if !asking {
-		var err error
-		if addr, err = e.pick(slot, true, false); err != nil {
-			e.trigger("slot not covered")
-			return true, err
-		}
+	addr, asking, err := e.primaryOrAsked(slot, a)
+	if err != nil {
+		return true, err
 	}
 	c, err := e.dedicated.get(ctx, addr)
 	if err != nil {
