@@ -2,6 +2,7 @@ package keel_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -90,4 +91,27 @@ func BenchmarkPipeline100(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkWatchIncr measures one optimistic increment (WATCH, GET, MULTI
+// SET EXEC) on one goroutine: the cost of a watch, its dedicated connection
+// taken from the pool included.
+func BenchmarkWatchIncr(b *testing.B) {
+	cl := newClient(b, sharedCluster(b), keel.Options{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		err := cl.Watch(ctx, func(w *keel.Watch) error {
+			v, err := keel.Run(ctx, w, keel.Get("{bw}n"))
+			if err != nil && !errors.Is(err, keel.ErrNil) {
+				return err
+			}
+			n, _ := strconv.Atoi(v)
+			_, err = w.Tx().Do("SET", "{bw}n", n+1).Exec(ctx)
+			return err
+		}, "{bw}n")
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }

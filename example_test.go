@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/keel-go/keel"
@@ -154,4 +155,74 @@ func ExampleQueue() {
 	// 42 <nil>
 	// true
 	// hello <nil>
+}
+
+func ExampleClient_Tx() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close()
+	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	// Both keys share the hash tag {user42}, so they are in one slot.
+	tx := client.Tx()
+	visits := keel.Queue(tx, keel.Incr("{user42}visits"))
+	keel.Queue(tx, keel.Set("{user42}last", "home"))
+	if _, err := tx.Exec(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(visits.Val())
+	// Output: 1
+}
+
+func ExampleClient_Watch() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close()
+	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	// Double a balance: read it, then write it back only if nobody changed
+	// it meanwhile. Watch runs the function again if somebody did.
+	if err := client.Set(ctx, "{acct7}balance", 21); err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = client.Watch(ctx, func(w *keel.Watch) error {
+		balance, err := keel.Run(ctx, w, keel.Get("{acct7}balance"))
+		if err != nil {
+			return err
+		}
+		n, _ := strconv.Atoi(balance)
+		tx := w.Tx()
+		keel.Queue(tx, keel.Set("{acct7}balance", 2*n))
+		_, err = tx.Exec(ctx)
+		return err
+	}, "{acct7}balance")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	balance, _ := client.Get(ctx, "{acct7}balance")
+	fmt.Println(balance)
+	// Output: 42
 }

@@ -165,6 +165,9 @@ type Options struct {
 	// accepting that they may then run twice. Default false: such commands
 	// fail with ErrUnknownOutcome instead.
 	RetryUnknownOutcome bool
+	// WatchAttempts bounds how many times Client.Watch runs its function
+	// while watched keys keep changing. Default DefaultWatchAttempts.
+	WatchAttempts int
 	// MaxRedirects bounds the MOVED/ASK redirects one command follows.
 	// Default 16.
 	MaxRedirects int
@@ -219,6 +222,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		RetryTimeout:        opts.RetryTimeout,
 		ReadPolicy:          opts.ReadPolicy,
 		RetryUnknownOutcome: opts.RetryUnknownOutcome,
+		WatchAttempts:       opts.WatchAttempts,
 		Resolver:            opts.Resolver,
 		OnEvent:             opts.OnEvent,
 		Logger:              opts.Logger,

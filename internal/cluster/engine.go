@@ -13,10 +13,12 @@ import (
 // Engine routes commands over a Redis Cluster and keeps its picture of the
 // cluster current. It is safe for concurrent use.
 type Engine struct {
-	opts  Options
-	topo  atomic.Pointer[Topology]
-	pool  *pool
-	stats counters
+	opts Options
+	topo atomic.Pointer[Topology]
+	pool *pool
+	// dedicated lends connections of their own to watches.
+	dedicated *dedicatedPool
+	stats     counters
 
 	// changed is closed, and replaced, whenever a topology that routes
 	// differently is installed: retries wait on it instead of sleeping.
@@ -74,6 +76,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.changed.Store(newChange())
 	e.pool = newPool(e)
+	e.dedicated = newDedicatedPool(e)
 	if e.opts.OnEvent != nil {
 		e.events = make(chan Event, eventBuffer)
 		e.wg.Add(1)
@@ -159,6 +162,7 @@ func (e *Engine) stop() {
 	close(e.stopped)
 	e.learner.close()
 	e.pool.close()
+	e.dedicated.close()
 	e.wg.Wait()
 }
 

@@ -74,8 +74,27 @@ type attempt struct {
 func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool) (resp.Value, error) {
 	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
 	var a attempt
-	// Without a deadline from the caller, retrying stops RetryTimeout after
-	// the first retry; the time is taken only then, so the common case of a
+	var v resp.Value
+	err := e.retry(ctx, &a, func() (bool, error) {
+		tv, err, again := e.try(ctx, cmd, args, slot, hasKeys, &a, retryUnknown)
+		if !again {
+			v = tv
+		}
+		return again, err
+	})
+	if err != nil && v.Kind != resp.KindError {
+		e.stats.errors.Add(1)
+	}
+	return v, err
+}
+
+// retry calls try until it reports that it need not go again, and returns
+// its last error. A redirect (MOVED, or ASK, which set a.askAddr) goes again
+// at once; any other retry first waits (waitRetry) for a topology change or
+// a backoff, until ctx ends — or, when ctx has no deadline, RetryTimeout
+// after the first retry.
+func (e *Engine) retry(ctx context.Context, a *attempt, try func() (again bool, err error)) error {
+	// The time is taken only at the first retry, so the common case of a
 	// first-try success costs no timer.
 	var giveUp time.Time
 	_, hasDeadline := ctx.Deadline()
@@ -85,23 +104,19 @@ func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, 
 			e.stats.retries.Add(1)
 		}
 		a.tries++
-		v, err, again := e.try(ctx, cmd, args, slot, hasKeys, &a, retryUnknown)
+		again, err := try()
 		if !again {
-			if err != nil && v.Kind != resp.KindError {
-				e.stats.errors.Add(1)
-			}
-			return v, err
+			return err
 		}
 		a.lastErr = err
-		if a.askAddr != "" || errors.Is(err, resp.ErrMoved) {
-			continue // a redirect: go at once
+		if a.askAddr != "" || errors.Is(err, resp.ErrMoved) || errors.Is(err, ErrWatchChanged) {
+			continue // a redirect, or a watched key changed: go at once
 		}
 		if !hasDeadline && giveUp.IsZero() {
 			giveUp = time.Now().Add(e.opts.RetryTimeout)
 		}
 		if werr := e.waitRetry(ctx, changed, a.tries, err, giveUp); werr != nil {
-			e.stats.errors.Add(1)
-			return resp.Value{}, werr
+			return werr
 		}
 	}
 }

@@ -55,6 +55,7 @@ const (
 	DefaultMaxRedirects     = 16
 	DefaultRetryTimeout     = 10 * time.Second
 	DefaultMaxBackoff       = 100 * time.Millisecond
+	DefaultWatchAttempts    = 16
 )
 
 // Options configure an Engine. Seeds is required.
@@ -89,6 +90,9 @@ type Options struct {
 	// after their connection failed mid-request, accepting that they may
 	// then run twice. Default false.
 	RetryUnknownOutcome bool
+	// WatchAttempts bounds how many times Watch runs its function while
+	// watched keys keep changing. Default DefaultWatchAttempts.
+	WatchAttempts int
 	// Resolver re-resolves the seeds when no known node answers.
 	// Default net.DefaultResolver.
 	Resolver Resolver
@@ -130,6 +134,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.WatchAttempts <= 0 {
+		o.WatchAttempts = DefaultWatchAttempts
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver

@@ -114,3 +114,37 @@ func TestConcurrentBatchesGetTheirOwnReplies(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A batch given up on by its caller is sent whole or not at all: a
+// transaction (MULTI, INCR, INCR, EXEC) cut off at a random moment never has
+// some of its commands sent without the others, so the counter it increments
+// twice is always even and the connection is never left inside MULTI.
+func TestCancelledBatchIsSentWholeOrNotAtAll(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{})
+	tx := [][]string{{"MULTI"}, {"INCR", "pairs"}, {"INCR", "pairs"}, {"EXEC"}}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				// Deadlines from 0 to ~40µs land before, during and after
+				// the writer takes the batch.
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration((i*7+g)%40)*time.Microsecond)
+				_, _ = c.DoMulti(ctx, tx...)
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	v := mustDo(t, c, "GET", "pairs")
+	n, _ := strconv.Atoi(v.Str)
+	if n%2 != 0 {
+		t.Fatalf("pairs = %d: a transaction was sent in part", n)
+	}
+	// The connection is not inside a MULTI: a plain command runs at once.
+	if got := mustDo(t, c, "INCR", "plain"); got.Int != 1 {
+		t.Fatalf("INCR after the batches = %v, want 1", got)
+	}
+}

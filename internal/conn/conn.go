@@ -168,6 +168,14 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // back to back, as one pipeline, and hands the j-th reply, in order, to
 // put(j, reply). It returns how many replies put received; fewer than all
 // only with an error, when ctx ended or the connection failed first.
+//
+// A batch is contiguous on the wire, and sent whole or not at all: it is
+// queued under one lock hold, the writer takes the whole queue under one
+// lock hold, and a batch cut off by ctx is abandoned under that same lock,
+// so no other caller's command comes between two of its commands and none
+// of its commands is skipped while another is sent (short of the connection
+// failing mid-write, which closes it). Transactions (MULTI … EXEC as one
+// batch) rely on this.
 func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put func(j int, v resp.Value)) (int, error) {
 	n := len(cmds)
 	if indexes != nil {
@@ -191,8 +199,8 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 		b.release()
 		return 0, err
 	}
-	ctxErr := c.wait(ctx, b.reqs[n-1])
-	got, err := collect(b.reqs, put, ctxErr)
+	ctxErr := waitDone(ctx, b.reqs[n-1]) // collect abandons the batch, whole
+	got, err := c.collect(b.reqs, put, ctxErr)
 	if ctxErr == nil || got == n {
 		// Every request is complete and its signal taken. Otherwise some
 		// may still be in the connection's hands, and the batch is left to
@@ -206,14 +214,18 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 // that failed or, when ctxErr (the caller's context's error) is set, that is
 // not answered yet. Without ctxErr, every request is complete: the last was
 // signalled (wait took the signal), after all the others.
-func collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
+func (c *Conn) collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int, error) {
 	for j, r := range reqs {
 		if ctxErr != nil && !r.isAnswered() {
 			// Unsent requests are dropped; sent ones have their replies
-			// read and dropped.
+			// read and dropped. Under mu, which takeBatch holds while it
+			// takes the queue, so the rest are either all still queued or
+			// all written: never some of each.
+			c.mu.Lock()
 			for _, rest := range reqs[j:] {
 				rest.leave()
 			}
+			c.mu.Unlock()
 			return j, ctxErr
 		}
 		if r.err != nil {
@@ -248,6 +260,15 @@ func (c *Conn) enqueue(reqs ...*request) error {
 // wait waits for r's result or ctx's end. On ctx's end, r is abandoned: the
 // writer skips it, or, if already written, the reader drops its reply.
 func (c *Conn) wait(ctx context.Context, r *request) error {
+	err := waitDone(ctx, r)
+	if err != nil {
+		r.leave()
+	}
+	return err
+}
+
+// waitDone waits for r's result or ctx's end, abandoning nothing.
+func waitDone(ctx context.Context, r *request) error {
 	done := ctx.Done()
 	if done == nil { // a context that never ends: a plain receive is cheaper than a select
 		<-r.done
@@ -257,7 +278,6 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 	case <-r.done:
 		return nil
 	case <-done:
-		r.leave()
 		return ctx.Err()
 	}
 }
