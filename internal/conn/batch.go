@@ -48,6 +48,7 @@ func newBatch(cmds [][]string, indexes []int) *batch {
 		b.reqs[j] = r
 	}
 	b.reqs[n-1] = newRequest(args(n - 1))
+	frameTransaction(b.reqs)
 	return b
 }
 

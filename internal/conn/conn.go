@@ -132,6 +132,9 @@ func (c *Conn) Err() error {
 // sent or its reply is read and dropped, so later replies stay in step.
 // When the connection fails, the error is an *Error.
 func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return resp.Value{}, err // never sent
+	}
 	r := newRequest(args)
 	if r.expect == expectRefused {
 		r.release()
@@ -183,6 +186,9 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err // never sent
 	}
 	// The reader completes requests in the order they were queued, and so
 	// does fail: once the last is done, every one is. Only the last is

@@ -32,6 +32,10 @@ var (
 	expectArray          = kinds(resp.KindArray)
 	expectHash           = kinds(resp.KindArray, resp.KindMap)
 	expectMembers        = kinds(resp.KindArray, resp.KindSet)
+	// Inside MULTI every command is answered QUEUED, and EXEC with the
+	// array of results, or null when a watched key changed.
+	expectQueued = kinds(resp.KindSimpleString)
+	expectExec   = kinds(resp.KindArray, resp.KindNull)
 	// expectPong is PING without an argument: the simple string PONG only.
 	// It makes the monitor's pings sentinels: a ping answered with anything
 	// else was handed another command's reply.
@@ -149,4 +153,36 @@ func commandName(args []string) string {
 		name = name[:32] + "…"
 	}
 	return name
+}
+
+// frameTransaction corrects the expectations of a batch holding a
+// transaction (MULTI … EXEC, possibly after ASKING): the commands MULTI
+// queues are answered QUEUED, not with their usual replies, and EXEC with
+// their results. Only a batch that begins with the transaction is checked,
+// the way keel sends one, so other batches pay two comparisons.
+func frameTransaction(reqs []*request) {
+	start := 0
+	if len(reqs) > 1 && isCommand(reqs[0].args, "ASKING") {
+		start = 1
+	}
+	if !isCommand(reqs[start].args, "MULTI") {
+		return
+	}
+	reqs[start].expect = expectStatus
+	for _, r := range reqs[start+1:] {
+		switch {
+		case isCommand(r.args, "EXEC"):
+			r.expect = expectExec
+			return
+		case isCommand(r.args, "DISCARD"):
+			r.expect = expectStatus
+			return
+		}
+		r.expect = expectQueued
+	}
+}
+
+// isCommand reports whether args is the command name, in any case.
+func isCommand(args []string, name string) bool {
+	return len(args) > 0 && strings.EqualFold(args[0], name)
 }
