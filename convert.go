@@ -207,3 +207,39 @@ var errNoKeys = fmt.Errorf("%w: no keys", ErrArgument)
 // toStatus checks a status reply is OK, for commands whose result is only
 // their error.
 func toStatus(v Value, err error) (struct{}, error) { return struct{}{}, toOK(v, err) }
+
+// toTTL converts PTTL's reply: -2 (missing key) is ErrNil, -1 (no expiry)
+// NoExpiry, anything else milliseconds.
+func toTTL(v Value, err error) (time.Duration, error) {
+	ms, err := toInt64(v, err)
+	switch {
+	case err != nil:
+		return 0, err
+	case ms == -2:
+		return 0, ErrNil
+	case ms == -1:
+		return NoExpiry, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// toExpireTime converts PEXPIRETIME's reply: -2 (missing key) is ErrNil, -1
+// (no expiry) the zero time, anything else a Unix time in milliseconds.
+func toExpireTime(v Value, err error) (time.Time, error) {
+	ms, err := toInt64(v, err)
+	switch {
+	case err != nil:
+		return time.Time{}, err
+	case ms == -2:
+		return time.Time{}, ErrNil
+	case ms == -1:
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// toSeconds converts an integer reply counting seconds.
+func toSeconds(v Value, err error) (time.Duration, error) {
+	n, err := toInt64(v, err)
+	return time.Duration(n) * time.Second, err
+}
