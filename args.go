@@ -96,3 +96,16 @@ func appendArgs(dst []string, args []any) ([]string, error) {
 	}
 	return dst, nil
 }
+
+// pairsCmd builds head followed by kv, which must be non-empty pairs (key
+// value…, field value…), converted as Do converts arguments.
+func pairsCmd[T any](parse func(Value, error) (T, error), head []string, kv []any) Cmd[T] {
+	if len(kv) == 0 || len(kv)%2 != 0 {
+		return failedCmd[T](head[0], errPairs(len(kv)))
+	}
+	args, err := appendArgs(append(make([]string, 0, len(head)+len(kv)), head...), kv)
+	if err != nil {
+		return failedCmd[T](head[0], err)
+	}
+	return argsCmd(parse, args)
+}
