@@ -109,3 +109,33 @@ func pairsCmd[T any](parse func(Value, error) (T, error), head []string, kv []an
 	}
 	return argsCmd(parse, args)
 }
+
+// keyListCmd builds name key item…, refusing an empty list of items with
+// errEmpty (fields, members).
+func keyListCmd[T any](parse func(Value, error) (T, error), name, key string, items []string, errEmpty error) Cmd[T] {
+	if len(items) == 0 {
+		return failedCmd[T](name, errEmpty)
+	}
+	args := make([]string, 0, 2+len(items))
+	return argsCmd(parse, append(append(args, name, key), items...))
+}
+
+// keyValuesCmd builds name key value…, the values converted as Do converts
+// arguments; none is ErrArgument.
+func keyValuesCmd[T any](parse func(Value, error) (T, error), name, key string, values []any) Cmd[T] {
+	if len(values) == 0 {
+		return failedCmd[T](name, errNoValues)
+	}
+	args, err := appendArgs(append(make([]string, 0, 2+len(values)), name, key), values)
+	if err != nil {
+		return failedCmd[T](name, err)
+	}
+	return argsCmd(parse, args)
+}
+
+// The errors of commands given an empty list.
+var (
+	errNoFields  = fmt.Errorf("%w: no fields", ErrArgument)
+	errNoMembers = fmt.Errorf("%w: no members", ErrArgument)
+	errNoValues  = fmt.Errorf("%w: no values", ErrArgument)
+)

@@ -102,32 +102,12 @@ func toNullStrings(v Value, err error) ([]NullString, error) {
 	return out, nil
 }
 
-// toStringMap returns a RESP3 map reply, or a RESP2 flat array of keys and
-// values alternating, as a map.
+// toStringMap returns a map reply, in any form Value.Pairs takes, as a map.
 func toStringMap(v Value, err error) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice() // a map's Elems alternate keys and values too
-	if err != nil {
-		return nil, err
-	}
-	if len(elems)%2 != 0 {
-		return nil, fmt.Errorf("%w: %d elements, want key/value pairs", resp.ErrType, len(elems))
-	}
-	out := make(map[string]string, len(elems)/2)
-	for i := 0; i < len(elems); i += 2 {
-		k, err := elems[i].Text()
-		if err != nil {
-			return nil, err
-		}
-		val, err := elems[i+1].Text()
-		if err != nil {
-			return nil, err
-		}
-		out[k] = val
-	}
-	return out, nil
+	return v.StringMap()
 }
 
 // toZs returns a reply of members with scores: RESP3 sends an array of
@@ -137,34 +117,16 @@ func toZs(v Value, err error) ([]Z, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
+	kv, err := v.Pairs()
 	if err != nil {
 		return nil, err
 	}
-	nested := len(elems) > 0 && elems[0].Kind == resp.KindArray
-	if !nested && len(elems)%2 != 0 {
-		return nil, fmt.Errorf("%w: %d elements, want member/score pairs", resp.ErrType, len(elems))
-	}
-	n := len(elems)
-	if !nested {
-		n /= 2
-	}
-	out := make([]Z, n)
+	out := make([]Z, len(kv)/2)
 	for i := range out {
-		var m, s Value
-		if nested {
-			pair := elems[i]
-			if pair.Kind != resp.KindArray || len(pair.Elems) != 2 {
-				return nil, fmt.Errorf("%w: want [member score], got %s", resp.ErrType, pair)
-			}
-			m, s = pair.Elems[0], pair.Elems[1]
-		} else {
-			m, s = elems[2*i], elems[2*i+1]
-		}
-		if out[i].Member, err = m.Text(); err != nil {
+		if out[i].Member, err = kv[2*i].Text(); err != nil {
 			return nil, err
 		}
-		if out[i].Score, err = s.Float64(); err != nil {
+		if out[i].Score, err = kv[2*i+1].Float64(); err != nil {
 			return nil, err
 		}
 	}
