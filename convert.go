@@ -205,3 +205,37 @@ func toSeconds(v Value, err error) (time.Duration, error) {
 	n, err := toInt64(v, err)
 	return time.Duration(n) * time.Second, err
 }
+
+// toInt64s returns the elements of an array reply as integers.
+func toInt64s(v Value, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v.Int64s()
+}
+
+// toKeyElems splits a [key, elements] reply (LMPOP, ZMPOP); null is ErrNil.
+func toKeyElems(v Value, err error) (string, Value, error) {
+	if err != nil {
+		return "", Value{}, err
+	}
+	elems, err := v.Slice()
+	if err != nil {
+		return "", Value{}, err
+	}
+	if len(elems) != 2 {
+		return "", Value{}, fmt.Errorf("%w: want [key elements], got %s", resp.ErrType, v)
+	}
+	key, err := elems[0].Text()
+	return key, elems[1], err
+}
+
+// toKeyValues converts LMPOP's reply.
+func toKeyValues(v Value, err error) (KeyValues, error) {
+	key, elems, err := toKeyElems(v, err)
+	if err != nil {
+		return KeyValues{}, err
+	}
+	vals, err := elems.Strings()
+	return KeyValues{Key: key, Values: vals}, err
+}
