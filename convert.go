@@ -239,3 +239,11 @@ func toKeyValues(v Value, err error) (KeyValues, error) {
 	vals, err := elems.Strings()
 	return KeyValues{Key: key, Values: vals}, err
 }
+
+// toBools returns the elements of an array reply as booleans.
+func toBools(v Value, err error) ([]bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v.Bools()
+}
