@@ -247,3 +247,36 @@ func toBools(v Value, err error) ([]bool, error) {
 	}
 	return v.Bools()
 }
+
+// toNullFloats returns the elements of an array reply whose elements may be
+// null (ZMSCORE) as scores.
+func toNullFloats(v Value, err error) ([]NullFloat, error) {
+	if err != nil {
+		return nil, err
+	}
+	elems, err := v.Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NullFloat, len(elems))
+	for i, e := range elems {
+		if e.IsNull() {
+			continue
+		}
+		if out[i].Value, err = e.Float64(); err != nil {
+			return nil, err
+		}
+		out[i].Valid = true
+	}
+	return out, nil
+}
+
+// toKeyZs converts ZMPOP's reply.
+func toKeyZs(v Value, err error) (KeyZs, error) {
+	key, elems, err := toKeyElems(v, err)
+	if err != nil {
+		return KeyZs{}, err
+	}
+	zs, err := toZs(elems, nil)
+	return KeyZs{Key: key, Members: zs}, err
+}
