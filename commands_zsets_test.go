@@ -205,13 +205,16 @@ func TestZSetCombine(t *testing.T) {
 	eq(t, "ZInterCard(limit 1)", n, err, 1)
 
 	for name, err := range map[string]error{
-		"ZUnion()":           func() error { _, err := c.ZUnion(ctx, keel.ZCombine{}); return err }(),
-		"ZInterStore()":      func() error { _, err := c.ZInterStore(ctx, d, keel.ZCombine{}); return err }(),
-		"ZDiff()":            func() error { _, err := c.ZDiff(ctx); return err }(),
-		"ZInterCard()":       func() error { _, err := c.ZInterCard(ctx, 0); return err }(),
-		"ZUnion(1 weight)":   func() error { _, err := c.ZUnion(ctx, keel.ZCombine{Weights: []float64{1}}, a, b); return err }(),
-		"ZUnion(NaN weight)": func() error { _, err := c.ZUnion(ctx, keel.ZCombine{Weights: []float64{1, math.NaN()}}, a, b); return err }(),
-		"ZUnion(aggregate)":  func() error { _, err := c.ZUnion(ctx, keel.ZCombine{Aggregate: "AVG"}, a, b); return err }(),
+		"ZUnion()":         func() error { _, err := c.ZUnion(ctx, keel.ZCombine{}); return err }(),
+		"ZInterStore()":    func() error { _, err := c.ZInterStore(ctx, d, keel.ZCombine{}); return err }(),
+		"ZDiff()":          func() error { _, err := c.ZDiff(ctx); return err }(),
+		"ZInterCard()":     func() error { _, err := c.ZInterCard(ctx, 0); return err }(),
+		"ZUnion(1 weight)": func() error { _, err := c.ZUnion(ctx, keel.ZCombine{Weights: []float64{1}}, a, b); return err }(),
+		"ZUnion(NaN weight)": func() error {
+			_, err := c.ZUnion(ctx, keel.ZCombine{Weights: []float64{1, math.NaN()}}, a, b)
+			return err
+		}(),
+		"ZUnion(aggregate)": func() error { _, err := c.ZUnion(ctx, keel.ZCombine{Aggregate: "AVG"}, a, b); return err }(),
 	} {
 		wantArgument(t, name, err)
 	}
