@@ -139,3 +139,16 @@ var (
 	errNoMembers = fmt.Errorf("%w: no members", ErrArgument)
 	errNoValues  = fmt.Errorf("%w: no values", ErrArgument)
 )
+
+// mpopArgs builds name numkeys key… end COUNT count (LMPOP, ZMPOP).
+func mpopArgs(name string, keys []string, end string, count int64) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, errNoKeys
+	}
+	if count < 1 {
+		return nil, fmt.Errorf("%w: count %d, want 1 or more", ErrArgument, count)
+	}
+	args := make([]string, 0, len(keys)+5)
+	args = append(append(args, name, formatInt(int64(len(keys)))), keys...)
+	return append(args, end, "COUNT", formatInt(count)), nil
+}

@@ -327,17 +327,14 @@ func (c *Client) RPopLPush(ctx context.Context, src, dst string) (string, error)
 // result is that key and the elements. All lists empty or missing is ErrNil.
 // The keys must be in one slot. No keys, or a count under 1, is ErrArgument.
 func LMPop(from ListEnd, count int64, keys ...string) Cmd[KeyValues] {
-	if len(keys) == 0 {
-		return failedCmd[KeyValues]("LMPOP", errNoKeys)
+	err := from.check()
+	var args []string
+	if err == nil {
+		args, err = mpopArgs("LMPOP", keys, string(from), count)
 	}
-	if err := from.check(); err != nil {
+	if err != nil {
 		return failedCmd[KeyValues]("LMPOP", err)
 	}
-	if count < 1 {
-		return failedCmd[KeyValues]("LMPOP", fmt.Errorf("%w: count %d, want 1 or more", ErrArgument, count))
-	}
-	args := make([]string, 0, len(keys)+5)
-	args = append(append(append(args, "LMPOP", formatInt(int64(len(keys)))), keys...), string(from), "COUNT", formatInt(count))
 	return argsCmd(toKeyValues, args)
 }
 

@@ -151,19 +151,12 @@ func (c *Client) SDiff(ctx context.Context, keys ...string) ([]string, error) {
 	return exec(ctx, c, SDiff(keys...))
 }
 
-// storeCmd builds name dst key…, for the STORE forms of set operations.
-func storeCmd(name, dst string, keys []string) Cmd[int64] {
-	if len(keys) == 0 {
-		return failedCmd[int64](name, errNoKeys)
-	}
-	args := make([]string, 0, 2+len(keys))
-	return argsCmd(toInt64, append(append(args, name, dst), keys...))
-}
-
 // SInterStore builds SINTERSTORE dst key…: SInter, stored in dst (replacing
 // it; an empty result deletes it); its result is the size of dst. dst and
 // the keys must be in one slot; no keys is ErrArgument.
-func SInterStore(dst string, keys ...string) Cmd[int64] { return storeCmd("SINTERSTORE", dst, keys) }
+func SInterStore(dst string, keys ...string) Cmd[int64] {
+	return keyListCmd(toInt64, "SINTERSTORE", dst, keys, errNoKeys)
+}
 
 // SInterStore stores the intersection of sets in dst; see SInterStore, the
 // command.
@@ -173,7 +166,9 @@ func (c *Client) SInterStore(ctx context.Context, dst string, keys ...string) (i
 
 // SUnionStore builds SUNIONSTORE dst key…: SUnion, stored as SInterStore
 // stores.
-func SUnionStore(dst string, keys ...string) Cmd[int64] { return storeCmd("SUNIONSTORE", dst, keys) }
+func SUnionStore(dst string, keys ...string) Cmd[int64] {
+	return keyListCmd(toInt64, "SUNIONSTORE", dst, keys, errNoKeys)
+}
 
 // SUnionStore stores the union of sets in dst; see SUnionStore, the command.
 func (c *Client) SUnionStore(ctx context.Context, dst string, keys ...string) (int64, error) {
@@ -182,7 +177,9 @@ func (c *Client) SUnionStore(ctx context.Context, dst string, keys ...string) (i
 
 // SDiffStore builds SDIFFSTORE dst key…: SDiff, stored as SInterStore
 // stores.
-func SDiffStore(dst string, keys ...string) Cmd[int64] { return storeCmd("SDIFFSTORE", dst, keys) }
+func SDiffStore(dst string, keys ...string) Cmd[int64] {
+	return keyListCmd(toInt64, "SDIFFSTORE", dst, keys, errNoKeys)
+}
 
 // SDiffStore stores the difference of sets in dst; see SDiffStore, the
 // command.

@@ -321,16 +321,13 @@ func (c *Client) ZPopMax(ctx context.Context, key string, count int64) ([]Z, err
 // or missing is ErrNil. The keys must be in one slot. No keys, an unknown
 // end, or a count under 1 is ErrArgument.
 func ZMPop(from ZEnd, count int64, keys ...string) Cmd[KeyZs] {
-	switch {
-	case len(keys) == 0:
-		return failedCmd[KeyZs]("ZMPOP", errNoKeys)
-	case from != ZMin && from != ZMax:
+	if from != ZMin && from != ZMax {
 		return failedCmd[KeyZs]("ZMPOP", fmt.Errorf("%w: end %q (want ZMin or ZMax)", ErrArgument, string(from)))
-	case count < 1:
-		return failedCmd[KeyZs]("ZMPOP", fmt.Errorf("%w: count %d, want 1 or more", ErrArgument, count))
 	}
-	args := make([]string, 0, len(keys)+5)
-	args = append(append(append(args, "ZMPOP", formatInt(int64(len(keys)))), keys...), string(from), "COUNT", formatInt(count))
+	args, err := mpopArgs("ZMPOP", keys, string(from), count)
+	if err != nil {
+		return failedCmd[KeyZs]("ZMPOP", err)
+	}
 	return argsCmd(toKeyZs, args)
 }
 

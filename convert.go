@@ -81,6 +81,16 @@ func toStrings(v Value, err error) ([]string, error) {
 // toNullStrings returns the elements of an array reply whose elements may be
 // null (MGET, HMGET).
 func toNullStrings(v Value, err error) ([]NullString, error) {
+	return toNullables(v, err, func(n *NullString, e Value) (err error) {
+		n.Value, err = e.Text()
+		n.Valid = true
+		return err
+	})
+}
+
+// toNullables converts the elements of an array reply whose elements may be
+// null, setting the non-null ones with set and leaving the others zero.
+func toNullables[N any](v Value, err error, set func(*N, Value) error) ([]N, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -88,16 +98,14 @@ func toNullStrings(v Value, err error) ([]NullString, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]NullString, len(elems))
+	out := make([]N, len(elems))
 	for i, e := range elems {
 		if e.IsNull() {
 			continue
 		}
-		s, err := e.Text()
-		if err != nil {
+		if err := set(&out[i], e); err != nil {
 			return nil, err
 		}
-		out[i] = NullString{Value: s, Valid: true}
 	}
 	return out, nil
 }
@@ -251,24 +259,11 @@ func toBools(v Value, err error) ([]bool, error) {
 // toNullFloats returns the elements of an array reply whose elements may be
 // null (ZMSCORE) as scores.
 func toNullFloats(v Value, err error) ([]NullFloat, error) {
-	if err != nil {
-		return nil, err
-	}
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]NullFloat, len(elems))
-	for i, e := range elems {
-		if e.IsNull() {
-			continue
-		}
-		if out[i].Value, err = e.Float64(); err != nil {
-			return nil, err
-		}
-		out[i].Valid = true
-	}
-	return out, nil
+	return toNullables(v, err, func(n *NullFloat, e Value) (err error) {
+		n.Value, err = e.Float64()
+		n.Valid = true
+		return err
+	})
 }
 
 // toKeyZs converts ZMPOP's reply.
