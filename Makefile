@@ -43,6 +43,8 @@ report-check:
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Fuzz the RESP reader; FUZZTIME=60s by default.
+# Fuzz the RESP reader and the connection's reply matching; FUZZTIME=60s
+# each by default.
 fuzz:
 	$(GO) test ./resp/ -run '^$$' -fuzz FuzzReader -fuzztime $${FUZZTIME:-60s}
+	$(GO) test ./internal/conn/ -run '^$$' -fuzz FuzzRepliesReachOnlyTheirRequests -fuzztime $${FUZZTIME:-60s}

@@ -46,3 +46,48 @@ func BenchmarkClusterSetGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPipeline100 runs pipelines of 100 GETs (keys on every shard),
+// queued untyped with Do or typed with Queue, to compare what typed results
+// cost per pipeline.
+func BenchmarkPipeline100(b *testing.B) {
+	cl := newClient(b, sharedCluster(b), keel.Options{})
+	ctx := context.Background()
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = "bench:pipe:" + strconv.Itoa(i)
+		if err := cl.Set(ctx, keys[i], "0123456789abcdef"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Do", func(b *testing.B) {
+		b.ReportAllocs()
+		p := cl.Pipeline()
+		for b.Loop() {
+			for _, k := range keys {
+				p.Do("GET", k)
+			}
+			for _, r := range p.Exec(ctx) {
+				if _, err := r.Value.Text(); err != nil || r.Err != nil {
+					b.Fatal(r.Err, err)
+				}
+			}
+		}
+	})
+	b.Run("Queue", func(b *testing.B) {
+		b.ReportAllocs()
+		p := cl.Pipeline()
+		futures := make([]*keel.Future[string], len(keys))
+		for b.Loop() {
+			for i, k := range keys {
+				futures[i] = keel.Queue(p, keel.Get(k))
+			}
+			p.Exec(ctx)
+			for _, f := range futures {
+				if _, err := f.Result(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

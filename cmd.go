@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Cmd is a command together with the conversion of its reply to T. The
@@ -33,7 +34,11 @@ const shortArgs = 5
 
 // Args returns the command's arguments as sent, name first; none when it
 // failed to build.
-func (c *Cmd[T]) Args() []string {
+func (c Cmd[T]) Args() []string { return slices.Clone(c.argv()) }
+
+// argv returns the arguments in place: a pointer receiver, so that the
+// slice points into the caller's Cmd rather than into a copy on the heap.
+func (c *Cmd[T]) argv() []string {
 	if c.long != nil {
 		return c.long
 	}
@@ -42,7 +47,7 @@ func (c *Cmd[T]) Args() []string {
 
 // Err returns the error that building the command met, such as an argument
 // of a type keel cannot send; nil when it can be sent.
-func (c *Cmd[T]) Err() error {
+func (c Cmd[T]) Err() error {
 	if c.built() {
 		return nil
 	}
@@ -50,7 +55,7 @@ func (c *Cmd[T]) Err() error {
 	return err
 }
 
-func (c *Cmd[T]) built() bool { return c.n > 0 || c.long != nil }
+func (c Cmd[T]) built() bool { return c.n > 0 || c.long != nil }
 
 // newCmd returns a command whose reply parse converts. It copies args, so a
 // variadic call's slice stays on the caller's stack; a builder that made its
@@ -115,7 +120,7 @@ func Run[T any](ctx context.Context, r Runner, cmd Cmd[T]) (T, error) {
 	if !cmd.built() {
 		return cmd.parse(Value{}, nil) // the build error
 	}
-	return cmd.parse(r.run(ctx, cmd.Args()))
+	return cmd.parse(r.run(ctx, cmd.argv()))
 }
 
 // exec is Run for a *Client, without the interface: escape analysis can then
@@ -124,7 +129,7 @@ func exec[T any](ctx context.Context, c *Client, cmd Cmd[T]) (T, error) {
 	if !cmd.built() {
 		return cmd.parse(Value{}, nil) // the build error
 	}
-	return cmd.parse(c.do(ctx, cmd.Args()...))
+	return cmd.parse(c.do(ctx, cmd.argv()...))
 }
 
 // Queuer collects commands to send together: a *Pipeline or a *Tx.
@@ -140,8 +145,11 @@ type resolver interface {
 // Queue adds cmd to q and returns the Future its result will be in once q
 // has run (Exec).
 func Queue[T any](q Queuer, cmd Cmd[T]) *Future[T] {
-	f := &Future[T]{parse: cmd.parse}
-	q.queue(cmd.Args(), cmd.Err(), f)
+	// The command is copied into the Future, so that its arguments are not
+	// a second allocation (the queue copies them before returning).
+	f := &Future[T]{parse: cmd.parse, cmd: cmd}
+	q.queue(f.cmd.argv(), f.cmd.Err(), f)
+	f.cmd = Cmd[T]{}
 	return f
 }
 
@@ -156,6 +164,7 @@ type Future[T any] struct {
 	err   error
 	done  bool
 	parse func(Value, error) (T, error)
+	cmd   Cmd[T] // the command while Queue queues it
 }
 
 // Result returns the command's typed result, or ErrNotRun before its

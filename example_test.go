@@ -2,6 +2,7 @@ package keel_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -115,4 +116,42 @@ func ExamplePipeline() {
 	// OK
 	// 15
 	// "15"
+}
+
+// Commands are values: the same definition runs on the client, or is queued
+// in a pipeline, where its Future holds the typed result after Exec.
+func ExampleQueue() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close()
+	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	p := client.Pipeline()
+	keel.Queue(p, keel.Set("visits", 41))
+	visits := keel.Queue(p, keel.Incr("visits"))
+	greeting := keel.Queue(p, keel.SetGet("greeting", []byte("hello")))
+	p.Exec(ctx)
+
+	n, err := visits.Result()
+	fmt.Println(n, err)
+	_, err = greeting.Result() // the key had no value before
+	fmt.Println(errors.Is(err, keel.ErrNil))
+
+	// The same definition, run alone.
+	s, err := keel.Run(ctx, client, keel.Get("greeting"))
+	fmt.Println(s, err)
+	// Output:
+	// 42 <nil>
+	// true
+	// hello <nil>
 }

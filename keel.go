@@ -35,13 +35,36 @@ var (
 	// ErrCrossSlot means a command's keys are in different slots and the
 	// command cannot be split (use a hash tag such as {user42} in the keys).
 	ErrCrossSlot = cluster.ErrCrossSlot
-	// ErrBlocking means a blocking command (BLPOP, XREAD BLOCK, WAIT,
-	// SUBSCRIBE…) was sent; keel's connections are shared and never block.
+	// ErrBlocking means a blocking command (BLPOP, XREAD BLOCK, WAIT…) was
+	// sent; keel's connections are shared and never block.
 	ErrBlocking = cluster.ErrBlocking
+	// ErrConnState means a command that changes the state of its connection
+	// (MULTI, EXEC, WATCH, SELECT, CLIENT REPLY, MONITOR, HELLO, AUTH,
+	// SUBSCRIBE…) was sent through Do or a Pipeline; keel's connections are
+	// shared by every goroutine, so it refuses them before sending anything.
+	// The error's text names what to use instead.
+	ErrConnState = cluster.ErrConnState
 	// ErrAuth means the cluster refused the credentials.
 	ErrAuth = conn.ErrAuth
 	// ErrConnLost is matched by errors of commands whose connection failed.
 	ErrConnLost = conn.ErrConnLost
+	// ErrNotCluster means New reached a seed that is not a cluster node.
+	ErrNotCluster = cluster.ErrNotCluster
+	// ErrNoSlots means New reached the cluster but no node serves any slot
+	// (a cluster not yet set up). Partial coverage is not an error:
+	// Stats.CoveredSlots reports it.
+	ErrNoSlots = cluster.ErrNoSlots
+	// ErrNoPermission means the user lacks an ACL permission keel needs to
+	// discover the cluster; the error quotes the server's NOPERM reply.
+	ErrNoPermission = cluster.ErrNoPermission
+	// ErrNilContext is returned for a command given a nil context.
+	ErrNilContext = cluster.ErrNilContext
+	// ErrBadOptions is matched by New's error for an option out of its
+	// range (an unknown ReadPolicy, a negative MaxRedirects).
+	ErrBadOptions = cluster.ErrBadOptions
+	// ErrReplyTooLarge means a reply exceeded Options.MaxBulkBytes,
+	// MaxReplyElements or MaxReplyBytes.
+	ErrReplyTooLarge = resp.ErrTooLarge
 )
 
 // ReadPolicy says which nodes serve read-only commands.
@@ -107,6 +130,23 @@ type Options struct {
 	// PING to check it. Default 1s.
 	PingInterval time.Duration
 
+	// MaxBulkBytes is the longest string (bulk, verbatim or error) keel
+	// accepts in a reply. Default 512 MiB (resp.DefaultMaxBulkLen), the
+	// server's own default proto-max-bulk-len, so any stored string can be
+	// read.
+	MaxBulkBytes int64
+	// MaxReplyElements is the most elements one array, set or push reply (or
+	// pairs one map) may declare. Default 16Mi (resp.DefaultMaxAggregateLen).
+	MaxReplyElements int64
+	// MaxReplyBytes bounds the memory one reply may take: its strings plus
+	// about 90 bytes (one Value) for each element. A reply over any of these
+	// limits fails its command, without a retry, with an error matching
+	// ErrReplyTooLarge and ErrConnLost: the connection is closed, as the rest
+	// of the reply cannot be skipped. Default 1 GiB (resp.DefaultMaxReplyBytes):
+	// room for one largest string and more, while millions of small elements
+	// are refused when their count arrives, before memory is spent on them.
+	MaxReplyBytes int64
+
 	// RefreshInterval is the steady-state topology refresh period. Keel also
 	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
 	// connections and uncovered slots. Default 10s.
@@ -146,7 +186,8 @@ type Options struct {
 }
 
 // Client is a Redis Cluster client. It is safe for concurrent use; create one
-// and share it.
+// with New and share it. A nil or zero-value *Client is not usable: its
+// methods panic, as a nil *sql.DB's do.
 type Client struct {
 	e            *cluster.Engine
 	closeTimeout time.Duration
@@ -165,6 +206,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			DialTimeout:   opts.DialTimeout,
 			HealthTimeout: opts.HealthTimeout,
 			PingInterval:  opts.PingInterval,
+			Limits: resp.Limits{
+				MaxBulkLen:      opts.MaxBulkBytes,
+				MaxAggregateLen: opts.MaxReplyElements,
+				MaxReplyBytes:   opts.MaxReplyBytes,
+			},
 		},
 		RefreshInterval:     opts.RefreshInterval,
 		IncidentInterval:    opts.IncidentInterval,

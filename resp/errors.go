@@ -11,6 +11,11 @@ import (
 // step and the connection must be closed.
 var ErrProtocol = errors.New("resp: protocol error")
 
+// ErrTooLarge is wrapped, with ErrProtocol, by the Reader's errors for values
+// over its Limits (longer, larger or deeper than allowed): unlike garbage
+// bytes, the same request would meet the same refusal again.
+var ErrTooLarge = errors.New("resp: value over the reader's limits")
+
 // Error is an error reply sent by the server, such as
 // "MOVED 3999 127.0.0.1:6381" or "WRONGTYPE Operation against a key…".
 //

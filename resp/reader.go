@@ -12,18 +12,28 @@ import (
 )
 
 // Default limits. The bulk length matches redis-server's own default
-// proto-max-bulk-len, so no reply a default server can send is refused.
+// proto-max-bulk-len, so no string a default server can store is refused.
+// The reply size is twice that: a reply may carry one largest string and
+// more besides, but a reply of millions of small elements, each of which
+// costs a Value in memory, cannot take more than about a gibibyte of heap.
 const (
 	DefaultMaxBulkLen      = 512 << 20 // bytes in one bulk, verbatim or blob-error string
 	DefaultMaxAggregateLen = 1 << 24   // elements in one array, set or push; pairs in one map
 	DefaultMaxDepth        = 32        // nesting of aggregates within aggregates
+	DefaultMaxReplyBytes   = 1 << 30   // memory one value may take, see Limits.MaxReplyBytes
 )
 
-// Limits bound what a Reader accepts. A zero field means its default.
+// Limits bound what a Reader accepts. A zero or negative field means its default.
 type Limits struct {
 	MaxBulkLen      int64 // default DefaultMaxBulkLen
 	MaxAggregateLen int64 // default DefaultMaxAggregateLen
 	MaxDepth        int   // default DefaultMaxDepth
+	// MaxReplyBytes bounds the memory one value read takes: its strings'
+	// bytes plus the size of a Value for every element of its aggregates. An
+	// aggregate is charged for all its elements when its header arrives, so
+	// a huge declared length is refused before anything is allocated.
+	// Default DefaultMaxReplyBytes.
+	MaxReplyBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -35,6 +45,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxReplyBytes <= 0 {
+		l.MaxReplyBytes = DefaultMaxReplyBytes
 	}
 	// A length must fit an int (for make) on 32-bit platforms too, and a
 	// map's 2n elements must not overflow.
@@ -61,6 +74,20 @@ type Reader struct {
 	br     *bufio.Reader
 	limits Limits
 	long   []byte // a line longer than br's buffer is assembled here
+	// budget is what is left of MaxReplyBytes for the value being read.
+	budget int64
+}
+
+// valueSize is what one element of an aggregate costs in memory.
+const valueSize = int64(unsafe.Sizeof(Value{}))
+
+// charge takes n bytes from the budget of the value being read.
+func (r *Reader) charge(n int64) error {
+	r.budget -= n
+	if r.budget < 0 {
+		return limitErr("reply larger than the limit of %d bytes", r.limits.MaxReplyBytes)
+	}
+	return nil
 }
 
 // NewReader returns a Reader on rd with the given limits (zero fields mean
@@ -82,11 +109,17 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // io.ErrUnexpectedEOF. Errors wrapping ErrProtocol mean the stream can not be
 // read any further.
 func (r *Reader) Read() (Value, error) {
+	r.budget = r.limits.MaxReplyBytes
 	return r.read(0)
 }
 
 func protoErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, args...)...)
+}
+
+// limitErr is a protocol error for a value over the Reader's Limits.
+func limitErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: "+format, append([]any{ErrProtocol, ErrTooLarge}, args...)...)
 }
 
 // midFrame turns a clean EOF into ErrUnexpectedEOF: inside a value, the end
@@ -112,8 +145,14 @@ func (r *Reader) read(depth int) (Value, error) {
 	payload := line[1:]
 	switch line[0] {
 	case '+':
+		if err := r.charge(int64(len(payload))); err != nil {
+			return Value{}, err
+		}
 		return Value{Kind: KindSimpleString, Str: simpleString(payload)}, nil
 	case '-':
+		if err := r.charge(int64(len(payload))); err != nil {
+			return Value{}, err
+		}
 		return Value{Kind: KindError, Str: string(payload)}, nil
 	case ':':
 		n, err := parseInt(payload)
@@ -126,6 +165,9 @@ func (r *Reader) read(depth int) (Value, error) {
 	case '(':
 		if !isBigNumber(payload) {
 			return Value{}, protoErr("invalid big number %q", clip(payload))
+		}
+		if err := r.charge(int64(len(payload))); err != nil {
+			return Value{}, err
 		}
 		return Value{Kind: KindBigNumber, Str: string(payload)}, nil
 	case ',':
@@ -202,7 +244,10 @@ func (r *Reader) readBlob(typ byte, payload []byte) (Value, error) {
 		return Value{}, protoErr("negative length %d", n)
 	}
 	if n > r.limits.MaxBulkLen {
-		return Value{}, protoErr("bulk length %d exceeds the limit of %d", n, r.limits.MaxBulkLen)
+		return Value{}, limitErr("bulk length %d exceeds the limit of %d", n, r.limits.MaxBulkLen)
+	}
+	if err := r.charge(n); err != nil {
+		return Value{}, err
 	}
 	buf, err := r.readFull(int(n))
 	if err != nil {
@@ -272,10 +317,19 @@ func (r *Reader) readAggregate(typ byte, payload []byte, depth int) (Value, erro
 		return Value{}, protoErr("negative length %d", n)
 	}
 	if n > r.limits.MaxAggregateLen {
-		return Value{}, protoErr("aggregate length %d exceeds the limit of %d", n, r.limits.MaxAggregateLen)
+		return Value{}, limitErr("aggregate length %d exceeds the limit of %d", n, r.limits.MaxAggregateLen)
 	}
 	if depth+1 > r.limits.MaxDepth {
-		return Value{}, protoErr("nesting deeper than %d", r.limits.MaxDepth)
+		return Value{}, limitErr("nesting deeper than %d", r.limits.MaxDepth)
+	}
+	if typ == '%' {
+		n *= 2
+	}
+	if n > r.budget/valueSize { // checked first: n*valueSize may overflow
+		return Value{}, r.charge(r.budget + 1)
+	}
+	if err := r.charge(n * valueSize); err != nil {
+		return Value{}, err
 	}
 	kind := KindArray
 	switch typ {
@@ -285,7 +339,6 @@ func (r *Reader) readAggregate(typ byte, payload []byte, depth int) (Value, erro
 		kind = KindPush
 	case '%':
 		kind = KindMap
-		n *= 2
 	}
 	elems := make([]Value, 0, min(n, eagerAggregate))
 	for i := int64(0); i < n; i++ {

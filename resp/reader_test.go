@@ -454,7 +454,9 @@ func TestReadHugeDeclaredLengths(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			v, err := resp.NewReader(strings.NewReader(tt.in), resp.Limits{}).Read()
+			// The reply size is not what stops these.
+			unbounded := resp.Limits{MaxReplyBytes: math.MaxInt64}
+			v, err := resp.NewReader(strings.NewReader(tt.in), unbounded).Read()
 			runtime.ReadMemStats(&after)
 			if err != io.ErrUnexpectedEOF {
 				t.Fatalf("Read = %v, %v; want io.ErrUnexpectedEOF", v, err)
@@ -463,6 +465,34 @@ func TestReadHugeDeclaredLengths(t *testing.T) {
 				t.Fatalf("Read allocated %d bytes for a %d-byte input; want at most %d", d, len(tt.in), maxAlloc)
 			}
 		})
+	}
+}
+
+func TestReadRefusesRepliesOverMaxReplyBytes(t *testing.T) {
+	limits := resp.Limits{MaxReplyBytes: 1 << 20}
+	tests := []struct{ name, in string }{
+		{"declared elements", "*16000000\r\n:1\r\n"},
+		{"declared map pairs", "%8000000\r\n"},
+		{"declared elements near MaxInt", "*4611686018427387903\r\n"},
+		{"bulks adding up", "*3\r\n" + strings.Repeat(blob('$', strings.Repeat("x", 400<<10)), 3)},
+		{"simple strings adding up", "*1000\r\n" + strings.Repeat("+"+strings.Repeat("y", 2000)+"\r\n", 1000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := limits
+			l.MaxAggregateLen = math.MaxInt64
+			v, err := resp.NewReader(strings.NewReader(tt.in), l).Read()
+			if !errors.Is(err, resp.ErrProtocol) || !strings.Contains(err.Error(), "reply larger than") {
+				t.Fatalf("Read = %v, %v; want a reply-size protocol error", v, err)
+			}
+		})
+	}
+	// Each Read has its own budget: many small replies in a row are fine.
+	r := resp.NewReader(strings.NewReader(strings.Repeat(blob('$', strings.Repeat("z", 300<<10)), 10)), limits)
+	for i := range 10 {
+		if _, err := r.Read(); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
 	}
 }
 

@@ -44,7 +44,9 @@ const (
 //     occurrence of this keyword at or after index FirstKey (XREAD … STREAMS
 //     key … id …); LastKey and KeyStep are then unused.
 //
-// A command has keys when FirstKey > 0 or NumKeysAt > 0.
+// A command has keys when FirstKey > 0 or NumKeysAt > 0 — or, for a
+// command missing from the table, when the server's key specs find some
+// (see Engine.learn).
 type Command struct {
 	Name       string // upper case first word, e.g. "GET"
 	FirstKey   int    // index in args (args[0] is the name) of the first key; 0 = no fixed keys
@@ -61,6 +63,12 @@ type Command struct {
 	// option naming a destination key is searched for (SORT, GEORADIUS).
 	storeFrom uint8
 	flags     cmdFlags
+	// connState, when not 0, marks a command that changes the state of the
+	// connection it is sent on (see ConnStateError).
+	connState connStateKind
+	// learned, for a command not in the table, is what the server told of
+	// it (see Engine.learn): its key specs replace the fields above.
+	learned *commandInfo
 }
 
 type cmdFlags uint8
@@ -125,6 +133,18 @@ func (c Command) split(k SplitKind) Command      { c.Split = k; return c }
 func (c Command) with(f cmdFlags) Command        { c.flags |= f; return c }
 func (c Command) storeOption(from uint8) Command { c.storeFrom = from; return c }
 func (c Command) after(keyword string) Command   { c.KeysAfter = keyword; return c }
+func (c Command) connStateOf(k connStateKind) Command {
+	c.connState = k
+	return c
+}
+
+// connStateOnly is a command keel refuses because it changes its connection's
+// state; what to use instead depends on k.
+func connStateOnly(name string, k connStateKind) Command {
+	c := keyless(name, isWrite)
+	c.connState = k
+	return c
+}
 
 // commands is the table. ReadOnly follows the server's "readonly" flag (the
 // server refuses anything else on a read-only replica) except where noted;
@@ -326,30 +346,43 @@ var commands = [...]Command{
 	keyless("TIME", isRO),
 	keyless("COMMAND", isRO),
 	keyless("CLUSTER", isWrite),
-	keyless("CLIENT", isWrite),
+	// CLIENT REPLY, TRACKING, SETNAME… change the connection: see
+	// ConnStateError. CLIENT LIST, INFO, ID, KILL… do not.
+	connStateOnly("CLIENT", connStateClient),
 	keyless("CONFIG", isWrite),
 	keyless("SCRIPT", isWrite),
 	keyless("FUNCTION", isWrite),
 	keyless("WAIT", isIdem|isBlock),
 	keyless("WAITAOF", isIdem|isBlock),
-	keyless("MULTI", isWrite),
-	keyless("EXEC", isWrite),
-	keyless("DISCARD", isWrite),
-	keyRange("WATCH", 1, -1, 1, isIdem),
-	keyless("UNWATCH", isIdem),
-	keyless("MONITOR", isWrite|isBlock),
+
+	// Commands that change the state of the connection they are sent on,
+	// which every goroutine shares: refused (ConnStateError).
+	connStateOnly("MULTI", connStateTx),
+	connStateOnly("EXEC", connStateTx),
+	connStateOnly("DISCARD", connStateTx),
+	keyRange("WATCH", 1, -1, 1, isIdem).connStateOf(connStateWatch),
+	connStateOnly("UNWATCH", connStateWatch),
+	connStateOnly("SELECT", connStateSelect),
+	connStateOnly("MONITOR", connStateMonitor),
+	connStateOnly("RESET", connStateManaged),
+	connStateOnly("HELLO", connStateManaged),
+	connStateOnly("AUTH", connStateManaged),
+	connStateOnly("QUIT", connStateManaged),
+	connStateOnly("READONLY", connStateManaged),
+	connStateOnly("READWRITE", connStateManaged),
+	connStateOnly("ASKING", connStateManaged),
 
 	// Pub/Sub. PUBLISH is keyless for routing: the cluster bus spreads it.
-	// Shard channels hash like keys. SUNSUBSCRIBE may have no channels and
-	// is refused anyway (Blocking): keyless.
+	// Shard channels hash like keys. Subscribing turns the connection into a
+	// subscriber's: refused (ConnStateError).
 	keyless("PUBLISH", isWrite),
 	oneKey("SPUBLISH", isWrite),
-	keyless("SUBSCRIBE", isWrite|isBlock),
-	keyless("PSUBSCRIBE", isWrite|isBlock),
-	keyless("UNSUBSCRIBE", isWrite|isBlock),
-	keyless("PUNSUBSCRIBE", isWrite|isBlock),
-	keyRange("SSUBSCRIBE", 1, -1, 1, isWrite|isBlock),
-	keyless("SUNSUBSCRIBE", isWrite|isBlock),
+	connStateOnly("SUBSCRIBE", connStatePubSub),
+	connStateOnly("PSUBSCRIBE", connStatePubSub),
+	connStateOnly("UNSUBSCRIBE", connStatePubSub),
+	connStateOnly("PUNSUBSCRIBE", connStatePubSub),
+	keyRange("SSUBSCRIBE", 1, -1, 1, isWrite).connStateOf(connStatePubSub),
+	connStateOnly("SUNSUBSCRIBE", connStatePubSub),
 
 	// HyperLogLog. PFCOUNT may rewrite its cache, but the server flags it
 	// readonly and replicas serve it.
@@ -437,7 +470,8 @@ func equalUpper(upper, name string) bool {
 
 // Lookup returns the command named name, in any case. Unknown commands
 // return a Command with only Name (upper-cased) set: no keys, not read-only,
-// not idempotent, not blocking.
+// not idempotent, not blocking. The Engine completes those from what the
+// server says of them (Engine.learn).
 func Lookup(name string) (Command, bool) {
 	if len(name) <= maxNameLen {
 		for h := hashName(name); commandIndex[h] != 0; h = (h + 1) % commandIndexSize {
@@ -540,24 +574,32 @@ func storeKeyAt(args []string, from int) int {
 // gives nil. When the arguments don't fit the command's key layout it
 // returns nil and an error wrapping ErrArity.
 func Keys(cmd Command, args []string) ([]string, error) {
+	if cmd.learned != nil {
+		return keysIn(args, cmd.learned.spans(args)), nil
+	}
 	sp, n, err := keySpans(&cmd, args)
 	if err != nil {
 		return nil, err
 	}
+	return keysIn(args, sp[:n]), nil
+}
+
+// keysIn returns the keys of args at spans.
+func keysIn(args []string, spans []keySpan) []string {
 	total := 0
-	for _, s := range sp[:n] {
+	for _, s := range spans {
 		total += (s.to - s.from + s.step - 1) / s.step
 	}
 	if total == 0 {
-		return nil, nil
+		return nil
 	}
 	out := make([]string, 0, total)
-	for _, s := range sp[:n] {
+	for _, s := range spans {
 		for i := s.from; i < s.to; i += s.step {
 			out = append(out, args[i])
 		}
 	}
-	return out, nil
+	return out
 }
 
 // RouteSlot returns the one slot all of the command's keys hash to. For a
@@ -566,19 +608,27 @@ func Keys(cmd Command, args []string) ([]string, error) {
 // ErrCrossSlot; the caller may split the command when cmd.Split != NoSplit.
 // Malformed arguments give an error wrapping ErrArity.
 func RouteSlot(cmd Command, args []string) (slot int, hasKeys bool, err error) {
+	if cmd.learned != nil {
+		return spansSlot(cmd.Name, args, cmd.learned.spans(args))
+	}
 	sp, n, err := keySpans(&cmd, args)
 	if err != nil {
 		return 0, false, err
 	}
+	return spansSlot(cmd.Name, args, sp[:n])
+}
+
+// spansSlot is RouteSlot for the keys of args at spans.
+func spansSlot(name string, args []string, spans []keySpan) (slot int, hasKeys bool, err error) {
 	first := ""
 	slot = -1
-	for _, s := range sp[:n] {
+	for _, s := range spans {
 		for i := s.from; i < s.to; i += s.step {
 			k := Slot(args[i])
 			if slot < 0 {
 				slot, first = k, args[i]
 			} else if k != slot {
-				return slot, true, fmt.Errorf("%w: %s: %q is in slot %d, %q in slot %d", ErrCrossSlot, cmd.Name, first, slot, args[i], k)
+				return slot, true, fmt.Errorf("%w: %s: %q is in slot %d, %q in slot %d", ErrCrossSlot, name, first, slot, args[i], k)
 			}
 		}
 	}

@@ -32,6 +32,10 @@ type Engine struct {
 	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
 	useSlots atomic.Bool
 
+	// learner routes commands missing from keel's table by what the
+	// server says of them.
+	learner learner
+
 	suspectMu sync.Mutex
 	suspects  map[string]time.Time // node address → when it became suspect
 	// suspectCount mirrors len(suspects), so that routing, when no node is
@@ -56,6 +60,9 @@ const closedBit = math.MinInt64
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	if len(opts.Seeds) == 0 {
 		return nil, errors.New("keel: Options.Seeds is empty")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	e := &Engine{
 		opts:     opts.withDefaults(),
@@ -150,6 +157,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // goroutine.
 func (e *Engine) stop() {
 	close(e.stopped)
+	e.learner.close()
 	e.pool.close()
 	e.wg.Wait()
 }

@@ -21,9 +21,30 @@ var (
 	// request's slot until the caller's deadline.
 	ErrSlotUncovered = errors.New("keel: no node serves the slot")
 	// ErrBlocking is returned for blocking commands (BLPOP, XREAD BLOCK,
-	// WAIT, SUBSCRIBE…), which would stall every request sharing keel's
-	// multiplexed connections.
+	// WAIT…), which would stall every request sharing keel's multiplexed
+	// connections.
 	ErrBlocking = errors.New("keel: blocking commands are not supported on shared connections")
+	// ErrConnState is returned, before anything is sent, for commands that
+	// change the state of the connection they run on (MULTI, WATCH, SELECT,
+	// CLIENT REPLY, MONITOR, HELLO, SUBSCRIBE…): every goroutine shares
+	// keel's connections. The error's text names what to use instead.
+	ErrConnState = errors.New("keel: command would change the state of a shared connection")
+	// ErrNotCluster is returned by New when a seed answers but is not a
+	// cluster node (cluster support disabled).
+	ErrNotCluster = errors.New("keel: seed is not a cluster node (cluster-enabled is off)")
+	// ErrNoSlots is returned by New when the nodes answer but none serves a
+	// slot: a cluster not yet set up (no CLUSTER ADDSLOTS) or an empty
+	// topology reply.
+	ErrNoSlots = errors.New("keel: the cluster serves no slot")
+	// ErrNoPermission is matched by the error of New when the user lacks an
+	// ACL permission keel needs to discover the cluster (CLUSTER SHARDS or
+	// SLOTS, and CLUSTER INFO); the error quotes the server's NOPERM reply,
+	// which names the command.
+	ErrNoPermission = errors.New("keel: the user lacks a permission keel needs")
+	// ErrNilContext is returned for a request made with a nil context.
+	ErrNilContext = errors.New("keel: nil context")
+	// ErrBadOptions is matched by New's error for an option out of its range.
+	ErrBadOptions = errors.New("keel: invalid options")
 	// ErrTooManyRedirects is returned when a request was redirected more than
 	// the redirect limit allows.
 	ErrTooManyRedirects = errors.New("keel: too many redirects")

@@ -24,6 +24,9 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, errors.New("keel: empty command")
 	}
+	if ctx == nil {
+		return resp.Value{}, ErrNilContext
+	}
 	if !e.begin() {
 		return resp.Value{}, ErrClosed
 	}
@@ -34,9 +37,12 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 
 // runOne routes and runs one command; the caller has admitted it (begin).
 func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
-	cmd, _ := Lookup(args[0])
-	if IsBlocking(cmd, args) {
-		return resp.Value{}, fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)
+	cmd, known := Lookup(args[0])
+	if !known {
+		cmd = e.learn(ctx, cmd, args)
+	}
+	if err := refusal(&cmd, args); err != nil {
+		return resp.Value{}, err
 	}
 	slot, hasKeys, err := RouteSlot(cmd, args)
 	if errors.Is(err, ErrCrossSlot) {
@@ -55,6 +61,7 @@ type attempt struct {
 	tries     int
 	redirects int
 	askAddr   string // set by ASK: the next try goes there, once, with ASKING
+	movedTo   string // set by MOVED: where a command without known keys goes next
 	lastErr   error
 }
 
@@ -98,7 +105,13 @@ func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, 
 func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool, a *attempt, retryUnknown bool) (v resp.Value, err error, again bool) {
 	addr, asking := a.askAddr, a.askAddr != ""
 	a.askAddr = ""
-	if !asking {
+	switch {
+	case asking:
+	case !hasKeys && a.movedTo != "":
+		// keel does not know the command's keys (its routing could not be
+		// learned): follow the server.
+		addr = a.movedTo
+	default:
 		if addr, err = e.pick(slot, hasKeys, cmd.ReadOnly); err != nil {
 			e.trigger("slot not covered")
 			return resp.Value{}, err, true
@@ -147,6 +160,7 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 				a.askAddr = to
 			} else {
 				e.stats.moved.Add(1)
+				a.movedTo = to
 				e.patchSlot(slot, to)
 				e.trigger("MOVED")
 			}
@@ -169,6 +183,11 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 			return resp.Value{}, unknownOutcome(ctx.Err()), false
 		}
 		return resp.Value{}, ctx.Err(), false
+	}
+	if errors.Is(err, resp.ErrTooLarge) {
+		// The reply arrived, over the configured limits: the command ran,
+		// and would meet the same refusal again.
+		return resp.Value{}, err, false
 	}
 	if conn.MayHaveRun(err) {
 		if retryUnknown {

@@ -100,6 +100,18 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// validate rejects values no default can stand for: zero means the
+// default, but a negative count or an unknown policy is a mistake.
+func (o Options) validate() error {
+	switch {
+	case o.ReadPolicy > ReadNearest:
+		return fmt.Errorf("%w: ReadPolicy %v is not one of the Read constants", ErrBadOptions, o.ReadPolicy)
+	case o.MaxRedirects < 0:
+		return fmt.Errorf("%w: MaxRedirects %d is negative (0 means the default, %d)", ErrBadOptions, o.MaxRedirects, DefaultMaxRedirects)
+	}
+	return nil
+}
+
 func (o Options) withDefaults() Options {
 	if o.RefreshInterval <= 0 {
 		o.RefreshInterval = DefaultRefreshInterval

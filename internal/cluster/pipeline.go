@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -23,10 +24,14 @@ type Result struct {
 // each other; commands on one slot run in the order given, unless one of
 // them had to be retried.
 func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
-	if !e.begin() {
+	refuse := ErrClosed
+	if ctx == nil {
+		refuse = ErrNilContext
+	}
+	if refuse == ErrNilContext || !e.begin() {
 		results := make([]Result, len(cmds))
 		for i := range results {
-			results[i].Err = ErrClosed
+			results[i].Err = refuse
 		}
 		return results
 	}
@@ -53,7 +58,13 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 			results[i].Err = errors.New("keel: empty command")
 			continue
 		}
-		cmd, _ := Lookup(args[0])
+		cmd, known := Lookup(args[0])
+		if !known {
+			cmd = e.learn(ctx, cmd, args)
+		}
+		if err := ConnStateError(&cmd, args); err != nil {
+			return refuseAll(len(cmds), i, err)
+		}
 		slot, hasKeys, err := RouteSlot(cmd, args)
 		if err != nil || IsBlocking(cmd, args) {
 			alone = append(alone, i)
@@ -99,6 +110,22 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 		i := alone[k]
 		results[i].Value, results[i].Err = e.runOne(ctx, cmds[i])
 	})
+	return results
+}
+
+// refuseAll fails every command of a pipeline, sending none, because
+// command bad would change the state of the connection it shares with the
+// others (a MULTI … EXEC written as a pipeline must not run its middle
+// without the transaction around it).
+func refuseAll(n, bad int, err error) []Result {
+	results := make([]Result, n)
+	for i := range results {
+		if i == bad {
+			results[i].Err = err
+		} else {
+			results[i].Err = fmt.Errorf("keel: not sent, as command %d of the pipeline was refused: %w", bad, err)
+		}
+	}
 	return results
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/resp"
 )
 
 // redialGap is how long after a failed dial the pool answers with that
@@ -169,6 +170,9 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 func (p *pool) lost(addr string, cause error) {
 	if errors.Is(cause, conn.ErrClosed) {
 		return // closed on purpose: by the pool, or by a drain
+	}
+	if errors.Is(cause, resp.ErrTooLarge) {
+		return // the node answered, over our limits: it is not failing
 	}
 	p.e.suspect(addr, cause)
 }

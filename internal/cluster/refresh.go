@@ -169,10 +169,27 @@ func (e *Engine) discover(ctx context.Context) (*Topology, error) {
 		return nil, err
 	}
 	views, err := e.gatherViewsCtx(ctx, seeds, e.opts.RefreshTimeout)
+	seedList := strings.Join(e.opts.Seeds, ",")
 	if len(views) == 0 {
-		return nil, fmt.Errorf("%w: seeds %s: %w", ErrNoNode, strings.Join(e.opts.Seeds, ","), err)
+		// The most telling failure first: a seed that answered says more
+		// than one that could not be reached.
+		for _, cause := range []error{ErrNoPermission, ErrNotCluster} {
+			if errors.Is(err, cause) {
+				return nil, err
+			}
+		}
+		return nil, fmt.Errorf("%w: seeds %s: %w", ErrNoNode, seedList, err)
 	}
-	return Merge(views...), nil
+	t := Merge(views...)
+	switch covered := t.Covered(); {
+	case covered == 0:
+		return nil, fmt.Errorf("%w: seeds %s (%d node(s) answered)", ErrNoSlots, seedList, len(views))
+	case covered < SlotCount:
+		// Commands for the other slots wait for a primary; Stats.CoveredSlots
+		// reports the coverage.
+		e.opts.Logger.Warn("keel: the cluster serves only some slots", "covered", covered, "of", SlotCount)
+	}
+	return t, nil
 }
 
 // resolveSeeds is resolveSeedsCtx for the refresh loop: it ends early when
@@ -275,7 +292,10 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 			e.useSlots.Store(true)
 			return e.queryView(ctx, addr)
 		}
-		return View{}, fmt.Errorf("keel: %s: %w", addr, err)
+		return View{}, queryError(addr, query[0], err)
+	}
+	if err := replies[1].Err(); err != nil {
+		return View{}, queryError(addr, query[1], err)
 	}
 	var claims []Claim
 	if query[0][1] == "SHARDS" {
@@ -287,6 +307,20 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 		return View{}, fmt.Errorf("keel: %s: %w", addr, err)
 	}
 	return View{From: addr, Epoch: ParseEpoch(replies[1]), Claims: claims}, nil
+}
+
+// queryError explains a topology query's error reply, marking the two that
+// no retry will cure: a node without cluster support, and a user without
+// permission to ask.
+func queryError(addr string, cmd []string, err error) error {
+	var re *resp.Error
+	switch {
+	case errors.Is(err, resp.ErrNoPerm):
+		return fmt.Errorf("%w: %s: %s: %w", ErrNoPermission, addr, strings.Join(cmd, " "), err)
+	case errors.As(err, &re) && strings.Contains(strings.ToLower(re.Msg), "cluster support disabled"):
+		return fmt.Errorf("%w: %s: %w", ErrNotCluster, addr, err)
+	}
+	return fmt.Errorf("keel: %s: %s: %w", addr, strings.Join(cmd, " "), err)
 }
 
 // install makes t the topology in use when it routes differently from the

@@ -42,6 +42,7 @@ func newBatch(cmds [][]string, indexes []int) *batch {
 	for j := range b.quiet {
 		r := &b.quiet[j]
 		r.args = append(r.args[:0], args(j)...)
+		r.expect = expectFor(r.args)
 		r.quiet = true
 		r.state.Store(stateQueued)
 		b.reqs[j] = r

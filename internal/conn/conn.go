@@ -27,6 +27,7 @@ type Conn struct {
 	queue    []*request    // waiting for the writer; guarded by mu
 	inflight fifo          // written, awaiting replies, oldest first; guarded by mu
 	busyAt   int64         // clock() when inflight last became non-empty; guarded by mu
+	popped   uint64        // replies ever matched to requests: the monitor watches the head change; guarded by mu
 	draining bool          // Shutdown began: no new requests; guarded by mu
 	drained  chan struct{} // closed when draining and nothing is left; guarded by mu
 	rtt      time.Duration // the handshake's round trip
@@ -132,6 +133,10 @@ func (c *Conn) Err() error {
 // When the connection fails, the error is an *Error.
 func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	r := newRequest(args)
+	if r.expect == expectRefused {
+		r.release()
+		return resp.Value{}, refused(args)
+	}
 	if err := c.enqueue(r); err != nil {
 		r.release()
 		return resp.Value{}, err
@@ -175,6 +180,13 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 	// does fail: once the last is done, every one is. Only the last is
 	// signalled, so this goroutine wakes once per batch.
 	b := newBatch(cmds, indexes)
+	for _, r := range b.reqs {
+		if r.expect == expectRefused {
+			err := refused(r.args)
+			b.release()
+			return 0, err
+		}
+	}
 	if err := c.enqueue(b.reqs...); err != nil {
 		b.release()
 		return 0, err
@@ -200,7 +212,7 @@ func collect(reqs []*request, put func(j int, v resp.Value), ctxErr error) (int,
 			// Unsent requests are dropped; sent ones have their replies
 			// read and dropped.
 			for _, rest := range reqs[j:] {
-				rest.state.CompareAndSwap(stateQueued, stateAbandoned)
+				rest.leave()
 			}
 			return j, ctxErr
 		}
@@ -245,7 +257,7 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 	case <-r.done:
 		return nil
 	case <-done:
-		r.state.CompareAndSwap(stateQueued, stateAbandoned)
+		r.leave()
 		return ctx.Err()
 	}
 }

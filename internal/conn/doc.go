@@ -12,4 +12,15 @@
 // noticed in about a second rather than when the kernel gives up. A dead
 // connection fails every request at once with an [*Error] that says whether
 // the request may have run.
+//
+// Replies carry no request id: they match requests by order alone, so one
+// reply skipped or added would hand every later reply to the wrong caller.
+// The reader therefore checks each reply against the kinds its command can
+// ever receive (an array never answers GET, only PONG answers PING) and
+// closes the connection with [ErrOutOfStep] on a mismatch; the monitor's
+// pings, sent every PingInterval on a busy connection too, are sentinels for
+// the shifts no type check can see. CLIENT REPLY, which makes the server
+// withhold replies, is refused ([ErrRefused]). A reply whose caller has gone
+// and that is still arriving a health timeout later closes the connection
+// ([ErrAbandonedReply]), so a server trickling bytes cannot wedge it.
 package conn

@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -17,7 +18,25 @@ var (
 	// ErrAuth is matched by handshake errors caused by a rejected username
 	// or password, or a user without permission to connect.
 	ErrAuth = errors.New("authentication failed")
+	// ErrOutOfStep is the cause when a reply arrived that the command it
+	// would answer can never receive (an array for GET, anything but PONG
+	// for PING): the server skipped or added a reply, so the connection is
+	// closed rather than hand later replies to the wrong callers.
+	ErrOutOfStep = errors.New("replies out of step with requests")
+	// ErrAbandonedReply is the cause when the oldest request's caller had
+	// stopped waiting and its reply was still arriving a health timeout
+	// later: a server trickling a reply nobody wants would otherwise hold up
+	// every request behind it.
+	ErrAbandonedReply = errors.New("abandoned reply still arriving after the health timeout")
+	// ErrRefused is returned, without sending, for commands that make the
+	// server withhold replies (CLIENT REPLY OFF or SKIP), which a connection
+	// shared by many callers cannot survive.
+	ErrRefused = errors.New("command refused on a shared connection")
 )
+
+func refused(args []string) error {
+	return fmt.Errorf("keel: %s: %w", strings.Join(args[:min(len(args), 3)], " "), ErrRefused)
+}
 
 // Error is the error of a request whose connection failed before its reply
 // arrived. errors.Is(err, ErrConnLost) holds for it, and so does

@@ -10,6 +10,14 @@ type fifo struct {
 
 func (f *fifo) len() int { return f.n }
 
+// peek returns the oldest request without removing it, or nil.
+func (f *fifo) peek() *request {
+	if f.n == 0 {
+		return nil
+	}
+	return f.buf[f.head]
+}
+
 func (f *fifo) push(r *request) {
 	if f.n == len(f.buf) {
 		grown := make([]*request, max(16, 2*len(f.buf)))

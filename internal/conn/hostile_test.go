@@ -3,9 +3,12 @@ package conn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +59,7 @@ func TestHostileReplies(t *testing.T) {
 	}{
 		{"huge bulk length", "$99999999999\r\nabc", resp.ErrProtocol},
 		{"huge aggregate length", "*99999999999\r\n", resp.ErrProtocol},
+		{"16M small integers declared", "*16000000\r\n:1\r\n:2\r\n", resp.ErrProtocol},
 		{"deep nesting", strings.Repeat("*1\r\n", 10000) + ":1\r\n", resp.ErrProtocol},
 		{"garbage type byte", "?what\r\n", resp.ErrProtocol},
 		{"missing CR", "+OK\n", resp.ErrProtocol},
@@ -127,7 +131,7 @@ func TestFallsBackToRESP2WithoutHello(t *testing.T) {
 	if c.Protocol() != 2 {
 		t.Fatalf("protocol = %d, want 2 after HELLO was refused", c.Protocol())
 	}
-	v, err := c.Do(context.Background(), "PING")
+	v, err := c.Do(context.Background(), "SET", "k", "v")
 	if err != nil || v.Str != "OK" {
 		t.Fatalf("first command after fallback: %v, %v", v, err)
 	}
@@ -158,4 +162,270 @@ func TestHandshakeHonoursContext(t *testing.T) {
 		t.Fatalf("dial returned after %v", took)
 	}
 	(<-accepted).Close()
+}
+
+// scriptedServer serves connections on 127.0.0.1, answering HELLO as a RESP3
+// server does and every other command with whatever answer writes to the
+// socket: nothing makes the server skip the reply. It serves until the test
+// ends.
+func scriptedServer(t *testing.T, answer func(w io.Writer, cmd []string)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				stop := context.AfterFunc(t.Context(), func() { _ = nc.Close() })
+				defer stop()
+				rd := resp.NewReader(nc, resp.Limits{})
+				for {
+					v, err := rd.Read()
+					if err != nil {
+						return
+					}
+					cmd := make([]string, len(v.Elems))
+					for i, e := range v.Elems {
+						cmd[i] = e.Str
+					}
+					if strings.EqualFold(cmd[0], "HELLO") {
+						_, _ = io.WriteString(nc, helloOK)
+						continue
+					}
+					answer(nc, cmd)
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func dialFake(t *testing.T, addr string, opts conn.Options) *conn.Conn {
+	t.Helper()
+	c, err := conn.Dial(context.Background(), addr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestReplyOfImpossibleTypeClosesConnection(t *testing.T) {
+	cases := []struct {
+		name  string
+		cmd   []string
+		reply string
+	}{
+		{"array for GET", []string{"GET", "k"}, "*1\r\n$1\r\nx\r\n"},
+		{"integer for get in lower case", []string{"get", "k"}, ":1\r\n"},
+		{"integer for SET", []string{"SET", "k", "v"}, ":1\r\n"},
+		{"bulk for SET without GET", []string{"SET", "k", "v"}, "$2\r\nOK\r\n"},
+		{"bulk for INCR", []string{"INCR", "n"}, "$1\r\n1\r\n"},
+		{"simple string for GET", []string{"GET", "k"}, "+QUEUED\r\n"},
+		{"bulk for PING", []string{"PING"}, "$4\r\nPONG\r\n"},
+		{"OK for PING", []string{"PING"}, "+OK\r\n"},
+		{"map for MGET", []string{"MGET", "a", "b"}, "%0\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+				if cmd[0] == "GET" && cmd[1] == "after" {
+					_, _ = io.WriteString(w, "$5\r\nvalue\r\n")
+					return
+				}
+				_, _ = io.WriteString(w, tc.reply)
+			})
+			c := dialFake(t, addr, conn.Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			replies, err := c.DoMulti(ctx, tc.cmd, []string{"GET", "after"})
+			if !errors.Is(err, conn.ErrOutOfStep) || !conn.MayHaveRun(err) || len(replies) != 0 {
+				t.Fatalf("replies %v, err = %v; want no reply and ErrOutOfStep, sent", replies, err)
+			}
+			waitClosed(t, c.Done(), 5*time.Second, "connection closes once out of step")
+			if !errors.Is(c.Err(), conn.ErrOutOfStep) {
+				t.Fatalf("cause = %v, want ErrOutOfStep", c.Err())
+			}
+		})
+	}
+}
+
+func TestRepliesOfPossibleTypesAreDelivered(t *testing.T) {
+	cases := []struct {
+		cmd   []string
+		reply string
+	}{
+		{[]string{"GET", "k"}, "_\r\n"},
+		{[]string{"GET", "k"}, "$-1\r\n"},
+		{[]string{"GET", "k"}, "|1\r\n+key-popularity\r\n:1\r\n$1\r\nv\r\n"},
+		{[]string{"GET", "k"}, "-WRONGTYPE no\r\n"},
+		{[]string{"SET", "k", "v"}, "+OK\r\n"},
+		{[]string{"SET", "k", "v", "NX"}, "_\r\n"},
+		{[]string{"set", "k", "v", "get"}, "$3\r\nold\r\n"},
+		{[]string{"INCR", "n"}, ":7\r\n"},
+		{[]string{"PING"}, "+PONG\r\n"},
+		{[]string{"PING", "hi"}, "$2\r\nhi\r\n"},
+		{[]string{"HGETALL", "h"}, "%1\r\n$1\r\nf\r\n$1\r\nv\r\n"},
+		{[]string{"SMEMBERS", "s"}, "~1\r\n$1\r\nm\r\n"},
+		{[]string{"OBJECT", "FREQ", "k"}, ",1.5\r\n"}, // not in the table: anything goes
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.cmd, " ")+"="+strings.TrimSpace(tc.reply), func(t *testing.T) {
+			addr := scriptedServer(t, func(w io.Writer, cmd []string) { _, _ = io.WriteString(w, tc.reply) })
+			c := dialFake(t, addr, conn.Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			replies, err := c.DoMulti(ctx, tc.cmd)
+			if err != nil || len(replies) != 1 {
+				t.Fatalf("replies %v, err %v; want the reply delivered", replies, err)
+			}
+			if c.Err() != nil {
+				t.Fatalf("connection failed: %v", c.Err())
+			}
+		})
+	}
+}
+
+func TestClientReplyIsRefusedUnsent(t *testing.T) {
+	var sent atomic.Int64
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		sent.Add(1)
+		_, _ = io.WriteString(w, "+OK\r\n")
+	})
+	c := dialFake(t, addr, conn.Options{})
+	for _, args := range [][]string{{"CLIENT", "REPLY", "SKIP"}, {"client", "reply", "off"}} {
+		if _, err := c.Do(context.Background(), args...); !errors.Is(err, conn.ErrRefused) {
+			t.Fatalf("%v: err = %v, want ErrRefused", args, err)
+		}
+		if _, err := c.DoMulti(context.Background(), []string{"PING"}, args); !errors.Is(err, conn.ErrRefused) {
+			t.Fatalf("DoMulti %v: err = %v, want ErrRefused", args, err)
+		}
+	}
+	if v, err := c.Do(context.Background(), "CLIENT", "SETNAME", "x"); err != nil || v.Str != "OK" {
+		t.Fatalf("CLIENT SETNAME: %v, %v", v, err)
+	}
+	if n := sent.Load(); n != 1 {
+		t.Fatalf("server received %d commands, want only CLIENT SETNAME", n)
+	}
+}
+
+// A server that skips one reply (as after CLIENT REPLY SKIP) while values of
+// one type keep flowing cannot be caught by reply types: the sentinel PING
+// the monitor sends on a busy connection is answered with a bulk string (or
+// its PONG reaches a GET), and the connection is closed.
+func TestSentinelPingCatchesSkippedReply(t *testing.T) {
+	var skipped atomic.Bool
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		switch strings.ToUpper(cmd[0]) {
+		case "PING":
+			_, _ = io.WriteString(w, "+PONG\r\n")
+		case "GET":
+			if cmd[1] == "alice:token" && skipped.CompareAndSwap(false, true) {
+				return
+			}
+			_, _ = fmt.Fprintf(w, "$%d\r\n%s\r\n", len(cmd[1]), cmd[1])
+		}
+	})
+	c := dialFake(t, addr, conn.Options{PingInterval: 20 * time.Millisecond})
+	var wg sync.WaitGroup
+	for _, user := range []string{"alice", "bob", "carol"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_, err := c.Do(ctx, "GET", user+":token")
+				cancel()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	waitClosed(t, c.Done(), 5*time.Second, "out-of-step connection closes")
+	wg.Wait()
+	if !errors.Is(c.Err(), conn.ErrOutOfStep) {
+		t.Fatalf("cause = %v, want ErrOutOfStep", c.Err())
+	}
+}
+
+// A server that announces a huge bulk and trickles it must not wedge the
+// connection once the caller has gone.
+func TestTrickledReplyDoesNotWedgeConnection(t *testing.T) {
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		if _, err := io.WriteString(w, "$100000000\r\n"); err != nil {
+			return
+		}
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := io.WriteString(w, "x"); err != nil {
+				return // the client hung up
+			}
+		}
+	})
+	c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.Do(ctx, "GET", "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the caller's deadline", err)
+	}
+	waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned trickling reply closes")
+	if !errors.Is(c.Err(), conn.ErrAbandonedReply) {
+		t.Fatalf("cause = %v, want ErrAbandonedReply", c.Err())
+	}
+}
+
+// A caller's deadline is honoured while a large reply is still arriving; the
+// connection is then closed, as the reply's caller has gone.
+func TestDeadlineHonouredWhileLargeReplyArrives(t *testing.T) {
+	chunk := strings.Repeat("x", 16<<10)
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		if _, err := io.WriteString(w, "$500000000\r\n"); err != nil {
+			return
+		}
+		for {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+			time.Sleep(time.Millisecond) // pacing the fake server, not synchronisation
+		}
+	})
+	c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Do(ctx, "GET", "big"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the caller's deadline", err)
+	}
+	// The whole reply would take many seconds at this pace.
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("caller released after %v, deadline 200ms", took)
+	}
+	waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned large reply closes")
+	if !errors.Is(c.Err(), conn.ErrAbandonedReply) {
+		t.Fatalf("cause = %v, want ErrAbandonedReply", c.Err())
+	}
+}
+
+func TestLimitsOptionBoundsReplies(t *testing.T) {
+	addr := scriptedServer(t, func(w io.Writer, cmd []string) {
+		_, _ = io.WriteString(w, "*1000\r\n"+strings.Repeat(":1\r\n", 1000))
+	})
+	c := dialFake(t, addr, conn.Options{Limits: resp.Limits{MaxReplyBytes: 10 << 10}})
+	if _, err := c.Do(context.Background(), "LRANGE", "l", "0", "-1"); !errors.Is(err, resp.ErrProtocol) || !errors.Is(err, conn.ErrConnLost) {
+		t.Fatalf("err = %v, want the connection lost to a protocol error", err)
+	}
 }

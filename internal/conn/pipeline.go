@@ -134,18 +134,29 @@ func (c *Conn) readLoop() {
 		}
 		c.mu.Lock()
 		r := c.inflight.pop()
+		var outOfStep error
 		if r != nil {
 			c.owed.Add(-1)
+			c.popped++
 			c.checkDrained()
 			// Completed under mu, so that fail, which completes whatever is
 			// left in flight, cannot overtake it: the requests of a batch
 			// then always complete in order, which DoEach relies on when it
 			// waits for the last one only.
-			r.complete(v, nil)
+			if r.expect.accepts(v) {
+				r.complete(v, nil)
+			} else {
+				outOfStep = fmt.Errorf("%w: %s answered with a %s", ErrOutOfStep, commandName(r.args), v.Kind)
+				r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: true, Err: outOfStep})
+			}
 		}
 		c.mu.Unlock()
 		if r == nil {
 			c.fail(fmt.Errorf("%w: a reply arrived with no request waiting", resp.ErrProtocol))
+			return
+		}
+		if outOfStep != nil {
+			c.fail(outOfStep)
 			return
 		}
 	}

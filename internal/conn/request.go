@@ -13,6 +13,10 @@ const (
 	stateQueued int32 = iota
 	stateWritten
 	stateAbandoned
+	// stateLeft is a written request whose caller stopped waiting: its reply
+	// is still read (and dropped), but the monitor bounds how long that may
+	// take, so a trickled reply nobody wants cannot hold up the connection.
+	stateLeft
 )
 
 // request is one command and, once done is signalled, its result.
@@ -20,8 +24,11 @@ type request struct {
 	// args is the request's own copy of the command, in storage kept across
 	// reuse: the caller's slice is not retained, so a variadic Do(ctx, "GET",
 	// key) needs no allocation for it.
-	args  []string
-	state atomic.Int32
+	args []string
+	// expect is what the command can be answered with: the reader checks
+	// each reply against it.
+	expect expect
+	state  atomic.Int32
 	// unsent marks a request the writer proved it did not send (its bytes lay
 	// beyond a failed write). Written and read under Conn.mu.
 	unsent bool
@@ -40,12 +47,20 @@ var requestPool = sync.Pool{New: func() any { return &request{done: make(chan st
 func newRequest(args []string) *request {
 	r := requestPool.Get().(*request)
 	r.args = append(r.args[:0], args...)
+	r.expect = expectFor(args)
 	r.state.Store(stateQueued)
 	return r
 }
 
 // maxKeptArgs is the most arguments whose storage a released request keeps.
 const maxKeptArgs = 64
+
+// leave records that r's caller stopped waiting for it.
+func (r *request) leave() {
+	if !r.state.CompareAndSwap(stateQueued, stateAbandoned) {
+		r.state.CompareAndSwap(stateWritten, stateLeft)
+	}
+}
 
 // release returns a request whose result its caller has taken. Abandoned
 // requests are left to the garbage collector: the pipeline may still hold them.
