@@ -9,7 +9,7 @@ import (
 	"github.com/keel-go/keel/lab"
 )
 
-func ExampleQueue() {
+func ExampleQueue_sortedSet() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
