@@ -96,3 +96,59 @@ func appendArgs(dst []string, args []any) ([]string, error) {
 	}
 	return dst, nil
 }
+
+// pairsCmd builds head followed by kv, which must be non-empty pairs (key
+// value…, field value…), converted as Do converts arguments.
+func pairsCmd[T any](parse func(Value, error) (T, error), head []string, kv []any) Cmd[T] {
+	if len(kv) == 0 || len(kv)%2 != 0 {
+		return failedCmd[T](head[0], errPairs(len(kv)))
+	}
+	args, err := appendArgs(append(make([]string, 0, len(head)+len(kv)), head...), kv)
+	if err != nil {
+		return failedCmd[T](head[0], err)
+	}
+	return argsCmd(parse, args)
+}
+
+// keyListCmd builds name key item…, refusing an empty list of items with
+// errEmpty (fields, members).
+func keyListCmd[T any](parse func(Value, error) (T, error), name, key string, items []string, errEmpty error) Cmd[T] {
+	if len(items) == 0 {
+		return failedCmd[T](name, errEmpty)
+	}
+	args := make([]string, 0, 2+len(items))
+	return argsCmd(parse, append(append(args, name, key), items...))
+}
+
+// keyValuesCmd builds name key value…, the values converted as Do converts
+// arguments; none is ErrArgument.
+func keyValuesCmd[T any](parse func(Value, error) (T, error), name, key string, values []any) Cmd[T] {
+	if len(values) == 0 {
+		return failedCmd[T](name, errNoValues)
+	}
+	args, err := appendArgs(append(make([]string, 0, 2+len(values)), name, key), values)
+	if err != nil {
+		return failedCmd[T](name, err)
+	}
+	return argsCmd(parse, args)
+}
+
+// The errors of commands given an empty list.
+var (
+	errNoFields  = fmt.Errorf("%w: no fields", ErrArgument)
+	errNoMembers = fmt.Errorf("%w: no members", ErrArgument)
+	errNoValues  = fmt.Errorf("%w: no values", ErrArgument)
+)
+
+// mpopArgs builds name numkeys key… end COUNT count (LMPOP, ZMPOP).
+func mpopArgs(name string, keys []string, end string, count int64) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, errNoKeys
+	}
+	if count < 1 {
+		return nil, fmt.Errorf("%w: count %d, want 1 or more", ErrArgument, count)
+	}
+	args := make([]string, 0, len(keys)+5)
+	args = append(append(args, name, formatInt(int64(len(keys)))), keys...)
+	return append(args, end, "COUNT", formatInt(count)), nil
+}

@@ -139,8 +139,6 @@ func (c *Client) GeoPos(ctx context.Context, key string, members ...string) ([]G
 	return exec(ctx, c, GeoPos(key, members...))
 }
 
-var errNoMembers = fmt.Errorf("%w: no members", ErrArgument)
-
 // GeoHash builds GEOHASH key member…: its result is the members' 11
 // character geohashes, in order, not Valid for a missing member. No members
 // is ErrArgument.

@@ -39,12 +39,17 @@ func (c *Client) Set(ctx context.Context, key string, value any) error {
 	return err
 }
 
-// SetOptions are the options of SetWith.
+// SetOptions are the options of SetWith and SetGetWith. The zero value sets
+// the key unconditionally and drops any TTL it had.
 type SetOptions struct {
 	// TTL is the key's time to live, sent with millisecond precision as
 	// PX; 0 means none.
 	TTL time.Duration
-	// KeepTTL keeps the key's current TTL (KEEPTTL); it excludes TTL.
+	// ExpireAt makes the key expire at this time, sent with millisecond
+	// precision as PXAT; the zero time means none. It excludes TTL.
+	ExpireAt time.Time
+	// KeepTTL keeps the key's current TTL (KEEPTTL); it excludes TTL and
+	// ExpireAt.
 	KeepTTL bool
 	// NX sets the key only if it does not exist.
 	NX bool
@@ -52,15 +57,9 @@ type SetOptions struct {
 	XX bool
 }
 
-// SetWith builds SET key value [NX|XX] [PX ms|KEEPTTL]. Its result is false
-// when NX or XX prevented the write (a null reply), true when the value was
-// written (OK). Conflicting options fail with the server's syntax error.
-func SetWith(key string, value any, o SetOptions) Cmd[bool] {
-	v, err := argString(value)
-	if err != nil {
-		return failedCmd[bool]("SET", err)
-	}
-	args := []string{"SET", key, v}
+// setArgs returns SET key value with o's options, then extra.
+func setArgs(key, value string, o SetOptions, extra ...string) []string {
+	args := []string{"SET", key, value}
 	if o.NX {
 		args = append(args, "NX")
 	}
@@ -70,10 +69,26 @@ func SetWith(key string, value any, o SetOptions) Cmd[bool] {
 	if o.TTL != 0 {
 		args = append(args, "PX", formatMs(o.TTL))
 	}
+	if !o.ExpireAt.IsZero() {
+		args = append(args, "PXAT", formatInt(o.ExpireAt.UnixMilli()))
+	}
 	if o.KeepTTL {
 		args = append(args, "KEEPTTL")
 	}
-	return argsCmd(toWritten, args)
+	return append(args, extra...)
+}
+
+// SetWith builds SET key value [NX|XX] [PX ms|PXAT unix-ms|KEEPTTL]. Its
+// result is false when NX or XX prevented the write (a null reply), true
+// when the value was written (OK). Conflicting options fail with the
+// server's syntax error. (EX and EXAT are PX and PXAT in whole seconds:
+// keel always sends milliseconds.)
+func SetWith(key string, value any, o SetOptions) Cmd[bool] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[bool]("SET", err)
+	}
+	return argsCmd(toWritten, setArgs(key, v, o))
 }
 
 // SetWith sets key to value with options; see SetWith, the command.
@@ -109,6 +124,76 @@ func (c *Client) SetGet(ctx context.Context, key string, value any) (string, err
 	return exec(ctx, c, SetGet(key, value))
 }
 
+// SetGetWith builds SET key value [NX|XX] [PX ms|PXAT unix-ms|KEEPTTL] GET.
+// Its result is the value the key held before, ErrNil when it did not
+// exist, whether or not the options let the write happen: with NX the value
+// was written exactly when the result is ErrNil, with XX exactly when it is
+// not. A key holding another type fails with resp.ErrWrongType and is left
+// alone.
+func SetGetWith(key string, value any, o SetOptions) Cmd[string] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[string]("SET", err)
+	}
+	return argsCmd(toString, setArgs(key, v, o, "GET"))
+}
+
+// SetGetWith sets key to value with options and returns its old value; see
+// SetGetWith, the command.
+func (c *Client) SetGetWith(ctx context.Context, key string, value any, o SetOptions) (string, error) {
+	return exec(ctx, c, SetGetWith(key, value, o))
+}
+
+// GetSet builds GETSET key value, which Redis deprecates for SET … GET: it
+// is SetGet.
+func GetSet(key string, value any) Cmd[string] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[string]("GETSET", err)
+	}
+	return newCmd(toString, "GETSET", key, v)
+}
+
+// GetSet sets key to value and returns its old value; see GetSet, the command.
+func (c *Client) GetSet(ctx context.Context, key string, value any) (string, error) {
+	return exec(ctx, c, GetSet(key, value))
+}
+
+// GetExOptions are the options of GetEx: at most one may be set. The zero
+// value changes nothing (GETEX is then GET).
+type GetExOptions struct {
+	// TTL sets the key's time to live, with millisecond precision (PX).
+	TTL time.Duration
+	// ExpireAt makes the key expire at this time, with millisecond precision
+	// (PXAT).
+	ExpireAt time.Time
+	// Persist removes the key's expiry (PERSIST).
+	Persist bool
+}
+
+// GetEx builds GETEX key [PX ms|PXAT unix-ms|PERSIST]: its result is the
+// value, and the key's expiry is changed as o says. A missing key is ErrNil.
+// More than one option fails with the server's syntax error.
+func GetEx(key string, o GetExOptions) Cmd[string] {
+	args := []string{"GETEX", key}
+	if o.TTL != 0 {
+		args = append(args, "PX", formatMs(o.TTL))
+	}
+	if !o.ExpireAt.IsZero() {
+		args = append(args, "PXAT", formatInt(o.ExpireAt.UnixMilli()))
+	}
+	if o.Persist {
+		args = append(args, "PERSIST")
+	}
+	return argsCmd(toString, args)
+}
+
+// GetEx returns the value of key and changes its expiry; see GetEx, the
+// command.
+func (c *Client) GetEx(ctx context.Context, key string, o GetExOptions) (string, error) {
+	return exec(ctx, c, GetEx(key, o))
+}
+
 // GetDel builds GETDEL key: its result is the value, and the key is
 // deleted. A missing key is ErrNil.
 func GetDel(key string) Cmd[string] { return newCmd(toString, "GETDEL", key) }
@@ -116,6 +201,23 @@ func GetDel(key string) Cmd[string] { return newCmd(toString, "GETDEL", key) }
 // GetDel returns the value of key and deletes the key; see GetDel, the command.
 func (c *Client) GetDel(ctx context.Context, key string) (string, error) {
 	return exec(ctx, c, GetDel(key))
+}
+
+// SetRange builds SETRANGE key offset value: overwrite the string held by
+// key from byte offset on, padding with zero bytes a string shorter than
+// offset (a missing key counts as ""); its result is the new length.
+func SetRange(key string, offset int64, value any) Cmd[int64] {
+	v, err := argString(value)
+	if err != nil {
+		return failedCmd[int64]("SETRANGE", err)
+	}
+	return newCmd(toInt64, "SETRANGE", key, formatInt(offset), v)
+}
+
+// SetRange overwrites part of the string held by key; see SetRange, the
+// command.
+func (c *Client) SetRange(ctx context.Context, key string, offset int64, value any) (int64, error) {
+	return exec(ctx, c, SetRange(key, offset, value))
 }
 
 // Incr builds INCR key: add 1 to the integer held by key (a missing key
@@ -226,18 +328,46 @@ func (c *Client) MGet(ctx context.Context, keys ...string) ([]NullString, error)
 // different slots: keel sends one MSET per slot, so the write is not atomic
 // across slots. An odd number of arguments, or none, is ErrArgument.
 func MSet(kv ...any) Cmd[struct{}] {
-	if len(kv) == 0 || len(kv)%2 != 0 {
-		return failedCmd[struct{}]("MSET", errPairs(len(kv)))
-	}
-	args, err := appendArgs(append(make([]string, 0, len(kv)+1), "MSET"), kv)
-	if err != nil {
-		return failedCmd[struct{}]("MSET", err)
-	}
-	return argsCmd(toStatus, args)
+	return pairsCmd(toStatus, []string{"MSET"}, kv)
 }
 
 // MSet sets keys to values; see MSet, the command.
 func (c *Client) MSet(ctx context.Context, kv ...any) error {
 	_, err := exec(ctx, c, MSet(kv...))
 	return err
+}
+
+// MSetNX builds MSETNX key value [key value …], the arguments as for MSet:
+// set every key, or none when any of them exists. Its result says whether
+// the keys were set. Being all or nothing, it is never split: the keys must
+// be in one slot (use a hash tag), or it fails with ErrCrossSlot. An odd
+// number of arguments, or none, is ErrArgument.
+func MSetNX(kv ...any) Cmd[bool] {
+	return pairsCmd(toBool, []string{"MSETNX"}, kv)
+}
+
+// MSetNX sets keys to values unless any exists; see MSetNX, the command.
+func (c *Client) MSetNX(ctx context.Context, kv ...any) (bool, error) {
+	return exec(ctx, c, MSetNX(kv...))
+}
+
+// LCS builds LCS key1 key2: its result is the longest common subsequence of
+// the strings held by the keys (a missing key counts as ""). Both keys must
+// be in one slot.
+func LCS(key1, key2 string) Cmd[string] { return newCmd(toString, "LCS", key1, key2) }
+
+// LCS returns the longest common subsequence of two strings; see LCS, the
+// command.
+func (c *Client) LCS(ctx context.Context, key1, key2 string) (string, error) {
+	return exec(ctx, c, LCS(key1, key2))
+}
+
+// LCSLen builds LCS key1 key2 LEN: its result is the length of the longest
+// common subsequence of the strings held by the keys.
+func LCSLen(key1, key2 string) Cmd[int64] { return newCmd(toInt64, "LCS", key1, key2, "LEN") }
+
+// LCSLen returns the length of the longest common subsequence of two
+// strings; see LCSLen, the command.
+func (c *Client) LCSLen(ctx context.Context, key1, key2 string) (int64, error) {
+	return exec(ctx, c, LCSLen(key1, key2))
 }

@@ -81,6 +81,16 @@ func toStrings(v Value, err error) ([]string, error) {
 // toNullStrings returns the elements of an array reply whose elements may be
 // null (MGET, HMGET).
 func toNullStrings(v Value, err error) ([]NullString, error) {
+	return toNullables(v, err, func(n *NullString, e Value) (err error) {
+		n.Value, err = e.Text()
+		n.Valid = true
+		return err
+	})
+}
+
+// toNullables converts the elements of an array reply whose elements may be
+// null, setting the non-null ones with set and leaving the others zero.
+func toNullables[N any](v Value, err error, set func(*N, Value) error) ([]N, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -88,46 +98,24 @@ func toNullStrings(v Value, err error) ([]NullString, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]NullString, len(elems))
+	out := make([]N, len(elems))
 	for i, e := range elems {
 		if e.IsNull() {
 			continue
 		}
-		s, err := e.Text()
-		if err != nil {
+		if err := set(&out[i], e); err != nil {
 			return nil, err
 		}
-		out[i] = NullString{Value: s, Valid: true}
 	}
 	return out, nil
 }
 
-// toStringMap returns a RESP3 map reply, or a RESP2 flat array of keys and
-// values alternating, as a map.
+// toStringMap returns a map reply, in any form Value.Pairs takes, as a map.
 func toStringMap(v Value, err error) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice() // a map's Elems alternate keys and values too
-	if err != nil {
-		return nil, err
-	}
-	if len(elems)%2 != 0 {
-		return nil, fmt.Errorf("%w: %d elements, want key/value pairs", resp.ErrType, len(elems))
-	}
-	out := make(map[string]string, len(elems)/2)
-	for i := 0; i < len(elems); i += 2 {
-		k, err := elems[i].Text()
-		if err != nil {
-			return nil, err
-		}
-		val, err := elems[i+1].Text()
-		if err != nil {
-			return nil, err
-		}
-		out[k] = val
-	}
-	return out, nil
+	return v.StringMap()
 }
 
 // toZs returns a reply of members with scores: RESP3 sends an array of
@@ -137,34 +125,16 @@ func toZs(v Value, err error) ([]Z, error) {
 	if err != nil {
 		return nil, err
 	}
-	elems, err := v.Slice()
+	kv, err := v.Pairs()
 	if err != nil {
 		return nil, err
 	}
-	nested := len(elems) > 0 && elems[0].Kind == resp.KindArray
-	if !nested && len(elems)%2 != 0 {
-		return nil, fmt.Errorf("%w: %d elements, want member/score pairs", resp.ErrType, len(elems))
-	}
-	n := len(elems)
-	if !nested {
-		n /= 2
-	}
-	out := make([]Z, n)
+	out := make([]Z, len(kv)/2)
 	for i := range out {
-		var m, s Value
-		if nested {
-			pair := elems[i]
-			if pair.Kind != resp.KindArray || len(pair.Elems) != 2 {
-				return nil, fmt.Errorf("%w: want [member score], got %s", resp.ErrType, pair)
-			}
-			m, s = pair.Elems[0], pair.Elems[1]
-		} else {
-			m, s = elems[2*i], elems[2*i+1]
-		}
-		if out[i].Member, err = m.Text(); err != nil {
+		if out[i].Member, err = kv[2*i].Text(); err != nil {
 			return nil, err
 		}
-		if out[i].Score, err = s.Float64(); err != nil {
+		if out[i].Score, err = kv[2*i+1].Float64(); err != nil {
 			return nil, err
 		}
 	}
@@ -207,3 +177,101 @@ var errNoKeys = fmt.Errorf("%w: no keys", ErrArgument)
 // toStatus checks a status reply is OK, for commands whose result is only
 // their error.
 func toStatus(v Value, err error) (struct{}, error) { return struct{}{}, toOK(v, err) }
+
+// toTTL converts PTTL's reply: -2 (missing key) is ErrNil, -1 (no expiry)
+// NoExpiry, anything else milliseconds.
+func toTTL(v Value, err error) (time.Duration, error) {
+	ms, err := toInt64(v, err)
+	switch {
+	case err != nil:
+		return 0, err
+	case ms == -2:
+		return 0, ErrNil
+	case ms == -1:
+		return NoExpiry, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// toExpireTime converts PEXPIRETIME's reply: -2 (missing key) is ErrNil, -1
+// (no expiry) the zero time, anything else a Unix time in milliseconds.
+func toExpireTime(v Value, err error) (time.Time, error) {
+	ms, err := toInt64(v, err)
+	switch {
+	case err != nil:
+		return time.Time{}, err
+	case ms == -2:
+		return time.Time{}, ErrNil
+	case ms == -1:
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// toSeconds converts an integer reply counting seconds.
+func toSeconds(v Value, err error) (time.Duration, error) {
+	n, err := toInt64(v, err)
+	return time.Duration(n) * time.Second, err
+}
+
+// toInt64s returns the elements of an array reply as integers.
+func toInt64s(v Value, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v.Int64s()
+}
+
+// toKeyElems splits a [key, elements] reply (LMPOP, ZMPOP); null is ErrNil.
+func toKeyElems(v Value, err error) (string, Value, error) {
+	if err != nil {
+		return "", Value{}, err
+	}
+	elems, err := v.Slice()
+	if err != nil {
+		return "", Value{}, err
+	}
+	if len(elems) != 2 {
+		return "", Value{}, fmt.Errorf("%w: want [key elements], got %s", resp.ErrType, v)
+	}
+	key, err := elems[0].Text()
+	return key, elems[1], err
+}
+
+// toKeyValues converts LMPOP's reply.
+func toKeyValues(v Value, err error) (KeyValues, error) {
+	key, elems, err := toKeyElems(v, err)
+	if err != nil {
+		return KeyValues{}, err
+	}
+	vals, err := elems.Strings()
+	return KeyValues{Key: key, Values: vals}, err
+}
+
+// toBools returns the elements of an array reply as booleans.
+func toBools(v Value, err error) ([]bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v.Bools()
+}
+
+// toNullFloats returns the elements of an array reply whose elements may be
+// null (ZMSCORE) as scores.
+func toNullFloats(v Value, err error) ([]NullFloat, error) {
+	return toNullables(v, err, func(n *NullFloat, e Value) (err error) {
+		n.Value, err = e.Float64()
+		n.Valid = true
+		return err
+	})
+}
+
+// toKeyZs converts ZMPOP's reply.
+func toKeyZs(v Value, err error) (KeyZs, error) {
+	key, elems, err := toKeyElems(v, err)
+	if err != nil {
+		return KeyZs{}, err
+	}
+	zs, err := toZs(elems, nil)
+	return KeyZs{Key: key, Members: zs}, err
+}

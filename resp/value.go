@@ -200,6 +200,90 @@ func (v Value) Strings() ([]string, error) {
 	return out, nil
 }
 
+// Bytes returns Text as a new []byte.
+func (v Value) Bytes() ([]byte, error) {
+	s, err := v.Text()
+	if err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}
+
+// Int64s returns the elements of an aggregate as integers (see Int64); a
+// null element is ErrNil.
+func (v Value) Int64s() ([]int64, error) { return convertElems(v, Value.Int64) }
+
+// Float64s returns the elements of an aggregate as numbers (see Float64); a
+// null element is ErrNil.
+func (v Value) Float64s() ([]float64, error) { return convertElems(v, Value.Float64) }
+
+// Bools returns the elements of an aggregate as booleans (see Bool); a null
+// element is ErrNil.
+func (v Value) Bools() ([]bool, error) { return convertElems(v, Value.Bool) }
+
+func convertElems[T any](v Value, convert func(Value) (T, error)) ([]T, error) {
+	elems, err := v.Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(elems))
+	for i, e := range elems {
+		if out[i], err = convert(e); err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
+// Pairs returns the keys and values of a map, alternating, the way commands
+// send them in either protocol: a RESP3 map, a flat array of keys and values
+// alternating (RESP2), or an array of [key value] arrays (RESP3's form of
+// some replies, such as HRANDFIELD … WITHVALUES).
+func (v Value) Pairs() ([]Value, error) {
+	elems, err := v.Slice()
+	if err != nil {
+		return nil, err
+	}
+	if v.Kind == KindMap || len(elems) == 0 || elems[0].Kind != KindArray {
+		if len(elems)%2 != 0 {
+			return nil, fmt.Errorf("%w: %d elements, want key/value pairs", ErrType, len(elems))
+		}
+		return elems, nil
+	}
+	flat := make([]Value, 0, 2*len(elems))
+	for _, pair := range elems {
+		if pair.Kind != KindArray || len(pair.Elems) != 2 {
+			return nil, fmt.Errorf("%w: want a [key value] pair, got %s", ErrType, pair)
+		}
+		flat = append(flat, pair.Elems...)
+	}
+	return flat, nil
+}
+
+// StringMap returns the keys and values of a map (in any form Pairs takes)
+// as strings; a null value becomes "".
+func (v Value) StringMap() (map[string]string, error) {
+	kv, err := v.Pairs()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, err := kv[i].Text()
+		if err != nil {
+			return nil, err
+		}
+		var val string
+		if !kv[i+1].IsNull() {
+			if val, err = kv[i+1].Text(); err != nil {
+				return nil, fmt.Errorf("value of %q: %w", k, err)
+			}
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
 // String formats v for people, in the style of redis-cli. It is meant for
 // logs and debugging; use Text to get a string reply's content.
 func (v Value) String() string {
