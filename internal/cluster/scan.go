@@ -33,8 +33,8 @@ type Scan struct {
 	done     bool
 	restarts int
 
-	// The node chosen for topo, kept so that a step under an unchanged
-	// topology does not search the slots again.
+	// The node chosen last, and the topology it was chosen from: a step
+	// under an unchanged topology does not search the slots again.
 	topo *Topology
 	node string
 
@@ -53,7 +53,7 @@ type Scan struct {
 // Each shard is identified by the slots it serves now. A later step goes to
 // the node that answered the previous one while that node is still the
 // primary of one of these slots, and otherwise (a failover) to the primary
-// of the first of them the topology covers, starting again from cursor 0.
+// that serves most of them, starting again from cursor 0.
 // Keys of slots that move to another shard during the scan may be missed:
 // they can arrive on a shard whose scan is over.
 func (e *Engine) ShardScans(opts ...string) []*Scan {
@@ -197,24 +197,40 @@ func (s *Scan) target(t *Topology) (addr string, asking bool, err error) {
 	if t == s.topo {
 		return s.node, false, nil
 	}
-	if s.conn != nil {
-		// Stay on the node the cursor came from while it is still a
-		// primary of the shard's slots: slots moving away from it change
-		// nothing for the keys that stay.
+	if s.node != "" {
+		// Stay on the node chosen last while it is still a primary of the
+		// shard's slots: slots moving away from it change nothing for the
+		// keys that stay, and its cursor stays good.
 		for _, slot := range s.slots {
-			if sh, ok := t.ShardFor(slot); ok && sh.Primary.Addr == s.conn.Addr() {
-				s.topo, s.node = t, sh.Primary.Addr
+			if sh, ok := t.ShardFor(slot); ok && sh.Primary.Addr == s.node {
+				s.topo = t
 				return s.node, false, nil
 			}
 		}
 	}
-	for _, slot := range s.slots {
-		if sh, ok := t.ShardFor(slot); ok {
-			s.topo, s.node = t, sh.Primary.Addr
-			return s.node, false, nil
-		}
+	if addr := mainOwner(t, s.slots); addr != "" {
+		s.topo, s.node = t, addr
+		return s.node, false, nil
 	}
 	return "", false, fmt.Errorf("%w: %d slots of the scanned shard, from %d", ErrSlotUncovered, len(s.slots), s.slots[0])
+}
+
+// mainOwner returns the primary that serves most of slots under t: after a
+// failover, the shard's new primary, even if a few of its slots moved
+// elsewhere. It is "" when none of slots is served.
+func mainOwner(t *Topology, slots []int) string {
+	count := map[string]int{}
+	best := ""
+	for _, slot := range slots {
+		if sh, ok := t.ShardFor(slot); ok {
+			addr := sh.Primary.Addr
+			count[addr]++
+			if best == "" || count[addr] > count[best] {
+				best = addr
+			}
+		}
+	}
+	return best
 }
 
 // parseScanReply splits a SCAN-family reply into its next cursor and its
