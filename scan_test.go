@@ -378,3 +378,55 @@ func waitReplicated(ctx context.Context, t *testing.T, c *lab.Cluster, n int) {
 		}
 	}
 }
+
+// TestScanThroughSlotMigration moves the slot of a key just returned to
+// another shard in the middle of the scan: the documented guarantee is that
+// every key whose slot stays put is still returned (the moved slot's keys may
+// be missed), and that the scan goes on without an error.
+func TestScanThroughSlotMigration(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3})
+	cl := newClient(t, c, keel.Options{})
+	prefix := uniquePrefix("scanmigrate")
+	keys := writeKeys(t, cl, prefix, 3000)
+
+	got := map[string]int{}
+	moved := -1
+	for key, err := range cl.Scan(ctx, keel.ScanOptions{Match: prefix + "*", Count: 20}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[key]++
+		if len(got) != 100 || moved >= 0 {
+			continue
+		}
+		moved = lab.KeySlot(key)
+		primaries, err := c.Primaries(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, err := c.PrimaryFor(ctx, moved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := primaries[0]
+		if to == from {
+			to = primaries[1]
+		}
+		if _, err := c.MigrateSlots(ctx, []int{moved}, from, to, lab.MigrateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if moved < 0 {
+		t.Fatal("the scan ended before the migration")
+	}
+	var stayed []string
+	for _, k := range keys {
+		if lab.KeySlot(k) != moved {
+			stayed = append(stayed, k)
+		}
+	}
+	checkAll(t, got, stayed)
+	t.Logf("slot %d moved mid-scan; %d distinct keys returned of %d (%d outside the moved slot)", moved, len(got), len(keys), len(stayed))
+}
