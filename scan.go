@@ -126,17 +126,8 @@ type HashField struct {
 // one, repeating fields.
 func (c *Client) HScan(ctx context.Context, key string, opts ScanOptions) iter.Seq2[HashField, error] {
 	return func(yield func(HashField, error) bool) {
-		var field string
-		odd := false
-		scanKey(ctx, c, "HSCAN", key, opts, func(s string, err error) bool {
-			if err != nil {
-				return yield(HashField{}, err)
-			}
-			if odd = !odd; odd {
-				field = s
-				return true
-			}
-			return yield(HashField{Field: field, Value: s}, nil)
+		scanPairs(ctx, c, "HSCAN", key, opts, yield, func(field, value string) (HashField, error) {
+			return HashField{Field: field, Value: value}, nil
 		})
 	}
 }
@@ -154,24 +145,37 @@ func (c *Client) SScan(ctx context.Context, key string, opts ScanOptions) iter.S
 // guarantees and errors are those of HScan.
 func (c *Client) ZScan(ctx context.Context, key string, opts ScanOptions) iter.Seq2[Z, error] {
 	return func(yield func(Z, error) bool) {
-		var member string
-		odd := false
-		scanKey(ctx, c, "ZSCAN", key, opts, func(s string, err error) bool {
+		scanPairs(ctx, c, "ZSCAN", key, opts, yield, func(member, score string) (Z, error) {
+			f, err := strconv.ParseFloat(score, 64)
 			if err != nil {
-				return yield(Z{}, err)
+				return Z{}, fmt.Errorf("%w: ZSCAN score %q is not a number", resp.ErrType, score)
 			}
-			if odd = !odd; odd {
-				member = s
-				return true
-			}
-			score, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				yield(Z{}, fmt.Errorf("%w: ZSCAN score %q is not a number", resp.ErrType, s))
-				return false
-			}
-			return yield(Z{Member: member, Score: score}, nil)
+			return Z{Member: member, Score: f}, nil
 		})
 	}
+}
+
+// scanPairs runs scanKey and yields its elements two by two, as pair
+// converts them: fields and values, or members and scores.
+func scanPairs[T any](ctx context.Context, c *Client, name, key string, opts ScanOptions, yield func(T, error) bool, pair func(a, b string) (T, error)) {
+	var first string
+	odd := false
+	scanKey(ctx, c, name, key, opts, func(s string, err error) bool {
+		if err != nil {
+			var zero T
+			return yield(zero, err)
+		}
+		if odd = !odd; odd {
+			first = s
+			return true
+		}
+		v, err := pair(first, s)
+		if err != nil {
+			yield(v, err)
+			return false
+		}
+		return yield(v, nil)
+	})
 }
 
 // scanKey runs the scan command name over the collection at key, yielding
