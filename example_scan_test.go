@@ -1,0 +1,80 @@
+package keel_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/lab"
+)
+
+func ExampleClient_Scan() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close()
+	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	// Keys on every shard; Scan visits each shard's primary in turn.
+	for _, k := range []string{"user:1", "user:2", "user:3", "order:1"} {
+		if err := client.Set(ctx, k, "x"); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	var users []string
+	for key, err := range client.Scan(ctx, keel.ScanOptions{Match: "user:*", Count: 1000}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		users = append(users, key)
+	}
+	// Scan returns keys in no particular order, and may return one twice.
+	slices.Sort(users)
+	fmt.Println(slices.Compact(users))
+	// Output: [user:1 user:2 user:3]
+}
+
+func ExampleClient_HScan() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close()
+	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	if _, err := client.HSet(ctx, "user:1", "name", "Ada", "lang", "en"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fields := map[string]string{}
+	for f, err := range client.HScan(ctx, "user:1", keel.ScanOptions{}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fields[f.Field] = f.Value
+	}
+	fmt.Println(fields)
+	// Output: map[lang:en name:Ada]
+}
