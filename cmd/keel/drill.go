@@ -28,6 +28,7 @@ type drillFlags struct {
 	jsonPath string
 	htmlPath string
 	quiet    bool
+	failOn   string
 }
 
 func (f *drillFlags) register(fs *flag.FlagSet, clientsDefault string) {
@@ -38,6 +39,7 @@ func (f *drillFlags) register(fs *flag.FlagSet, clientsDefault string) {
 	fs.StringVar(&f.jsonPath, "json", "drill-report.json", `JSON report path ("" for none)`)
 	fs.StringVar(&f.htmlPath, "html", "drill-report.html", `HTML report path ("" for none)`)
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress line: one plain line per run")
+	fs.StringVar(&f.failOn, "fail-on-loss", "keel", `clients whose lost or duplicated writes fail the run (exit status 3), comma-separated, "all" or "none"; the others' are reported only`)
 }
 
 // allDrivers are every client the drill can test: keel, then the peers.
@@ -47,10 +49,13 @@ func allDrivers() []drill.Driver {
 
 // driverID is a driver's name as the -clients flag spells it:
 // "go-redis (tuned)" is go-redis-tuned.
-func driverID(d drill.Driver) string {
+func driverID(d drill.Driver) string { return clientID(d.Name()) }
+
+// clientID spells a client's name as the -clients flag does.
+func clientID(name string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(d.Name()) {
+	for _, r := range strings.ToLower(name) {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
@@ -206,7 +211,11 @@ func conclude(stdout io.Writer, rep drill.Report, runErr error, f drillFlags) er
 	if runErr != nil {
 		return runErr
 	}
-	return auditVerdict(rep)
+	reported, failing := auditVerdict(rep, f.failOn)
+	if reported != "" {
+		fmt.Fprintf(stdout, "audit (reported, not failing the run; see -fail-on-loss):\n  %s\n", reported)
+	}
+	return failing
 }
 
 // writeReports prints the summary table and writes the JSON and HTML files.
@@ -244,19 +253,44 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return f.Close()
 }
 
-// auditVerdict fails the drill when any run lost acknowledged data or
-// duplicated a write.
-func auditVerdict(rep drill.Report) error {
-	var bad []string
+// auditVerdict judges the runs that lost acknowledged data or duplicated a
+// write: those of the clients failOn names ("all", "none", or IDs
+// comma-separated) fail the drill; the others are returned as a report.
+func auditVerdict(rep drill.Report, failOn string) (reported string, failing error) {
+	var bad, noted []string
 	for _, r := range rep.Runs {
 		fig := r.Figures
-		if fig.LostWrites+fig.LostIncrs+fig.DuplicateIncrs > 0 {
-			bad = append(bad, fmt.Sprintf("%s/%s: %d lost writes, %d lost INCRs, %d duplicated INCRs",
-				r.Scenario, r.Client, fig.LostWrites, fig.LostIncrs, fig.DuplicateIncrs))
+		if fig.LostWrites+fig.LostIncrs+fig.DuplicateIncrs == 0 {
+			continue
+		}
+		line := fmt.Sprintf("%s/%s: %d lost writes, %d lost INCRs, %d duplicated INCRs",
+			r.Scenario, r.Client, fig.LostWrites, fig.LostIncrs, fig.DuplicateIncrs)
+		if failsOnLoss(failOn, r.Client) {
+			bad = append(bad, line)
+		} else {
+			noted = append(noted, line)
 		}
 	}
+	reported = strings.Join(noted, "\n  ")
 	if len(bad) == 0 {
-		return nil
+		return reported, nil
 	}
-	return fmt.Errorf("%w:\n  %s", errAudit, strings.Join(bad, "\n  "))
+	return reported, fmt.Errorf("%w:\n  %s", errAudit, strings.Join(bad, "\n  "))
+}
+
+// failsOnLoss reports whether -fail-on-loss list names the client.
+func failsOnLoss(list, client string) bool {
+	switch list {
+	case "all":
+		return true
+	case "none", "":
+		return false
+	}
+	id := clientID(client)
+	for _, want := range strings.Split(list, ",") {
+		if strings.TrimSpace(want) == id {
+			return true
+		}
+	}
+	return false
 }

@@ -54,13 +54,28 @@ func TestSelectScenarios(t *testing.T) {
 
 func TestAuditVerdict(t *testing.T) {
 	rep := drill.Report{Runs: []drill.Run{{Scenario: "s", Client: "keel"}}}
-	if err := auditVerdict(rep); err != nil {
-		t.Fatalf("clean report: %v", err)
+	if noted, err := auditVerdict(rep, "keel"); err != nil || noted != "" {
+		t.Fatalf("clean report: %v, %q", err, noted)
 	}
-	rep.Runs = append(rep.Runs, drill.Run{Scenario: "s", Client: "other", Figures: drill.Figures{DuplicateIncrs: 2}})
-	err := auditVerdict(rep)
-	if !errors.Is(err, errAudit) || !strings.Contains(err.Error(), "s/other: 0 lost writes, 0 lost INCRs, 2 duplicated INCRs") {
-		t.Errorf("got %v", err)
+	rep.Runs = append(rep.Runs, drill.Run{Scenario: "s", Client: "go-redis (tuned)", Figures: drill.Figures{DuplicateIncrs: 2}})
+	const line = "s/go-redis (tuned): 0 lost writes, 0 lost INCRs, 2 duplicated INCRs"
+	// By default only keel's losses fail the run; a peer's are reported.
+	noted, err := auditVerdict(rep, "keel")
+	if err != nil || noted != line {
+		t.Errorf("default: %v, %q; want no error and the peer's loss reported", err, noted)
+	}
+	for _, failOn := range []string{"all", "keel,go-redis-tuned"} {
+		noted, err = auditVerdict(rep, failOn)
+		if !errors.Is(err, errAudit) || !strings.Contains(err.Error(), line) || noted != "" {
+			t.Errorf("-fail-on-loss %s: %v, %q", failOn, err, noted)
+		}
+	}
+	rep.Runs[0].Figures.LostWrites = 1
+	if _, err := auditVerdict(rep, "none"); err != nil {
+		t.Errorf("-fail-on-loss none: %v", err)
+	}
+	if _, err := auditVerdict(rep, "keel"); !errors.Is(err, errAudit) {
+		t.Errorf("keel's own loss: %v, want errAudit", err)
 	}
 }
 
