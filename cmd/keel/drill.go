@@ -151,7 +151,7 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.SetOutput(stderr)
 	f.register(fs, "all")
 	fs.StringVar(&scenarios, "scenarios", "", "scenarios to run, comma-separated (default: the whole default suite; see -list)")
-	fs.StringVar(&scenarioFile, "scenario-file", "", "JSON file of your own scenarios (see docs/drill-report.md); run alone unless -scenarios names some")
+	fs.StringVar(&scenarioFile, "scenario-file", "", "JSON file of your own scenarios (see docs/drill-scenarios.md); run alone unless -scenarios names some")
 	fs.BoolVar(&list, "list", false, "list the scenarios and clients, then exit")
 	fs.IntVar(&shape.Shards, "shards", 3, "primaries in the local cluster")
 	fs.IntVar(&shape.Replicas, "replicas", 1, "replicas per primary")
