@@ -63,17 +63,10 @@ func (e *Engine) Closed() bool { return e.active.Load()&closedBit != 0 }
 // with ErrUnknownNode. Commands that would block or change the shared
 // connection are refused as Do refuses them.
 func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Value, error) {
-	if len(args) == 0 {
-		return resp.Value{}, errors.New("keel: empty command")
-	}
-	if ctx == nil {
-		return resp.Value{}, ErrNilContext
-	}
-	if !e.begin() {
-		return resp.Value{}, ErrClosed
+	if err := e.admit(ctx, args); err != nil {
+		return resp.Value{}, err
 	}
 	defer e.end()
-	e.stats.requests.Add(1)
 	cmd, _ := Lookup(args[0])
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err // the node's connection is shared all the same
