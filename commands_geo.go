@@ -311,7 +311,7 @@ func (w geoWith) parse(v Value, err error) ([]GeoLocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, w.location)
+	return resp.ConvertElems(v, w.location)
 }
 
 func (w geoWith) location(e Value) (GeoLocation, error) {
@@ -381,5 +381,5 @@ func toGeoPositions(v Value, err error) ([]GeoPosition, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, toGeoPos)
+	return resp.ConvertElems(v, toGeoPos)
 }
