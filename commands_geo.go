@@ -128,10 +128,7 @@ type GeoPosition struct {
 // GeoPos builds GEOPOS key member…: its result is the positions of
 // members, in order. No members is ErrArgument.
 func GeoPos(key string, members ...string) Cmd[[]GeoPosition] {
-	if len(members) == 0 {
-		return failedCmd[[]GeoPosition]("GEOPOS", errNoMembers)
-	}
-	return argsCmd(toGeoPositions, append([]string{"GEOPOS", key}, members...))
+	return keyListCmd(toGeoPositions, "GEOPOS", key, members, errNoMembers)
 }
 
 // GeoPos returns the positions of members; see GeoPos, the command.
@@ -143,10 +140,7 @@ func (c *Client) GeoPos(ctx context.Context, key string, members ...string) ([]G
 // character geohashes, in order, not Valid for a missing member. No members
 // is ErrArgument.
 func GeoHash(key string, members ...string) Cmd[[]NullString] {
-	if len(members) == 0 {
-		return failedCmd[[]NullString]("GEOHASH", errNoMembers)
-	}
-	return argsCmd(toNullStrings, append([]string{"GEOHASH", key}, members...))
+	return keyListCmd(toNullStrings, "GEOHASH", key, members, errNoMembers)
 }
 
 // GeoHash returns the geohashes of members; see GeoHash, the command.

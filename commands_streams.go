@@ -284,10 +284,7 @@ var errNoIDs = fmt.Errorf("%w: no IDs", ErrArgument)
 // XDel builds XDEL key id…: delete entries; its result is how many existed.
 // No IDs is ErrArgument.
 func XDel(key string, ids ...string) Cmd[int64] {
-	if len(ids) == 0 {
-		return failedCmd[int64]("XDEL", errNoIDs)
-	}
-	return argsCmd(toInt64, append([]string{"XDEL", key}, ids...))
+	return keyListCmd(toInt64, "XDEL", key, ids, errNoIDs)
 }
 
 // XDel deletes entries of a stream; see XDel, the command.
