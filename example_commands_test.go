@@ -46,7 +46,7 @@ func ExampleQueue_sortedSet() {
 	// 2
 	// [{grace 85}]
 	// resp: nil reply
-	// keel: SET: keel: bad argument: nil
+	// keel: SET: bad argument: nil
 	// 36 <nil>
 }
 
