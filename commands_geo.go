@@ -50,7 +50,7 @@ type GeoAddOptions struct {
 	// both.
 	NX, XX bool
 	// CH makes the result count the members whose position changed too,
-	// not only those added.
+	// not only those added (the default).
 	CH bool
 }
 

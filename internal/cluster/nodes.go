@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keel-go/keel/resp"
@@ -25,7 +26,11 @@ type NodeError struct {
 	Err  error  // what went wrong there
 }
 
-func (e *NodeError) Error() string { return "keel: node " + e.Addr + ": " + e.Err.Error() }
+// Error reads "keel: node addr: cause", saying "keel: " once even when the
+// cause is one of keel's errors.
+func (e *NodeError) Error() string {
+	return "keel: node " + e.Addr + ": " + strings.TrimPrefix(e.Err.Error(), "keel: ")
+}
 
 // Unwrap returns Err.
 func (e *NodeError) Unwrap() error { return e.Err }
