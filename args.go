@@ -90,7 +90,7 @@ func appendArgs(dst []string, args []any) ([]string, error) {
 	for i, a := range args {
 		s, err := argString(a)
 		if err != nil {
-			return dst, fmt.Errorf("argument %d: %w", i, err)
+			return dst, fmt.Errorf("%w (argument %d)", err, i)
 		}
 		dst = append(dst, s)
 	}

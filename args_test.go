@@ -3,6 +3,7 @@ package keel
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,9 +78,16 @@ func TestCmdBuildErrors(t *testing.T) {
 		"MGet()":           MGet(),
 		"MSet(odd)":        MSet("k"),
 	} {
-		if err := cmd.Err(); !errors.Is(err, ErrArgument) {
+		err := cmd.Err()
+		if !errors.Is(err, ErrArgument) {
 			t.Errorf("%s: Err() = %v, want ErrArgument", name, err)
 		}
+		if msg := err.Error(); strings.Count(msg, "keel: ") != 1 || !strings.HasPrefix(msg, "keel: ") {
+			t.Errorf("%s: Err() reads %q, want one leading \"keel: \"", name, msg)
+		}
+	}
+	if got, want := Command("SET", "k", nil).Err().Error(), "keel: SET: bad argument: nil (argument 2)"; got != want {
+		t.Errorf("Command(SET k nil).Err() = %q, want %q", got, want)
 	}
 	ok := Set("k", 12)
 	if err := ok.Err(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Cmd is a command together with the conversion of its reply to T. The
@@ -76,12 +77,30 @@ func argsCmd[T any](parse func(Value, error) (T, error), args []string) Cmd[T] {
 
 // failedCmd returns a command that fails with err wherever it is used.
 func failedCmd[T any](name string, err error) Cmd[T] {
-	err = fmt.Errorf("keel: %s: %w", name, err)
+	err = commandError(name, err)
 	return Cmd[T]{parse: func(Value, error) (T, error) {
 		var zero T
 		return zero, err
 	}}
 }
+
+// commandError names the command a build error is about: "keel: SET: bad
+// argument: nil". keel's errors all begin with "keel: "; the command's error
+// says it once, before the command's name.
+func commandError(name string, err error) error {
+	return &cmdError{name: name, err: err}
+}
+
+type cmdError struct {
+	name string
+	err  error
+}
+
+func (e *cmdError) Error() string {
+	return "keel: " + e.name + ": " + strings.TrimPrefix(e.err.Error(), "keel: ")
+}
+
+func (e *cmdError) Unwrap() error { return e.err }
 
 // Command builds any command from its name and arguments (converted as Do
 // converts them); its result is the raw reply. Use it to queue a command keel

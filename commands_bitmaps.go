@@ -325,7 +325,7 @@ func toBitFieldValues(v Value, err error) ([]BitFieldValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, func(e Value) (BitFieldValue, error) {
+	return resp.ConvertElems(v, func(e Value) (BitFieldValue, error) {
 		switch {
 		case e.IsNull():
 			return BitFieldValue{}, nil

@@ -50,7 +50,7 @@ type GeoAddOptions struct {
 	// both.
 	NX, XX bool
 	// CH makes the result count the members whose position changed too,
-	// not only those added.
+	// not only those added (the default).
 	CH bool
 }
 
@@ -128,10 +128,7 @@ type GeoPosition struct {
 // GeoPos builds GEOPOS key member…: its result is the positions of
 // members, in order. No members is ErrArgument.
 func GeoPos(key string, members ...string) Cmd[[]GeoPosition] {
-	if len(members) == 0 {
-		return failedCmd[[]GeoPosition]("GEOPOS", errNoMembers)
-	}
-	return argsCmd(toGeoPositions, append([]string{"GEOPOS", key}, members...))
+	return keyListCmd(toGeoPositions, "GEOPOS", key, members, errNoMembers)
 }
 
 // GeoPos returns the positions of members; see GeoPos, the command.
@@ -143,10 +140,7 @@ func (c *Client) GeoPos(ctx context.Context, key string, members ...string) ([]G
 // character geohashes, in order, not Valid for a missing member. No members
 // is ErrArgument.
 func GeoHash(key string, members ...string) Cmd[[]NullString] {
-	if len(members) == 0 {
-		return failedCmd[[]NullString]("GEOHASH", errNoMembers)
-	}
-	return argsCmd(toNullStrings, append([]string{"GEOHASH", key}, members...))
+	return keyListCmd(toNullStrings, "GEOHASH", key, members, errNoMembers)
 }
 
 // GeoHash returns the geohashes of members; see GeoHash, the command.
@@ -311,7 +305,7 @@ func (w geoWith) parse(v Value, err error) ([]GeoLocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, w.location)
+	return resp.ConvertElems(v, w.location)
 }
 
 func (w geoWith) location(e Value) (GeoLocation, error) {
@@ -381,5 +375,5 @@ func toGeoPositions(v Value, err error) ([]GeoPosition, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, toGeoPos)
+	return resp.ConvertElems(v, toGeoPos)
 }

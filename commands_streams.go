@@ -231,19 +231,19 @@ func (c *Client) XRange(ctx context.Context, key, start, end string) ([]XMessage
 	return exec(ctx, c, XRange(key, start, end))
 }
 
-// XRangeN builds XRANGE key start end COUNT n: XRange returning at most n
-// entries. A count below 1 is ErrArgument.
-func XRangeN(key, start, end string, n int64) Cmd[[]XMessage] {
-	if n < 1 {
-		return failedCmd[[]XMessage]("XRANGE", errCount(n))
+// XRangeCount builds XRANGE key start end COUNT count: XRange returning at
+// most count entries. A count below 1 is ErrArgument.
+func XRangeCount(key, start, end string, count int64) Cmd[[]XMessage] {
+	if count < 1 {
+		return failedCmd[[]XMessage]("XRANGE", errCount(count))
 	}
-	return argsCmd(toMessages, []string{"XRANGE", key, start, end, "COUNT", formatInt(n)})
+	return argsCmd(toMessages, []string{"XRANGE", key, start, end, "COUNT", formatInt(count)})
 }
 
-// XRangeN returns at most n of a range of a stream's entries; see XRangeN,
-// the command.
-func (c *Client) XRangeN(ctx context.Context, key, start, end string, n int64) ([]XMessage, error) {
-	return exec(ctx, c, XRangeN(key, start, end, n))
+// XRangeCount returns at most count of a range of a stream's entries; see
+// XRangeCount, the command.
+func (c *Client) XRangeCount(ctx context.Context, key, start, end string, count int64) ([]XMessage, error) {
+	return exec(ctx, c, XRangeCount(key, start, end, count))
 }
 
 // XRevRange builds XREVRANGE key end start: XRange newest first, the
@@ -258,19 +258,19 @@ func (c *Client) XRevRange(ctx context.Context, key, end, start string) ([]XMess
 	return exec(ctx, c, XRevRange(key, end, start))
 }
 
-// XRevRangeN builds XREVRANGE key end start COUNT n: XRevRange returning at
-// most n entries. A count below 1 is ErrArgument.
-func XRevRangeN(key, end, start string, n int64) Cmd[[]XMessage] {
-	if n < 1 {
-		return failedCmd[[]XMessage]("XREVRANGE", errCount(n))
+// XRevRangeCount builds XREVRANGE key end start COUNT count: XRevRange
+// returning at most count entries. A count below 1 is ErrArgument.
+func XRevRangeCount(key, end, start string, count int64) Cmd[[]XMessage] {
+	if count < 1 {
+		return failedCmd[[]XMessage]("XREVRANGE", errCount(count))
 	}
-	return argsCmd(toMessages, []string{"XREVRANGE", key, end, start, "COUNT", formatInt(n)})
+	return argsCmd(toMessages, []string{"XREVRANGE", key, end, start, "COUNT", formatInt(count)})
 }
 
-// XRevRangeN returns at most n of a range of a stream's entries, newest
-// first; see XRevRangeN, the command.
-func (c *Client) XRevRangeN(ctx context.Context, key, end, start string, n int64) ([]XMessage, error) {
-	return exec(ctx, c, XRevRangeN(key, end, start, n))
+// XRevRangeCount returns at most count of a range of a stream's entries,
+// newest first; see XRevRangeCount, the command.
+func (c *Client) XRevRangeCount(ctx context.Context, key, end, start string, count int64) ([]XMessage, error) {
+	return exec(ctx, c, XRevRangeCount(key, end, start, count))
 }
 
 // errCount is returned for a COUNT that must be positive.
@@ -284,10 +284,7 @@ var errNoIDs = fmt.Errorf("%w: no IDs", ErrArgument)
 // XDel builds XDEL key id…: delete entries; its result is how many existed.
 // No IDs is ErrArgument.
 func XDel(key string, ids ...string) Cmd[int64] {
-	if len(ids) == 0 {
-		return failedCmd[int64]("XDEL", errNoIDs)
-	}
-	return argsCmd(toInt64, append([]string{"XDEL", key}, ids...))
+	return keyListCmd(toInt64, "XDEL", key, ids, errNoIDs)
 }
 
 // XDel deletes entries of a stream; see XDel, the command.

@@ -57,12 +57,12 @@ func TestStreamCommands(t *testing.T) {
 	if len(all) > 0 && !reflect.DeepEqual(all[0].Fields, fields("b", "2", "a", "x", "b", "1")) {
 		t.Errorf("XRange[0] fields = %v", all[0].Fields)
 	}
-	got, err := c.XRangeN(ctx, s, "(2-0", "+", 2)
-	eqSlice(t, "XRangeN", ids(got), err, []string{"3-0", "4-0"})
+	got, err := c.XRangeCount(ctx, s, "(2-0", "+", 2)
+	eqSlice(t, "XRangeCount", ids(got), err, []string{"3-0", "4-0"})
 	got, err = c.XRevRange(ctx, s, "4-0", "2-0")
 	eqSlice(t, "XRevRange", ids(got), err, []string{"4-0", "3-0", "2-0"})
-	got, err = c.XRevRangeN(ctx, s, "+", "-", 1)
-	eqSlice(t, "XRevRangeN", ids(got), err, []string{auto})
+	got, err = c.XRevRangeCount(ctx, s, "+", "-", 1)
+	eqSlice(t, "XRevRangeCount", ids(got), err, []string{auto})
 	got, err = c.XRange(ctx, k("missing"), "-", "+")
 	eqSlice(t, "XRange(missing)", ids(got), err, []string{})
 

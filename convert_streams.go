@@ -11,24 +11,11 @@ import (
 // sends a map (XREAD's streams, XINFO's fields), RESP2 sends an array, of
 // pairs (XREAD) or of keys and values alternating (XINFO).
 
-// kvPairs returns the elements of a RESP3 map, or of a RESP2 flat array of
-// keys and values alternating; either way keys and values alternate.
-func kvPairs(v Value) ([]Value, error) {
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	if len(elems)%2 != 0 {
-		return nil, fmt.Errorf("%w: %d elements, want key/value pairs", resp.ErrType, len(elems))
-	}
-	return elems, nil
-}
-
 // eachField calls set with each key and value of a RESP3 map or a RESP2
 // flat array, stopping at the first error. Keys are compared as sent, so an
 // unknown key (a newer server's) is for set to skip.
 func eachField(v Value, set func(key string, val Value) error) error {
-	kv, err := kvPairs(v)
+	kv, err := v.Pairs()
 	if err != nil {
 		return err
 	}
@@ -38,21 +25,6 @@ func eachField(v Value, set func(key string, val Value) error) error {
 		}
 	}
 	return nil
-}
-
-// convertEach converts each element of an aggregate reply with conv.
-func convertEach[T any](v Value, conv func(Value) (T, error)) ([]T, error) {
-	elems, err := v.Slice()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]T, len(elems))
-	for i, e := range elems {
-		if out[i], err = conv(e); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // toMessage converts one stream entry: [id, [field, value, …]], the fields
@@ -70,7 +42,7 @@ func toMessage(v Value) (XMessage, error) {
 		m.Deleted = true
 		return m, nil
 	}
-	fv, err := kvPairs(v.Elems[1])
+	fv, err := v.Elems[1].Pairs()
 	if err != nil {
 		return XMessage{}, err
 	}
@@ -87,7 +59,7 @@ func toMessage(v Value) (XMessage, error) {
 }
 
 // messages converts an array of stream entries.
-func messages(v Value) ([]XMessage, error) { return convertEach(v, toMessage) }
+func messages(v Value) ([]XMessage, error) { return resp.ConvertElems(v, toMessage) }
 
 // toMessages is the parse of XRANGE, XREVRANGE and XCLAIM.
 func toMessages(v Value, err error) ([]XMessage, error) {
@@ -107,21 +79,9 @@ func toStreams(v Value, err error) ([]XStream, error) {
 	if v.IsNull() {
 		return nil, nil
 	}
-	elems, err := v.Slice()
+	pairs, err := v.Pairs() // name, entries, name, entries…
 	if err != nil {
 		return nil, err
-	}
-	var pairs []Value // name, entries, name, entries…
-	if v.Kind == resp.KindMap {
-		pairs = elems
-	} else {
-		pairs = make([]Value, 0, 2*len(elems))
-		for _, e := range elems {
-			if e.Kind != resp.KindArray || len(e.Elems) != 2 {
-				return nil, fmt.Errorf("%w: want [stream entries], got %s", resp.ErrType, e)
-			}
-			pairs = append(pairs, e.Elems...)
-		}
 	}
 	out := make([]XStream, len(pairs)/2)
 	for i := range out {
@@ -190,20 +150,17 @@ func toPendingSummary(v Value, err error) (XPendingSummary, error) {
 	if s.Highest, err = elems[2].Text(); err != nil {
 		return s, err
 	}
-	consumers, err := elems[3].Slice()
+	consumers, err := elems[3].Pairs() // [consumer count] pairs
 	if err != nil {
 		return s, err
 	}
-	s.Consumers = make(map[string]int64, len(consumers))
-	for _, c := range consumers {
-		if c.Kind != resp.KindArray || len(c.Elems) != 2 {
-			return s, fmt.Errorf("%w: want [consumer count], got %s", resp.ErrType, c)
-		}
-		name, err := c.Elems[0].Text()
+	s.Consumers = make(map[string]int64, len(consumers)/2)
+	for i := 0; i < len(consumers); i += 2 {
+		name, err := consumers[i].Text()
 		if err != nil {
 			return s, err
 		}
-		if s.Consumers[name], err = c.Elems[1].Int64(); err != nil {
+		if s.Consumers[name], err = consumers[i+1].Int64(); err != nil {
 			return s, err
 		}
 	}
@@ -216,7 +173,7 @@ func toPendingEntries(v Value, err error) ([]XPendingEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, toPendingEntry)
+	return resp.ConvertElems(v, toPendingEntry)
 }
 
 func toPendingEntry(e Value) (XPendingEntry, error) {
@@ -307,7 +264,7 @@ func toInfoGroups(v Value, err error) ([]XGroupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, func(e Value) (g XGroupInfo, err error) {
+	return resp.ConvertElems(v, func(e Value) (g XGroupInfo, err error) {
 		err = eachField(e, func(key string, val Value) (err error) {
 			switch key {
 			case "name":
@@ -334,7 +291,7 @@ func toInfoConsumers(v Value, err error) ([]XConsumerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertEach(v, func(e Value) (c XConsumerInfo, err error) {
+	return resp.ConvertElems(v, func(e Value) (c XConsumerInfo, err error) {
 		err = eachField(e, func(key string, val Value) (err error) {
 			switch key {
 			case "name":

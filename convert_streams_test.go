@@ -199,7 +199,7 @@ func TestBuildNewCommands(t *testing.T) {
 		"XAdd ~ without trim":     ptr(XAdd(XAddArgs{Stream: "s", Approx: true, Values: []any{"f", 1}})).Err(),
 		"XTrimMaxLen negative":    ptr(XTrimMaxLen("s", -1, XTrimOptions{})).Err(),
 		"XTrimMinID empty":        ptr(XTrimMinID("s", "", XTrimOptions{})).Err(),
-		"XRangeN 0":               ptr(XRangeN("s", "-", "+", 0)).Err(),
+		"XRangeCount 0":           ptr(XRangeCount("s", "-", "+", 0)).Err(),
 		"XDel no IDs":             ptr(XDel("s")).Err(),
 		"XAck no IDs":             ptr(XAck("s", "g")).Err(),
 		"XRead no streams":        ptr(XRead(XReadArgs{})).Err(),

@@ -6,24 +6,17 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
-	"github.com/keel-go/keel/lab"
 )
 
 func ExampleQueue_sortedSet() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// A command is defined once: client.ZAdd runs keel.ZAdd, and Queue puts
 	// the same definition in a pipeline, its result typed.
@@ -46,25 +39,19 @@ func ExampleQueue_sortedSet() {
 	// 2
 	// [{grace 85}]
 	// resp: nil reply
-	// keel: SET: keel: bad argument: nil
+	// keel: SET: bad argument: nil
 	// 36 <nil>
 }
 
 func ExampleHGetAllAs() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	type User struct {
 		Name    string        `redis:"name"`

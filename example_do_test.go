@@ -7,24 +7,17 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
-	"github.com/keel-go/keel/lab"
 )
 
 func ExampleClient_Do() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// Any command, routed by its keys.
 	if _, err := client.Do(ctx, "XADD", "events", "1-1", "kind", "login"); err != nil {

@@ -8,24 +8,17 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
-	"github.com/keel-go/keel/lab"
 )
 
 func ExampleClient_ForEachPrimary() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	if err := client.MSet(ctx, "a", "1", "b", "2", "c", "3"); err != nil {
 		fmt.Println(err)
@@ -62,18 +55,12 @@ func ExampleClient_ForEachPrimary() {
 func ExampleScript() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// Make a Script once. Run sends EVALSHA, and the source only to a node
 	// that does not have it yet.

@@ -7,24 +7,17 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
-	"github.com/keel-go/keel/lab"
 )
 
 func ExampleClient_Scan() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// Keys on every shard; Scan visits each shard's primary in turn.
 	for _, k := range []string{"user:1", "user:2", "user:3", "order:1"} {
@@ -50,18 +43,12 @@ func ExampleClient_Scan() {
 func ExampleClient_HScan() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 1})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	if _, err := client.HSet(ctx, "user:1", "name", "Ada", "lang", "en"); err != nil {
 		fmt.Println(err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
-	"github.com/keel-go/keel/lab"
 )
 
 // A consumer group shares a stream's entries among workers: each entry goes
@@ -15,18 +14,12 @@ import (
 func ExampleClient_XReadGroup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// The group delivers entries added from now on; MkStream creates the
 	// stream if needed.

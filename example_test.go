@@ -42,21 +42,35 @@ func ExampleNew() {
 	// Output: hello
 }
 
+// exampleClient connects to the cluster the tests share, emptied (FLUSHALL)
+// so that each example starts from no keys; done closes the client. Examples
+// run one at a time, after every test, so emptying it disturbs nobody.
+// ExampleNew shows the whole setup.
+func exampleClient(ctx context.Context) (client *keel.Client, done func(), err error) {
+	cluster, err := startShared()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err = keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := client.Do(ctx, "FLUSHALL"); err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return client, func() { client.Close() }, nil
+}
+
 func ExampleClient_MGet() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// The keys are in different slots, on more than one shard: keel sends one
 	// MSET, then one MGET, per slot and puts the replies back in order.
@@ -87,18 +101,12 @@ func ExampleClient_MGet() {
 func ExamplePipeline() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// Commands on one key (or one slot) run in the order given.
 	results := client.Pipeline().
@@ -124,18 +132,12 @@ func ExamplePipeline() {
 func ExampleQueue() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	p := client.Pipeline()
 	keel.Queue(p, keel.Set("visits", 41))
@@ -160,18 +162,12 @@ func ExampleQueue() {
 func ExampleClient_Tx() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// Both keys share the hash tag {user42}, so they are in one slot.
 	tx := client.Tx()
@@ -188,18 +184,12 @@ func ExampleClient_Tx() {
 func ExampleClient_Watch() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cluster, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: 3})
+	client, done, err := exampleClient(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer cluster.Close()
-	client, err := keel.New(ctx, keel.Options{Seeds: cluster.Addrs()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
+	defer done()
 
 	// Double a balance: read it, then write it back only if nobody changed
 	// it meanwhile. Watch runs the function again if somebody did.

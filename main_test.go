@@ -38,13 +38,19 @@ var shared struct {
 // it: starting one costs about two seconds.
 func sharedCluster(t testing.TB) *lab.Cluster {
 	t.Helper()
+	c, err := startShared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// startShared starts the shared cluster the first time it is asked for.
+func startShared() (*lab.Cluster, error) {
 	shared.once.Do(func() {
 		shared.c, shared.err = lab.StartCluster(context.Background(), lab.ClusterOptions{Shards: 3, Replicas: 1})
 	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.c
+	return shared.c, shared.err
 }
 
 func stopShared() {

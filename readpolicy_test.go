@@ -26,20 +26,13 @@ func TestReadReplicaPreferredReadsFromReplicas(t *testing.T) {
 	if err := writer.Set(ctx, key, "v"); err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.PrimaryFor(ctx, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicas, err := c.ReplicasOf(ctx, p)
-	if err != nil || len(replicas) == 0 {
-		t.Fatalf("replicas of %s: %v, %v", p, replicas, err)
-	}
+	_, replica := primaryAndReplica(t, ctx, c, 100)
 	// Poll until reads land on the replica (and it has the value).
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		before := nodeGets(t, ctx, replicas[0])
+		before := nodeCalls(t, ctx, replica, cmdstatGet)
 		v, err := reader.Get(ctx, key)
-		if err == nil && v == "v" && nodeGets(t, ctx, replicas[0]) > before {
+		if err == nil && v == "v" && nodeCalls(t, ctx, replica, cmdstatGet) > before {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -47,13 +40,13 @@ func TestReadReplicaPreferredReadsFromReplicas(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	before := nodeGets(t, ctx, replicas[0])
+	before := nodeCalls(t, ctx, replica, cmdstatGet)
 	for range 50 {
 		if _, err := reader.Get(ctx, key); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if served := nodeGets(t, ctx, replicas[0]) - before; served < 50 {
+	if served := nodeCalls(t, ctx, replica, cmdstatGet) - before; served < 50 {
 		t.Fatalf("the replica served %d GETs, want at least 50", served)
 	}
 	nearest := newClient(t, c, keel.Options{ReadPolicy: keel.ReadNearest})
@@ -72,14 +65,7 @@ func TestReadPrimaryPreferredFallsBackWhilePrimarySuspect(t *testing.T) {
 	if err := cl.Set(ctx, "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.PrimaryFor(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicas, err := c.ReplicasOf(ctx, p)
-	if err != nil || len(replicas) == 0 {
-		t.Fatalf("replicas of %s: %v, %v", p, replicas, err)
-	}
+	p, replica := primaryAndReplica(t, ctx, c, 0)
 	if err := c.WaitStable(ctx); err != nil { // the replica has the key
 		t.Fatal(err)
 	}
@@ -95,23 +81,38 @@ func TestReadPrimaryPreferredFallsBackWhilePrimarySuspect(t *testing.T) {
 		t.Fatalf("read while the primary hangs: %q, %v", v, err)
 	}
 	t.Logf("read served %v after the primary hung (health timeout 1s), before any failover", time.Since(step.Began).Round(time.Millisecond))
-	if gets := nodeGets(t, ctx, replicas[0]); gets == 0 {
+	if gets := nodeCalls(t, ctx, replica, cmdstatGet); gets == 0 {
 		t.Fatal("the replica served no GET")
 	}
 }
 
-// nodeGets reads a node's GET count from INFO commandstats, asking the node
-// itself through lab.
-func nodeGets(t *testing.T, ctx context.Context, n *lab.Node) int64 {
+// primaryAndReplica returns the primary of slot and its first replica.
+func primaryAndReplica(t *testing.T, ctx context.Context, c *lab.Cluster, slot int) (primary, replica *lab.Node) {
+	t.Helper()
+	p, err := c.PrimaryFor(ctx, slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas, err := c.ReplicasOf(ctx, p)
+	if err != nil || len(replicas) == 0 {
+		t.Fatalf("replicas of %s: %v, %v", p, replicas, err)
+	}
+	return p, replicas[0]
+}
+
+// nodeCalls reads from a node's INFO commandstats, asking the node itself
+// through lab, the calls of the commands cmdstat matches (its one group is
+// a calls= count), summed.
+func nodeCalls(t *testing.T, ctx context.Context, n *lab.Node, cmdstat *regexp.Regexp) int64 {
 	t.Helper()
 	text, err := n.Info(ctx, "commandstats")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := cmdstatGet.FindStringSubmatch(text)
-	if m == nil {
-		return 0
+	var total int64
+	for _, m := range cmdstat.FindAllStringSubmatch(text, -1) {
+		calls, _ := strconv.ParseInt(m[1], 10, 64)
+		total += calls
 	}
-	calls, _ := strconv.ParseInt(m[1], 10, 64)
-	return calls
+	return total
 }

@@ -32,10 +32,10 @@ type ScanOptions struct {
 // args returns the options as the arguments that follow a cursor.
 func (o ScanOptions) args(name string) ([]string, error) {
 	if o.Count < 0 {
-		return nil, fmt.Errorf("keel: %s: %w: negative Count %d", name, ErrArgument, o.Count)
+		return nil, commandError(name, fmt.Errorf("%w: negative Count %d", ErrArgument, o.Count))
 	}
 	if o.Type != "" && name != "SCAN" {
-		return nil, fmt.Errorf("keel: %s: %w: Type is only for Scan", name, ErrArgument)
+		return nil, commandError(name, fmt.Errorf("%w: Type is only for Scan", ErrArgument))
 	}
 	var args []string
 	if o.Match != "" {

@@ -108,22 +108,9 @@ func TestScriptLoadRunAndNoScriptFallback(t *testing.T) {
 	}
 }
 
+// cmdstatEvalRO matches the EVAL_RO and EVALSHA_RO counts of INFO
+// commandstats.
 var cmdstatEvalRO = regexp.MustCompile(`cmdstat_eval(?:sha)?_ro:calls=(\d+)`)
-
-// nodeROScripts counts the EVAL_RO and EVALSHA_RO calls a node served.
-func nodeROScripts(t *testing.T, ctx context.Context, n *lab.Node) int64 {
-	t.Helper()
-	text, err := n.Info(ctx, "commandstats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, m := range cmdstatEvalRO.FindAllStringSubmatch(text, -1) {
-		calls, _ := strconv.ParseInt(m[1], 10, 64)
-		total += calls
-	}
-	return total
-}
 
 func TestScriptRunROOnReplica(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -136,19 +123,12 @@ func TestScriptRunROOnReplica(t *testing.T) {
 	if err := writer.Set(ctx, key, "v"); err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.PrimaryFor(ctx, 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicas, err := c.ReplicasOf(ctx, p)
-	if err != nil || len(replicas) == 0 {
-		t.Fatalf("replicas of %s: %v, %v", p, replicas, err)
-	}
+	_, replica := primaryAndReplica(t, ctx, c, 200)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		before := nodeROScripts(t, ctx, replicas[0])
+		before := nodeCalls(t, ctx, replica, cmdstatEvalRO)
 		v, err := get.RunRO(ctx, reader, []string{key})
-		if err == nil && v.Str == "v" && nodeROScripts(t, ctx, replicas[0]) > before {
+		if err == nil && v.Str == "v" && nodeCalls(t, ctx, replica, cmdstatEvalRO) > before {
 			break
 		}
 		if time.Now().After(deadline) {

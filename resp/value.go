@@ -211,17 +211,21 @@ func (v Value) Bytes() ([]byte, error) {
 
 // Int64s returns the elements of an aggregate as integers (see Int64); a
 // null element is ErrNil.
-func (v Value) Int64s() ([]int64, error) { return convertElems(v, Value.Int64) }
+func (v Value) Int64s() ([]int64, error) { return ConvertElems(v, Value.Int64) }
 
 // Float64s returns the elements of an aggregate as numbers (see Float64); a
 // null element is ErrNil.
-func (v Value) Float64s() ([]float64, error) { return convertElems(v, Value.Float64) }
+func (v Value) Float64s() ([]float64, error) { return ConvertElems(v, Value.Float64) }
 
 // Bools returns the elements of an aggregate as booleans (see Bool); a null
 // element is ErrNil.
-func (v Value) Bools() ([]bool, error) { return convertElems(v, Value.Bool) }
+func (v Value) Bools() ([]bool, error) { return ConvertElems(v, Value.Bool) }
 
-func convertElems[T any](v Value, convert func(Value) (T, error)) ([]T, error) {
+// ConvertElems returns the elements of an aggregate, each converted with
+// convert (Value.Text, Value.Int64, or a function of the caller's for
+// replies of nested arrays). It stops at the first element that fails, and
+// its error says which element it was.
+func ConvertElems[T any](v Value, convert func(Value) (T, error)) ([]T, error) {
 	elems, err := v.Slice()
 	if err != nil {
 		return nil, err

@@ -21,19 +21,31 @@ const minBackoff = 5 * time.Millisecond
 // idempotent) until ctx ends — or RetryTimeout, when ctx has no deadline.
 // An error reply from the server is returned as the Value and as an error.
 func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
-	if len(args) == 0 {
-		return resp.Value{}, errors.New("keel: empty command")
-	}
-	if ctx == nil {
-		return resp.Value{}, ErrNilContext
-	}
-	if !e.begin() {
-		return resp.Value{}, ErrClosed
+	if err := e.admit(ctx, args); err != nil {
+		return resp.Value{}, err
 	}
 	defer e.end()
-	e.stats.requests.Add(1)
 	return e.runOne(ctx, args)
 }
+
+// admit checks one command's request (arguments, context), lets it in
+// unless Shutdown has begun (begin), and counts it. When it returns nil the
+// caller must call end.
+func (e *Engine) admit(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errEmptyCommand
+	}
+	if ctx == nil {
+		return ErrNilContext
+	}
+	if !e.begin() {
+		return ErrClosed
+	}
+	e.stats.requests.Add(1)
+	return nil
+}
+
+var errEmptyCommand = errors.New("keel: empty command")
 
 // runOne routes and runs one command; the caller has admitted it (begin).
 func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {

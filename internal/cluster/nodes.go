@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keel-go/keel/resp"
@@ -25,7 +26,11 @@ type NodeError struct {
 	Err  error  // what went wrong there
 }
 
-func (e *NodeError) Error() string { return "keel: node " + e.Addr + ": " + e.Err.Error() }
+// Error reads "keel: node addr: cause", saying "keel: " once even when the
+// cause is one of keel's errors.
+func (e *NodeError) Error() string {
+	return "keel: node " + e.Addr + ": " + strings.TrimPrefix(e.Err.Error(), "keel: ")
+}
 
 // Unwrap returns Err.
 func (e *NodeError) Unwrap() error { return e.Err }
@@ -63,17 +68,10 @@ func (e *Engine) Closed() bool { return e.active.Load()&closedBit != 0 }
 // with ErrUnknownNode. Commands that would block or change the shared
 // connection are refused as Do refuses them.
 func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Value, error) {
-	if len(args) == 0 {
-		return resp.Value{}, errors.New("keel: empty command")
-	}
-	if ctx == nil {
-		return resp.Value{}, ErrNilContext
-	}
-	if !e.begin() {
-		return resp.Value{}, ErrClosed
+	if err := e.admit(ctx, args); err != nil {
+		return resp.Value{}, err
 	}
 	defer e.end()
-	e.stats.requests.Add(1)
 	cmd, _ := Lookup(args[0])
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err // the node's connection is shared all the same

@@ -55,7 +55,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 	for i, args := range cmds {
 		where[i] = -1
 		if len(args) == 0 {
-			results[i].Err = errors.New("keel: empty command")
+			results[i].Err = errEmptyCommand
 			continue
 		}
 		cmd, known := Lookup(args[0])

@@ -2,9 +2,7 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/resp"
@@ -105,41 +103,26 @@ func (e *Engine) ScanNext(ctx context.Context, s *Scan) ([]resp.Value, error) {
 	}
 	e.stats.requests.Add(1)
 	var a attempt
-	var giveUp time.Time
-	_, hasDeadline := ctx.Deadline()
-	for {
-		changed := e.changedChan() // before the try, so no change is missed
-		if a.tries > 0 {
-			e.stats.retries.Add(1)
-		}
-		a.tries++
-		elems, err, again := e.scanTry(ctx, s, &a)
+	var elems []resp.Value
+	err := e.retry(ctx, &a, func() (bool, error) {
+		got, err, again := e.scanTry(ctx, s, &a)
 		if !again {
-			if err != nil {
-				e.stats.errors.Add(1)
-			}
-			return elems, err
+			elems = got
 		}
-		if a.askAddr != "" {
-			s.ask, s.askTopo, a.askAddr = a.askAddr, e.topo.Load(), ""
-			continue
-		}
-		if errors.Is(err, resp.ErrMoved) {
-			continue // the slot map is patched: go at once
-		}
-		if !hasDeadline && giveUp.IsZero() {
-			giveUp = time.Now().Add(e.opts.RetryTimeout)
-		}
-		if werr := e.waitRetry(ctx, changed, a.tries, err, giveUp); werr != nil {
-			e.stats.errors.Add(1)
-			return nil, werr
-		}
+		return again, err
+	})
+	if err != nil {
+		e.stats.errors.Add(1)
 	}
+	return elems, err
 }
 
 // scanTry makes one attempt of the scan's next step; again reports that it
 // should be retried.
 func (e *Engine) scanTry(ctx context.Context, s *Scan, a *attempt) (elems []resp.Value, err error, again bool) {
+	// The scan keeps an ASK's target itself, for as long as the topology
+	// stays (s.ask); a.askAddr only tells retry to go again at once.
+	a.askAddr = ""
 	addr, asking, err := s.target(e.topo.Load())
 	if err != nil {
 		e.trigger("slot not covered")
@@ -175,6 +158,9 @@ func (e *Engine) scanTry(ctx context.Context, s *Scan, a *attempt) (elems []resp
 	}
 	if err != nil {
 		_, err, again = e.classify(ctx, addr, v, err, a, true) // a scan step only reads
+		if a.askAddr != "" {
+			s.ask, s.askTopo = a.askAddr, e.topo.Load()
+		}
 		return nil, err, again
 	}
 	cursor, elems, err := parseScanReply(v)

@@ -103,7 +103,7 @@ func (w *WatchConn) Slot() int { return w.slot }
 // like, which the caller checks (IsTxControl).
 func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	if len(args) == 0 {
-		return resp.Value{}, errors.New("keel: empty command")
+		return resp.Value{}, errEmptyCommand
 	}
 	cmd, _ := Lookup(args[0])
 	if IsBlocking(cmd, args) {
