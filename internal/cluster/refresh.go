@@ -287,8 +287,7 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 		return View{}, err
 	}
 	if err := replies[0].Err(); err != nil {
-		var re *resp.Error
-		if query[0][1] == "SHARDS" && errors.As(err, &re) && strings.Contains(strings.ToLower(re.Msg), "unknown") {
+		if query[0][1] == "SHARDS" && resp.IsUnknownCommand(err) {
 			e.useSlots.Store(true)
 			return e.queryView(ctx, addr)
 		}
