@@ -98,18 +98,7 @@ func newFakeEngine(t *testing.T, fc *fakeCluster, opts Options) *Engine {
 	if opts.Conn.PingInterval == 0 {
 		opts.Conn.PingInterval = -1
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	e, err := New(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return e
+	return startEngine(t, opts)
 }
 
 // waitFor polls cond until it holds, failing the test after 5 seconds.
