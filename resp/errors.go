@@ -86,6 +86,20 @@ func (e *Error) Redirect() (slot int, addr string, ok bool) {
 	return slot, fields[2], true
 }
 
+// IsUnknownCommand reports whether err is a server's refusal of a command or
+// subcommand it does not have: "ERR unknown command 'HELLO'…" from a server
+// older than the command, "ERR unknown subcommand 'SHARDS'…" (Redis 7) or
+// "ERR Unknown subcommand or wrong number of arguments for 'SHARDS'…"
+// (before it). Callers use it to fall back to an older form of a request.
+func IsUnknownCommand(err error) bool {
+	var re *Error
+	if !errors.As(err, &re) || re.Code != "ERR" {
+		return false
+	}
+	m := strings.ToLower(re.Msg)
+	return strings.Contains(m, "unknown command") || strings.Contains(m, "unknown subcommand")
+}
+
 // Sentinels for the server error codes keel acts on; compare with errors.Is.
 var (
 	ErrMoved       = &Error{Code: "MOVED"}       // the slot lives on another node

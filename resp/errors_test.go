@@ -139,3 +139,27 @@ func TestErrorValueFromReader(t *testing.T) {
 		t.Fatalf("blob error Err() = %v, want an ASK error", err)
 	}
 }
+
+func TestIsUnknownCommand(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{resp.ParseError("ERR unknown command 'HELLO', with args beginning with: '3'"), true},
+		{resp.ParseError("ERR unknown command `HELLO`, with args beginning with: `3`, "), true},
+		{resp.ParseError("ERR unknown subcommand 'SHARDS'. Try CLUSTER HELP."), true},
+		{resp.ParseError("ERR Unknown subcommand or wrong number of arguments for 'SHARDS'. Try CLUSTER HELP."), true},
+		{fmt.Errorf("CLUSTER SHARDS: %w", resp.ParseError("ERR unknown subcommand 'SHARDS'")), true},
+		{resp.ParseError("ERR wrong number of arguments for 'get' command"), false},
+		{resp.ParseError("NOPROTO unsupported protocol version"), false},
+		{resp.ParseError("WRONGTYPE unknown command in the text of another code"), false},
+		{resp.ParseError("ERR This instance has cluster support disabled"), false},
+		{errors.New("ERR unknown command 'HELLO'"), false}, // not a server reply
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := resp.IsUnknownCommand(tt.err); got != tt.want {
+			t.Errorf("IsUnknownCommand(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

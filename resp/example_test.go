@@ -47,3 +47,13 @@ func ExampleAppendCommand() {
 	// "*3\r\n$3\r\nSET\r\n$8\r\ngreeting\r\n$5\r\nhello\r\n"
 	// "*2\r\n$3\r\nGET\r\n$8\r\ngreeting\r\n"
 }
+
+func ExampleIsUnknownCommand() {
+	// A server before Redis 7 refuses CLUSTER SHARDS; the caller falls back
+	// to CLUSTER SLOTS.
+	err := resp.ParseError("ERR Unknown subcommand or wrong number of arguments for 'SHARDS'. Try CLUSTER HELP.")
+	if resp.IsUnknownCommand(err) {
+		fmt.Println("fall back to CLUSTER SLOTS")
+	}
+	// Output: fall back to CLUSTER SLOTS
+}

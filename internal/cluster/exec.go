@@ -174,41 +174,90 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 
 // classify decides what a failed try means: retry (and how), or give up.
 func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err error, a *attempt, retryUnknown bool) (resp.Value, error, bool) {
-	var re *resp.Error
-	if errors.As(err, &re) {
-		switch re.Code {
-		case "MOVED", "ASK":
-			slot, to, ok := re.Redirect()
-			if !ok {
-				return v, err, false
-			}
-			a.redirects++
-			if a.redirects > e.opts.MaxRedirects {
-				return v, fmt.Errorf("%w: %w", ErrTooManyRedirects, err), false
-			}
-			to = redirectAddr(to, addr)
-			if re.Code == "ASK" {
-				e.stats.asked.Add(1)
-				a.askAddr = to
-			} else {
-				e.stats.moved.Add(1)
-				a.movedTo = to
-				e.patchSlot(slot, to)
-				e.trigger("MOVED")
-			}
-			return v, err, true
-		case "TRYAGAIN":
-			return v, err, true // a multi-key command mid-migration: back off and retry
-		case "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN":
-			// The shard may have changed under us (a failover, a restarted
-			// node): refresh, then retry.
-			e.trigger(re.Code)
-			return v, err, true
+	re, action := replyAction(err)
+	switch action {
+	case redirect:
+		slot, to, ok := re.Redirect()
+		if !ok {
+			return v, err, false
 		}
-		return v, err, false // the server's answer to this command
+		a.redirects++
+		if a.redirects > e.opts.MaxRedirects {
+			return v, fmt.Errorf("%w: %w", ErrTooManyRedirects, err), false
+		}
+		to = redirectAddr(to, addr)
+		if re.Code == "ASK" {
+			e.stats.asked.Add(1)
+			a.askAddr = to
+		} else {
+			a.movedTo = to
+			e.moved(slot, to)
+		}
+		return v, err, true
+	case backOff:
+		return v, err, true
+	case refreshFirst:
+		e.trigger(re.Code)
+		return v, err, true
+	case final:
+		if re != nil {
+			return v, err, false // the server's answer to this command
+		}
 	}
 	err, again := e.connFailure(ctx, err, retryUnknown)
 	return resp.Value{}, err, again
+}
+
+// moved applies a MOVED redirect to slot, now served by addr, and asks for
+// a refresh to learn what else moved.
+func (e *Engine) moved(slot int, addr string) {
+	e.stats.moved.Add(1)
+	e.patchSlot(slot, addr)
+	e.trigger("MOVED")
+}
+
+// retryAction is what a server's error reply says about sending the
+// command again.
+type retryAction uint8
+
+const (
+	// final: the server's answer to the command (or no reply at all).
+	final retryAction = iota
+	// redirect (MOVED, ASK): the slot is served elsewhere; go there at once.
+	redirect
+	// backOff (TRYAGAIN): a multi-key command met a slot mid-migration;
+	// wait, then retry.
+	backOff
+	// refreshFirst (CLUSTERDOWN, READONLY, LOADING, MASTERDOWN): the shard
+	// may have changed under us (a failover, a restarted node); refresh the
+	// topology, then retry.
+	refreshFirst
+)
+
+// replyAction classifies err: the server error it holds, if any, and what
+// that error says to do. These are the retry rules of every request (Do,
+// pipelines, transactions, watches, scans).
+func replyAction(err error) (*resp.Error, retryAction) {
+	var re *resp.Error
+	if !errors.As(err, &re) {
+		return nil, final
+	}
+	switch re.Code {
+	case "MOVED", "ASK":
+		return re, redirect
+	case "TRYAGAIN":
+		return re, backOff
+	case "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN":
+		return re, refreshFirst
+	}
+	return re, final
+}
+
+// retryable reports server errors that say the command did not run here
+// and should be sent again, possibly elsewhere.
+func retryable(err error) bool {
+	_, action := replyAction(err)
+	return action != final
 }
 
 // connFailure decides what a try that got no reply means (its connection

@@ -43,6 +43,13 @@ func labCluster(t testing.TB) *lab.Cluster {
 func newLabEngine(t testing.TB, c *lab.Cluster, opts Options) *Engine {
 	t.Helper()
 	opts.Seeds = c.Addrs()[:1]
+	return startEngine(t, opts)
+}
+
+// startEngine starts an engine with opts and shuts it down when the test
+// ends.
+func startEngine(t testing.TB, opts Options) *Engine {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e, err := New(ctx, opts)

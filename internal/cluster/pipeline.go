@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/resp"
 )
 
@@ -166,45 +165,30 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 	for j, i := range indexes {
 		if j < got {
 			v := results[i].Value
-			if rerr := v.Err(); rerr != nil && retryable(rerr) {
-				var re *resp.Error
-				if errors.As(rerr, &re) && re.Code == "MOVED" {
-					if slot, to, ok := re.Redirect(); ok {
-						e.patchSlot(slot, redirectAddr(to, addr))
-						e.trigger("MOVED")
-					}
-				}
-				results[i].Value = resp.Value{}
-				redo = append(redo, i)
+			re, action := replyAction(v.Err())
+			switch action {
+			case final:
+				results[i].Err = v.Err()
 				continue
+			case redirect:
+				// An ASK is followed when the command runs again on its own.
+				if slot, to, ok := re.Redirect(); ok && re.Code == "MOVED" {
+					e.moved(slot, redirectAddr(to, addr))
+				}
+			case refreshFirst:
+				e.trigger(re.Code)
 			}
-			results[i].Err = v.Err()
+			results[i].Value = resp.Value{}
+			redo = append(redo, i)
 			continue
 		}
 		cmd, _ := Lookup(cmds[i][0])
-		switch {
-		case ctx.Err() != nil:
-			results[i].Err = ctx.Err()
-		case !conn.MayHaveRun(err) || e.opts.RetryUnknownOutcome || IsIdempotent(cmd, cmds[i]):
+		retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, cmds[i])
+		if ferr, again := e.connFailure(ctx, err, retryUnknown); again {
 			redo = append(redo, i)
-		default:
-			e.stats.unknownOutcomes.Add(1)
-			results[i].Err = unknownOutcome(err)
+		} else {
+			results[i].Err = ferr
 		}
 	}
 	return redo
-}
-
-// retryable reports server errors that say the command did not run here
-// and should be sent again, possibly elsewhere.
-func retryable(err error) bool {
-	var re *resp.Error
-	if !errors.As(err, &re) {
-		return false
-	}
-	switch re.Code {
-	case "MOVED", "ASK", "TRYAGAIN", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "READONLY":
-		return true
-	}
-	return false
 }

@@ -104,6 +104,12 @@ func (e *Engine) refresh(cause string) {
 		return
 	}
 	t := Merge(views...)
+	if cur != nil && t.Epoch < cur.Epoch {
+		// Every view that arrived is older than what keel knows (a zombie
+		// primary back from a partition, while the nodes that saw the
+		// failover did not answer): where they disagree, the newer wins.
+		t = Merge(append(views, View{From: "current", Epoch: cur.Epoch, Claims: claimsOf(cur)})...)
+	}
 	if cur != nil && t.Epoch <= cur.Epoch && t.Covered() < cur.Covered() {
 		// Fewer slots covered without a newer epoch is no evidence that they
 		// lost their primaries: keep what we knew for them.
@@ -287,8 +293,7 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 		return View{}, err
 	}
 	if err := replies[0].Err(); err != nil {
-		var re *resp.Error
-		if query[0][1] == "SHARDS" && errors.As(err, &re) && strings.Contains(strings.ToLower(re.Msg), "unknown") {
+		if query[0][1] == "SHARDS" && resp.IsUnknownCommand(err) {
 			e.useSlots.Store(true)
 			return e.queryView(ctx, addr)
 		}

@@ -82,7 +82,7 @@ func helloUnsupported(err error) bool {
 	if !errors.As(err, &re) {
 		return false
 	}
-	return re.Code == "NOPROTO" || (re.Code == "ERR" && strings.Contains(strings.ToLower(re.Msg), "unknown command"))
+	return re.Code == "NOPROTO" || resp.IsUnknownCommand(err)
 }
 
 func isAuthError(err error) bool {

@@ -1,0 +1,135 @@
+package cluster
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/resptest"
+)
+
+// A primary that stops answering: its connection fails at the health
+// timeout, the engine polls the topology every IncidentInterval (the
+// steady interval is an hour here, so every poll counted is an incident
+// poll), and the waiting request moves to the replica at the first poll
+// after the topology names it primary.
+func TestEngineIncidentPollsUntilFailover(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	fc.nodes[0].Handle("GET", bulkFrom("p"))
+	fc.nodes[1].Handle("GET", bulkFrom("r"))
+	e := newFakeEngine(t, fc, Options{})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-p" {
+		t.Fatalf("GET before the incident = %v, %v", v, err)
+	}
+
+	replica := fc.nodes[1]
+	before := replica.Count("CLUSTER SHARDS")
+	fc.nodes[0].Freeze()
+	done := make(chan string, 1)
+	go func() {
+		v, err := e.Do(testCtx(t), "GET", "k")
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- v.Str
+	}()
+	waitFor(t, "the replica is polled 3 times in incident mode", func() bool {
+		return replica.Count("CLUSTER SHARDS") >= before+3
+	})
+	if !e.Stats().IncidentMode {
+		t.Error("Stats.IncidentMode is false while the primary is suspect")
+	}
+	atSwitch := replica.Count("CLUSTER SHARDS")
+	fc.setView(oneShard(2, r, p), 1) // the replica won the election
+	var got string
+	select {
+	case got = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request did not move to the new primary")
+	}
+	if got != "from-r" {
+		t.Fatalf("GET during the incident = %q, want the new primary's reply", got)
+	}
+	if polls := replica.Count("CLUSTER SHARDS") - atSwitch; polls < 1 || polls > 3 {
+		t.Errorf("%d polls between the failover and the request moving, want 1 (at most 3)", polls)
+	}
+	waitFor(t, "incident mode ends once the suspect node is no primary", func() bool {
+		return !e.Stats().IncidentMode
+	})
+}
+
+// Two nodes disagree about who serves the slots: the view with the higher
+// cluster epoch wins, whichever answers first.
+func TestEngineHigherEpochWins(t *testing.T) {
+	for _, slowNewer := range []bool{false, true} {
+		name := "newer first"
+		if slowNewer {
+			name = "newer last"
+		}
+		t.Run(name, func(t *testing.T) {
+			fc := newFakeCluster(t, 3)
+			older, newer, owner := fc.addr(0), fc.addr(1), fc.addr(2)
+			fc.setView(oneShard(3, older), 0)
+			fc.setView(oneShard(5, owner), 1)
+			if slowNewer {
+				srv := fc.nodes[1]
+				srv.Handle("CLUSTER SHARDS", func([]string) resptest.Reply {
+					r := resptest.Value(resptest.ShardsReply(fc.view(newer)))
+					r.Delay = 50 * time.Millisecond
+					return r
+				})
+			}
+			for i, n := range []string{"older", "newer", "owner"} {
+				fc.nodes[i].Handle("GET", bulkFrom(n))
+			}
+			e := newFakeEngine(t, fc, Options{Seeds: []string{older, newer}})
+			if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-owner" {
+				t.Fatalf("GET = %v, %v; want the higher epoch's primary", v, err)
+			}
+		})
+	}
+}
+
+// After a failover, the old primary comes back as a zombie still claiming
+// the slots with its older epoch. Refreshes that hear its view — alongside
+// the new primary's, or alone — must not route to it again.
+func TestEngineZombieViewDoesNotOverrideNewer(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	zombie, newP := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(5, newP, zombie), 1)
+	fc.setView(oneShard(4, zombie, newP), 0)
+	fc.nodes[0].Handle("GET", bulkFrom("zombie"))
+	fc.nodes[1].Handle("GET", bulkFrom("new"))
+	e := newFakeEngine(t, fc, Options{Seeds: []string{newP}, RefreshInterval: 10 * time.Millisecond})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-new" {
+		t.Fatalf("GET = %v, %v; want the new primary", v, err)
+	}
+
+	// Both answer; the zombie's view arrives last.
+	fc.nodes[0].Handle("CLUSTER SHARDS", func([]string) resptest.Reply {
+		r := resptest.Value(resptest.ShardsReply(fc.view(zombie)))
+		r.Delay = 20 * time.Millisecond
+		return r
+	})
+	heard := fc.nodes[0].Count("CLUSTER SHARDS")
+	waitFor(t, "three refreshes hear the zombie", func() bool { return fc.nodes[0].Count("CLUSTER SHARDS") >= heard+3 })
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-new" {
+		t.Fatalf("GET after the zombie's view arrived last = %v, %v; want the new primary", v, err)
+	}
+
+	// Only the zombie answers (the new primary's answer is lost).
+	fc.nodes[1].Handle("CLUSTER SHARDS", func([]string) resptest.Reply { return resptest.Err("ERR busy elsewhere") })
+	heard = fc.nodes[0].Count("CLUSTER SHARDS")
+	waitFor(t, "three refreshes hear only the zombie", func() bool { return fc.nodes[0].Count("CLUSTER SHARDS") >= heard+3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if v, err := e.Do(ctx, "GET", "k"); err != nil || v.Str != "from-new" {
+		t.Fatalf("GET after only the zombie answered = %v, %v; want the new primary", v, err)
+	}
+	if n := fc.nodes[0].Count("GET"); n != 0 {
+		t.Errorf("the zombie served %d GETs", n)
+	}
+}
