@@ -133,3 +133,25 @@ func TestEngineZombieViewDoesNotOverrideNewer(t *testing.T) {
 		t.Errorf("the zombie served %d GETs", n)
 	}
 }
+
+// A cluster created anew on other addresses (a full replacement behind the
+// seeds) starts its epochs again: its lower-epoch view, from nodes keel never
+// knew, must replace the old one, unlike a zombie's.
+func TestEngineTakesClusterCreatedAnew(t *testing.T) {
+	fc := newFakeCluster(t, 3)
+	oldP, oldR, fresh := fc.addr(0), fc.addr(1), fc.addr(2)
+	fc.setView(oneShard(10, oldP, oldR), 0, 1)
+	fc.setView(oneShard(1, fresh), 2)
+	fc.nodes[0].Handle("GET", bulkFrom("old"))
+	fc.nodes[2].Handle("GET", bulkFrom("fresh"))
+	e := newFakeEngine(t, fc, Options{Seeds: []string{oldP, fresh}, RefreshInterval: 10 * time.Millisecond})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-old" {
+		t.Fatalf("GET = %v, %v; want the old cluster's primary", v, err)
+	}
+
+	fc.nodes[0].Close()
+	fc.nodes[1].Close()
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-fresh" {
+		t.Fatalf("GET after the old cluster went away = %v, %v; want the new cluster's primary", v, err)
+	}
+}

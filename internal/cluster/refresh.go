@@ -104,10 +104,13 @@ func (e *Engine) refresh(cause string) {
 		return
 	}
 	t := Merge(views...)
-	if cur != nil && t.Epoch < cur.Epoch {
-		// Every view that arrived is older than what keel knows (a zombie
-		// primary back from a partition, while the nodes that saw the
-		// failover did not answer): where they disagree, the newer wins.
+	if cur != nil && t.Epoch < cur.Epoch && allKnown(cur, views) {
+		// Every view that arrived is older than what keel knows, and from a
+		// member of the same cluster (a zombie primary back from a
+		// partition, while the nodes that saw the failover did not answer):
+		// where they disagree, the newer wins. Views from nodes keel never
+		// knew are a cluster created anew (its epochs start again), found
+		// through the seeds: they are taken as they are.
 		t = Merge(append(views, View{From: "current", Epoch: cur.Epoch, Claims: claimsOf(cur)})...)
 	}
 	if cur != nil && t.Epoch <= cur.Epoch && t.Covered() < cur.Covered() {
@@ -122,6 +125,17 @@ func (e *Engine) refresh(cause string) {
 const minEpoch = -1
 
 // claimsOf turns a topology back into claims, one per slot run.
+// allKnown reports whether every view came from a node of t.
+func allKnown(t *Topology, views []View) bool {
+	known := t.Addrs()
+	for _, v := range views {
+		if !slices.Contains(known, v.From) {
+			return false
+		}
+	}
+	return true
+}
+
 func claimsOf(t *Topology) []Claim {
 	var claims []Claim
 	for s := 0; s < SlotCount; {
