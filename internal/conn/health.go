@@ -1,6 +1,9 @@
 package conn
 
-import "time"
+import (
+	"runtime/metrics"
+	"time"
+)
 
 var pingArgs = []string{"PING"}
 
@@ -68,7 +71,7 @@ func (c *Conn) monitor() {
 
 		if busy && c.opts.HealthTimeout > 0 {
 			silent.from(max(busyAt, c.lastRead.Load()))
-			if silent.blame(now, c.opts.HealthTimeout, c.serverAtFault) {
+			if silent.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&silent, period) }) {
 				c.fail(ErrHealthTimeout)
 				return
 			}
@@ -81,7 +84,7 @@ func (c *Conn) monitor() {
 		case abandoned.since < 0 || popped != seenPopped:
 			abandoned.from(now)
 			seenPopped = popped
-		case abandoned.blame(now, c.opts.HealthTimeout, c.serverAtFault):
+		case abandoned.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&abandoned, period) }):
 			c.fail(ErrAbandonedReply)
 			return
 		}
@@ -99,13 +102,22 @@ func (c *Conn) monitor() {
 	}
 }
 
-// serverAtFault corroborates a long wait before the server is blamed for
+// serverAtFault corroborates a long wait w before the server is blamed for
 // it: the wait is the server's only when the writer has handed every
 // in-flight request to the kernel, the reader is waiting on the socket
-// (it has processed every byte it read), and the kernel has received
-// nothing the reader has not (readerBehind). Otherwise the reply is late
-// because this process has not run its own goroutines.
-func (c *Conn) serverAtFault() bool {
+// (it has processed every byte it read), the kernel has received nothing
+// the reader has not (readerBehind), and, since the previous look, the
+// process's goroutines have not been kept waiting to run for a check period
+// or more. Otherwise the reply is, or may be, late because this process has
+// not run its own goroutines, or has kept the machine too busy to deliver
+// the reply.
+func (c *Conn) serverAtFault(w *wait, period time.Duration) bool {
+	waits := runQueueWaits()
+	before := w.runQueue
+	w.runQueue = waits
+	if starvedBetween(before, waits, period) {
+		return false
+	}
 	return !c.unwritten.Load() && c.reading.Load() && !c.readerBehind()
 }
 
@@ -115,6 +127,8 @@ type wait struct {
 	since   int64 // clock() when it began; -1: not waiting
 	stalled int64 // the monitor's own scheduling lag since then
 	looks   int   // consecutive checks that found it over budget and corroborated
+
+	runQueue *metrics.Float64Histogram // the process's run-queue waits at the last corroboration
 }
 
 func newWait() wait { return wait{since: -1} }
