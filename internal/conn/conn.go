@@ -41,6 +41,8 @@ type Conn struct {
 	lastWrite atomic.Int64 // clock() of the last write
 	enqueued  atomic.Int64 // requests ever queued: the writer watches it grow
 	owed      atomic.Int64 // requests in flight (inflight.len()), read without mu
+	reading   atomic.Bool  // the reader is waiting on the socket: it has processed every byte it read
+	unwritten atomic.Bool  // the writer holds requests already in flight that it has not yet handed to the kernel
 }
 
 // Dial connects to addr ("host:port"), performs the handshake and starts the
@@ -371,9 +373,13 @@ func (c *Conn) clock() int64 { return int64(time.Since(c.epoch)) }
 type readTracker struct{ c *Conn }
 
 func (t readTracker) Read(p []byte) (int, error) {
+	t.c.reading.Store(true)
 	n, err := t.c.nc.Read(p)
 	if n > 0 {
 		t.c.lastRead.Store(t.c.clock())
 	}
+	// After lastRead: the monitor, seeing the reader waiting, then reads a
+	// lastRead at least as recent as the bytes the reader has taken.
+	t.c.reading.Store(false)
 	return n, err
 }

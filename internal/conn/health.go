@@ -1,6 +1,9 @@
 package conn
 
-import "time"
+import (
+	"runtime/metrics"
+	"time"
+)
 
 var pingArgs = []string{"PING"}
 
@@ -16,22 +19,37 @@ func checkPeriod(o Options) time.Duration {
 	return time.Second
 }
 
+// blameLooks is how many checks in a row must find a wait over budget, and
+// the server at fault for it, before the monitor gives up on the server: one
+// look can catch the reader in the instant between taking bytes from the
+// kernel and recording them.
+const blameLooks = 2
+
 // monitor declares the connection dead when the oldest in-flight request has
 // seen no reply bytes for the health timeout, or when its caller has gone and
 // its reply is still arriving a health timeout later (a trickling server
 // would otherwise hold every later request up). It pings every PingInterval:
 // an idle connection to check the server, and a busy one as a sentinel, whose
 // reply, checked to be PONG, proves the replies still in step with requests.
+//
+// A process starved of CPU (thousands of goroutines, say) reads replies late
+// although the server sent them in time; the monitor must not take that for
+// a failing server, which would drop a healthy connection and suspect its
+// node. So waits are measured without the monitor's own scheduling lag, and
+// a wait over budget is blamed on the server only when corroborated
+// (serverAtFault) on consecutive looks.
 func (c *Conn) monitor() {
 	defer c.wg.Done()
-	t := time.NewTicker(checkPeriod(c.opts))
+	period := checkPeriod(c.opts)
+	t := time.NewTicker(period)
 	defer t.Stop()
 	var (
 		lastPing   = c.clock()
+		lastCheck  = c.clock()
 		seenPopped uint64 // the reply count when the current oldest request was first seen left
-		leftSince  int64  // when the monitor first saw the current oldest request's caller gone; -1: not gone
+		silent     = newWait()
+		abandoned  = newWait() // since the current oldest request's caller was first seen gone
 	)
-	leftSince = -1
 	for {
 		select {
 		case <-c.closing:
@@ -39,24 +57,34 @@ func (c *Conn) monitor() {
 		case <-t.C:
 		}
 		now := c.clock()
+		if lag := now - lastCheck - int64(period); lag > int64(period) {
+			// The monitor itself could not run on time: that time is the
+			// process's, not the server's.
+			silent.stall(lag)
+			abandoned.stall(lag)
+		}
+		lastCheck = now
 		c.mu.Lock()
 		busy, busyAt, popped := c.inflight.len() > 0, c.busyAt, c.popped
 		headLeft := busy && c.inflight.peek().state.Load() == stateLeft
 		c.mu.Unlock()
 
 		if busy && c.opts.HealthTimeout > 0 {
-			waitingSince := max(busyAt, c.lastRead.Load())
-			if now-waitingSince > int64(c.opts.HealthTimeout) {
+			silent.from(max(busyAt, c.lastRead.Load()))
+			if silent.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&silent, period) }) {
 				c.fail(ErrHealthTimeout)
 				return
 			}
+		} else {
+			silent.reset()
 		}
 		switch {
 		case !headLeft || c.opts.HealthTimeout <= 0:
-			leftSince = -1
-		case leftSince < 0 || popped != seenPopped:
-			leftSince, seenPopped = now, popped
-		case now-leftSince > int64(c.opts.HealthTimeout):
+			abandoned.reset()
+		case abandoned.since < 0 || popped != seenPopped:
+			abandoned.from(now)
+			seenPopped = popped
+		case abandoned.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&abandoned, period) }):
 			c.fail(ErrAbandonedReply)
 			return
 		}
@@ -72,4 +100,67 @@ func (c *Conn) monitor() {
 			_ = c.enqueue(newRequest(pingArgs))
 		}
 	}
+}
+
+// serverAtFault corroborates a long wait w before the server is blamed for
+// it: the wait is the server's only when the writer has handed every
+// in-flight request to the kernel, the reader is waiting on the socket
+// (it has processed every byte it read), the kernel has received nothing
+// the reader has not (readerBehind), and, since the previous look, the
+// process's goroutines have not been kept waiting to run for a check period
+// or more. Otherwise the reply is, or may be, late because this process has
+// not run its own goroutines, or has kept the machine too busy to deliver
+// the reply.
+func (c *Conn) serverAtFault(w *wait, period time.Duration) bool {
+	waits := runQueueWaits()
+	before := w.runQueue
+	w.runQueue = waits
+	if starvedBetween(before, waits, period) {
+		return false
+	}
+	return !c.unwritten.Load() && c.reading.Load() && !c.readerBehind()
+}
+
+// wait is one wait the monitor times: for the oldest request's reply bytes,
+// or for an abandoned reply to finish.
+type wait struct {
+	since   int64 // clock() when it began; -1: not waiting
+	stalled int64 // the monitor's own scheduling lag since then
+	looks   int   // consecutive checks that found it over budget and corroborated
+
+	runQueue *metrics.Float64Histogram // the process's run-queue waits at the last corroboration
+}
+
+func newWait() wait { return wait{since: -1} }
+
+func (w *wait) reset() { *w = newWait() }
+
+// from starts timing a wait that began at since, unless it is the one
+// already timed.
+func (w *wait) from(since int64) {
+	if w.since != since {
+		*w = wait{since: since}
+	}
+}
+
+// stall excludes lag, time the monitor could not run, from the wait.
+func (w *wait) stall(lag int64) {
+	if w.since >= 0 {
+		w.stalled += lag
+	}
+}
+
+// blame reports whether the wait has lasted over budget and atFault has
+// confirmed, on blameLooks checks in a row, that the server is to blame.
+func (w *wait) blame(now int64, budget time.Duration, atFault func() bool) bool {
+	if w.since < 0 || now-w.since-w.stalled <= int64(budget) {
+		w.looks = 0
+		return false
+	}
+	if !atFault() {
+		w.looks = 0
+		return false
+	}
+	w.looks++
+	return w.looks >= blameLooks
 }

@@ -29,6 +29,7 @@ func (c *Conn) writeLoop() {
 		if len(batch) == 0 {
 			continue
 		}
+		c.unwritten.Store(false) // from here on, a slow write is the kernel's or the server's doing
 		n, err := c.nc.Write(buf)
 		c.lastWrite.Store(c.clock())
 		if err != nil {
@@ -91,6 +92,9 @@ func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) ([]*request
 		batch = append(batch, r)
 		starts = append(starts, len(buf))
 		buf = resp.AppendCommand(buf, r.args)
+	}
+	if len(batch) > 0 {
+		c.unwritten.Store(true)
 	}
 	clear(c.queue)
 	c.queue = c.queue[:0]

@@ -1,0 +1,28 @@
+//go:build unix && !linux
+
+package conn
+
+import "syscall"
+
+// readerBehind reports whether the server sent bytes the reader has not yet
+// taken in: the socket holds unread bytes. Then the delay is this process's,
+// not the server's.
+func (c *Conn) readerBehind() bool {
+	rc, ok := rawSocket(c.nc)
+	if !ok {
+		return false
+	}
+	var (
+		n    int
+		rerr error
+		buf  [1]byte
+	)
+	if err := rc.Control(func(fd uintptr) {
+		n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	}); err != nil {
+		return false
+	}
+	// An empty socket fails with EAGAIN; n == 0 is the end of the stream,
+	// which the reader sees at once.
+	return rerr == nil && n > 0
+}
