@@ -32,8 +32,9 @@ staticcheck:
 unit:
 	@for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
 	@# Allocation counts mean nothing under -race (it makes sync.Pool drop
-	@# items), so the hot path's allocation guard runs once more without it.
-	$(GO) test -count=1 -run '^TestCommandAllocations$$' .
+	@# items), and the race detector's own slowness starves the client more
+	@# than the overload test allows for: both run once more without it.
+	$(GO) test -count=1 -run '^(TestCommandAllocations|TestClientOverloadIsNotANodeFailure)$$' .
 
 # Render a drill HTML report in headless Chromium (installed when missing)
 # and check the screenshot really shows the charts.
