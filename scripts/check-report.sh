@@ -42,7 +42,7 @@ if [ $# -ge 1 ]; then
   [ -f "$report" ] || { echo "check-report: no such file: $1" >&2; exit 1; }
 else
   report="$OUT/sample-report.html"
-  KEEL_DRILL_SAMPLE_HTML="$report" go test -count=1 -run '^TestWriteSampleHTML$' ./drill/ >/dev/null
+  (cd cmd/keel && KEEL_DRILL_SAMPLE_HTML="$report" go test -count=1 -run '^TestWriteSampleHTML$' ./internal/drill/ >/dev/null)
   [ -s "$report" ] || { echo "check-report: the test wrote no report to $report" >&2; exit 1; }
 fi
 

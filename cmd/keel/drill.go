@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/cmd/keel/internal/peers"
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 )
 
 // errAudit marks a drill that completed but found a client losing

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 )
 
 func TestDriverIDs(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 )
 
 // progress shows what the drill is doing: on a terminal, one line rewritten
