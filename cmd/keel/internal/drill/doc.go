@@ -6,7 +6,7 @@
 // through a [Driver] at a fixed request rate, every request with its own
 // deadline, over keys that cover every shard. Each request's outcome is kept
 // as a [Sample]; the cluster's own view (when it served each shard again,
-// independently of any client) is kept as [Marker]s. [Analyze] turns the two
+// independently of any client) is kept as [report.Marker]s. [Analyze] turns the two
 // into the figures a report shows: client-added downtime, errors surfaced,
 // healthy-shard availability, latency, lost acknowledged writes and
 // duplicated INCRs.

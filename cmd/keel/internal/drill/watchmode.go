@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"fmt"
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"log/slog"
 	"time"
 )
@@ -35,7 +36,7 @@ type WatchOptions struct {
 // default rate), so watch a maintenance window, not a week.
 //
 // The workload writes keys prefixed "drill:" and deletes them at the end.
-func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
+func RunWatch(ctx context.Context, opts WatchOptions) (report.Report, error) {
 	if len(opts.Drivers) == 0 {
 		opts.Drivers = []Driver{KeelDriver{}}
 	}
@@ -47,7 +48,7 @@ func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
 	}
 	opts.Workload = opts.Workload.withDefaults()
 	rep := newReport("watch", opts.Drivers, opts.Workload, opts.Bucket)
-	rep.Scenarios = []ScenarioInfo{{Name: "watch", Description: "an existing cluster, watched while its operator maintains it"}}
+	rep.Scenarios = []report.ScenarioInfo{{Name: "watch", Description: "an existing cluster, watched while its operator maintains it"}}
 
 	// The watch ends with ctx; what follows it (closing, verifying) must not.
 	work := context.WithoutCancel(ctx)
@@ -103,7 +104,7 @@ func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
 	// since its own open, which includes the clients opened before it.
 	for i := len(runs) - 1; i >= 0; i-- {
 		run := runs[i].finish(work, events)
-		rep.Runs = append([]Run{run}, rep.Runs...)
+		rep.Runs = append([]report.Run{run}, rep.Runs...)
 		if opts.Progress != nil {
 			opts.Progress(Progress{Scenario: "watch", Client: run.Client, Phase: "done", Run: &run})
 		}

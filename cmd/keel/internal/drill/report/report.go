@@ -1,4 +1,4 @@
-package drill
+package report
 
 import "time"
 
@@ -136,5 +136,3 @@ type MarkerJSON struct {
 	AtMS float64 `json:"at_ms"`
 	Marker
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
