@@ -61,7 +61,7 @@ func newLabEngine(t testing.TB, c *lab.Cluster, opts Options) *Engine {
 func onEveryPrimary(t testing.TB, ctx context.Context, e *Engine, args ...string) []string {
 	t.Helper()
 	var out []string
-	for _, sh := range e.Topology().Shards {
+	for _, sh := range e.topo.Load().Shards {
 		c, err := e.pool.get(ctx, sh.Primary.Addr, true)
 		if err != nil {
 			t.Fatal(err)

@@ -2,9 +2,10 @@ package drill
 
 import (
 	"cmp"
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"slices"
 	"time"
+
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 )
 
 // RunInput is what one run recorded.

@@ -1,11 +1,12 @@
 package drill
 
 import (
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"math"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 )
 
 // synth returns one sample every 10ms on every shard over [0, dur), each

@@ -3,7 +3,6 @@ package drill
 import (
 	"context"
 	"fmt"
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 

@@ -3,11 +3,11 @@ package drill
 import (
 	"context"
 	"fmt"
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 

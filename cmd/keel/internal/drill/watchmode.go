@@ -3,9 +3,11 @@ package drill
 import (
 	"context"
 	"fmt"
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"log/slog"
 	"time"
+
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
+	"github.com/keel-go/keel/lab"
 )
 
 // WatchOptions configure [RunWatch].
@@ -76,7 +78,11 @@ func RunWatch(ctx context.Context, opts WatchOptions) (report.Report, error) {
 		}
 		runs = append(runs, rc)
 	}
-	w, err := WatchCluster(ctx, opts.Target, env.slots, ClusterWatchOptions{})
+	// An existing cluster is watched more gently than the lab's own: a
+	// managed service's nodes may be far and busy.
+	w, err := lab.WatchTarget(ctx, opts.Target.lab(), lab.WatchOptions{
+		Interval: 50 * time.Millisecond, ProbeTimeout: 200 * time.Millisecond, MembersEvery: time.Second,
+		Slots: env.slots, ProbeKey: "drill:probe"})
 	if err != nil {
 		return rep, fmt.Errorf("drill: watching the cluster: %w", err)
 	}

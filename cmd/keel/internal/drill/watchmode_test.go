@@ -2,11 +2,11 @@ package drill
 
 import (
 	"context"
-	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 
