@@ -1,3 +1,6 @@
+// Package report is what a drill produced — the JSON schema documented
+// for "keel-drill/1" — and its writers: the text summary, the JSON file and
+// the self-contained HTML page with its timeline charts.
 package report
 
 import "time"
