@@ -16,10 +16,14 @@
 // addresses — and each returns a [Step] saying when it began and when it took
 // effect. A [Watcher] polls every node every few milliseconds and records when
 // each slot is served again after a fault: the reference point for measuring
-// the downtime a client adds. A [DNSServer] can publish the nodes' addresses
+// the downtime a client adds; [WatchTarget] watches, the same way, a cluster
+// lab did not start (a [Target]: staging, or a managed service during its own
+// failover test). Example_failoverTest shows an application's own test run
+// through a forced failover. A [DNSServer] can publish the nodes' addresses
 // under one name, the way a configuration endpoint does.
 //
-// lab only ever binds 127.x addresses and rejects any other host. That is
+// lab only ever binds 127.x addresses and rejects any other host (a
+// [Target] is only connected to). That is
 // what makes its defaults acceptable: persistence and protected mode are off
 // and nodes are meant to be killed and paused, so they must never be
 // reachable from the network.

@@ -2,9 +2,9 @@ package lab
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -21,8 +21,9 @@ import (
 // answers reads through that pause, so a shard would look served while no
 // node accepts its writes.
 
-// WatchOptions configures [Cluster.Watch]. The zero value watches the first
-// slot of every shard, probing every node every 10 ms with a 100 ms timeout.
+// WatchOptions configures [Cluster.Watch] and [WatchTarget]. The zero value
+// watches the first slot of every shard, probing every node every 10 ms with
+// a 100 ms timeout and reading the members as often.
 type WatchOptions struct {
 	// Interval is how often each node is probed. Default 10ms.
 	Interval time.Duration
@@ -30,9 +31,16 @@ type WatchOptions struct {
 	// to accept a connection) before it counts as serving nothing.
 	// Default 100ms.
 	ProbeTimeout time.Duration
+	// MembersEvery is how often the members are read again, so that nodes
+	// added by a replacement are watched and nodes that left are not.
+	// Default: Interval.
+	MembersEvery time.Duration
 	// Slots are the slots to watch. Default: the first slot of each shard's
 	// range at Watch time.
 	Slots []int
+	// ProbeKey prefixes the keys the probes write ([KeyInSlot]). Default
+	// "lab:probe".
+	ProbeKey string
 }
 
 // WatchEvent is one change the watcher saw.
@@ -56,9 +64,10 @@ type WatchEvent struct {
 // become served or unserved and when nodes change role. Its methods are
 // safe for concurrent use. Close it when done.
 type Watcher struct {
-	c       *Cluster
 	opts    WatchOptions
-	tlsConf *tls.Config
+	members func(ctx context.Context) ([]string, error) // the member addresses now
+	dial    func(ctx context.Context, addr string) (*rawConn, error)
+	release func() // frees what members holds, once it is no longer called; may be nil
 	probe   []byte // one round, pipelined: ROLE then a SET per watched slot
 
 	ctx       context.Context // cancelled by Close; ends every goroutine
@@ -66,63 +75,109 @@ type Watcher struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	// pollers stops each node's poller. Only Watch, then the membership
-	// goroutine, use it, so it needs no lock.
-	pollers map[*Node]context.CancelFunc
+	// pollers stops each member's poller, by address. Only the constructor,
+	// then the membership goroutine, use it, so it needs no lock.
+	pollers map[string]context.CancelFunc
 
-	mu      sync.Mutex
-	events  []WatchEvent     // in time order
-	changed chan struct{}    // closed and replaced whenever an event is added
-	roles   map[*Node]string // last role reported by each node
-	serving []map[*Node]bool // per watched slot: nodes whose last probe it served
-	server  []*Node          // per watched slot: node of the last served event; nil when unserved
+	mu       sync.Mutex
+	events   []WatchEvent      // in time order
+	changed  chan struct{}     // closed and replaced whenever an event is added
+	roles    map[string]string // last role reported by each member
+	answered map[string]bool   // members whose last probe got replies
+	serving  []map[string]bool // per watched slot: members whose last probe it served
+	server   []string          // per watched slot: member of the last served event; "" when unserved
 }
 
 // Watch starts watching the cluster and returns once every member has been
 // probed once, so the initial "served" and "role" events are already
 // recorded. ctx bounds start-up only; the watcher runs until Close.
 func (c *Cluster) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error) {
-	opts, err := c.watchDefaults(ctx, opts)
+	opts, err := watchDefaults(opts, func() ([]int, error) {
+		t, err := c.Topology(ctx)
+		var slots []int
+		for _, sh := range t.Shards {
+			slots = append(slots, sh.Slots[0].Start)
+		}
+		return slots, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{
-		c:       c,
-		opts:    opts,
-		tlsConf: c.TLSConfig(),
-		changed: make(chan struct{}),
-		roles:   make(map[*Node]string),
-		serving: make([]map[*Node]bool, len(opts.Slots)),
-		server:  make([]*Node, len(opts.Slots)),
-		pollers: make(map[*Node]context.CancelFunc),
+	w := newWatcher(opts)
+	w.members = func(context.Context) ([]string, error) { return c.Addrs(), nil }
+	tlsConf, password := c.TLSConfig(), c.opts.Password
+	w.dial = func(ctx context.Context, addr string) (*rawConn, error) {
+		ctx, cancel := context.WithTimeout(ctx, opts.ProbeTimeout)
+		defer cancel()
+		rc, err := dialRaw(ctx, addr, tlsConf)
+		if err != nil {
+			return nil, err
+		}
+		if password != "" {
+			if _, err := rc.call("AUTH", password); err != nil {
+				rc.Close()
+				return nil, err
+			}
+		}
+		return rc, nil
 	}
-	cmds := [][]string{{"ROLE"}}
-	for i, slot := range opts.Slots {
-		w.serving[i] = make(map[*Node]bool)
-		cmds = append(cmds, []string{"SET", KeyInSlot(slot, "lab:probe"), "1", "PX", "60000"})
-	}
-	for _, cmd := range cmds {
-		w.probe = append(w.probe, encodeCommand(cmd)...)
-	}
-	w.ctx, w.cancel = context.WithCancel(context.Background())
+	return w, w.start(ctx)
+}
 
-	var firstRound sync.WaitGroup
-	w.follow(&firstRound)
-	firstRound.Wait() // bounded: a round takes at most twice ProbeTimeout
-	w.wg.Add(1)
-	go w.followMembers()
+// WatchTarget watches a cluster lab did not start, as [Cluster.Watch] does
+// a lab cluster. It reads the members (CLUSTER NODES, or the nodes of
+// CLUSTER SHARDS/SLOTS on servers that refuse it, as some managed services
+// do) every MembersEvery from a member whose last probe succeeded, or else
+// from the seeds, dialled by name through t's Resolver so that a cluster
+// restarted on new addresses is found again; members that leave are
+// forgotten, and when no one answers the last members known are kept.
+// Default Slots: the first slot of each shard ([Target.Shards]).
+//
+// The probes write keys (ProbeKey, expiring after 60 s) on every shard of
+// the cluster watched.
+func WatchTarget(ctx context.Context, t Target, opts WatchOptions) (*Watcher, error) {
+	if len(t.Seeds) == 0 {
+		return nil, errors.New("lab: WatchTarget: no seeds")
+	}
+	opts, err := watchDefaults(opts, func() ([]int, error) {
+		shards, err := t.Shards(ctx)
+		var slots []int
+		for _, sh := range shards {
+			slots = append(slots, sh.Slots[0].Start)
+		}
+		return slots, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := newWatcher(opts)
+	m := &targetMembers{t: t, timeout: opts.ProbeTimeout, answered: w.answeredMembers}
+	w.members = m.read
+	w.dial = func(ctx context.Context, addr string) (*rawConn, error) { return t.dial(ctx, addr, opts.ProbeTimeout) }
+	w.release = m.close
+	if err := w.start(ctx); err != nil {
+		return nil, fmt.Errorf("lab: WatchTarget: no member answered: %w", err)
+	}
 	return w, nil
 }
 
-func (c *Cluster) watchDefaults(ctx context.Context, o WatchOptions) (WatchOptions, error) {
+// watchDefaults fills in o's defaults, asking firstSlots for the slots to
+// watch when o names none.
+func watchDefaults(o WatchOptions, firstSlots func() ([]int, error)) (WatchOptions, error) {
 	if o.Interval == 0 {
 		o.Interval = 10 * time.Millisecond
 	}
 	if o.ProbeTimeout == 0 {
 		o.ProbeTimeout = 100 * time.Millisecond
 	}
-	if o.Interval < 0 || o.ProbeTimeout < 0 {
-		return o, errors.New("lab: WatchOptions: negative Interval or ProbeTimeout")
+	if o.MembersEvery == 0 {
+		o.MembersEvery = o.Interval
+	}
+	if o.ProbeKey == "" {
+		o.ProbeKey = "lab:probe"
+	}
+	if o.Interval < 0 || o.ProbeTimeout < 0 || o.MembersEvery < 0 {
+		return o, errors.New("lab: WatchOptions: negative Interval, ProbeTimeout or MembersEvery")
 	}
 	o.Slots = slices.Clone(o.Slots)
 	for _, s := range o.Slots {
@@ -131,62 +186,105 @@ func (c *Cluster) watchDefaults(ctx context.Context, o WatchOptions) (WatchOptio
 		}
 	}
 	if len(o.Slots) == 0 {
-		t, err := c.Topology(ctx)
+		slots, err := firstSlots()
 		if err != nil {
 			return o, err
 		}
-		for _, sh := range t.Shards {
-			o.Slots = append(o.Slots, sh.Slots[0].Start)
-		}
+		o.Slots = slots
 	}
 	return o, nil
 }
 
-// followMembers keeps one poller per member node, re-reading the members
-// every Interval so nodes added by a replacement are watched and nodes that
-// left are not.
+func newWatcher(opts WatchOptions) *Watcher {
+	w := &Watcher{
+		opts:     opts,
+		changed:  make(chan struct{}),
+		roles:    make(map[string]string),
+		answered: make(map[string]bool),
+		serving:  make([]map[string]bool, len(opts.Slots)),
+		server:   make([]string, len(opts.Slots)),
+		pollers:  make(map[string]context.CancelFunc),
+	}
+	cmds := [][]string{{"ROLE"}}
+	for i, slot := range opts.Slots {
+		w.serving[i] = make(map[string]bool)
+		cmds = append(cmds, []string{"SET", KeyInSlot(slot, opts.ProbeKey), "1", "PX", "60000"})
+	}
+	for _, cmd := range cmds {
+		w.probe = append(w.probe, encodeCommand(cmd)...)
+	}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	return w
+}
+
+// start reads the members, probes each once, and starts following them.
+func (w *Watcher) start(ctx context.Context) error {
+	members, err := w.members(ctx)
+	if err != nil {
+		w.cancel()
+		w.releaseMembers()
+		return err
+	}
+	var firstRound sync.WaitGroup
+	w.follow(members, &firstRound)
+	firstRound.Wait() // bounded: a round takes at most twice ProbeTimeout
+	w.wg.Add(1)
+	go w.followMembers()
+	return nil
+}
+
+// followMembers reads the members every MembersEvery and keeps one poller
+// per member. When they cannot be read, the last members known are kept.
 func (w *Watcher) followMembers() {
 	defer w.wg.Done()
-	t := time.NewTicker(w.opts.Interval)
+	defer w.releaseMembers()
+	t := time.NewTicker(w.opts.MembersEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-w.ctx.Done():
 			return
 		case <-t.C:
-			w.follow(nil)
+			if members, err := w.members(w.ctx); err == nil {
+				w.follow(members, nil)
+			}
 		}
+	}
+}
+
+func (w *Watcher) releaseMembers() {
+	if w.release != nil {
+		w.release()
 	}
 }
 
 // follow starts a poller for every member without one and stops the
-// pollers of nodes that are no longer members. New pollers call firstRound
-// Done after their first round, when firstRound is not nil.
-func (w *Watcher) follow(firstRound *sync.WaitGroup) {
-	members := w.c.Nodes()
-	for _, n := range members {
-		if w.pollers[n] != nil {
+// pollers of addresses that are no longer members. New pollers call
+// firstRound.Done after their first round, when firstRound is not nil.
+func (w *Watcher) follow(members []string, firstRound *sync.WaitGroup) {
+	for _, addr := range members {
+		if w.pollers[addr] != nil {
 			continue
 		}
 		ctx, stop := context.WithCancel(w.ctx)
-		w.pollers[n] = stop
+		w.pollers[addr] = stop
 		if firstRound != nil {
 			firstRound.Add(1)
 		}
 		w.wg.Add(1)
-		go w.poll(ctx, n, firstRound)
+		go w.poll(ctx, addr, firstRound)
 	}
-	for n, stop := range w.pollers {
-		if !slices.Contains(members, n) {
+	for addr, stop := range w.pollers {
+		if !slices.Contains(members, addr) {
 			stop()
-			delete(w.pollers, n)
+			delete(w.pollers, addr)
 		}
 	}
 }
 
-// poll probes n every Interval over one persistent connection, redialled
-// after any failure, until ctx ends.
-func (w *Watcher) poll(ctx context.Context, n *Node, firstRound *sync.WaitGroup) {
+// poll probes addr every Interval over one persistent connection,
+// redialled after any failure, until ctx ends.
+func (w *Watcher) poll(ctx context.Context, addr string, firstRound *sync.WaitGroup) {
 	defer w.wg.Done()
 	var rc *rawConn
 	defer func() {
@@ -197,13 +295,12 @@ func (w *Watcher) poll(ctx context.Context, n *Node, firstRound *sync.WaitGroup)
 	t := time.NewTicker(w.opts.Interval)
 	defer t.Stop()
 	for {
-		var role string
-		var serving []bool
-		rc, role, serving = w.probeNode(ctx, n, rc)
+		var r probeResult
+		rc, r = w.probeNode(ctx, addr, rc)
 		at := time.Now()
 		if ctx.Err() == nil {
-			// A probe cut short by Close or by n leaving says nothing.
-			w.observe(n, at, role, serving)
+			// A probe cut short by Close or by addr leaving says nothing.
+			w.observe(addr, at, r)
 		}
 		if firstRound != nil {
 			firstRound.Done()
@@ -212,7 +309,7 @@ func (w *Watcher) poll(ctx context.Context, n *Node, firstRound *sync.WaitGroup)
 		select {
 		case <-ctx.Done():
 			if w.ctx.Err() == nil {
-				w.forget(n) // n left the cluster; Close is not news
+				w.forget(addr) // addr left the cluster; Close is not news
 			}
 			return
 		case <-t.C:
@@ -220,41 +317,31 @@ func (w *Watcher) poll(ctx context.Context, n *Node, firstRound *sync.WaitGroup)
 	}
 }
 
+// probeResult is the outcome of one round.
+type probeResult struct {
+	ok      bool   // the node replied
+	role    string // what ROLE said; "" when unknown
+	serving []bool // per watched slot
+}
+
 // probeNode runs one round on rc, dialling first when rc is nil. It returns
-// the connection to reuse (nil after a failure), n's role ("" when unknown)
-// and, per watched slot, whether n served it.
-func (w *Watcher) probeNode(ctx context.Context, n *Node, rc *rawConn) (*rawConn, string, []bool) {
-	serving := make([]bool, len(w.opts.Slots))
+// the connection to reuse, nil after a failure.
+func (w *Watcher) probeNode(ctx context.Context, addr string, rc *rawConn) (*rawConn, probeResult) {
+	r := probeResult{serving: make([]bool, len(w.opts.Slots))}
 	if rc == nil {
 		var err error
-		if rc, err = w.dial(ctx, n); err != nil {
-			return nil, "", serving
+		if rc, err = w.dial(ctx, addr); err != nil {
+			return nil, r
 		}
 	}
-	role, err := w.roundTrip(rc, serving)
+	role, err := w.roundTrip(rc, r.serving)
 	if err != nil {
 		// The connection may hold a late reply; start afresh next round.
 		rc.Close()
-		return nil, "", serving
+		return nil, r
 	}
-	return rc, role, serving
-}
-
-// dial connects to n within ProbeTimeout, authenticating if need be.
-func (w *Watcher) dial(ctx context.Context, n *Node) (*rawConn, error) {
-	ctx, cancel := context.WithTimeout(ctx, w.opts.ProbeTimeout)
-	defer cancel()
-	rc, err := dialRaw(ctx, n.Addr(), w.tlsConf)
-	if err != nil {
-		return nil, err
-	}
-	if pw := w.c.opts.Password; pw != "" {
-		if _, err := rc.call("AUTH", pw); err != nil {
-			rc.Close()
-			return nil, err
-		}
-	}
-	return rc, nil
+	r.ok, r.role = true, role
+	return rc, r
 }
 
 // roundTrip sends the pipelined probe and reads its replies within
@@ -285,60 +372,76 @@ func (w *Watcher) roundTrip(rc *rawConn, serving []bool) (string, error) {
 	return role, nil
 }
 
-// observe records the outcome of one of n's rounds and the events it causes.
-func (w *Watcher) observe(n *Node, at time.Time, role string, serving []bool) {
+// answeredMembers returns the members whose last probe got replies, sorted.
+func (w *Watcher) answeredMembers() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if role != "" && role != w.roles[n] {
-		w.roles[n] = role
-		w.add(WatchEvent{At: at, Kind: "role", Node: n.Addr(), Detail: role})
+	out := slices.Collect(maps.Keys(w.answered))
+	slices.Sort(out)
+	return out
+}
+
+// observe records the outcome of one of addr's rounds and the events it
+// causes.
+func (w *Watcher) observe(addr string, at time.Time, r probeResult) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r.ok {
+		w.answered[addr] = true
+	} else {
+		delete(w.answered, addr)
 	}
-	for i, s := range serving {
+	if r.role != "" && r.role != w.roles[addr] {
+		w.roles[addr] = r.role
+		w.add(WatchEvent{At: at, Kind: "role", Node: addr, Detail: r.role})
+	}
+	for i, s := range r.serving {
 		if s {
-			w.serving[i][n] = true
+			w.serving[i][addr] = true
 		} else {
-			delete(w.serving[i], n)
+			delete(w.serving[i], addr)
 		}
-		w.settle(i, n, at)
+		w.settle(i, addr, at)
 	}
 }
 
-// forget drops n, which left the cluster, as if it served nothing.
-func (w *Watcher) forget(n *Node) {
+// forget drops addr, which left the cluster, as if it served nothing.
+func (w *Watcher) forget(addr string) {
 	at := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.roles, n)
+	delete(w.roles, addr)
+	delete(w.answered, addr)
 	for i := range w.serving {
-		delete(w.serving[i], n)
-		w.settle(i, n, at)
+		delete(w.serving[i], addr)
+		w.settle(i, addr, at)
 	}
 }
 
-// settle emits an event if watched slot i's serving node changed with the
-// latest observation of node by. It keeps naming the same node while that
-// node still serves, and prefers by when a new one must be named.
-func (w *Watcher) settle(i int, by *Node, at time.Time) {
+// settle emits an event if watched slot i's serving member changed with the
+// latest observation of by. It keeps naming the same member while it still
+// serves, and prefers by when a new one must be named.
+func (w *Watcher) settle(i int, by string, at time.Time) {
 	cur := w.server[i]
-	if cur != nil && w.serving[i][cur] {
+	if cur != "" && w.serving[i][cur] {
 		return
 	}
 	next := by
 	if !w.serving[i][next] {
-		next = nil
-		for n := range w.serving[i] {
-			if next == nil || n.Addr() < next.Addr() {
-				next = n
+		next = ""
+		for addr := range w.serving[i] {
+			if next == "" || addr < next {
+				next = addr
 			}
 		}
 	}
 	slot := w.opts.Slots[i]
 	switch {
-	case next != nil:
+	case next != "":
 		w.server[i] = next
-		w.add(WatchEvent{At: at, Kind: "served", Slot: slot, Node: next.Addr()})
-	case cur != nil:
-		w.server[i] = nil
+		w.add(WatchEvent{At: at, Kind: "served", Slot: slot, Node: next})
+	case cur != "":
+		w.server[i] = ""
 		w.add(WatchEvent{At: at, Kind: "unserved", Slot: slot})
 	}
 }

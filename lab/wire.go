@@ -28,7 +28,11 @@ type rawConn struct {
 // connection is bounded by ctx's deadline, if it has one, so a stopped or
 // wedged server cannot hang the caller.
 func dialRaw(ctx context.Context, addr string, tlsConf *tls.Config) (*rawConn, error) {
-	var d net.Dialer
+	return dialRawWith(ctx, &net.Dialer{}, addr, tlsConf)
+}
+
+// dialRawWith is dialRaw through d, whose Resolver finds named hosts.
+func dialRawWith(ctx context.Context, d *net.Dialer, addr string, tlsConf *tls.Config) (*rawConn, error) {
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

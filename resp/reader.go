@@ -100,10 +100,6 @@ func NewReader(rd io.Reader, limits Limits) *Reader {
 	return &Reader{br: br, limits: limits.withDefaults()}
 }
 
-// Buffered returns the number of bytes that can be read from the buffer
-// without touching the underlying reader.
-func (r *Reader) Buffered() int { return r.br.Buffered() }
-
 // Read reads one complete value. It returns io.EOF only when the stream ends
 // cleanly between values; a stream that ends inside a value gives
 // io.ErrUnexpectedEOF. Errors wrapping ErrProtocol mean the stream can not be

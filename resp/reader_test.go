@@ -174,16 +174,6 @@ func TestReadStream(t *testing.T) {
 	}
 }
 
-func TestReadBuffered(t *testing.T) {
-	r := resp.NewReader(strings.NewReader("+OK\r\n:1\r\n"), resp.Limits{})
-	if _, err := r.Read(); err != nil {
-		t.Fatal(err)
-	}
-	if n := r.Buffered(); n != len(":1\r\n") {
-		t.Fatalf("Buffered() = %d, want %d", n, len(":1\r\n"))
-	}
-}
-
 func TestReadUnderlyingError(t *testing.T) {
 	boom := errors.New("boom")
 	for _, tail := range []string{"", "*2\r\n:1\r\n", "$5\r\nab", "+O"} {

@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-# The first shard colours (drill/report_html.go, rptShardColors); the test
+# The first shard colours (cmd/keel/internal/drill/report/html.go, rptShardColors); the test
 # TestReportColoursInCheckScript keeps them in step.
 COLOURS="#1f77b4,#ff7f0e,#9467bd"
 
@@ -42,7 +42,7 @@ if [ $# -ge 1 ]; then
   [ -f "$report" ] || { echo "check-report: no such file: $1" >&2; exit 1; }
 else
   report="$OUT/sample-report.html"
-  KEEL_DRILL_SAMPLE_HTML="$report" go test -count=1 -run '^TestWriteSampleHTML$' ./drill/ >/dev/null
+  (cd cmd/keel && KEEL_DRILL_SAMPLE_HTML="$report" go test -count=1 -run '^TestWriteSampleHTML$' ./internal/drill/report/ >/dev/null)
   [ -s "$report" ] || { echo "check-report: the test wrote no report to $report" >&2; exit 1; }
 fi
 

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/cmd/keel/internal/peers"
-	"github.com/keel-go/keel/drill"
 )
 
 // errAudit marks a drill that completed but found a client losing
@@ -204,7 +205,7 @@ func printList(w io.Writer, scs []drill.Scenario) error {
 
 // conclude writes whatever the drill measured, even when it was cut short
 // (runErr), then judges the audit.
-func conclude(stdout io.Writer, rep drill.Report, runErr error, f drillFlags) error {
+func conclude(stdout io.Writer, rep report.Report, runErr error, f drillFlags) error {
 	if err := writeReports(stdout, rep, f); err != nil {
 		return err
 	}
@@ -219,17 +220,17 @@ func conclude(stdout io.Writer, rep drill.Report, runErr error, f drillFlags) er
 }
 
 // writeReports prints the summary table and writes the JSON and HTML files.
-func writeReports(stdout io.Writer, rep drill.Report, f drillFlags) error {
+func writeReports(stdout io.Writer, rep report.Report, f drillFlags) error {
 	if len(rep.Runs) == 0 {
 		return nil
 	}
-	if err := drill.WriteText(stdout, rep); err != nil {
+	if err := report.WriteText(stdout, rep); err != nil {
 		return err
 	}
 	for _, out := range []struct {
 		path  string
-		write func(io.Writer, drill.Report) error
-	}{{f.jsonPath, drill.WriteJSON}, {f.htmlPath, drill.WriteHTML}} {
+		write func(io.Writer, report.Report) error
+	}{{f.jsonPath, report.WriteJSON}, {f.htmlPath, report.WriteHTML}} {
 		if out.path == "" {
 			continue
 		}
@@ -256,7 +257,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 // auditVerdict judges the runs that lost acknowledged data or duplicated a
 // write: those of the clients failOn names ("all", "none", or IDs
 // comma-separated) fail the drill; the others are returned as a report.
-func auditVerdict(rep drill.Report, failOn string) (reported string, failing error) {
+func auditVerdict(rep report.Report, failOn string) (reported string, failing error) {
 	var bad, noted []string
 	for _, r := range rep.Runs {
 		fig := r.Figures

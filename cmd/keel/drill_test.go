@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 )
 
 func TestDriverIDs(t *testing.T) {
@@ -53,11 +54,11 @@ func TestSelectScenarios(t *testing.T) {
 }
 
 func TestAuditVerdict(t *testing.T) {
-	rep := drill.Report{Runs: []drill.Run{{Scenario: "s", Client: "keel"}}}
+	rep := report.Report{Runs: []report.Run{{Scenario: "s", Client: "keel"}}}
 	if noted, err := auditVerdict(rep, "keel"); err != nil || noted != "" {
 		t.Fatalf("clean report: %v, %q", err, noted)
 	}
-	rep.Runs = append(rep.Runs, drill.Run{Scenario: "s", Client: "go-redis (tuned)", Figures: drill.Figures{DuplicateIncrs: 2}})
+	rep.Runs = append(rep.Runs, report.Run{Scenario: "s", Client: "go-redis (tuned)", Figures: report.Figures{DuplicateIncrs: 2}})
 	const line = "s/go-redis (tuned): 0 lost writes, 0 lost INCRs, 2 duplicated INCRs"
 	// By default only keel's losses fail the run; a peer's are reported.
 	noted, err := auditVerdict(rep, "keel")
@@ -116,7 +117,7 @@ func TestDrillEndToEnd(t *testing.T) {
 	if n := strings.Count(errOut.String(), "done in"); n != len(driverIDs()) {
 		t.Errorf("%d progress lines end a run, want one per client (%d)", n, len(driverIDs()))
 	}
-	var rep drill.Report
+	var rep report.Report
 	b, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)

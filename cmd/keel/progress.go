@@ -7,7 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 )
 
 // progress shows what the drill is doing: on a terminal, one line rewritten
@@ -65,7 +66,7 @@ func (p *progress) clearLocked() {
 }
 
 // runLine sums a finished run up in one line.
-func runLine(r *drill.Run) string {
+func runLine(r *report.Run) string {
 	if r == nil {
 		return "done"
 	}

@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 )
 
 // runWatch implements "keel drill watch": the drill's workload and recorder

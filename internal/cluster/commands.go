@@ -163,7 +163,7 @@ var commands = [...]Command{
 	oneKey("PSETEX", isIdem),  // likewise
 	oneKey("GETSET", isWrite), // a retry returns the new value, not the old one
 	oneKey("GETDEL", isWrite),
-	oneKey("GETEX", isIdem), // not with EX or PX: see IsIdempotent
+	oneKey("GETEX", isIdem), // only with known options: see IsIdempotent
 	oneKey("GETRANGE", isRO),
 	oneKey("SUBSTR", isRO),
 	oneKey("SETRANGE", isIdem),
@@ -663,10 +663,11 @@ func IsBlocking(cmd Command, args []string) bool {
 // its outcome is unknown. It is cmd.Idempotent narrowed by options that
 // make a second run differ:
 //
-//   - SET: only plain, KEEPTTL, EXAT and PXAT. NX, XX and GET make the reply
-//     of a retry differ (a lock would look lost), EX and PX restart the TTL,
-//     and options keel does not know are taken as unsafe.
-//   - GETEX: only plain, PERSIST, EXAT and PXAT; EX and PX restart the TTL.
+//   - SET: only plain or with KEEPTTL, EX, PX, EXAT or PXAT (a retry with EX
+//     or PX restarts the TTL, as SETEX's does). NX, XX and GET make the reply
+//     of a retry differ (a lock would look lost), and options keel does not
+//     know are taken as unsafe.
+//   - GETEX: only plain or with PERSIST, EX, PX, EXAT or PXAT.
 //   - EXPIREAT, PEXPIREAT: only without NX, XX, GT or LT (conditional
 //     replies).
 //   - ZADD: not with INCR.

@@ -93,9 +93,6 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Topology returns the topology in use.
-func (e *Engine) Topology() *Topology { return e.topo.Load() }
-
 // changedChan returns the channel that closes at the next topology change.
 func (e *Engine) changedChan() <-chan struct{} { return *e.changed.Load() }
 

@@ -86,7 +86,7 @@ type Stats struct {
 	UnknownOutcomes  int64 // commands failed with ErrUnknownOutcome
 	Refreshes        int64 // topology queries rounds
 	TopologyChanges  int64 // topologies installed that routed differently
-	Dials            int64 // connections opened
+	Dials            int64 // connection attempts, failed ones included (DialFailures)
 	DialFailures     int64 // connections that could not be opened
 	EventsDropped    int64 // events not delivered because OnEvent fell behind
 	SuspectNodes     int   // nodes suspect right now

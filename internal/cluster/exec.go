@@ -13,8 +13,12 @@ import (
 	"github.com/keel-go/keel/resp"
 )
 
-// minBackoff is the first wait before a retry when nothing else wakes it.
-const minBackoff = 5 * time.Millisecond
+// minBackoff is the first wait before a retry when nothing else wakes it;
+// the wait doubles with each try up to maxBackoff.
+const (
+	minBackoff = 5 * time.Millisecond
+	maxBackoff = 100 * time.Millisecond
+)
 
 // Do runs one command on the cluster: it routes by the command's keys,
 // follows redirects, and retries what certainly did not run (and what is
@@ -313,7 +317,7 @@ var errRetryTimeout = errors.New("keel: gave up retrying after Options.RetryTime
 // request must give up (its context ended, Shutdown began, or giveUp — when
 // set — passed).
 func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries int, lastErr error, giveUp time.Time) error {
-	backoff := min(minBackoff<<min(tries-1, 10), e.opts.MaxBackoff)
+	backoff := min(minBackoff<<min(tries-1, 10), maxBackoff)
 	backoff = backoff/2 + rand.N(backoff/2+1) // jitter: retries don't march in step
 	if !giveUp.IsZero() {
 		left := time.Until(giveUp)

@@ -68,7 +68,7 @@ func startEngine(t testing.TB, opts Options) *Engine {
 func onEveryPrimary(t testing.TB, ctx context.Context, e *Engine, args ...string) []string {
 	t.Helper()
 	var out []string
-	for _, sh := range e.Topology().Shards {
+	for _, sh := range e.topo.Load().Shards {
 		c, err := e.pool.get(ctx, sh.Primary.Addr, true)
 		if err != nil {
 			t.Fatal(err)

@@ -30,7 +30,7 @@ func commandInfoCalls(t *testing.T, ctx context.Context, e *Engine) int {
 // keyPerShard returns a key, starting with prefix, in each shard's slots.
 func keyPerShard(t *testing.T, e *Engine, prefix string) []string {
 	t.Helper()
-	topo := e.Topology()
+	topo := e.topo.Load()
 	found := map[string]string{} // primary → key
 	for i := 0; len(found) < len(topo.Shards) && i < 10000; i++ {
 		k := prefix + strconv.Itoa(i)

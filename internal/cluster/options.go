@@ -54,7 +54,6 @@ const (
 	DefaultRefreshTimeout   = time.Second
 	DefaultMaxRedirects     = 16
 	DefaultRetryTimeout     = 10 * time.Second
-	DefaultMaxBackoff       = 100 * time.Millisecond
 	DefaultWatchAttempts    = 16
 )
 
@@ -81,9 +80,6 @@ type Options struct {
 	// RetryTimeout bounds retrying when the caller's context has no
 	// deadline. Default DefaultRetryTimeout.
 	RetryTimeout time.Duration
-	// MaxBackoff is the longest wait between retries when the topology does
-	// not change. Default DefaultMaxBackoff.
-	MaxBackoff time.Duration
 	// ReadPolicy chooses the nodes for read-only commands. Default ReadPrimary.
 	ReadPolicy ReadPolicy
 	// RetryUnknownOutcome allows retrying commands that are not idempotent
@@ -131,9 +127,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryTimeout <= 0 {
 		o.RetryTimeout = DefaultRetryTimeout
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = DefaultMaxBackoff
 	}
 	if o.WatchAttempts <= 0 {
 		o.WatchAttempts = DefaultWatchAttempts

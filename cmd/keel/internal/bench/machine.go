@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 )

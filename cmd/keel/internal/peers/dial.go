@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 )
 
 // dialTarget connects to addr with d, which must come from t.Dialer() so

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 	"github.com/keel-go/keel/lab"
 )
 

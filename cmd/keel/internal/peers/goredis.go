@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 	"github.com/redis/go-redis/v9"
 )
 

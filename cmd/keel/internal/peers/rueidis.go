@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/keel-go/keel/drill"
+	"github.com/keel-go/keel/cmd/keel/internal/drill"
 	"github.com/redis/rueidis"
 )
 

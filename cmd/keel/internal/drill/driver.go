@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+
+	"github.com/keel-go/keel/lab"
 )
 
 // Target says how to reach the cluster under test. Every driver gets the
@@ -26,6 +28,11 @@ type Target struct {
 // whose client takes a dial function.
 func (t Target) Dialer() *net.Dialer {
 	return &net.Dialer{Resolver: t.Resolver}
+}
+
+// lab returns t as lab knows it, for watching and discovering the cluster.
+func (t Target) lab() lab.Target {
+	return lab.Target{Seeds: t.Seeds, Username: t.Username, Password: t.Password, TLS: t.TLS, Resolver: t.Resolver}
 }
 
 // Driver opens clients of one kind, configured one way: one row of a report.

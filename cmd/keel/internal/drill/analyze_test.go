@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 )
 
 // synth returns one sample every 10ms on every shard over [0, dur), each
@@ -29,21 +31,21 @@ func failIn(shard int, from, to time.Duration) func(int, time.Duration) Class {
 	}
 }
 
-func served(shard int, at time.Duration) Marker {
-	return Marker{At: at, Kind: MarkServed, Shard: shard}
+func served(shard int, at time.Duration) report.Marker {
+	return report.Marker{At: at, Kind: report.MarkServed, Shard: shard}
 }
 
-func unserved(shard int, at time.Duration) Marker {
-	return Marker{At: at, Kind: MarkUnserved, Shard: shard}
+func unserved(shard int, at time.Duration) report.Marker {
+	return report.Marker{At: at, Kind: report.MarkUnserved, Shard: shard}
 }
 
-func step(shard int, at time.Duration) Marker {
-	return Marker{At: at, Kind: MarkStep, Shard: shard, Label: "step"}
+func step(shard int, at time.Duration) report.Marker {
+	return report.Marker{At: at, Kind: report.MarkStep, Shard: shard, Label: "step"}
 }
 
 // servedAtStart marks every shard served at offset 0.
-func servedAtStart(shards int) []Marker {
-	var out []Marker
+func servedAtStart(shards int) []report.Marker {
+	var out []report.Marker
 	for sh := range shards {
 		out = append(out, served(sh, 0))
 	}
@@ -52,7 +54,7 @@ func servedAtStart(shards int) []Marker {
 
 func approx(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
-func checkShard(t *testing.T, sf ShardFigures, downMS float64, recovered, touched bool) {
+func checkShard(t *testing.T, sf report.ShardFigures, downMS float64, recovered, touched bool) {
 	t.Helper()
 	if !approx(sf.DowntimeMS, downMS) || sf.Recovered != recovered || sf.Touched != touched {
 		t.Errorf("shard %d: downtime %vms recovered %v touched %v; want %vms %v %v",
@@ -121,7 +123,7 @@ func TestAnalyzeNeverRecovers(t *testing.T) {
 // A graceful failover: the shard is served throughout, by a new node from 3s.
 func TestAnalyzeGracefulFailover(t *testing.T) {
 	markers := append(servedAtStart(2), step(0, 3*time.Second), served(0, 3*time.Second))
-	run := func(fail func(int, time.Duration) Class) ShardFigures {
+	run := func(fail func(int, time.Duration) Class) report.ShardFigures {
 		_, shards, _ := Analyze(RunInput{Shards: 2, Duration: 6 * time.Second,
 			Samples: synth(2, 6*time.Second, fail), Markers: markers})
 		if shards[1].Touched || shards[1].DowntimeMS != 0 {
@@ -193,11 +195,11 @@ func TestAnalyzeEarliestCompletion(t *testing.T) {
 		{Start: msec(250), Latency: msec(1), Class: ClassOK},   // same start as the last failure: not after it
 	}
 	_, shards, _ := Analyze(RunInput{Shards: 1, Duration: time.Second, Samples: samples,
-		Markers: []Marker{served(0, msec(150))}})
+		Markers: []report.Marker{served(0, msec(150))}})
 	checkShard(t, shards[0], 320-200, true, false)
 	// A served marker at 220ms: the period starts after the first failure.
 	_, shards, _ = Analyze(RunInput{Shards: 1, Duration: time.Second, Samples: samples,
-		Markers: []Marker{served(0, msec(220))}})
+		Markers: []report.Marker{served(0, msec(220))}})
 	checkShard(t, shards[0], 320-250, true, false)
 	// No served marker at all: no serving period, so no client downtime.
 	_, shards, _ = Analyze(RunInput{Shards: 1, Duration: time.Second, Samples: samples})
@@ -266,7 +268,7 @@ func TestAnalyzeBuckets(t *testing.T) {
 		Sample{Start: msec(100), Latency: msec(7), Shard: 5},                     // out of range: overall only
 	)
 	fig, shards, timeline := Analyze(RunInput{Shards: 2, Duration: msec(1050), Samples: samples,
-		Markers: []Marker{served(0, 0), served(9, 0), step(7, 0)}}) // out-of-range markers ignored
+		Markers: []report.Marker{served(0, 0), served(9, 0), step(7, 0)}}) // out-of-range markers ignored
 	if fig.Requests != 14 || shards[0].Requests != 13 || shards[1].Requests != 0 {
 		t.Errorf("requests: overall %d, shard 0 %d, shard 1 %d", fig.Requests, shards[0].Requests, shards[1].Requests)
 	}
@@ -315,7 +317,7 @@ func TestAnalyzeEmpty(t *testing.T) {
 	if fig.Requests != 0 || !fig.Recovered || fig.HealthyAvailability != -1 || len(shards) != 0 || len(timeline) != 0 {
 		t.Errorf("empty: %+v %v %v", fig, shards, timeline)
 	}
-	fig, shards, timeline = Analyze(RunInput{Shards: 2, Markers: []Marker{served(0, time.Second)}})
+	fig, shards, timeline = Analyze(RunInput{Shards: 2, Markers: []report.Marker{served(0, time.Second)}})
 	if len(shards) != 2 || len(timeline[1]) != 1 || fig.DowntimeMS != 0 || fig.P99MS != 0 {
 		t.Errorf("no samples: %+v %v %v", fig, shards, timeline)
 	}
@@ -325,14 +327,14 @@ func TestAnalyzeEmpty(t *testing.T) {
 }
 
 func TestAnalyzeMarkersJSON(t *testing.T) {
-	in := []Marker{
+	in := []report.Marker{
 		served(0, 1500*time.Millisecond),
 		step(0, time.Second),
 		unserved(0, 1500*time.Millisecond),
 		served(1, 0),
 	}
 	got := MarkersJSON(in)
-	want := []MarkerJSON{
+	want := []report.MarkerJSON{
 		{AtMS: 0, Marker: in[3]},
 		{AtMS: 1000, Marker: in[1]},
 		{AtMS: 1500, Marker: in[0]}, // ties keep their order
@@ -341,7 +343,7 @@ func TestAnalyzeMarkersJSON(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	if in[0].Kind != MarkServed {
+	if in[0].Kind != report.MarkServed {
 		t.Error("input reordered")
 	}
 }
@@ -384,11 +386,11 @@ func TestAnalyzeFaultBeforeUnserved(t *testing.T) {
 		}
 		in.Samples = append(in.Samples, s)
 	}
-	in.Markers = []Marker{
-		{At: 0, Kind: MarkServed, Shard: 0},
-		{At: 2 * time.Second, Kind: MarkStep, Shard: 0, Label: "pause"},
-		{At: 2110 * time.Millisecond, Kind: MarkUnserved, Shard: 0},
-		{At: 4 * time.Second, Kind: MarkServed, Shard: 0},
+	in.Markers = []report.Marker{
+		{At: 0, Kind: report.MarkServed, Shard: 0},
+		{At: 2 * time.Second, Kind: report.MarkStep, Shard: 0, Label: "pause"},
+		{At: 2110 * time.Millisecond, Kind: report.MarkUnserved, Shard: 0},
+		{At: 4 * time.Second, Kind: report.MarkServed, Shard: 0},
 	}
 	fig, _, _ := Analyze(in)
 	if fig.DowntimeMS != 0 || !fig.Recovered {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"go.uber.org/goleak"
 )
 
@@ -61,11 +62,11 @@ func TestRunSuiteEndToEnd(t *testing.T) {
 	if r.FaultMS < 400 {
 		t.Errorf("fault at %.0f ms, before the 500 ms warm-up ended", r.FaultMS)
 	}
-	kinds := map[MarkerKind]int{}
+	kinds := map[report.MarkerKind]int{}
 	for _, m := range r.Markers {
 		kinds[m.Kind]++
 	}
-	if kinds[MarkStep] != 1 || kinds[MarkServed] < 4 || kinds[MarkUnserved] != 1 {
+	if kinds[report.MarkStep] != 1 || kinds[report.MarkServed] < 4 || kinds[report.MarkUnserved] != 1 {
 		t.Errorf("markers %v: want the kill, the initial served marks of 3 shards, and shard 0 unserved then served again", kinds)
 	}
 	if !r.Shards[0].Touched || r.Shards[1].Touched || r.Shards[2].Touched {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -84,12 +85,12 @@ func (o Options) withDefaults() Options {
 // cluster so every client meets the same cluster lifecycle, and returns
 // the report. It stops every process it started. A run that fails (a step
 // that cannot be carried out, a client that cannot connect) is reported
-// with its Error; Run itself fails only when ctx ends or nothing can run.
-func RunSuite(ctx context.Context, opts Options) (Report, error) {
+// with its Error; RunSuite itself fails only when ctx ends or nothing can run.
+func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	opts = opts.withDefaults()
 	for _, sc := range opts.Scenarios {
 		if err := sc.Check(); err != nil {
-			return Report{}, err
+			return report.Report{}, err
 		}
 	}
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
@@ -102,7 +103,7 @@ func RunSuite(ctx context.Context, opts Options) (Report, error) {
 	}
 	var jobs []job
 	for _, sc := range opts.Scenarios {
-		rep.Scenarios = append(rep.Scenarios, ScenarioInfo{Name: sc.Name, Description: sc.Description})
+		rep.Scenarios = append(rep.Scenarios, report.ScenarioInfo{Name: sc.Name, Description: sc.Description})
 		for _, d := range opts.Drivers {
 			jobs = append(jobs, job{sc.withDefaults(), d})
 		}
@@ -160,19 +161,19 @@ func startClusterAsync(ctx context.Context, shape ClusterShape) <-chan startedCl
 	return out
 }
 
-func newReport(mode string, drivers []Driver, w Workload, bucket time.Duration) Report {
-	rep := Report{Schema: "keel-drill/1", Mode: mode, Started: time.Now(),
+func newReport(mode string, drivers []Driver, w Workload, bucket time.Duration) report.Report {
+	rep := report.Report{Schema: "keel-drill/1", Mode: mode, Started: time.Now(),
 		Machine: map[string]string{
 			"os": runtime.GOOS + "/" + runtime.GOARCH, "cpus": fmt.Sprint(runtime.NumCPU()),
 			"go": runtime.Version(),
 		},
-		Settings: Settings{Rate: w.Rate, RequestTimeout: ms(w.Timeout), BucketMS: ms(bucket), Mix: w.Mix()},
+		Settings: report.Settings{Rate: w.Rate, RequestTimeout: ms(w.Timeout), BucketMS: ms(bucket), Mix: w.Mix()},
 	}
 	if h, err := os.Hostname(); err == nil {
 		rep.Machine["host"] = h
 	}
 	for _, d := range drivers {
-		rep.Clients = append(rep.Clients, ClientInfo{Name: d.Name(), Describe: d.Describe()})
+		rep.Clients = append(rep.Clients, report.ClientInfo{Name: d.Name(), Describe: d.Describe()})
 	}
 	return rep
 }
@@ -183,10 +184,10 @@ const labDNSName = "keel-drill.docker.internal"
 // runInLab runs one driver through one scenario on the cluster started for
 // it, and closes the cluster. loadStopped is called once the workload has
 // stopped.
-func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int, started startedCluster, loadStopped func()) Run {
+func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int, started startedCluster, loadStopped func()) report.Run {
 	rc := &runCore{driver: d, scenario: sc.Name, work: opts.Workload, bucket: opts.Bucket,
 		seq: seq, progress: opts.Progress, log: opts.Logger}
-	rc.run = Run{Scenario: sc.Name, Client: d.Name()}
+	rc.run = report.Run{Scenario: sc.Name, Client: d.Name()}
 	rc.report("starting", 0)
 	c, err := started.c, started.err
 	if err != nil {
@@ -233,7 +234,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	stopTicker := ticker(200*time.Millisecond, func() { rc.report(phase.Load().(string), maxRun) })
 
 	st := &stepper{c: c, shards: rc.env.slots, start: rc.started,
-		mark: func(m Marker) { rc.markers = append(rc.markers, m) },
+		mark: func(m report.Marker) { rc.markers = append(rc.markers, m) },
 		served: func(ctx context.Context, timeout time.Duration) error {
 			return waitServed(ctx, w, rc.env.slots, timeout)
 		}}
@@ -292,7 +293,7 @@ func (rc *runCore) tail(ctx context.Context, sc Scenario, w *lab.Watcher) {
 func lastServed(events []lab.WatchEvent, slots []int, start time.Time) time.Duration {
 	var last time.Duration
 	for _, m := range watchMarkers(events, slots, start) {
-		if m.Kind == MarkServed {
+		if m.Kind == report.MarkServed {
 			last = max(last, m.At)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -16,7 +17,7 @@ type stepper struct {
 	c         *lab.Cluster
 	shards    []int // per shard index: the slot that identifies it (its first slot when the run began)
 	served    func(ctx context.Context, timeout time.Duration) error
-	mark      func(Marker)
+	mark      func(report.Marker)
 	start     time.Time
 	last      *lab.Node // the node of the latest step that named one
 	lastShard int       // and the shard it belonged to then
@@ -217,10 +218,10 @@ func (s *stepper) record(shard int, act func() (lab.Step, error)) error {
 		label += " (" + step.Detail + ")"
 	}
 	if !step.Began.IsZero() {
-		s.mark(Marker{At: step.Began.Sub(s.start), Kind: MarkStep, Shard: shard, Label: label})
+		s.mark(report.Marker{At: step.Began.Sub(s.start), Kind: report.MarkStep, Shard: shard, Label: label})
 	}
 	if !step.Done.IsZero() {
-		s.mark(Marker{At: step.Done.Sub(s.start), Kind: MarkStepDone, Shard: shard, Label: label})
+		s.mark(report.Marker{At: step.Done.Sub(s.start), Kind: report.MarkStepDone, Shard: shard, Label: label})
 	}
 	if err != nil {
 		return fmt.Errorf("drill: %s: %w", label, err)

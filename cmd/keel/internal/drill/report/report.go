@@ -1,4 +1,7 @@
-package drill
+// Package report is what a drill produced — the JSON schema documented
+// for "keel-drill/1" — and its writers: the text summary, the JSON file and
+// the self-contained HTML page with its timeline charts.
+package report
 
 import "time"
 
@@ -136,5 +139,3 @@ type MarkerJSON struct {
 	AtMS float64 `json:"at_ms"`
 	Marker
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

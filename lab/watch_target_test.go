@@ -1,4 +1,4 @@
-package drill
+package lab
 
 import (
 	"context"
@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keel-go/keel/lab"
 	"go.uber.org/goleak"
 )
 
 // waitEvent polls w's events until one satisfies match, and returns it.
-func waitEvent(ctx context.Context, t *testing.T, w *ClusterWatcher, what string, match func(lab.WatchEvent) bool) lab.WatchEvent {
+func waitEvent(ctx context.Context, t *testing.T, w *Watcher, what string, match func(WatchEvent) bool) WatchEvent {
 	t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -28,7 +27,7 @@ func waitEvent(ctx context.Context, t *testing.T, w *ClusterWatcher, what string
 	}
 }
 
-func firstSlots(topo lab.Topology) []int {
+func firstSlotsOf(topo Topology) []int {
 	var out []int
 	for _, sh := range topo.Shards {
 		out = append(out, sh.Slots[0].Start)
@@ -36,11 +35,11 @@ func firstSlots(topo lab.Topology) []int {
 	return out
 }
 
-func TestClusterWatchKill(t *testing.T) {
+func TestWatchTargetKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})
+	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	ignore := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -48,14 +47,14 @@ func TestClusterWatchKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slots := firstSlots(topo)
-	lw, err := c.Watch(ctx, lab.WatchOptions{Slots: slots})
+	slots := firstSlotsOf(topo)
+	lw, err := c.Watch(ctx, WatchOptions{Slots: slots})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lw.Close()
 	// No slots: the watcher discovers the first slot of each shard itself.
-	w, err := WatchCluster(ctx, Target{Seeds: c.Addrs()[:1]}, nil, ClusterWatchOptions{})
+	w, err := WatchTarget(ctx, Target{Seeds: c.Addrs()[:1]}, WatchOptions{Interval: 50 * time.Millisecond, ProbeTimeout: 200 * time.Millisecond, MembersEvery: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +62,14 @@ func TestClusterWatchKill(t *testing.T) {
 
 	initial := w.Events()
 	for i, sh := range topo.Shards {
-		if !slices.ContainsFunc(initial, func(e lab.WatchEvent) bool {
+		if !slices.ContainsFunc(initial, func(e WatchEvent) bool {
 			return e.Kind == "served" && e.Slot == slots[i] && e.Node == sh.Primary.Addr()
 		}) {
 			t.Errorf("no initial served event for slot %d by %s: %v", slots[i], sh.Primary.Addr(), initial)
 		}
 	}
 	for _, n := range c.Nodes() {
-		if !slices.ContainsFunc(initial, func(e lab.WatchEvent) bool { return e.Kind == "role" && e.Node == n.Addr() }) {
+		if !slices.ContainsFunc(initial, func(e WatchEvent) bool { return e.Kind == "role" && e.Node == n.Addr() }) {
 			t.Errorf("no initial role event for %s: %v", n, initial)
 		}
 	}
@@ -81,15 +80,15 @@ func TestClusterWatchKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	slot := slots[0]
-	after := func(kind string) func(lab.WatchEvent) bool {
-		return func(e lab.WatchEvent) bool { return e.Kind == kind && e.Slot == slot && !e.At.Before(step.Began) }
+	after := func(kind string) func(WatchEvent) bool {
+		return func(e WatchEvent) bool { return e.Kind == kind && e.Slot == slot && !e.At.Before(step.Began) }
 	}
 	served := waitEvent(ctx, t, w, "served", after("served"))
 	unserved := waitEvent(ctx, t, w, "unserved", after("unserved"))
 	if served.Node != r.Addr() || unserved.At.After(served.At) {
 		t.Errorf("after the kill: %+v then %+v, want unserved then served by the replica %s", unserved, served, r.Addr())
 	}
-	waitEvent(ctx, t, w, "role master", func(e lab.WatchEvent) bool {
+	waitEvent(ctx, t, w, "role master", func(e WatchEvent) bool {
 		return e.Kind == "role" && e.Node == r.Addr() && e.Detail == "master" && !e.At.Before(step.Began)
 	})
 	labAt, labNode, err := lw.WaitServed(ctx, slot, step.Began)
@@ -116,13 +115,13 @@ func TestClusterWatchKill(t *testing.T) {
 	goleak.VerifyNone(t, ignore)
 }
 
-// TestClusterWatchNewAddresses restarts the whole cluster on new addresses,
+// TestWatchTargetNewAddresses restarts the whole cluster on new addresses,
 // found only through the seed's name.
-func TestClusterWatchNewAddresses(t *testing.T) {
+func TestWatchTargetNewAddresses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, DistinctHosts: true})
+	c := StartClusterT(t, ClusterOptions{Shards: 3, DistinctHosts: true})
 	dns, err := c.ServeDNS("cluster.drill.test")
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +130,8 @@ func TestClusterWatchNewAddresses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	old := c.Addrs()
-	w, err := WatchCluster(ctx, Target{Seeds: []string{c.Seed()}, Resolver: dns.Resolver()}, []int{0, 16383},
-		ClusterWatchOptions{MembersEvery: 200 * time.Millisecond})
+	w, err := WatchTarget(ctx, Target{Seeds: []string{c.Seed()}, Resolver: dns.Resolver()},
+		WatchOptions{Interval: 50 * time.Millisecond, ProbeTimeout: 200 * time.Millisecond, MembersEvery: 200 * time.Millisecond, Slots: []int{0, 16383}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +142,7 @@ func TestClusterWatchNewAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, slot := range []int{0, 16383} {
-		e := waitEvent(ctx, t, w, fmt.Sprint("served ", slot), func(e lab.WatchEvent) bool {
+		e := waitEvent(ctx, t, w, fmt.Sprint("served ", slot), func(e WatchEvent) bool {
 			return e.Kind == "served" && e.Slot == slot && !e.At.Before(step.Began) && !slices.Contains(old, e.Node)
 		})
 		t.Logf("slot %d served by %s at %v after the restart began (restart took %v)", slot, e.Node, e.At.Sub(step.Began), step.Took())

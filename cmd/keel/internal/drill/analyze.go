@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 )
 
 // RunInput is what one run recorded.
 type RunInput struct {
-	// Shards is the number of shards; Sample.Shard and Marker.Shard index them.
+	// Shards is the number of shards; Sample.Shard and report.Marker.Shard index them.
 	Shards int
 	// Duration is how long the workload ran (offsets are in [0, Duration]).
 	Duration time.Duration
@@ -17,27 +19,27 @@ type RunInput struct {
 	// Samples are the requests' outcomes, in any order.
 	Samples []Sample
 	// Markers are the steps and served/unserved events, in any order.
-	Markers []Marker
+	Markers []report.Marker
 }
 
 // defaultBucketWidth is the timeline bucket width when RunInput.Bucket is 0.
 const defaultBucketWidth = 100 * time.Millisecond
 
-// Analyze computes a run's figures. It fills every Figures field it can derive
+// Analyze computes a run's figures. It fills every report.Figures field it can derive
 // from samples and markers; the audit fields (LostWrites, LostIncrs,
 // DuplicateIncrs), GoroutinesLeft and CloseMS are left zero for the caller to
 // fill. It returns the per-shard figures, by shard index, and per shard a
 // timeline of buckets of width in.Bucket (100ms when 0) covering
 // [0, in.Duration), at least one.
 //
-// The definitions are those documented on Figures, ShardFigures and Bucket:
+// The definitions are those documented on report.Figures, report.ShardFigures and report.Bucket:
 //
 //   - Latency figures cover every sample, failed or not. Samples whose Shard
-//     is out of range count in Figures but in no shard; markers whose Shard is
+//     is out of range count in report.Figures but in no shard; markers whose Shard is
 //     out of range (other than -1 on a step) are ignored.
-//   - A shard's serving periods run from each MarkServed marker of the shard
-//     to its next MarkServed or MarkUnserved marker, or to in.Duration. Time
-//     before the shard's first MarkServed is not a serving period.
+//   - A shard's serving periods run from each report.MarkServed marker of the shard
+//     to its next report.MarkServed or report.MarkUnserved marker, or to in.Duration. Time
+//     before the shard's first report.MarkServed is not a serving period.
 //   - In a period [a, b), over the shard's samples that started in it: if
 //     none failed, the period adds nothing. Otherwise, with F and L the first
 //     and last start of a failed sample, the period adds R − max(a, F), where
@@ -46,13 +48,13 @@ const defaultBucketWidth = 100 * time.Millisecond
 //     b − max(a, F); if that period lasted to the run's end (no
 //     later served or unserved marker) the shard is not Recovered.
 //   - A shard is Touched when a step named it or the whole cluster (Shard
-//     -1), when it has a MarkUnserved marker, or when it has more than one
-//     MarkServed marker (its serving node changed). HealthyAvailability is
+//     -1), when it has a report.MarkUnserved marker, or when it has more than one
+//     report.MarkServed marker (its serving node changed). HealthyAvailability is
 //     the success ratio over the samples of untouched shards, -1 when every
 //     shard was touched or untouched shards have no samples.
-//   - Figures.DowntimeMS is the largest shard downtime; Figures.Recovered is
+//   - report.Figures.DowntimeMS is the largest shard downtime; report.Figures.Recovered is
 //     true when every shard recovered.
-func Analyze(in RunInput) (Figures, []ShardFigures, [][]Bucket) {
+func Analyze(in RunInput) (report.Figures, []report.ShardFigures, [][]report.Bucket) {
 	nShards := max(in.Shards, 0)
 	width := in.Bucket
 	if width <= 0 {
@@ -61,7 +63,7 @@ func Analyze(in RunInput) (Figures, []ShardFigures, [][]Bucket) {
 	// One histogram, reused for every bucket: it is 26KB.
 	h := new(Histogram)
 
-	fig := Figures{Recovered: true, ErrorsByClass: map[string]int{}, HealthyAvailability: -1}
+	fig := report.Figures{Recovered: true, ErrorsByClass: map[string]int{}, HealthyAvailability: -1}
 	for _, s := range in.Samples {
 		h.Record(s.Latency)
 		if !s.OK() {
@@ -74,7 +76,7 @@ func Analyze(in RunInput) (Figures, []ShardFigures, [][]Bucket) {
 	h.Reset()
 
 	markers := slices.Clone(in.Markers)
-	slices.SortStableFunc(markers, func(x, y Marker) int { return cmp.Compare(x.At, y.At) })
+	slices.SortStableFunc(markers, func(x, y report.Marker) int { return cmp.Compare(x.At, y.At) })
 	touched := touchedShards(markers, nShards)
 	byShard := samplesByShard(in.Samples, nShards)
 
@@ -82,12 +84,12 @@ func Analyze(in RunInput) (Figures, []ShardFigures, [][]Bucket) {
 	if in.Duration > 0 {
 		nBuckets = int((in.Duration + width - 1) / width)
 	}
-	shards := make([]ShardFigures, nShards)
-	timeline := make([][]Bucket, nShards)
+	shards := make([]report.ShardFigures, nShards)
+	timeline := make([][]report.Bucket, nShards)
 	var healthyOK, healthyAll int
 	for i, ss := range byShard {
 		ok := countOKSamples(ss)
-		sf := ShardFigures{Shard: i, Recovered: true, Touched: touched[i], Requests: len(ss), Errors: len(ss) - ok}
+		sf := report.ShardFigures{Shard: i, Recovered: true, Touched: touched[i], Requests: len(ss), Errors: len(ss) - ok}
 		var down time.Duration
 		for _, p := range servingPeriods(markers, i, in.Duration) {
 			d, recovered := periodDowntime(ss, p.from, p.to)
@@ -118,12 +120,12 @@ func Analyze(in RunInput) (Figures, []ShardFigures, [][]Bucket) {
 
 // MarkersJSON converts markers to their report form, sorted by time (markers
 // at the same time keep their order).
-func MarkersJSON(markers []Marker) []MarkerJSON {
-	out := make([]MarkerJSON, len(markers))
+func MarkersJSON(markers []report.Marker) []report.MarkerJSON {
+	out := make([]report.MarkerJSON, len(markers))
 	for i, m := range markers {
-		out[i] = MarkerJSON{AtMS: ms(m.At), Marker: m}
+		out[i] = report.MarkerJSON{AtMS: ms(m.At), Marker: m}
 	}
-	slices.SortStableFunc(out, func(x, y MarkerJSON) int { return cmp.Compare(x.At, y.At) })
+	slices.SortStableFunc(out, func(x, y report.MarkerJSON) int { return cmp.Compare(x.At, y.At) })
 	return out
 }
 
@@ -165,11 +167,11 @@ func samplesByShard(samples []Sample, n int) [][]Sample {
 
 // touchedShards reports, per shard, whether a step acted on it or its
 // serving node changed. markers are sorted by time.
-func touchedShards(markers []Marker, n int) []bool {
+func touchedShards(markers []report.Marker, n int) []bool {
 	touched := make([]bool, n)
 	served := make([]int, n)
 	for _, m := range markers {
-		if m.Kind == MarkStep && m.Shard == -1 {
+		if m.Kind == report.MarkStep && m.Shard == -1 {
 			for i := range touched {
 				touched[i] = true
 			}
@@ -179,9 +181,9 @@ func touchedShards(markers []Marker, n int) []bool {
 			continue
 		}
 		switch m.Kind {
-		case MarkStep, MarkUnserved:
+		case report.MarkStep, report.MarkUnserved:
 			touched[m.Shard] = true
-		case MarkServed:
+		case report.MarkServed:
 			served[m.Shard]++
 			touched[m.Shard] = touched[m.Shard] || served[m.Shard] > 1
 		}
@@ -204,26 +206,26 @@ type servingPeriod struct {
 // cluster-wide one), when there is one: from the moment the fault was
 // injected, failures are the cluster's doing, though the watcher can only
 // notice the shard unserved a probe timeout later.
-func servingPeriods(markers []Marker, shard int, end time.Duration) []servingPeriod {
+func servingPeriods(markers []report.Marker, shard int, end time.Duration) []servingPeriod {
 	var out []servingPeriod
 	open := false
 	var from, step time.Duration
 	stepped := false
 	for _, m := range markers {
-		if m.Kind == MarkStep && (m.Shard == shard || m.Shard == -1) && open && !stepped {
+		if m.Kind == report.MarkStep && (m.Shard == shard || m.Shard == -1) && open && !stepped {
 			step, stepped = m.At, true
 		}
-		if m.Shard != shard || (m.Kind != MarkServed && m.Kind != MarkUnserved) {
+		if m.Shard != shard || (m.Kind != report.MarkServed && m.Kind != report.MarkUnserved) {
 			continue
 		}
 		if open {
 			to := m.At
-			if m.Kind == MarkUnserved && stepped {
+			if m.Kind == report.MarkUnserved && stepped {
 				to = step
 			}
 			out = append(out, servingPeriod{from, to, false})
 		}
-		open, from, stepped = m.Kind == MarkServed, m.At, false
+		open, from, stepped = m.Kind == report.MarkServed, m.At, false
 	}
 	if open {
 		out = append(out, servingPeriod{from, end, true})
@@ -276,8 +278,8 @@ func periodDowntime(ss []Sample, a, b time.Duration) (time.Duration, bool) {
 // n buckets of the given width from offset 0, each sample in the bucket of
 // its Start (clamped into range). h is an empty histogram to work with; it
 // is left empty.
-func shardTimeline(ss []Sample, n int, width time.Duration, h *Histogram) []Bucket {
-	out := make([]Bucket, n)
+func shardTimeline(ss []Sample, n int, width time.Duration, h *Histogram) []report.Bucket {
+	out := make([]report.Bucket, n)
 	for k := range out {
 		out[k].AtMS = ms(time.Duration(k) * width)
 	}
@@ -309,3 +311,5 @@ func shardTimeline(ss []Sample, n int, width time.Duration, h *Histogram) []Buck
 	flush(cur)
 	return out
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -26,7 +27,7 @@ func TestRunWatch(t *testing.T) {
 	}
 
 	type result struct {
-		rep Report
+		rep report.Report
 		err error
 	}
 	done := make(chan result, 1)
@@ -75,13 +76,13 @@ func TestRunWatch(t *testing.T) {
 	if run.Error != "" {
 		t.Fatal(run.Error)
 	}
-	kinds := map[MarkerKind]int{}
+	kinds := map[report.MarkerKind]int{}
 	for _, m := range run.Markers {
 		if m.Shard == 0 {
 			kinds[m.Kind]++
 		}
 	}
-	if kinds[MarkUnserved] != 1 || kinds[MarkServed] != 2 {
+	if kinds[report.MarkUnserved] != 1 || kinds[report.MarkServed] != 2 {
 		t.Errorf("shard 0 markers %v: want served, unserved, served again", kinds)
 	}
 	f := run.Figures

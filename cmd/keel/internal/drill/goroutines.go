@@ -57,7 +57,7 @@ func leftSince(before goroutineSet, settle time.Duration) int {
 }
 
 func ours(creator string) bool {
-	for _, p := range []string{"github.com/keel-go/keel/lab.", "github.com/keel-go/keel/drill.", "os/exec.", "os/signal."} {
+	for _, p := range []string{"github.com/keel-go/keel/lab.", "github.com/keel-go/keel/cmd/keel/internal/drill.", "os/exec.", "os/signal."} {
 		if strings.HasPrefix(creator, p) {
 			return true
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -21,7 +22,7 @@ type Progress struct {
 	Elapsed, Max time.Duration
 	OK, Errors   int64
 	// Run is set when Phase is "done".
-	Run *Run
+	Run *report.Run
 }
 
 // runEnv is a run's cluster, however it was obtained.
@@ -43,8 +44,8 @@ type runCore struct {
 	progress func(Progress)
 	log      *slog.Logger
 
-	run     Run
-	markers []Marker
+	run     report.Run
+	markers []report.Marker
 	load    *load
 	client  Client
 	before  goroutineSet
@@ -58,7 +59,7 @@ type runCore struct {
 
 // open prepares the keys, then opens the client under test.
 func (rc *runCore) open(ctx context.Context) error {
-	rc.run = Run{Scenario: rc.scenario, Client: rc.driver.Name()}
+	rc.run = report.Run{Scenario: rc.scenario, Client: rc.driver.Name()}
 	ks := newKeyspace(rc.env.layout, runPrefix(rc.scenario, rc.driver.Name(), rc.seq))
 	if err := rc.populate(ctx, ks); err != nil {
 		return fmt.Errorf("drill: writing the keys to read: %w", err)
@@ -139,7 +140,7 @@ func (rc *runCore) report(phase string, maxRun time.Duration) {
 
 // finish stops everything the run started and computes its figures. events
 // are the cluster's own served/unserved observations.
-func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) Run {
+func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) report.Run {
 	rc.report("checking", 0)
 	duration := rc.elapsed()
 	if !rc.load.drain(rc.work.withDefaults().Timeout + 2*time.Second) {
@@ -173,7 +174,7 @@ func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) Run {
 	rc.run.Figures, rc.run.Shards, rc.run.Timeline = fig, shards, timeline
 	rc.run.Markers = MarkersJSON(rc.markers)
 	for _, m := range rc.markers {
-		if m.Kind == MarkStep {
+		if m.Kind == report.MarkStep {
 			rc.run.FaultMS = ms(m.At)
 			break
 		}
@@ -215,18 +216,18 @@ func (rc *runCore) verify(ctx context.Context) (auditResult, error) {
 
 // watchMarkers turns the cluster's own observations into markers: served
 // and unserved per shard, by the slot that identifies each shard.
-func watchMarkers(events []lab.WatchEvent, slots []int, start time.Time) []Marker {
+func watchMarkers(events []lab.WatchEvent, slots []int, start time.Time) []report.Marker {
 	shardOf := make(map[int]int, len(slots))
 	for i, s := range slots {
 		shardOf[s] = i
 	}
-	var out []Marker
+	var out []report.Marker
 	for _, e := range events {
 		shard, ok := shardOf[e.Slot]
 		if !ok || (e.Kind != "served" && e.Kind != "unserved") {
 			continue
 		}
-		m := Marker{At: max(0, e.At.Sub(start)), Kind: MarkerKind(e.Kind), Shard: shard, Label: e.Kind}
+		m := report.Marker{At: max(0, e.At.Sub(start)), Kind: report.MarkerKind(e.Kind), Shard: shard, Label: e.Kind}
 		if e.Node != "" {
 			m.Label += " by " + e.Node
 		}

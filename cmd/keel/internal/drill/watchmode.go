@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/keel-go/keel/cmd/keel/internal/drill/report"
+	"github.com/keel-go/keel/lab"
 )
 
 // WatchOptions configure [RunWatch].
@@ -35,7 +38,7 @@ type WatchOptions struct {
 // default rate), so watch a maintenance window, not a week.
 //
 // The workload writes keys prefixed "drill:" and deletes them at the end.
-func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
+func RunWatch(ctx context.Context, opts WatchOptions) (report.Report, error) {
 	if len(opts.Drivers) == 0 {
 		opts.Drivers = []Driver{KeelDriver{}}
 	}
@@ -47,7 +50,7 @@ func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
 	}
 	opts.Workload = opts.Workload.withDefaults()
 	rep := newReport("watch", opts.Drivers, opts.Workload, opts.Bucket)
-	rep.Scenarios = []ScenarioInfo{{Name: "watch", Description: "an existing cluster, watched while its operator maintains it"}}
+	rep.Scenarios = []report.ScenarioInfo{{Name: "watch", Description: "an existing cluster, watched while its operator maintains it"}}
 
 	// The watch ends with ctx; what follows it (closing, verifying) must not.
 	work := context.WithoutCancel(ctx)
@@ -75,7 +78,11 @@ func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
 		}
 		runs = append(runs, rc)
 	}
-	w, err := WatchCluster(ctx, opts.Target, env.slots, ClusterWatchOptions{})
+	// An existing cluster is watched more gently than the lab's own: a
+	// managed service's nodes may be far and busy.
+	w, err := lab.WatchTarget(ctx, opts.Target.lab(), lab.WatchOptions{
+		Interval: 50 * time.Millisecond, ProbeTimeout: 200 * time.Millisecond, MembersEvery: time.Second,
+		Slots: env.slots, ProbeKey: "drill:probe"})
 	if err != nil {
 		return rep, fmt.Errorf("drill: watching the cluster: %w", err)
 	}
@@ -103,7 +110,7 @@ func RunWatch(ctx context.Context, opts WatchOptions) (Report, error) {
 	// since its own open, which includes the clients opened before it.
 	for i := len(runs) - 1; i >= 0; i-- {
 		run := runs[i].finish(work, events)
-		rep.Runs = append([]Run{run}, rep.Runs...)
+		rep.Runs = append([]report.Run{run}, rep.Runs...)
 		if opts.Progress != nil {
 			opts.Progress(Progress{Scenario: "watch", Client: run.Client, Phase: "done", Run: &run})
 		}

@@ -1,0 +1,18 @@
+// Package drill measures how long a Redis Cluster client stays down while
+// the cluster fails over, replaces nodes and moves slots.
+//
+// A [Scenario] is a timed list of [Step]s taken on a real local cluster (see
+// package lab). While the steps run, an open-loop workload drives one client
+// through a [Driver] at a fixed request rate, every request with its own
+// deadline, over keys that cover every shard. Each request's outcome is kept
+// as a [Sample]; the cluster's own view (when it served each shard again,
+// independently of any client, from lab's watcher) is kept as
+// [report.Marker]s. [Analyze] turns the two into the figures a report shows:
+// client-added downtime, errors surfaced, healthy-shard availability,
+// latency, lost acknowledged writes and duplicated INCRs. [RunSuite] runs
+// scenarios on lab clusters; [RunWatch] watches an existing cluster
+// ([lab.WatchTarget]). Package report holds the report and writes it.
+//
+// The drill uses only keel's public API and package lab: it measures keel
+// from the outside, as it measures the other clients.
+package drill
