@@ -86,9 +86,6 @@ func newFakeEngine(t *testing.T, fc *fakeCluster, opts Options) *Engine {
 	if opts.RefreshTimeout == 0 {
 		opts.RefreshTimeout = 500 * time.Millisecond
 	}
-	if opts.MaxBackoff == 0 {
-		opts.MaxBackoff = 20 * time.Millisecond
-	}
 	if opts.Conn.HealthTimeout == 0 {
 		opts.Conn.HealthTimeout = 100 * time.Millisecond
 	}
