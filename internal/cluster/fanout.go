@@ -77,7 +77,7 @@ func (e *Engine) fanOut(ctx context.Context, r keylessRule, args []string) (resp
 		addrs[i] = sh.Primary.Addr
 	}
 	retryUnknown := e.opts.RetryUnknownOutcome || r.idempotent
-	results := make([]Result, len(addrs))
+	results := make([]resp.Result, len(addrs))
 	runAll(len(addrs), func(k int) {
 		results[k].Value, results[k].Err = e.runOn(ctx, addrs[k], args, retryUnknown)
 	})
@@ -94,7 +94,7 @@ func (e *Engine) fanOut(ctx context.Context, r keylessRule, args []string) (resp
 }
 
 // merge combines the replies of every primary.
-func merge(kind keylessKind, addrs []string, results []Result) (resp.Value, error) {
+func merge(kind keylessKind, addrs []string, results []resp.Result) (resp.Value, error) {
 	var errs []error
 	fail := func(k int, err error) { errs = append(errs, &NodeError{Addr: addrs[k], Err: err}) }
 	var out resp.Value

@@ -64,8 +64,8 @@ func arrayValue(vs ...resp.Value) resp.Value {
 
 func TestMerge(t *testing.T) {
 	addrs := []string{"a:1", "b:2", "c:3"}
-	results := func(vs ...resp.Value) []Result {
-		out := make([]Result, len(vs))
+	results := func(vs ...resp.Value) []resp.Result {
+		out := make([]resp.Result, len(vs))
 		for i, v := range vs {
 			out[i].Value = v
 		}
@@ -95,7 +95,7 @@ func TestMerge(t *testing.T) {
 	// Disagreements name the node.
 	for _, tc := range []struct {
 		kind keylessKind
-		res  []Result
+		res  []resp.Result
 		bad  string
 	}{
 		{fanAllOK, results(okStatus("OK"), okStatus("QUEUED"), okStatus("OK")), "b:2"},

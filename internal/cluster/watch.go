@@ -160,7 +160,7 @@ func (w *WatchConn) failed(ctx context.Context, v resp.Value, err error, retryUn
 // (see Engine.Tx; the caller has checked cmds). It returns ErrWatchChanged
 // when a watched key changed, so nothing ran. WATCH ends with it, whatever
 // the answer.
-func (w *WatchConn) Exec(ctx context.Context, cmds [][]string) ([]Result, error) {
+func (w *WatchConn) Exec(ctx context.Context, cmds [][]string) ([]resp.Result, error) {
 	if w.over || w.broken {
 		return failedResults(len(cmds), errWatchOver), errWatchOver
 	}
