@@ -9,11 +9,12 @@ import (
 )
 
 // Every error keel returns matches, with errors.Is, one of the sentinels
-// below, a context error (context.Canceled, context.DeadlineExceeded), or a
-// server error reply: a *resp.Error, matched by code with resp's sentinels
-// (resp.ErrWrongType, resp.ErrMoved…). An error naming several causes
-// matches each: a command that gave up retrying matches ErrRetryTimeout and
-// its last failure, such as ErrConnLost.
+// below, a context error (context.Canceled, context.DeadlineExceeded), a
+// server error reply (a *resp.Error, matched by code with resp's sentinels:
+// resp.ErrWrongType, resp.ErrNoScript…), or, for a typed command whose
+// reply has a shape it cannot convert, resp.ErrType. An error naming
+// several causes matches each: a command that gave up retrying matches
+// ErrRetryTimeout and its last failure, such as ErrConnLost.
 
 // Errors of arguments and of the client's state: nothing was sent.
 var (
