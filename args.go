@@ -2,7 +2,6 @@ package keel
 
 import (
 	"encoding"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,11 +9,6 @@ import (
 
 	"github.com/keel-go/keel/internal/escape"
 )
-
-// ErrArgument is matched by the error of a command given an argument keel
-// cannot send: nil, a type it does not convert, or a value the command
-// refuses (an empty key list, a NaN score…). Nothing was sent.
-var ErrArgument = errors.New("keel: bad argument")
 
 // An argument of a command (Do, Command, and the value parameters of typed
 // commands) may be a string, a []byte, any integer or float type, a bool (sent

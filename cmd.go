@@ -2,7 +2,6 @@ package keel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -171,10 +170,6 @@ func Queue[T any](q Queuer, cmd Cmd[T]) *Future[T] {
 	f.cmd = Cmd[T]{}
 	return f
 }
-
-// ErrNotRun is the result of a Future whose pipeline or transaction has not
-// run yet.
-var ErrNotRun = errors.New("keel: the command's pipeline has not run yet")
 
 // Future is the result of a queued command, set when its pipeline or
 // transaction runs.

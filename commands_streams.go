@@ -4,23 +4,11 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/keel-go/keel/resp"
 )
 
 // Streams. Blocking reads (XREAD and XREADGROUP with BLOCK) would hold a
 // shared connection, which keel refuses (ErrBlocking), so XRead and
 // XReadGroup return at once with what is there.
-
-// Errors of consumer groups, matched with errors.Is.
-var (
-	// ErrBusyGroup is the server's BUSYGROUP error: XGROUP CREATE of a
-	// group that exists.
-	ErrBusyGroup = &resp.Error{Code: "BUSYGROUP"}
-	// ErrNoGroup is the server's NOGROUP error: the stream or the consumer
-	// group does not exist.
-	ErrNoGroup = &resp.Error{Code: "NOGROUP"}
-)
 
 // XField is one field of a stream entry and its value.
 type XField struct {

@@ -4,21 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/keel-go/keel/internal/cluster"
-)
-
-// Errors of commands about nodes. Compare with errors.Is.
-var (
-	// ErrUnknownNode means an address is not a node of the cluster as the
-	// client currently sees it (Client.Node, or a Node that has since left).
-	ErrUnknownNode = cluster.ErrUnknownNode
-	// ErrNeedsNode is the error of a keyless command sent through Client.Do
-	// (or a Pipeline) whose answer belongs to one node, such as INFO, CONFIG,
-	// CLIENT, SLOWLOG or CLUSTER MYID. Run it on a node of your choice with
-	// Client.Node(addr), or on each with ForEachPrimary or ForEachNode.
-	ErrNeedsNode = cluster.ErrNeedsNode
 )
 
 // NodeError is one node's part of a failure that involved several nodes:
@@ -26,7 +15,25 @@ var (
 // call of ForEachPrimary or ForEachNode. The error returned joins one
 // NodeError per failed node; find them with errors.As, while errors.Is still
 // matches what went wrong underneath.
-type NodeError = cluster.NodeError
+type NodeError struct {
+	// Addr is the node's "host:port" address.
+	Addr string
+	// Err is what went wrong there.
+	Err error
+}
+
+// Error reads "keel: node addr: cause", saying "keel: " once even when the
+// cause is one of keel's errors.
+func (e *NodeError) Error() string {
+	return "keel: node " + e.Addr + ": " + strings.TrimPrefix(e.Err.Error(), "keel: ")
+}
+
+// Unwrap returns Err, so that errors.Is and errors.As see through it.
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// newNodeError is the engine's Options.NodeError: fan-out failures reach
+// callers as keel's own *NodeError.
+func newNodeError(addr string, err error) error { return &NodeError{Addr: addr, Err: err} }
 
 // Role is what a node is in its shard.
 type Role uint8

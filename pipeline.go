@@ -3,7 +3,7 @@ package keel
 import (
 	"context"
 
-	"github.com/keel-go/keel/internal/cluster"
+	"github.com/keel-go/keel/resp"
 )
 
 // Pipeline collects commands to send together. Commands for the same node go
@@ -17,8 +17,10 @@ type Pipeline struct {
 	cmdQueue
 }
 
-// Result is the outcome of one command of a pipeline or transaction.
-type Result = cluster.Result
+// Result is the outcome of one command of a pipeline or transaction: its
+// reply in Value, or its error in Err. It is resp.Result, defined beside
+// Value so that the engine fills the slice Exec returns without a copy.
+type Result = resp.Result
 
 // Pipeline returns an empty pipeline on c.
 func (c *Client) Pipeline() *Pipeline { return &Pipeline{c: c} }

@@ -59,6 +59,7 @@ func TestNewNamesMissingClusterPermission(t *testing.T) {
 
 func TestNewRejectsOptionsOutOfRange(t *testing.T) {
 	for _, opts := range []keel.Options{
+		{},
 		{Seeds: []string{"127.0.0.1:1"}, ReadPolicy: keel.ReadNearest + 1},
 		{Seeds: []string{"127.0.0.1:1"}, MaxRedirects: -1},
 	} {

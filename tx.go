@@ -8,18 +8,6 @@ import (
 	"github.com/keel-go/keel/internal/cluster"
 )
 
-// Transaction errors. Compare with errors.Is.
-var (
-	// ErrTxDiscarded means the server refused a queued command of a
-	// transaction (a wrong number of arguments, an unknown command…) and so
-	// discarded it: none of its commands ran. The refused commands' errors
-	// are in their Results; the others' match ErrTxDiscarded.
-	ErrTxDiscarded = cluster.ErrTxDiscarded
-	// ErrWatchChanged means a transaction on a Watch did not run because a
-	// watched key changed. Client.Watch then runs its function again.
-	ErrWatchChanged = cluster.ErrWatchChanged
-)
-
 // Tx is a transaction: commands queued like a Pipeline's (Do, or Queue for
 // typed results), that Exec sends as MULTI, the commands, EXEC, in one batch
 // to the node that owns their keys, where they run all together with no

@@ -7,11 +7,6 @@ import (
 	"github.com/keel-go/keel/internal/cluster"
 )
 
-// DefaultWatchAttempts is how many times Client.Watch runs its function
-// while watched keys keep changing, unless Options.WatchAttempts says
-// otherwise.
-const DefaultWatchAttempts = cluster.DefaultWatchAttempts
-
 // Watch is optimistic locking on keys of one slot: a connection of its own
 // to the slot's primary, on which WATCH holds the keys while Client.Watch's
 // function runs. Read with Run(ctx, w, Get(key)) or w.Do, and commit with a

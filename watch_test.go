@@ -169,7 +169,7 @@ func TestWatchUsedAfterItEnded(t *testing.T) {
 	if err := cl.Watch(ctx, func(w *keel.Watch) error { kept = w; return nil }, "{w5}k"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kept.Do(ctx, "SET", "{w5}k", 1); err == nil {
-		t.Fatal("a command on an ended Watch ran")
+	if _, err := kept.Do(ctx, "SET", "{w5}k", 1); !errors.Is(err, keel.ErrWatchOver) {
+		t.Fatalf("a command on an ended Watch: %v, want ErrWatchOver", err)
 	}
 }

@@ -5,11 +5,23 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/keel-go/keel/resp"
 )
 
 // ErrCrossSlot is returned (wrapped) by RouteSlot when a command's keys hash
-// to more than one slot.
-var ErrCrossSlot = errors.New("keel: keys in request don't hash to the same slot")
+// to more than one slot. It also matches resp.ErrCrossSlot, as the server's
+// own CROSSSLOT reply does, so that callers test both with one sentinel.
+var ErrCrossSlot error = crossSlotError{}
+
+// crossSlotError is keel's own CROSSSLOT: found before sending, so not a
+// *resp.Error (which is the server's word), yet matched by its code sentinel.
+type crossSlotError struct{}
+
+func (crossSlotError) Error() string { return "keel: keys in request don't hash to the same slot" }
+
+// Is matches resp.ErrCrossSlot.
+func (crossSlotError) Is(target error) bool { return target == resp.ErrCrossSlot }
 
 // ErrArity is returned (wrapped, with detail) by Keys and RouteSlot when the
 // arguments don't have the shape the command's key layout needs. keel still

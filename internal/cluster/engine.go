@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -61,7 +60,7 @@ const closedBit = math.MinInt64
 // ctx bounds the discovery.
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	if len(opts.Seeds) == 0 {
-		return nil, errors.New("keel: Options.Seeds is empty")
+		return nil, fmt.Errorf("%w: Seeds is empty", ErrBadOptions)
 	}
 	if err := opts.validate(); err != nil {
 		return nil, err

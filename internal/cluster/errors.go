@@ -3,6 +3,8 @@ package cluster
 import (
 	"errors"
 	"fmt"
+
+	"github.com/keel-go/keel/internal/conn"
 )
 
 var (
@@ -28,7 +30,7 @@ var (
 	// change the state of the connection they run on (MULTI, WATCH, SELECT,
 	// CLIENT REPLY, MONITOR, HELLO, SUBSCRIBE…): every goroutine shares
 	// keel's connections. The error's text names what to use instead.
-	ErrConnState = errors.New("keel: command would change the state of a shared connection")
+	ErrConnState = conn.ErrRefused
 	// ErrNotCluster is returned by New when a seed answers but is not a
 	// cluster node (cluster support disabled).
 	ErrNotCluster = errors.New("keel: seed is not a cluster node (cluster-enabled is off)")

@@ -310,8 +310,10 @@ func redirectAddr(to, from string) string {
 	return net.JoinHostPort(fromHost, port)
 }
 
-// errRetryTimeout ends retrying for a request without a deadline.
-var errRetryTimeout = errors.New("keel: gave up retrying after Options.RetryTimeout")
+// ErrRetryTimeout ends retrying for a request without a deadline (and for a
+// request to one node, after nodeRetryWindow); the error wraps the last
+// failure too.
+var ErrRetryTimeout = errors.New("keel: gave up retrying after Options.RetryTimeout")
 
 // waitRetry waits until the topology changes, a backoff passes, or the
 // request must give up (its context ended, Shutdown began, or giveUp — when
@@ -322,7 +324,7 @@ func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries i
 	if !giveUp.IsZero() {
 		left := time.Until(giveUp)
 		if left <= 0 {
-			return fmt.Errorf("%w (last error: %w)", errRetryTimeout, lastErr)
+			return fmt.Errorf("%w (last error: %w)", ErrRetryTimeout, lastErr)
 		}
 		backoff = min(backoff, left)
 	}

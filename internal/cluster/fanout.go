@@ -65,8 +65,8 @@ func namedSlot(args []string) (int, bool) {
 
 // fanOut sends args to every primary of the current topology at once and
 // merges their replies as r says. It fails when any primary failed, with an
-// error joining one *NodeError per failed primary; a write may then have run
-// on the others.
+// error joining one Options.NodeError per failed primary; a write may then
+// have run on the others.
 func (e *Engine) fanOut(ctx context.Context, r keylessRule, args []string) (resp.Value, error) {
 	t := e.topo.Load()
 	if len(t.Shards) == 0 {
@@ -77,26 +77,27 @@ func (e *Engine) fanOut(ctx context.Context, r keylessRule, args []string) (resp
 		addrs[i] = sh.Primary.Addr
 	}
 	retryUnknown := e.opts.RetryUnknownOutcome || r.idempotent
-	results := make([]Result, len(addrs))
+	results := make([]resp.Result, len(addrs))
 	runAll(len(addrs), func(k int) {
 		results[k].Value, results[k].Err = e.runOn(ctx, addrs[k], args, retryUnknown)
 	})
 	var errs []error
 	for k, res := range results {
 		if res.Err != nil {
-			errs = append(errs, &NodeError{Addr: addrs[k], Err: res.Err})
+			errs = append(errs, e.opts.NodeError(addrs[k], res.Err))
 		}
 	}
 	if len(errs) > 0 {
 		return resp.Value{}, errors.Join(errs...)
 	}
-	return merge(r.kind, addrs, results)
+	return merge(r.kind, addrs, results, e.opts.NodeError)
 }
 
-// merge combines the replies of every primary.
-func merge(kind keylessKind, addrs []string, results []Result) (resp.Value, error) {
+// merge combines the replies of every primary; nodeError wraps each reply
+// it cannot use.
+func merge(kind keylessKind, addrs []string, results []resp.Result, nodeError func(string, error) error) (resp.Value, error) {
 	var errs []error
-	fail := func(k int, err error) { errs = append(errs, &NodeError{Addr: addrs[k], Err: err}) }
+	fail := func(k int, err error) { errs = append(errs, nodeError(addrs[k], err)) }
 	var out resp.Value
 	switch kind {
 	case fanSum:

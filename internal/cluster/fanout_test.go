@@ -64,30 +64,30 @@ func arrayValue(vs ...resp.Value) resp.Value {
 
 func TestMerge(t *testing.T) {
 	addrs := []string{"a:1", "b:2", "c:3"}
-	results := func(vs ...resp.Value) []Result {
-		out := make([]Result, len(vs))
+	results := func(vs ...resp.Value) []resp.Result {
+		out := make([]resp.Result, len(vs))
 		for i, v := range vs {
 			out[i].Value = v
 		}
 		return out
 	}
-	v, err := merge(fanSum, addrs, results(intValue(1), intValue(2), intValue(3)))
+	v, err := merge(fanSum, addrs, results(intValue(1), intValue(2), intValue(3)), newNodeError)
 	if err != nil || v.Int != 6 {
 		t.Errorf("sum: %v, %v", v, err)
 	}
-	v, err = merge(fanConcat, addrs, results(arrayValue(okStatus("x")), arrayValue(), arrayValue(okStatus("y"), okStatus("z"))))
+	v, err = merge(fanConcat, addrs, results(arrayValue(okStatus("x")), arrayValue(), arrayValue(okStatus("y"), okStatus("z"))), newNodeError)
 	if got, _ := v.Strings(); err != nil || len(got) != 3 || got[0] != "x" || got[2] != "z" {
 		t.Errorf("concat: %v, %v", v, err)
 	}
-	v, err = merge(fanAnd, addrs, results(arrayValue(intValue(1), intValue(1), intValue(0)), arrayValue(intValue(1), intValue(0), intValue(1)), arrayValue(intValue(1), intValue(1), intValue(1))))
+	v, err = merge(fanAnd, addrs, results(arrayValue(intValue(1), intValue(1), intValue(0)), arrayValue(intValue(1), intValue(0), intValue(1)), arrayValue(intValue(1), intValue(1), intValue(1))), newNodeError)
 	if err != nil || len(v.Elems) != 3 || v.Elems[0].Int != 1 || v.Elems[1].Int != 0 || v.Elems[2].Int != 0 {
 		t.Errorf("and: %v, %v", v, err)
 	}
-	v, err = merge(fanAllOK, addrs, results(okStatus("OK"), okStatus("OK"), okStatus("OK")))
+	v, err = merge(fanAllOK, addrs, results(okStatus("OK"), okStatus("OK"), okStatus("OK")), newNodeError)
 	if err != nil || v.Str != "OK" {
 		t.Errorf("all OK: %v, %v", v, err)
 	}
-	v, err = merge(fanSame, addrs, results(okStatus("sha"), okStatus("sha"), okStatus("sha")))
+	v, err = merge(fanSame, addrs, results(okStatus("sha"), okStatus("sha"), okStatus("sha")), newNodeError)
 	if err != nil || v.Str != "sha" {
 		t.Errorf("same: %v, %v", v, err)
 	}
@@ -95,7 +95,7 @@ func TestMerge(t *testing.T) {
 	// Disagreements name the node.
 	for _, tc := range []struct {
 		kind keylessKind
-		res  []Result
+		res  []resp.Result
 		bad  string
 	}{
 		{fanAllOK, results(okStatus("OK"), okStatus("QUEUED"), okStatus("OK")), "b:2"},
@@ -103,7 +103,7 @@ func TestMerge(t *testing.T) {
 		{fanSum, results(intValue(1), okStatus("x"), intValue(1)), "b:2"},
 		{fanAnd, results(arrayValue(intValue(1)), arrayValue(intValue(1)), arrayValue(intValue(1), intValue(1))), "c:3"},
 	} {
-		_, err := merge(tc.kind, addrs, tc.res)
+		_, err := merge(tc.kind, addrs, tc.res, newNodeError)
 		var ne *NodeError
 		if !errors.As(err, &ne) || ne.Addr != tc.bad {
 			t.Errorf("kind %d: %v; want a NodeError for %s", tc.kind, err, tc.bad)

@@ -20,7 +20,8 @@ var ErrUnknownNode = errors.New("keel: not a node of the cluster")
 const nodeRetryWindow = time.Second
 
 // NodeError is one node's part of the failure of a request that went to
-// several nodes. errors.Is and errors.As see through it to Err.
+// several nodes, unless Options.NodeError says otherwise. errors.Is and
+// errors.As see through it to Err.
 type NodeError struct {
 	Addr string // the node's address
 	Err  error  // what went wrong there
@@ -34,6 +35,9 @@ func (e *NodeError) Error() string {
 
 // Unwrap returns Err.
 func (e *NodeError) Unwrap() error { return e.Err }
+
+// newNodeError is the default Options.NodeError.
+func newNodeError(addr string, err error) error { return &NodeError{Addr: addr, Err: err} }
 
 // NodeInfo is a node of the topology and its role.
 type NodeInfo struct {

@@ -98,6 +98,10 @@ type Options struct {
 	OnEvent func(Event)
 	// Logger receives keel's logs. Default: none.
 	Logger *slog.Logger
+	// NodeError wraps one node's failure in a request sent to several
+	// nodes, so that the caller can tell which failed; the package keel
+	// gives its own. Default: a *NodeError.
+	NodeError func(addr string, err error) error
 }
 
 // validate rejects values no default can stand for: zero means the
@@ -136,6 +140,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.NodeError == nil {
+		o.NodeError = newNodeError
 	}
 	o.Conn.ReadOnly = o.ReadPolicy != ReadPrimary
 	return o

@@ -9,25 +9,19 @@ import (
 	"github.com/keel-go/keel/resp"
 )
 
-// Result is the outcome of one command of a pipeline.
-type Result struct {
-	Value resp.Value
-	Err   error
-}
-
 // Pipeline runs cmds and returns their results in order. Commands going to
 // the same node are sent back to back in one batch; a command that meets a
 // redirect or a retryable failure is then run again on its own, by the same
 // rules as Do. Commands on different slots may run in any order relative to
 // each other; commands on one slot run in the order given, unless one of
 // them had to be retried.
-func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
+func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []resp.Result {
 	refuse := ErrClosed
 	if ctx == nil {
 		refuse = ErrNilContext
 	}
 	if refuse == ErrNilContext || !e.begin() {
-		results := make([]Result, len(cmds))
+		results := make([]resp.Result, len(cmds))
 		for i := range results {
 			results[i].Err = refuse
 		}
@@ -39,8 +33,8 @@ func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []Result {
 }
 
 // pipeline is Pipeline for a caller already admitted (begin).
-func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
-	results := make([]Result, len(cmds))
+func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []resp.Result {
+	results := make([]resp.Result, len(cmds))
 	type batch struct {
 		addr    string
 		n       int   // commands for addr
@@ -115,8 +109,8 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []Result {
 // command bad would change the state of the connection it shares with the
 // others (a MULTI … EXEC written as a pipeline must not run its middle
 // without the transaction around it).
-func refuseAll(n, bad int, err error) []Result {
-	results := make([]Result, n)
+func refuseAll(n, bad int, err error) []resp.Result {
+	results := make([]resp.Result, n)
 	for i := range results {
 		if i == bad {
 			results[i].Err = err
@@ -149,7 +143,7 @@ func runAll(n int, f func(k int)) {
 // their results. It returns the indexes to run again on their own: those
 // redirected or refused for a retryable reason, and those whose connection
 // failed when retrying them is safe.
-func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []Result) (redo []int) {
+func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int) {
 	c, err := e.pool.get(ctx, addr, true)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -73,7 +73,7 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 // unless every command is idempotent or RetryUnknownOutcome is set.
 // Commands refused at queueing give ErrTxDiscarded, their errors in their
 // results.
-func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]Result, error) {
+func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]resp.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return failedResults(len(cmds), err), err // certainly not sent
 	}
@@ -84,7 +84,7 @@ func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]Result, e
 	e.stats.requests.Add(1)
 	retryUnknown := e.opts.RetryUnknownOutcome || allIdempotent(cmds)
 	var a attempt
-	var results []Result
+	var results []resp.Result
 	err := e.retry(ctx, &a, func() (bool, error) {
 		r, again, err := e.tryTx(ctx, slot, cmds, &a, retryUnknown)
 		if !again {
@@ -102,7 +102,7 @@ func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]Result, e
 }
 
 // tryTx makes one attempt at a transaction.
-func (e *Engine) tryTx(ctx context.Context, slot int, cmds [][]string, a *attempt, retryUnknown bool) ([]Result, bool, error) {
+func (e *Engine) tryTx(ctx context.Context, slot int, cmds [][]string, a *attempt, retryUnknown bool) ([]resp.Result, bool, error) {
 	addr, asking, err := e.primaryOrAsked(slot, a)
 	if err != nil {
 		return nil, true, err
@@ -148,7 +148,7 @@ func isTxVerdict(err error) bool {
 // judged it; otherwise the error that decides what to do next: the
 // connection's or ctx's, or a server error proving nothing ran (MOVED, ASK,
 // TRYAGAIN… on a queued command or on EXEC itself).
-func sendTx(ctx context.Context, c *conn.Conn, cmds [][]string, asking bool) ([]Result, error) {
+func sendTx(ctx context.Context, c *conn.Conn, cmds [][]string, asking bool) ([]resp.Result, error) {
 	batch := make([][]string, 0, len(cmds)+3)
 	if asking {
 		// The ASKING flag survives until EXEC once MULTI has begun: one
@@ -167,9 +167,9 @@ func sendTx(ctx context.Context, c *conn.Conn, cmds [][]string, asking bool) ([]
 	}
 	multi, queued, exec := replies[0], replies[1:len(replies)-1], replies[len(replies)-1]
 	if err := multi.Err(); err != nil {
-		results := make([]Result, len(cmds))
+		results := make([]resp.Result, len(cmds))
 		for i, v := range queued {
-			results[i] = Result{Value: v, Err: v.Err()}
+			results[i] = resp.Result{Value: v, Err: v.Err()}
 		}
 		return results, fmt.Errorf("%w: %w", ErrMultiRefused, err)
 	}
@@ -178,9 +178,9 @@ func sendTx(ctx context.Context, c *conn.Conn, cmds [][]string, asking bool) ([]
 		if len(exec.Elems) != len(cmds) {
 			return nil, fmt.Errorf("%w: EXEC answered %d replies for %d commands", resp.ErrProtocol, len(exec.Elems), len(cmds))
 		}
-		results := make([]Result, len(cmds))
+		results := make([]resp.Result, len(cmds))
 		for i, v := range exec.Elems {
-			results[i] = Result{Value: v, Err: v.Err()}
+			results[i] = resp.Result{Value: v, Err: v.Err()}
 		}
 		return results, nil
 	case resp.KindNull:
@@ -206,11 +206,11 @@ func sendTx(ctx context.Context, c *conn.Conn, cmds [][]string, asking bool) ([]
 	if refused == nil {
 		refused = execErr
 	}
-	results := make([]Result, len(cmds))
+	results := make([]resp.Result, len(cmds))
 	for i, v := range queued {
-		results[i] = Result{Value: v, Err: v.Err()}
+		results[i] = resp.Result{Value: v, Err: v.Err()}
 		if results[i].Err == nil {
-			results[i] = Result{Err: ErrTxDiscarded}
+			results[i] = resp.Result{Err: ErrTxDiscarded}
 		}
 	}
 	return results, fmt.Errorf("%w: %w", ErrTxDiscarded, refused)
@@ -223,8 +223,8 @@ var (
 )
 
 // failedResults returns n results failed with err.
-func failedResults(n int, err error) []Result {
-	results := make([]Result, n)
+func failedResults(n int, err error) []resp.Result {
+	results := make([]resp.Result, n)
 	for i := range results {
 		results[i].Err = err
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/keel-go/keel/resp"
 )
 
-// errWatchOver is the error of a WatchConn used after its function returned,
+// ErrWatchOver is the error of a WatchConn used after its function returned,
 // or after its connection became unusable.
-var errWatchOver = errors.New("keel: the watch is over: its connection is closed or returned")
+var ErrWatchOver = errors.New("keel: the watch is over: its connection is closed or returned")
 
 // WatchConn is a connection of its own, to the primary of one slot, holding
 // WATCH on keys of that slot while a Watch function runs. It is not safe for
@@ -123,7 +123,7 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 // a connection or context failure leaves the connection unusable.
 func (w *WatchConn) send(ctx context.Context, args []string, retryUnknown bool) (resp.Value, error) {
 	if w.over || w.broken {
-		return resp.Value{}, errWatchOver
+		return resp.Value{}, ErrWatchOver
 	}
 	var v resp.Value
 	var err error
@@ -160,9 +160,9 @@ func (w *WatchConn) failed(ctx context.Context, v resp.Value, err error, retryUn
 // (see Engine.Tx; the caller has checked cmds). It returns ErrWatchChanged
 // when a watched key changed, so nothing ran. WATCH ends with it, whatever
 // the answer.
-func (w *WatchConn) Exec(ctx context.Context, cmds [][]string) ([]Result, error) {
+func (w *WatchConn) Exec(ctx context.Context, cmds [][]string) ([]resp.Result, error) {
 	if w.over || w.broken {
-		return failedResults(len(cmds), errWatchOver), errWatchOver
+		return failedResults(len(cmds), ErrWatchOver), ErrWatchOver
 	}
 	slot, keyed, err := TxSlot(cmds)
 	if err == nil && keyed && slot != w.slot {

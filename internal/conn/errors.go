@@ -30,12 +30,13 @@ var (
 	ErrAbandonedReply = errors.New("abandoned reply still arriving after the health timeout")
 	// ErrRefused is returned, without sending, for commands that make the
 	// server withhold replies (CLIENT REPLY OFF or SKIP), which a connection
-	// shared by many callers cannot survive.
-	ErrRefused = errors.New("command refused on a shared connection")
+	// shared by many callers cannot survive. The engine refuses them first,
+	// with its ErrConnState, which is this error.
+	ErrRefused = errors.New("keel: command would change the state of a shared connection")
 )
 
 func refused(args []string) error {
-	return fmt.Errorf("keel: %s: %w", strings.Join(args[:min(len(args), 3)], " "), ErrRefused)
+	return fmt.Errorf("%w: %s", ErrRefused, strings.Join(args[:min(len(args), 3)], " "))
 }
 
 // Error is the error of a request whose connection failed before its reply

@@ -1,0 +1,197 @@
+package keel
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"time"
+
+	"github.com/keel-go/keel/internal/cluster"
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/resp"
+)
+
+// Defaults of the Options fields left zero. Each value is declared once, by
+// the layer that applies it; these names show it to callers.
+const (
+	// DefaultDialTimeout bounds connecting to one node: 2s.
+	DefaultDialTimeout = conn.DefaultDialTimeout
+	// DefaultHealthTimeout is how long a connection may leave its oldest
+	// request without a byte of reply: 1s.
+	DefaultHealthTimeout = conn.DefaultHealthTimeout
+	// DefaultPingInterval is how long a connection may stay idle before a
+	// PING: 1s.
+	DefaultPingInterval = conn.DefaultPingInterval
+	// DefaultRefreshInterval is the steady-state topology refresh period: 10s.
+	DefaultRefreshInterval = cluster.DefaultRefreshInterval
+	// DefaultIncidentInterval is the topology polling period while a
+	// primary is suspect: 50ms.
+	DefaultIncidentInterval = cluster.DefaultIncidentInterval
+	// DefaultRefreshTimeout bounds one node's answer to a topology query: 1s.
+	DefaultRefreshTimeout = cluster.DefaultRefreshTimeout
+	// DefaultMaxRedirects is how many MOVED/ASK redirects one command
+	// follows: 16.
+	DefaultMaxRedirects = cluster.DefaultMaxRedirects
+	// DefaultRetryTimeout bounds retrying a command whose context has no
+	// deadline: 10s.
+	DefaultRetryTimeout = cluster.DefaultRetryTimeout
+	// DefaultWatchAttempts is how many times Client.Watch runs its function
+	// while watched keys keep changing: 16.
+	DefaultWatchAttempts = cluster.DefaultWatchAttempts
+	// DefaultCloseTimeout is how long Close lets in-flight commands finish: 5s.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// Options configure a Client. Only Seeds is required; every other field has a
+// documented default, used when the field is left zero.
+type Options struct {
+	// Seeds are "host:port" addresses of some cluster nodes, or of a name
+	// that resolves to them (such as a configuration endpoint).
+	Seeds []string
+
+	// Username and Password authenticate every connection (AUTH, or
+	// HELLO 3 AUTH). An empty Username with a Password authenticates the
+	// default user. Default: no authentication.
+	Username string
+	Password string
+	// ClientName is set on every connection with CLIENT SETNAME. Default: none.
+	ClientName string
+	// TLS enables TLS with this configuration. Default: nil, plain TCP.
+	TLS *tls.Config
+
+	// DialTimeout bounds connecting to one node, handshake included.
+	// Default DefaultDialTimeout.
+	DialTimeout time.Duration
+	// HealthTimeout is how long a node may leave the oldest request on its
+	// connection without a byte of reply before keel declares the
+	// connection dead and suspects the node. Default DefaultHealthTimeout.
+	HealthTimeout time.Duration
+	// PingInterval is how long a connection may stay idle before keel sends
+	// PING to check it. Default DefaultPingInterval.
+	PingInterval time.Duration
+
+	// MaxBulkBytes is the longest string (bulk, verbatim or error) keel
+	// accepts in a reply. Default resp.DefaultMaxBulkLen (512 MiB), the
+	// server's own default proto-max-bulk-len, so any stored string can be
+	// read.
+	MaxBulkBytes int64
+	// MaxReplyElements is the most elements one array, set or push reply (or
+	// pairs one map) may declare. Default resp.DefaultMaxAggregateLen (16Mi).
+	MaxReplyElements int64
+	// MaxReplyBytes bounds the memory one reply may take: its strings plus
+	// about 90 bytes (one Value) for each element. A reply over any of these
+	// limits fails its command, without a retry, with an error matching
+	// ErrReplyTooLarge and ErrConnLost: the connection is closed, as the rest
+	// of the reply cannot be skipped. Default resp.DefaultMaxReplyBytes
+	// (1 GiB): room for one largest string and more, while millions of small
+	// elements are refused when their count arrives, before memory is spent
+	// on them.
+	MaxReplyBytes int64
+
+	// RefreshInterval is the steady-state topology refresh period. Keel also
+	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
+	// connections and uncovered slots. Default DefaultRefreshInterval.
+	RefreshInterval time.Duration
+	// IncidentInterval is how often keel polls the topology while a shard's
+	// primary is suspect. Default DefaultIncidentInterval.
+	IncidentInterval time.Duration
+	// RefreshTimeout bounds one node's answer to a topology query.
+	// Default DefaultRefreshTimeout.
+	RefreshTimeout time.Duration
+
+	// ReadPolicy chooses the nodes that serve read-only commands.
+	// Default ReadPrimary.
+	ReadPolicy ReadPolicy
+	// RetryUnknownOutcome allows retrying commands that are not idempotent
+	// (INCR, LPUSH…) when their connection failed after they were sent,
+	// accepting that they may then run twice. Default false: such commands
+	// fail with ErrUnknownOutcome instead.
+	RetryUnknownOutcome bool
+	// WatchAttempts bounds how many times Client.Watch runs its function
+	// while watched keys keep changing. Default DefaultWatchAttempts.
+	WatchAttempts int
+	// MaxRedirects bounds the MOVED/ASK redirects one command follows; a
+	// command redirected more often fails with ErrTooManyRedirects.
+	// Negative is refused with ErrBadOptions. Default DefaultMaxRedirects.
+	MaxRedirects int
+	// RetryTimeout bounds retrying when a command's context has no deadline;
+	// a command still failing then fails with ErrRetryTimeout.
+	// Default DefaultRetryTimeout.
+	RetryTimeout time.Duration
+
+	// Resolver resolves seed host names, at start and whenever no known node
+	// answers. Default net.DefaultResolver.
+	Resolver Resolver
+	// OnEvent receives events on a goroutine of keel's; events are dropped,
+	// never delaying commands, when it falls behind (Stats.EventsDropped
+	// counts them). Default: none.
+	OnEvent func(Event)
+	// Logger receives keel's logs. Default: none.
+	Logger *slog.Logger
+	// CloseTimeout is how long Close lets in-flight commands finish.
+	// Default DefaultCloseTimeout.
+	CloseTimeout time.Duration
+}
+
+// ReadPolicy says which nodes serve read-only commands.
+type ReadPolicy uint8
+
+// Read policies.
+const (
+	// ReadPrimary sends every command to the primary (the default).
+	ReadPrimary ReadPolicy = iota
+	// ReadPrimaryPreferred reads from the primary, or from a replica while
+	// the primary is suspect.
+	ReadPrimaryPreferred
+	// ReadReplicaPreferred reads from a healthy replica when there is one.
+	ReadReplicaPreferred
+	// ReadNearest reads from the node of the shard with the shortest round
+	// trip.
+	ReadNearest
+)
+
+// String names the policy as its constant does, without the "Read" prefix:
+// "primary", "primary-preferred", "replica-preferred", "nearest".
+func (p ReadPolicy) String() string { return cluster.ReadPolicy(p).String() }
+
+// Resolver looks up the addresses of a seed's host name; *net.Resolver is one.
+type Resolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
+// engineOptions passes opts to the layers that apply them, zero fields
+// included: each layer fills in its own defaults, declared above by name.
+func (opts Options) engineOptions() cluster.Options {
+	o := cluster.Options{
+		Seeds: opts.Seeds,
+		Conn: conn.Options{
+			Username:      opts.Username,
+			Password:      opts.Password,
+			ClientName:    opts.ClientName,
+			TLS:           opts.TLS,
+			DialTimeout:   opts.DialTimeout,
+			HealthTimeout: opts.HealthTimeout,
+			PingInterval:  opts.PingInterval,
+			Limits: resp.Limits{
+				MaxBulkLen:      opts.MaxBulkBytes,
+				MaxAggregateLen: opts.MaxReplyElements,
+				MaxReplyBytes:   opts.MaxReplyBytes,
+			},
+		},
+		RefreshInterval:     opts.RefreshInterval,
+		IncidentInterval:    opts.IncidentInterval,
+		RefreshTimeout:      opts.RefreshTimeout,
+		MaxRedirects:        opts.MaxRedirects,
+		RetryTimeout:        opts.RetryTimeout,
+		ReadPolicy:          cluster.ReadPolicy(opts.ReadPolicy),
+		RetryUnknownOutcome: opts.RetryUnknownOutcome,
+		WatchAttempts:       opts.WatchAttempts,
+		Resolver:            opts.Resolver,
+		Logger:              opts.Logger,
+		NodeError:           newNodeError,
+	}
+	if opts.OnEvent != nil {
+		o.OnEvent = func(ev cluster.Event) { opts.OnEvent(eventFrom(ev)) }
+	}
+	return o
+}
