@@ -242,9 +242,14 @@ const (
 // that error says to do. These are the retry rules of every request (Do,
 // pipelines, transactions, watches, scans).
 func replyAction(err error) (*resp.Error, retryAction) {
-	var re *resp.Error
-	if !errors.As(err, &re) {
+	if err == nil {
 		return nil, final
+	}
+	re, ok := err.(*resp.Error) // the usual form; As, which costs an allocation, for wrapped ones
+	if !ok {
+		if re = asServerError(err); re == nil {
+			return nil, final
+		}
 	}
 	switch re.Code {
 	case "MOVED", "ASK":
@@ -255,6 +260,15 @@ func replyAction(err error) (*resp.Error, retryAction) {
 		return re, refreshFirst
 	}
 	return re, final
+}
+
+// asServerError returns the server error err wraps, or nil.
+func asServerError(err error) *resp.Error {
+	var re *resp.Error
+	if errors.As(err, &re) {
+		return re
+	}
+	return nil
 }
 
 // retryable reports server errors that say the command did not run here

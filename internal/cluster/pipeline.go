@@ -158,10 +158,14 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 	for j, i := range indexes {
 		if j < got {
 			v := results[i].Value
-			re, action := replyAction(v.Err())
+			if v.Kind != resp.KindError {
+				continue // the common case: nothing to classify
+			}
+			err := v.Err()
+			re, action := replyAction(err)
 			switch action {
 			case final:
-				results[i].Err = v.Err()
+				results[i].Err = err
 				continue
 			case redirect:
 				// An ASK is followed when the command runs again on its own.
