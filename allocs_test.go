@@ -48,3 +48,42 @@ func TestCommandAllocations(t *testing.T) {
 		t.Errorf("GET allocates %.2f times per call, want 1 (its reply)", get)
 	}
 }
+
+// TestPipelineAllocations guards a pipeline's allocations per command: a
+// reply's bytes, plus a share of the batch's bookkeeping; a typed command
+// adds its Future. A per-reply cost on the engine's path (classifying every
+// reply, say) shows here at once.
+func TestPipelineAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	cl := newClient(t, sharedCluster(t), keel.Options{})
+	ctx := context.Background()
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = "allocs:pipe:" + strconv.Itoa(i)
+		if err := cl.Set(ctx, keys[i], "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := cl.Pipeline()
+	untyped := testing.AllocsPerRun(50, func() {
+		for _, k := range keys {
+			p.Do("GET", k)
+		}
+		p.Exec(ctx)
+	}) / float64(len(keys))
+	typed := testing.AllocsPerRun(50, func() {
+		for _, k := range keys {
+			keel.Queue(p, keel.Get(k))
+		}
+		p.Exec(ctx)
+	}) / float64(len(keys))
+	t.Logf("allocations per command: untyped %.2f, typed %.2f", untyped, typed)
+	if untyped > 1.5 {
+		t.Errorf("an untyped pipelined GET allocates %.2f times, want about 1 (its reply)", untyped)
+	}
+	if typed > 2.5 {
+		t.Errorf("a typed pipelined GET allocates %.2f times, want about 2 (its reply and its Future)", typed)
+	}
+}
