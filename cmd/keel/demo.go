@@ -100,7 +100,7 @@ type demo struct {
 	suspects <-chan keel.Event
 }
 
-// served is how long the demo waits for callers to be served: at start, and
+// servedWithin is how long the demo waits for callers to be served: at start, and
 // after the cluster serves a broken shard again.
 const servedWithin = 10 * time.Second
 
@@ -134,19 +134,11 @@ func (d *demo) load(ctx context.Context) error {
 // pause is the second act: SIGSTOP shard 0's primary under load, measure how
 // long keel takes to suspect it, then SIGCONT it.
 func (d *demo) pause(ctx context.Context) error {
-	primary, err := d.cluster.PrimaryFor(ctx, d.slots[0])
-	if err != nil {
-		return err
-	}
-	l, err := d.start(ctx)
+	primary, l, step, err := d.breakPrimary(ctx, d.cluster.Pause)
 	if err != nil {
 		return err
 	}
 	defer l.stop()
-	step, err := d.cluster.Pause(primary)
-	if err != nil {
-		return err
-	}
 	suspected, waitErr := d.waitSuspect(ctx, primary.Addr(), step.Began)
 	resumed, err := d.cluster.Resume(primary)
 	if err = errors.Join(waitErr, err); err != nil {
@@ -170,19 +162,11 @@ func (d *demo) kill(ctx context.Context) error {
 	if err := d.cluster.WaitStable(ctx); err != nil {
 		return err
 	}
-	primary, err := d.cluster.PrimaryFor(ctx, d.slots[0])
-	if err != nil {
-		return err
-	}
-	l, err := d.start(ctx)
+	primary, l, step, err := d.breakPrimary(ctx, d.cluster.Kill)
 	if err != nil {
 		return err
 	}
 	defer l.stop()
-	step, err := d.cluster.Kill(primary)
-	if err != nil {
-		return err
-	}
 	wctx, cancel := context.WithTimeout(ctx, 10*d.cfg.nodeTimeout+servedWithin)
 	defer cancel()
 	served, by, err := d.watcher.WaitServed(wctx, d.slots[0], step.Began)
@@ -200,6 +184,25 @@ func (d *demo) kill(ctx context.Context) error {
 		hit.callers, ms(hit.longestWait), hit.failed, ms(hit.lastServed.Sub(served)))
 	fmt.Fprintf(d.out, "          other shards: %d requests, %d errors%s\n", rest.ok+rest.failed, rest.failed, firstErr(rest))
 	return nil
+}
+
+// breakPrimary starts the load and, once every caller has been served, acts
+// on shard 0's primary. The caller stops the load; on error it is stopped.
+func (d *demo) breakPrimary(ctx context.Context, act func(*lab.Node) (lab.Step, error)) (*lab.Node, *demoLoad, lab.Step, error) {
+	primary, err := d.cluster.PrimaryFor(ctx, d.slots[0])
+	if err != nil {
+		return nil, nil, lab.Step{}, err
+	}
+	l, err := d.start(ctx)
+	if err != nil {
+		return nil, nil, lab.Step{}, err
+	}
+	step, err := act(primary)
+	if err != nil {
+		l.stop()
+		return nil, nil, lab.Step{}, err
+	}
+	return primary, l, step, nil
 }
 
 // waitSuspect returns when keel reported addr suspect after t.
