@@ -1,7 +1,7 @@
 // Command keel is keel's command-line tool. Its main job is the failover
 // drill (keel drill): it breaks a local Redis Cluster the way maintenance
 // does and measures how long each client stays down. It also has a demo of
-// keel's connection and a local cluster lab.
+// keel's client and a local cluster lab.
 package main
 
 import (
@@ -23,9 +23,10 @@ usage:
   keel drill watch -seeds host:port[,...] [flags]
                        the same workload and report against an existing cluster
                        while its operator fails it over, until Ctrl-C
-  keel demo [flags]    start a local redis-server, drive one auto-pipelined
-                       connection under load, then pause and kill the server
-                       and show how fast the connection notices
+  keel demo [flags]    start a local 3×1 cluster, load one keel.Client from
+                       many goroutines, then pause a primary (how fast keel
+                       notices) and kill one (how soon after the cluster keel
+                       serves its callers again)
   keel lab up [flags]  start a local Redis Cluster, print how to connect to
                        it with redis-cli, and keep it up until Ctrl-C
   keel bench [flags]   start a local Redis Cluster and measure keel, rueidis

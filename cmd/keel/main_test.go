@@ -16,25 +16,45 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
-	err := runDemo(context.Background(), &out, []string{"-duration", "300ms", "-goroutines", "8", "-health-timeout", "200ms"})
+	err := runDemo(context.Background(), &out, []string{
+		"-duration", "300ms", "-goroutines", "8", "-health-timeout", "200ms", "-node-timeout", "1s"})
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	t.Log("\n" + out.String())
+	text := out.String()
+	t.Log("\n" + text)
+	// 8 goroutines over 3 shards: shard 0, which the demo breaks, has 3.
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`load +8 goroutines for 300ms: [1-9]\d* requests, .* 0 errors`),
-		regexp.MustCompile(`pause +SIGSTOP: connection declared dead \S+ after the pause \(health timeout 200ms\)`),
-		regexp.MustCompile(`kill +SIGKILL under load: all 8 callers failed within \S+ of the signal`),
+		regexp.MustCompile(`load +8 goroutines for 300ms: [1-9]\d* requests, \d+ req/s, 0 errors\n`),
+		regexp.MustCompile(`pause +SIGSTOP primary \S+: keel suspected it \S+ later \(health timeout 200ms\)`),
+		regexp.MustCompile(`its 3 callers waited at most \S+, \d+ errors; other shards: [1-9]\d* requests, 0 errors\n`),
+		regexp.MustCompile(`kill +SIGKILL primary \S+ under load: the cluster served its slots again from \S+ \S+ later`),
+		regexp.MustCompile(`other shards: [1-9]\d* requests, 0 errors\n$`),
 	} {
-		if !want.MatchString(out.String()) {
+		if !want.MatchString(text) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	// keel's promise: no client-added downtime. A generous bound, as in the
+	// library's failover tests, so that it fails only when keel misroutes.
+	m := regexp.MustCompile(`keel served the last of them (\S+) after the cluster did`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatal("no keel-added downtime in the output")
+	}
+	if lag, err := time.ParseDuration(m[1]); err != nil || lag > time.Second {
+		t.Errorf("keel served the killed primary's callers %s after the cluster did (%v); want under 1s", m[1], err)
 	}
 }
 
 func TestDemoRejectsBadFlags(t *testing.T) {
-	if err := runDemo(context.Background(), &bytes.Buffer{}, []string{"-goroutines", "0"}); err == nil {
-		t.Fatal("demo accepted -goroutines 0")
+	for _, args := range [][]string{
+		{"-goroutines", "2"}, // fewer than the shards
+		{"-duration", "0s"},
+		{"-health-timeout", "2s", "-node-timeout", "2s"}, // the pause would become a failover
+	} {
+		if err := runDemo(context.Background(), &bytes.Buffer{}, args); err == nil {
+			t.Errorf("demo accepted %q", args)
+		}
 	}
 }
 
