@@ -155,20 +155,27 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// TB is the subset of testing.TB that [StartServerT] needs. It exists so that
-// lab does not import package testing, which would register test flags in
-// every binary that uses lab for demos.
+// TB is the subset of testing.TB that [StartServerT], [StartClusterT] and
+// [RequireRedisServer] need. It exists so that lab does not import package
+// testing, which would register test flags in every binary that uses lab
+// for demos.
 type TB interface {
 	Helper()
 	Cleanup(func())
 	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
 }
 
 // StartServerT starts a server for a test and registers [Server.Close] with
 // t.Cleanup. Start-up is bounded by the default 10 second timeout. On failure
-// it calls t.Fatalf, so the returned server is never nil.
+// it calls t.Fatalf, so the returned server is never nil. Without
+// opts.Binary and with no redis-server on PATH, it skips the test (see
+// [RequireRedisServer]).
 func StartServerT(t TB, opts ServerOptions) *Server {
 	t.Helper()
+	if opts.Binary == "" && !haveRedisServer(t) {
+		return nil // only reached with a TB whose Skipf or Fatalf returns
+	}
 	s, err := StartServer(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("%v", err)

@@ -404,7 +404,7 @@ func TestMissingBinary(t *testing.T) {
 // Not parallel: it changes PATH for the whole process.
 func TestFindRedisServerNotOnPath(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	const want = "redis-server not found on PATH: install it with `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
+	const want = "redis-server not found on PATH: run scripts/setup.sh (make setup) in keel's repository, or install it with `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
 
 	_, err := FindRedisServer()
 	if err == nil || err.Error() != want {
@@ -516,11 +516,55 @@ func TestPortTaken(t *testing.T) {
 type fakeTB struct {
 	cleanups []func()
 	fatal    string
+	skip     string
 }
 
 func (f *fakeTB) Helper()                           {}
 func (f *fakeTB) Cleanup(fn func())                 { f.cleanups = append(f.cleanups, fn) }
 func (f *fakeTB) Fatalf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
+func (f *fakeTB) Skipf(format string, args ...any)  { f.skip = fmt.Sprintf(format, args...) }
+
+// Not parallel: it changes PATH and CI for the whole process.
+func TestStartTSkipsWithoutRedisServer(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	const want = "redis-server not found on PATH: run scripts/setup.sh (make setup)"
+	starts := map[string]func(TB) bool{
+		"StartServerT":  func(tb TB) bool { return StartServerT(tb, ServerOptions{}) == nil },
+		"StartClusterT": func(tb TB) bool { return StartClusterT(tb, ClusterOptions{Shards: 1}) == nil },
+	}
+	for name, start := range starts {
+		t.Run(name+" skips", func(t *testing.T) {
+			t.Setenv("CI", "")
+			ft := &fakeTB{}
+			if !start(ft) {
+				t.Fatalf("%s returned a value without redis-server", name)
+			}
+			if !strings.HasPrefix(ft.skip, want) || ft.fatal != "" {
+				t.Fatalf("Skipf(%q), Fatalf(%q); want a skip starting %q", ft.skip, ft.fatal, want)
+			}
+		})
+		t.Run(name+" fails under CI", func(t *testing.T) {
+			t.Setenv("CI", "true")
+			ft := &fakeTB{}
+			if !start(ft) {
+				t.Fatalf("%s returned a value without redis-server", name)
+			}
+			if !strings.HasPrefix(ft.fatal, want) || ft.skip != "" {
+				t.Fatalf("Skipf(%q), Fatalf(%q); want a failure starting %q", ft.skip, ft.fatal, want)
+			}
+		})
+	}
+	t.Run("an explicit binary that is missing fails", func(t *testing.T) {
+		t.Setenv("CI", "")
+		ft := &fakeTB{}
+		if s := StartServerT(ft, ServerOptions{Binary: "redis-server"}); s != nil {
+			t.Fatalf("StartServerT = %v, want nil", s)
+		}
+		if ft.fatal == "" || ft.skip != "" {
+			t.Fatalf("Skipf(%q), Fatalf(%q); want a failure naming the binary", ft.skip, ft.fatal)
+		}
+	})
+}
 
 func TestStartServerT(t *testing.T) {
 	t.Parallel()
