@@ -8,7 +8,7 @@ import (
 
 // installHint is part of every "binary not found" error so that a failing
 // test tells the reader how to fix their machine, not just what is missing.
-const installHint = "run scripts/setup.sh (make setup) in keel's repository, or install it with `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
+const installHint = "run scripts/setup.sh (make setup) to install it, or `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
 
 // notFoundError keeps the exec.LookPath error reachable with errors.Is (for
 // example errors.Is(err, exec.ErrNotFound)) while presenting a message that

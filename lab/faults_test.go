@@ -19,7 +19,7 @@ import (
 
 func TestClusterKillRestart(t *testing.T) {
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
-	ctx := faultsCtx(t, 90*time.Second)
+	ctx := testCtx(t, 90*time.Second)
 	w := startWatcherT(t, c)
 	p, r := shardNodes(t, ctx, c, 0)
 	id := p.ID()
@@ -87,7 +87,7 @@ func TestClusterKillRestart(t *testing.T) {
 
 func TestClusterFailover(t *testing.T) {
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
-	ctx := faultsCtx(t, 120*time.Second)
+	ctx := testCtx(t, 120*time.Second)
 	// Everything running now belongs to the cluster; the watcher must add
 	// nothing that outlives its Close.
 	beforeWatch := goleak.IgnoreCurrent()
@@ -194,7 +194,7 @@ func TestClusterFailover(t *testing.T) {
 
 func TestClusterPauseResume(t *testing.T) {
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
-	ctx := faultsCtx(t, 90*time.Second)
+	ctx := testCtx(t, 90*time.Second)
 	w := startWatcherT(t, c)
 	p, r := shardNodes(t, ctx, c, 0)
 
@@ -253,13 +253,6 @@ func TestFailoverModeString(t *testing.T) {
 			t.Errorf("%d.String() = %q, want %q", int(mode), got, want)
 		}
 	}
-}
-
-// faultsCtx returns a context that ends after d or with the test.
-func faultsCtx(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // startWatcherT watches c with default options until the test ends.

@@ -16,19 +16,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 )
-
-// TestMain fails the run if any test leaves a goroutine behind: every
-// server's wait goroutine must end when the server is closed.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 // ioTimeout bounds every network operation in these tests, so a broken
 // server fails a test instead of hanging it.
 const ioTimeout = 5 * time.Second
+
+// testCtx returns a context that ends after d or with the test.
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // client is a deliberately separate, minimal Redis client for the tests, so
 // they do not trust lab's own wire code to check lab.
@@ -311,6 +310,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestCloseWhilePaused(t *testing.T) {
+	RequireRedisServer(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGSTOP on windows")
 	}
@@ -330,6 +330,7 @@ func TestCloseWhilePaused(t *testing.T) {
 
 func TestCloseIsIdempotent(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	for _, killFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("killFirst=%v", killFirst), func(t *testing.T) {
 			t.Parallel()
@@ -404,7 +405,7 @@ func TestMissingBinary(t *testing.T) {
 // Not parallel: it changes PATH for the whole process.
 func TestFindRedisServerNotOnPath(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	const want = "redis-server not found on PATH: run scripts/setup.sh (make setup) in keel's repository, or install it with `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
+	const want = "redis-server not found on PATH: run scripts/setup.sh (make setup) to install it, or `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
 
 	_, err := FindRedisServer()
 	if err == nil || err.Error() != want {
@@ -420,6 +421,7 @@ func TestFindRedisServerNotOnPath(t *testing.T) {
 
 func TestFindRedisServer(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	path, err := FindRedisServer()
 	if err != nil {
 		t.Fatal(err)
@@ -431,6 +433,7 @@ func TestFindRedisServer(t *testing.T) {
 
 func TestStartFailureIncludesLog(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	_, err := StartServer(context.Background(), ServerOptions{Args: []string{"--no-such-directive", "1"}})
 	if err == nil {
 		t.Fatal("StartServer with a bad directive succeeded")
@@ -452,6 +455,7 @@ func TestQuietLoglevelRejected(t *testing.T) {
 
 func TestStartDeadline(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
 	_, err := StartServer(ctx, ServerOptions{})
@@ -464,6 +468,7 @@ func TestStartDeadline(t *testing.T) {
 // binding it, by handing out a port that a listener already holds.
 func TestPortTaken(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -568,6 +573,7 @@ func TestStartTSkipsWithoutRedisServer(t *testing.T) {
 
 func TestStartServerT(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	t.Run("success registers Close", func(t *testing.T) {
 		ft := &fakeTB{}
 		s := StartServerT(ft, ServerOptions{})
