@@ -51,6 +51,7 @@ func TestReadReplicaPreferredReadsFromReplicas(t *testing.T) {
 // With ReadPrimaryPreferred, reads keep working from a replica while the
 // primary hangs, before the cluster has failed it over.
 func TestReadPrimaryPreferredFallsBackWhilePrimarySuspect(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 1, Replicas: 1, NodeTimeout: 5 * time.Second})

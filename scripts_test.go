@@ -188,6 +188,7 @@ func TestFunctionsOnEveryPrimary(t *testing.T) {
 // A script run before a failover runs again right after it, on a new
 // primary that never saw it.
 func TestScriptRunsAfterFailover(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})

@@ -41,6 +41,7 @@ func nodeDo(t *testing.T, n *lab.Node, args ...string) keel.Value {
 // of the slot, transactions running in a loop run exactly once or fail
 // with ErrUnknownOutcome.
 func TestTxThroughMigrationAndFailover(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})

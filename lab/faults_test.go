@@ -18,6 +18,7 @@ import (
 // into it, because starting a cluster is the expensive part.
 
 func TestClusterKillRestart(t *testing.T) {
+	skipIfShort(t)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	ctx := testCtx(t, 90*time.Second)
 	w := startWatcherT(t, c)
@@ -86,6 +87,7 @@ func TestClusterKillRestart(t *testing.T) {
 }
 
 func TestClusterFailover(t *testing.T) {
+	skipIfShort(t)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	ctx := testCtx(t, 120*time.Second)
 	// Everything running now belongs to the cluster; the watcher must add
@@ -193,6 +195,7 @@ func TestClusterFailover(t *testing.T) {
 }
 
 func TestClusterPauseResume(t *testing.T) {
+	skipIfShort(t)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	ctx := testCtx(t, 90*time.Second)
 	w := startWatcherT(t, c)

@@ -155,6 +155,7 @@ func readUntil(ctx context.Context, n *Node, keys []string, stop <-chan struct{}
 }
 
 func TestMigrateSlots(t *testing.T) {
+	skipIfShort(t)
 	ctx := testCtx(t, 2*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	top, err := c.Topology(ctx)
@@ -245,6 +246,7 @@ func TestMigrateSlots(t *testing.T) {
 }
 
 func TestReplaceNode(t *testing.T) {
+	skipIfShort(t)
 	ctx := testCtx(t, 3*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	keys := keysOverSlots(300)
@@ -331,6 +333,7 @@ func TestReplaceNode(t *testing.T) {
 }
 
 func TestRestartAll(t *testing.T) {
+	skipIfShort(t)
 	ctx := testCtx(t, 3*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	before := c.Nodes()
@@ -375,6 +378,7 @@ func TestRestartAll(t *testing.T) {
 // TestRestartAllDistinctHosts checks that with DistinctHosts the new
 // cluster is on new 127.x hosts, on the same shared port.
 func TestRestartAllDistinctHosts(t *testing.T) {
+	skipIfShort(t)
 	ctx := testCtx(t, 2*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, DistinctHosts: true})
 	dns, err := c.ServeDNS("cluster.keel.test")

@@ -29,6 +29,16 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// skipIfShort skips a test that starts its own cluster and breaks it under
+// go test -short. (internal/testutil has the same for the other packages;
+// these in-package tests cannot import it, as it imports lab.)
+func skipIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow (starts its own cluster and breaks it): skipped under -short")
+	}
+}
+
 // client is a deliberately separate, minimal Redis client for the tests, so
 // they do not trust lab's own wire code to check lab.
 type client struct {
