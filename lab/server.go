@@ -173,20 +173,30 @@ type TB interface {
 // [RequireRedisServer]).
 func StartServerT(t TB, opts ServerOptions) *Server {
 	t.Helper()
-	if opts.Binary == "" && !haveRedisServer(t) {
-		return nil // only reached with a TB whose Skipf or Fatalf returns
+	return startT(t, opts.Binary, func() (*Server, error) { return StartServer(context.Background(), opts) })
+}
+
+// startT is [StartServerT] and [StartClusterT]: it skips the test without
+// redis-server (unless binary names one), runs start, fails the test if
+// start does, and closes what it started when the test ends. It returns the
+// zero value only to a TB whose Skipf or Fatalf returns.
+func startT[R interface{ Close() error }](t TB, binary string, start func() (R, error)) R {
+	t.Helper()
+	var none R
+	if binary == "" && !haveRedisServer(t) {
+		return none
 	}
-	s, err := StartServer(context.Background(), opts)
+	r, err := start()
 	if err != nil {
 		t.Fatalf("%v", err)
-		return nil // only reached with a TB whose Fatalf returns
+		return none
 	}
 	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
+		if err := r.Close(); err != nil {
 			t.Fatalf("%v", err)
 		}
 	})
-	return s
+	return r
 }
 
 // Dir returns the server's working directory (logs, nodes.conf, TLS files).
