@@ -4,48 +4,22 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 )
 
 // BenchmarkClusterSetGet measures SET then GET (16-byte values) on keys spread
 // over every shard of a real 3-shard cluster; each op is one command.
 func BenchmarkClusterSetGet(b *testing.B) {
 	cl := newClient(b, sharedCluster(b), keel.Options{})
-	value := "0123456789abcdef"
-	for _, goroutines := range []int{1, 16, 256} {
-		b.Run("goroutines="+strconv.Itoa(goroutines), func(b *testing.B) {
-			b.ReportAllocs()
-			ctx := context.Background()
-			per := (b.N + goroutines - 1) / goroutines
-			var wg sync.WaitGroup
-			start := time.Now()
-			b.ResetTimer()
-			for g := range goroutines {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					key := "bench:" + strconv.Itoa(g)
-					for i := 0; i < per; i += 2 {
-						if err := cl.Set(ctx, key, value); err != nil {
-							b.Error(err)
-							return
-						}
-						if _, err := cl.Get(ctx, key); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(per*goroutines)/time.Since(start).Seconds(), "req/s")
+	testutil.BenchSetGet(b,
+		func(ctx context.Context, key, value string) error { return cl.Set(ctx, key, value) },
+		func(ctx context.Context, key string) error {
+			_, err := cl.Get(ctx, key)
+			return err
 		})
-	}
 }
 
 // BenchmarkPipeline100 runs pipelines of 100 GETs (keys on every shard),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/resp"
 )
 
@@ -20,8 +21,7 @@ import (
 func cmdEnv(t *testing.T) (*keel.Client, context.Context, func(string) string) {
 	t.Helper()
 	c := newClient(t, sharedCluster(t), keel.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
+	ctx := testutil.Context(t, 30*time.Second)
 	prefix := fmt.Sprintf("%s:%d:", t.Name(), time.Now().UnixNano())
 	return c, ctx, func(name string) string { return prefix + name }
 }

@@ -47,7 +47,7 @@ func ExampleNew() {
 // run one at a time, after every test, so emptying it disturbs nobody.
 // ExampleNew shows the whole setup.
 func exampleClient(ctx context.Context) (client *keel.Client, done func(), err error) {
-	cluster, err := startShared()
+	cluster, err := shared.Start()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -90,9 +91,15 @@ const (
 	faultPause fault = "pause"
 )
 
-func TestKilledPrimaryRecovery(t *testing.T) { measureFailover(t, faultKill, 1*time.Second) }
+func TestKilledPrimaryRecovery(t *testing.T) {
+	testutil.SkipIfShort(t)
+	measureFailover(t, faultKill, 1*time.Second)
+}
 
-func TestPausedPrimaryRecovery(t *testing.T) { measureFailover(t, faultPause, 1*time.Second) }
+func TestPausedPrimaryRecovery(t *testing.T) {
+	testutil.SkipIfShort(t)
+	measureFailover(t, faultPause, 1*time.Second)
+}
 
 // measureFailover breaks shard 0's primary under load, round after round, and
 // checks that keel serves the shard again soon after the cluster does, while

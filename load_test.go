@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -148,17 +149,11 @@ func shardSlots(t *testing.T, c *lab.Cluster) ([]int, []*lab.Node) {
 // waitSucceeds polls until the shard has a successful operation after t0.
 func waitSucceeds(t *testing.T, l *load, shard int, t0 time.Time, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	testutil.WaitFor(t, within, fmt.Sprintf("shard %d has a success", shard), func() bool {
 		l.mu.Lock()
-		for _, op := range l.ops {
-			if op.shard == shard && op.err == nil && op.start.After(t0) {
-				l.mu.Unlock()
-				return
-			}
-		}
-		l.mu.Unlock()
-		time.Sleep(10 * time.Millisecond) // poll the recorded outcomes
-	}
-	t.Fatalf("shard %d had no success within %v", shard, within)
+		defer l.mu.Unlock()
+		return slices.ContainsFunc(l.ops, func(op opRecord) bool {
+			return op.shard == shard && op.err == nil && op.start.After(t0)
+		})
+	})
 }

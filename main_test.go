@@ -2,61 +2,25 @@ package keel_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
 // TestMain runs the tests, stops the shared cluster, then fails the run if
 // any goroutine is left behind.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stopShared()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m, shared) }
 
-var shared struct {
-	once sync.Once
-	c    *lab.Cluster
-	err  error
-}
+// shared is the 3×1 cluster of the tests that do not break it.
+var shared = &testutil.SharedCluster{Options: lab.ClusterOptions{Shards: 3, Replicas: 1}}
 
-// sharedCluster returns a 3×1 cluster shared by the tests that do not break
-// it: starting one costs about two seconds.
+// sharedCluster returns the shared cluster, starting it on first use.
 func sharedCluster(t testing.TB) *lab.Cluster {
 	t.Helper()
-	c, err := startShared()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// startShared starts the shared cluster the first time it is asked for.
-func startShared() (*lab.Cluster, error) {
-	shared.once.Do(func() {
-		shared.c, shared.err = lab.StartCluster(context.Background(), lab.ClusterOptions{Shards: 3, Replicas: 1})
-	})
-	return shared.c, shared.err
-}
-
-func stopShared() {
-	if shared.c != nil {
-		_ = shared.c.Close()
-	}
+	return shared.Get(t)
 }
 
 // newClient connects a client to c and closes it when the test ends.

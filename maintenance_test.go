@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -20,6 +21,7 @@ const maintenanceTimeout = 5 * time.Second
 // Planned maintenance — a graceful failover, a node replacement, a slot
 // migration — must cost the application no errors at all, only latency.
 func TestMaintenanceSurfacesNoErrors(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})
@@ -97,6 +99,7 @@ func TestMaintenanceSurfacesNoErrors(t *testing.T) {
 // After the whole cluster comes back on new addresses, keel finds it again
 // through the seed's DNS name, without being restarted.
 func TestFindsClusterAgainThroughDNS(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, DistinctHosts: true})

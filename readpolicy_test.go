@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -27,19 +28,11 @@ func TestReadReplicaPreferredReadsFromReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, replica := primaryAndReplica(t, ctx, c, 100)
-	// Poll until reads land on the replica (and it has the value).
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testutil.WaitFor(t, 15*time.Second, "a read of the value reaches the replica", func() bool {
 		before := nodeCalls(t, ctx, replica, cmdstatGet)
 		v, err := reader.Get(ctx, key)
-		if err == nil && v == "v" && nodeCalls(t, ctx, replica, cmdstatGet) > before {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no read reached the replica: last read %q, %v", v, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil && v == "v" && nodeCalls(t, ctx, replica, cmdstatGet) > before
+	})
 	before := nodeCalls(t, ctx, replica, cmdstatGet)
 	for range 50 {
 		if _, err := reader.Get(ctx, key); err != nil {
@@ -58,6 +51,7 @@ func TestReadReplicaPreferredReadsFromReplicas(t *testing.T) {
 // With ReadPrimaryPreferred, reads keep working from a replica while the
 // primary hangs, before the cluster has failed it over.
 func TestReadPrimaryPreferredFallsBackWhilePrimarySuspect(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 1, Replicas: 1, NodeTimeout: 5 * time.Second})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -280,6 +281,7 @@ func TestKeyScans(t *testing.T) {
 // the middle of its scan: that shard's scan starts again on the new primary,
 // so every key is still returned, some of them twice.
 func TestScanThroughFailover(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})
@@ -384,6 +386,7 @@ func waitReplicated(ctx context.Context, t *testing.T, c *lab.Cluster, n int) {
 // every key whose slot stays put is still returned (the moved slot's keys may
 // be missed), and that the scan goes on without an error.
 func TestScanThroughSlotMigration(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3})

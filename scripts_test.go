@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 	"github.com/keel-go/keel/resp"
 )
@@ -124,18 +125,11 @@ func TestScriptRunROOnReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, replica := primaryAndReplica(t, ctx, c, 200)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testutil.WaitFor(t, 15*time.Second, "a RunRO of the value reaches the replica", func() bool {
 		before := nodeCalls(t, ctx, replica, cmdstatEvalRO)
 		v, err := get.RunRO(ctx, reader, []string{key})
-		if err == nil && v.Str == "v" && nodeCalls(t, ctx, replica, cmdstatEvalRO) > before {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no RunRO reached the replica: last %v, %v", v, err)
-		}
-		time.Sleep(20 * time.Millisecond) // poll: the reader learns the replica is online
-	}
+		return err == nil && v.Str == "v" && nodeCalls(t, ctx, replica, cmdstatEvalRO) > before
+	})
 	// A read-only script may not write.
 	set := keel.NewScript(`return redis.call('SET', KEYS[1], 'w')`)
 	if _, err := set.RunRO(ctx, reader, []string{key}); err == nil {
@@ -194,6 +188,7 @@ func TestFunctionsOnEveryPrimary(t *testing.T) {
 // A script run before a failover runs again right after it, on a new
 // primary that never saw it.
 func TestScriptRunsAfterFailover(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})

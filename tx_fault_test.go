@@ -11,6 +11,7 @@ import (
 
 	"github.com/keel-go/keel"
 	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -40,6 +41,7 @@ func nodeDo(t *testing.T, n *lab.Node, args ...string) keel.Value {
 // of the slot, transactions running in a loop run exactly once or fail
 // with ErrUnknownOutcome.
 func TestTxThroughMigrationAndFailover(t *testing.T) {
+	testutil.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := lab.StartClusterT(t, lab.ClusterOptions{Shards: 3, Replicas: 1})
@@ -218,13 +220,7 @@ func (a *txAudit) waitProgress(t *testing.T, n int) {
 		return ok
 	}
 	want := count() + n
-	deadline := time.Now().Add(30 * time.Second)
-	for count() < want {
-		if time.Now().After(deadline) {
-			t.Fatalf("transactions made no progress: %d successes, want %d", count(), want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 30*time.Second, strconv.Itoa(n)+" more transactions succeed", func() bool { return count() >= want })
 }
 
 // check stops the loop and compares the logs with what the client said: no

@@ -123,19 +123,11 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 }
 
 // StartClusterT starts a cluster for a test and closes it with t.Cleanup.
+// On failure it calls t.Fatalf. Without opts.Binary and with no redis-server
+// on PATH, it skips the test (see [RequireRedisServer]).
 func StartClusterT(t TB, opts ClusterOptions) *Cluster {
 	t.Helper()
-	c, err := StartCluster(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("%v", err)
-		return nil
-	}
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Fatalf("%v", err)
-		}
-	})
-	return c
+	return startT(t, opts.Binary, func() (*Cluster, error) { return StartCluster(context.Background(), opts) })
 }
 
 // Options returns the options the cluster runs with, defaults applied.

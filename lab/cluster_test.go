@@ -42,6 +42,7 @@ func TestStartCluster(t *testing.T) {
 }
 
 func TestCloseLeavesNoProcessBehind(t *testing.T) {
+	lab.RequireRedisServer(t)
 	c, err := lab.StartCluster(context.Background(), lab.ClusterOptions{Shards: 1, Replicas: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -36,12 +36,8 @@ func startDNST(t *testing.T, host, name string, addrs []string) *DNSServer {
 	return d
 }
 
-func dnsCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+// dnsCtx bounds one DNS exchange of a test.
+func dnsCtx(t *testing.T) context.Context { return testCtx(t, dnsTimeout) }
 
 // lookupSorted resolves host with r and returns the sorted addresses.
 func lookupSorted(t *testing.T, r *net.Resolver, host string) []string {

@@ -4,7 +4,8 @@
 //
 // A [Server] is one redis-server child process on a free port of a loopback
 // address, with a private directory for its log and, for TLS servers,
-// certificates generated on the fly. Tests get one with [StartServerT].
+// certificates generated on the fly. Tests get one with [StartServerT], which
+// skips the test when redis-server is not installed ([RequireRedisServer]).
 //
 // A [Cluster] is a Redis Cluster of such processes ([StartCluster],
 // [StartClusterT]): shards × replicas, formed the way redis-cli does it and

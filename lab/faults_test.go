@@ -18,8 +18,9 @@ import (
 // into it, because starting a cluster is the expensive part.
 
 func TestClusterKillRestart(t *testing.T) {
+	skipIfShort(t)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
-	ctx := faultsCtx(t, 90*time.Second)
+	ctx := testCtx(t, 90*time.Second)
 	w := startWatcherT(t, c)
 	p, r := shardNodes(t, ctx, c, 0)
 	id := p.ID()
@@ -64,19 +65,7 @@ func TestClusterKillRestart(t *testing.T) {
 	if !p.Running() || p.ID() != id {
 		t.Fatalf("after Restart: running %v, id %s, want running with id %s", p.Running(), p.ID(), id)
 	}
-	err = poll(ctx, "the restarted node to replicate the new primary", func() error {
-		replicas, err := c.ReplicasOf(ctx, r)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(replicas, p) {
-			return fmt.Errorf("replicas of %s are %v", r, replicas)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitReplicaOf(t, ctx, c, p, r, "the restarted node")
 	if err := c.WaitStable(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +75,9 @@ func TestClusterKillRestart(t *testing.T) {
 }
 
 func TestClusterFailover(t *testing.T) {
+	skipIfShort(t)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
-	ctx := faultsCtx(t, 120*time.Second)
+	ctx := testCtx(t, 120*time.Second)
 	// Everything running now belongs to the cluster; the watcher must add
 	// nothing that outlives its Close.
 	beforeWatch := goleak.IgnoreCurrent()
@@ -193,8 +183,9 @@ func TestClusterFailover(t *testing.T) {
 }
 
 func TestClusterPauseResume(t *testing.T) {
+	skipIfShort(t)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
-	ctx := faultsCtx(t, 90*time.Second)
+	ctx := testCtx(t, 90*time.Second)
 	w := startWatcherT(t, c)
 	p, r := shardNodes(t, ctx, c, 0)
 
@@ -226,19 +217,7 @@ func TestClusterPauseResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = poll(ctx, "the resumed node to replicate the new primary", func() error {
-		replicas, err := c.ReplicasOf(ctx, r)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(replicas, p) {
-			return fmt.Errorf("replicas of %s are %v", r, replicas)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitReplicaOf(t, ctx, c, p, r, "the resumed node")
 	t.Logf("resume → old primary is a replica after %v", time.Since(resume.Began))
 	if err := c.WaitStable(ctx); err != nil {
 		t.Fatal(err)
@@ -253,13 +232,6 @@ func TestFailoverModeString(t *testing.T) {
 			t.Errorf("%d.String() = %q, want %q", int(mode), got, want)
 		}
 	}
-}
-
-// faultsCtx returns a context that ends after d or with the test.
-func faultsCtx(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // startWatcherT watches c with default options until the test ends.
@@ -285,6 +257,25 @@ func shardNodes(t *testing.T, ctx context.Context, c *Cluster, slot int) (primar
 		t.Fatalf("shard of slot %d = %+v, want a primary and one replica", slot, sh)
 	}
 	return sh.Primary, sh.Replicas[0]
+}
+
+// waitReplicaOf waits until node (named by what in the failure) is a
+// replica of primary.
+func waitReplicaOf(t *testing.T, ctx context.Context, c *Cluster, node, primary *Node, what string) {
+	t.Helper()
+	err := poll(ctx, what+" to replicate the new primary", func() error {
+		replicas, err := c.ReplicasOf(ctx, primary)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(replicas, node) {
+			return fmt.Errorf("replicas of %s are %v", primary, replicas)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitWatchEvent waits until the watcher has recorded an event matching want.

@@ -12,13 +12,6 @@ import (
 	"time"
 )
 
-// maintCtx returns a context that ends after d or with the test.
-func maintCtx(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // dialNodeT opens a raw connection to n that lives as long as ctx.
 func dialNodeT(t *testing.T, ctx context.Context, n *Node) *rawConn {
 	t.Helper()
@@ -162,7 +155,8 @@ func readUntil(ctx context.Context, n *Node, keys []string, stop <-chan struct{}
 }
 
 func TestMigrateSlots(t *testing.T) {
-	ctx := maintCtx(t, 2*time.Minute)
+	skipIfShort(t)
+	ctx := testCtx(t, 2*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	top, err := c.Topology(ctx)
 	if err != nil {
@@ -252,7 +246,8 @@ func TestMigrateSlots(t *testing.T) {
 }
 
 func TestReplaceNode(t *testing.T) {
-	ctx := maintCtx(t, 3*time.Minute)
+	skipIfShort(t)
+	ctx := testCtx(t, 3*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	keys := keysOverSlots(300)
 	writeKeysT(t, ctx, c, keys)
@@ -338,7 +333,8 @@ func TestReplaceNode(t *testing.T) {
 }
 
 func TestRestartAll(t *testing.T) {
-	ctx := maintCtx(t, 3*time.Minute)
+	skipIfShort(t)
+	ctx := testCtx(t, 3*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
 	before := c.Nodes()
 	addrs := c.Addrs()
@@ -382,7 +378,8 @@ func TestRestartAll(t *testing.T) {
 // TestRestartAllDistinctHosts checks that with DistinctHosts the new
 // cluster is on new 127.x hosts, on the same shared port.
 func TestRestartAllDistinctHosts(t *testing.T) {
-	ctx := maintCtx(t, 2*time.Minute)
+	skipIfShort(t)
+	ctx := testCtx(t, 2*time.Minute)
 	c := StartClusterT(t, ClusterOptions{Shards: 3, DistinctHosts: true})
 	dns, err := c.ServeDNS("cluster.keel.test")
 	if err != nil {

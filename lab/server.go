@@ -155,31 +155,48 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// TB is the subset of testing.TB that [StartServerT] needs. It exists so that
-// lab does not import package testing, which would register test flags in
-// every binary that uses lab for demos.
+// TB is the subset of testing.TB that [StartServerT], [StartClusterT] and
+// [RequireRedisServer] need. It exists so that lab does not import package
+// testing, which would register test flags in every binary that uses lab
+// for demos.
 type TB interface {
 	Helper()
 	Cleanup(func())
 	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
 }
 
 // StartServerT starts a server for a test and registers [Server.Close] with
 // t.Cleanup. Start-up is bounded by the default 10 second timeout. On failure
-// it calls t.Fatalf, so the returned server is never nil.
+// it calls t.Fatalf, so the returned server is never nil. Without
+// opts.Binary and with no redis-server on PATH, it skips the test (see
+// [RequireRedisServer]).
 func StartServerT(t TB, opts ServerOptions) *Server {
 	t.Helper()
-	s, err := StartServer(context.Background(), opts)
+	return startT(t, opts.Binary, func() (*Server, error) { return StartServer(context.Background(), opts) })
+}
+
+// startT is [StartServerT] and [StartClusterT]: it skips the test without
+// redis-server (unless binary names one), runs start, fails the test if
+// start does, and closes what it started when the test ends. It returns the
+// zero value only to a TB whose Skipf or Fatalf returns.
+func startT[R interface{ Close() error }](t TB, binary string, start func() (R, error)) R {
+	t.Helper()
+	var none R
+	if binary == "" && !haveRedisServer(t) {
+		return none
+	}
+	r, err := start()
 	if err != nil {
 		t.Fatalf("%v", err)
-		return nil // only reached with a TB whose Fatalf returns
+		return none
 	}
 	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
+		if err := r.Close(); err != nil {
 			t.Fatalf("%v", err)
 		}
 	})
-	return s
+	return r
 }
 
 // Dir returns the server's working directory (logs, nodes.conf, TLS files).

@@ -16,19 +16,28 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 )
-
-// TestMain fails the run if any test leaves a goroutine behind: every
-// server's wait goroutine must end when the server is closed.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 // ioTimeout bounds every network operation in these tests, so a broken
 // server fails a test instead of hanging it.
 const ioTimeout = 5 * time.Second
+
+// testCtx returns a context that ends after d or with the test.
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// skipIfShort skips a test that starts its own cluster and breaks it under
+// go test -short. (internal/testutil has the same for the other packages;
+// these in-package tests cannot import it, as it imports lab.)
+func skipIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow (starts its own cluster and breaks it): skipped under -short")
+	}
+}
 
 // client is a deliberately separate, minimal Redis client for the tests, so
 // they do not trust lab's own wire code to check lab.
@@ -311,6 +320,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestCloseWhilePaused(t *testing.T) {
+	RequireRedisServer(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGSTOP on windows")
 	}
@@ -330,6 +340,7 @@ func TestCloseWhilePaused(t *testing.T) {
 
 func TestCloseIsIdempotent(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	for _, killFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("killFirst=%v", killFirst), func(t *testing.T) {
 			t.Parallel()
@@ -404,7 +415,7 @@ func TestMissingBinary(t *testing.T) {
 // Not parallel: it changes PATH for the whole process.
 func TestFindRedisServerNotOnPath(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	const want = "redis-server not found on PATH: install it with `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
+	const want = "redis-server not found on PATH: run scripts/setup.sh (make setup) to install it, or `apt-get install -y redis-server redis-tools` (Debian/Ubuntu) or `brew install redis`"
 
 	_, err := FindRedisServer()
 	if err == nil || err.Error() != want {
@@ -420,6 +431,7 @@ func TestFindRedisServerNotOnPath(t *testing.T) {
 
 func TestFindRedisServer(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	path, err := FindRedisServer()
 	if err != nil {
 		t.Fatal(err)
@@ -431,6 +443,7 @@ func TestFindRedisServer(t *testing.T) {
 
 func TestStartFailureIncludesLog(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	_, err := StartServer(context.Background(), ServerOptions{Args: []string{"--no-such-directive", "1"}})
 	if err == nil {
 		t.Fatal("StartServer with a bad directive succeeded")
@@ -452,6 +465,7 @@ func TestQuietLoglevelRejected(t *testing.T) {
 
 func TestStartDeadline(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
 	_, err := StartServer(ctx, ServerOptions{})
@@ -464,6 +478,7 @@ func TestStartDeadline(t *testing.T) {
 // binding it, by handing out a port that a listener already holds.
 func TestPortTaken(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -516,14 +531,55 @@ func TestPortTaken(t *testing.T) {
 type fakeTB struct {
 	cleanups []func()
 	fatal    string
+	skip     string
 }
 
 func (f *fakeTB) Helper()                           {}
 func (f *fakeTB) Cleanup(fn func())                 { f.cleanups = append(f.cleanups, fn) }
 func (f *fakeTB) Fatalf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
+func (f *fakeTB) Skipf(format string, args ...any)  { f.skip = fmt.Sprintf(format, args...) }
+
+// Not parallel: it changes PATH and CI for the whole process.
+func TestStartTSkipsWithoutRedisServer(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	const want = "redis-server not found on PATH: run scripts/setup.sh (make setup)"
+	starts := map[string]func(TB) bool{
+		"StartServerT":  func(tb TB) bool { return StartServerT(tb, ServerOptions{}) == nil },
+		"StartClusterT": func(tb TB) bool { return StartClusterT(tb, ClusterOptions{Shards: 1}) == nil },
+	}
+	for name, start := range starts {
+		for _, ci := range []string{"", "true"} {
+			t.Run(name+" CI="+ci, func(t *testing.T) {
+				t.Setenv("CI", ci)
+				ft := &fakeTB{}
+				if !start(ft) {
+					t.Fatalf("%s returned a value without redis-server", name)
+				}
+				got, other := ft.skip, ft.fatal // a skip, or under CI a failure
+				if ci == "true" {
+					got, other = ft.fatal, ft.skip
+				}
+				if !strings.HasPrefix(got, want) || other != "" {
+					t.Fatalf("Skipf(%q), Fatalf(%q); want only one of them, starting %q", ft.skip, ft.fatal, want)
+				}
+			})
+		}
+	}
+	t.Run("an explicit binary that is missing fails", func(t *testing.T) {
+		t.Setenv("CI", "")
+		ft := &fakeTB{}
+		if s := StartServerT(ft, ServerOptions{Binary: "redis-server"}); s != nil {
+			t.Fatalf("StartServerT = %v, want nil", s)
+		}
+		if ft.fatal == "" || ft.skip != "" {
+			t.Fatalf("Skipf(%q), Fatalf(%q); want a failure naming the binary", ft.skip, ft.fatal)
+		}
+	})
+}
 
 func TestStartServerT(t *testing.T) {
 	t.Parallel()
+	RequireRedisServer(t)
 	t.Run("success registers Close", func(t *testing.T) {
 		ft := &fakeTB{}
 		s := StartServerT(ft, ServerOptions{})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
 )
 
 // A primary that stops answering: its connection fails at the health
@@ -36,7 +37,7 @@ func TestEngineIncidentPollsUntilFailover(t *testing.T) {
 		}
 		done <- v.Str
 	}()
-	waitFor(t, "the replica is polled 3 times in incident mode", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the replica is polled 3 times in incident mode", func() bool {
 		return replica.Count("CLUSTER SHARDS") >= before+3
 	})
 	if !e.Stats().IncidentMode {
@@ -56,7 +57,7 @@ func TestEngineIncidentPollsUntilFailover(t *testing.T) {
 	if polls := replica.Count("CLUSTER SHARDS") - atSwitch; polls < 1 || polls > 3 {
 		t.Errorf("%d polls between the failover and the request moving, want 1 (at most 3)", polls)
 	}
-	waitFor(t, "incident mode ends once the suspect node is no primary", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "incident mode ends once the suspect node is no primary", func() bool {
 		return !e.Stats().IncidentMode
 	})
 }
@@ -115,7 +116,7 @@ func TestEngineZombieViewDoesNotOverrideNewer(t *testing.T) {
 		return r
 	})
 	heard := fc.nodes[0].Count("CLUSTER SHARDS")
-	waitFor(t, "three refreshes hear the zombie", func() bool { return fc.nodes[0].Count("CLUSTER SHARDS") >= heard+3 })
+	testutil.WaitFor(t, 5*time.Second, "three refreshes hear the zombie", func() bool { return fc.nodes[0].Count("CLUSTER SHARDS") >= heard+3 })
 	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-new" {
 		t.Fatalf("GET after the zombie's view arrived last = %v, %v; want the new primary", v, err)
 	}
@@ -123,7 +124,7 @@ func TestEngineZombieViewDoesNotOverrideNewer(t *testing.T) {
 	// Only the zombie answers (the new primary's answer is lost).
 	fc.nodes[1].Handle("CLUSTER SHARDS", func([]string) resptest.Reply { return resptest.Err("ERR busy elsewhere") })
 	heard = fc.nodes[0].Count("CLUSTER SHARDS")
-	waitFor(t, "three refreshes hear only the zombie", func() bool { return fc.nodes[0].Count("CLUSTER SHARDS") >= heard+3 })
+	testutil.WaitFor(t, 5*time.Second, "three refreshes hear only the zombie", func() bool { return fc.nodes[0].Count("CLUSTER SHARDS") >= heard+3 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if v, err := e.Do(ctx, "GET", "k"); err != nil || v.Str != "from-new" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
 )
 
 // fakeCluster is a cluster of scripted nodes (resptest servers), each
@@ -98,22 +99,6 @@ func newFakeEngine(t *testing.T, fc *fakeCluster, opts Options) *Engine {
 	return startEngine(t, opts)
 }
 
-// waitFor polls cond until it holds, failing the test after 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // testCtx is a context for one request of a test: long enough never to be
 // what ends it.
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testutil.Context(t, 5*time.Second) }

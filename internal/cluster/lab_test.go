@@ -3,40 +3,25 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
-// TestMain runs the tests, then stops the lab cluster they shared.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if labShared.c != nil {
-		_ = labShared.c.Close()
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests, stops the lab cluster they shared, then fails
+// the run if any goroutine is left behind.
+func TestMain(m *testing.M) { testutil.Main(m, labShared) }
 
-var labShared struct {
-	once sync.Once
-	c    *lab.Cluster
-	err  error
-}
+// labShared is a cluster of three primaries shared by the tests that leave
+// it as they found it.
+var labShared = &testutil.SharedCluster{Options: lab.ClusterOptions{Shards: 3}}
 
-// labCluster returns a cluster of three primaries shared by the tests that
-// leave it as they found it.
+// labCluster returns the shared cluster, starting it on first use.
 func labCluster(t testing.TB) *lab.Cluster {
 	t.Helper()
-	labShared.once.Do(func() {
-		labShared.c, labShared.err = lab.StartCluster(context.Background(), lab.ClusterOptions{Shards: 3})
-	})
-	if labShared.err != nil {
-		t.Fatal(labShared.err)
-	}
-	return labShared.c
+	return labShared.Get(t)
 }
 
 // newLabEngine connects an engine to c and shuts it down when the test ends.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 	"github.com/keel-go/keel/resp"
 )
@@ -201,9 +202,7 @@ func TestServerKilledFailsInFlightAtOnce(t *testing.T) {
 			}
 		}()
 	}
-	for running.Load() < callers {
-		time.Sleep(time.Millisecond) // poll: every caller has started its loop
-	}
+	testutil.WaitFor(t, 5*time.Second, "every caller has started its loop", func() bool { return running.Load() >= callers })
 	killed := time.Now()
 	if err := s.Kill(); err != nil {
 		t.Fatal(err)
@@ -320,9 +319,7 @@ func TestCloseIsIdempotentAndSafeWithDo(t *testing.T) {
 			}
 		}()
 	}
-	for ok.Load() < 1000 {
-		time.Sleep(time.Millisecond) // poll: load is running
-	}
+	testutil.WaitFor(t, 5*time.Second, "the load is running", func() bool { return ok.Load() >= 1000 })
 	var closers sync.WaitGroup
 	for range 4 {
 		closers.Add(1)

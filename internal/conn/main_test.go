@@ -3,7 +3,9 @@ package conn_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/keel-go/keel/internal/testutil"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain runs the tests, then fails the run if any goroutine is left
+// behind.
+func TestMain(m *testing.M) { testutil.Main(m) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -69,17 +70,12 @@ func TestShutdownCutsOffAtDeadline(t *testing.T) {
 func waitInFlight(t *testing.T, s *lab.Server) {
 	t.Helper()
 	probe := dial(t, s, conn.Options{})
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.WaitFor(t, 5*time.Second, "a request is blocked on the server", func() bool {
 		v, err := probe.Do(context.Background(), "INFO", "clients")
 		if err != nil {
 			t.Fatal(err)
 		}
 		text, _ := v.Text()
-		if !strings.Contains(text, "blocked_clients:0") {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("no request became blocked on the server")
+		return !strings.Contains(text, "blocked_clients:0")
+	})
 }
