@@ -63,8 +63,12 @@ func TestDoMultiConnectionClosedMidBatch(t *testing.T) {
 	_ = c.Close()
 	select {
 	case r := <-done:
-		if r.n != 1 {
-			t.Errorf("got %d replies, want 1 (the PING before WAIT)", r.n)
+		// The server answered the first PING before it blocked on WAIT, but
+		// whether the reader took that reply before Close is up to the
+		// scheduler: the batch returns it or not, and never anything after
+		// WAIT.
+		if r.n > 1 {
+			t.Errorf("got %d replies, want at most 1 (the PING before WAIT)", r.n)
 		}
 		var ce *conn.Error
 		if !errors.As(r.err, &ce) || !errors.Is(r.err, conn.ErrClosed) || !conn.MayHaveRun(r.err) {
