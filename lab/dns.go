@@ -367,7 +367,8 @@ func (d *DNSServer) Addrs() []string {
 }
 
 // Queries returns how many queries the server has answered, over UDP and
-// TCP, error answers included; dropped packets do not count.
+// TCP, error answers included, counted as each answer is sent; dropped
+// packets do not count.
 func (d *DNSServer) Queries() int64 { return d.queries.Load() }
 
 // Resolver returns a pure-Go resolver that sends every query to this server,
@@ -441,9 +442,10 @@ func (d *DNSServer) serveUDP() {
 		if resp == nil {
 			continue
 		}
-		if _, err := d.udp.WriteToUDPAddrPort(resp, from); err == nil {
-			d.queries.Add(1)
-		}
+		// Counted before the answer leaves, so a client that got it never
+		// sees a count without it.
+		d.queries.Add(1)
+		_, _ = d.udp.WriteToUDPAddrPort(resp, from)
 	}
 }
 
@@ -505,10 +507,10 @@ func (d *DNSServer) serveTCP(c net.Conn) {
 			return
 		}
 		out := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(resp)), uint16(len(resp)))
+		d.queries.Add(1) // before the answer leaves, as over UDP
 		if _, err := c.Write(append(out, resp...)); err != nil {
 			return
 		}
-		d.queries.Add(1)
 	}
 }
 
