@@ -23,8 +23,11 @@ fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# internal/escape hides a pointer from escape analysis on purpose, which
+# vet's unsafeptr check flags: that package alone is vetted without it.
 vet:
-	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+	@for m in $(MODULES); do (cd $$m && $(GO) vet $$($(GO) list ./... | grep -v '/internal/escape$$')) || exit 1; done
+	$(GO) vet -unsafeptr=false ./internal/escape/
 
 staticcheck:
 	@for m in $(MODULES); do (cd $$m && $(GO) run $(STATICCHECK) ./...) || exit 1; done
