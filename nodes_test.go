@@ -97,7 +97,8 @@ func TestPerNodeCommandsNeedANode(t *testing.T) {
 	c := sharedCluster(t)
 	cl := newClient(t, c, keel.Options{})
 	for _, args := range [][]any{{"INFO"}, {"info", "server"}, {"CONFIG", "GET", "maxmemory"}, {"CLIENT", "LIST"},
-		{"CLUSTER", "MYID"}, {"SLOWLOG", "GET"}, {"SCRIPT", "KILL"}, {"FUNCTION", "LIST"}, {"MEMORY", "STATS"}} {
+		{"CLUSTER", "MYID"}, {"SLOWLOG", "GET"}, {"SCRIPT", "KILL"}, {"FUNCTION", "LIST"}, {"MEMORY", "STATS"},
+		{"SCAN", 0}} {
 		if _, err := cl.Do(ctx, args...); !errors.Is(err, keel.ErrNeedsNode) {
 			t.Errorf("Do%v: %v, want ErrNeedsNode", args, err)
 		}

@@ -81,8 +81,10 @@ type Options struct {
 	// MaxReplyBytes bounds the memory one reply may take: its strings plus
 	// about 90 bytes (one Value) for each element. A reply over any of these
 	// limits fails its command, without a retry, with an error matching
-	// ErrReplyTooLarge and ErrConnLost: the connection is closed, as the rest
-	// of the reply cannot be skipped. Default resp.DefaultMaxReplyBytes
+	// ErrReplyTooLarge and ErrConnLost. The connection is closed, as the rest
+	// of the reply cannot be skipped: the other commands in flight on it
+	// fail as on any lost connection (retried when they certainly did not
+	// run, or are idempotent), and the node is not suspected. Default resp.DefaultMaxReplyBytes
 	// (1 GiB): room for one largest string and more, while millions of small
 	// elements are refused when their count arrives, before memory is spent
 	// on them.

@@ -106,6 +106,14 @@ func TestTxBadInput(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrArgument", name, err)
 		}
 	}
+	// Commands that would change the shared connection's state are refused
+	// inside a transaction too: they would run at EXEC (AUTH, CLIENT
+	// TRACKING), or at once (RESET).
+	for _, args := range [][]any{{"AUTH", "x"}, {"CLIENT", "TRACKING", "on"}, {"RESET"}, {"SELECT", 1}} {
+		if _, err := cl.Tx().Do("SET", "{tx3}k", 1).Do(args...).Exec(ctx); !errors.Is(err, keel.ErrConnState) {
+			t.Errorf("a transaction with %v: err = %v, want ErrConnState", args, err)
+		}
+	}
 	if n, err := cl.Exists(ctx, "{tx3}k"); err != nil || n != 0 {
 		t.Fatalf("EXISTS = %d, %v; want 0", n, err)
 	}

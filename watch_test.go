@@ -173,3 +173,30 @@ func TestWatchUsedAfterItEnded(t *testing.T) {
 		t.Fatalf("a command on an ended Watch: %v, want ErrWatchOver", err)
 	}
 }
+
+// A watch's connection goes back to a pool: nothing may change its state,
+// and a second transaction, which EXEC left unguarded, is refused.
+func TestWatchKeepsItsConnectionClean(t *testing.T) {
+	cl := newClient(t, sharedCluster(t), keel.Options{})
+	ctx := context.Background()
+	err := cl.Watch(ctx, func(w *keel.Watch) error {
+		for _, args := range [][]any{{"CLIENT", "SETNAME", "x"}, {"HELLO", 2}, {"AUTH", "x"}, {"CLIENT", "TRACKING", "on"}} {
+			if _, err := w.Do(ctx, args...); !errors.Is(err, keel.ErrConnState) {
+				t.Errorf("Watch.Do%v: %v, want ErrConnState", args, err)
+			}
+		}
+		if _, err := w.Tx().Do("SET", "{w6}k", 1).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := w.Tx().Do("SET", "{w6}k", 2).Exec(ctx); !errors.Is(err, keel.ErrWatchOver) {
+			t.Errorf("a second transaction on one watch: %v, want ErrWatchOver", err)
+		}
+		return nil
+	}, "{w6}k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cl.Get(ctx, "{w6}k"); err != nil || v != "1" {
+		t.Errorf("GET = %q, %v; want the first transaction's 1", v, err)
+	}
+}

@@ -26,6 +26,9 @@ func (e *Engine) keyless(ctx context.Context, cmd Command, args []string) (v res
 	case anyNode:
 		return resp.Value{}, nil, false
 	case perNode:
+		if cmd.Name == "SCAN" {
+			return resp.Value{}, fmt.Errorf("%w: SCAN: its cursor belongs to one node; Client.Scan walks every shard", ErrNeedsNode), true
+		}
 		return resp.Value{}, fmt.Errorf("%w: %s", ErrNeedsNode, commandName(cmd, args)), true
 	case bySlot:
 		s, ok := namedSlot(args)

@@ -26,7 +26,7 @@ func TestKeylessRuleFor(t *testing.T) {
 		{[]string{"CLUSTER", "GETKEYSINSLOT", "1", "10"}, bySlot},
 		{[]string{"CLUSTER"}, anyNode},
 		{[]string{"PING"}, anyNode},
-		{[]string{"SCAN", "0"}, anyNode},
+		{[]string{"SCAN", "0"}, perNode},
 		{[]string{"NOSUCHCOMMAND"}, anyNode},
 	} {
 		cmd, _ := Lookup(tc.args[0])

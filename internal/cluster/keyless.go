@@ -51,8 +51,8 @@ var (
 )
 
 // keylessRules maps command names to their rule; a name missing is anyNode.
-// Scan is left out on purpose: it is routed on its own.
 var keylessRules = map[string]keylessRule{
+	"SCAN":         ruleNode, // a cursor belongs to the node that made it (Client.Scan walks every shard)
 	"DBSIZE":       ruleSum,
 	"KEYS":         ruleConcat,
 	"FLUSHALL":     ruleAllOK,

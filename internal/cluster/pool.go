@@ -171,7 +171,7 @@ func (p *pool) lost(addr string, cause error) {
 	if errors.Is(cause, conn.ErrClosed) {
 		return // closed on purpose: by the pool, or by a drain
 	}
-	if errors.Is(cause, resp.ErrTooLarge) {
+	if errors.Is(cause, resp.ErrTooLarge) || errors.Is(cause, conn.ErrOversizedReply) {
 		return // the node answered, over our limits: it is not failing
 	}
 	p.e.suspect(addr, cause)

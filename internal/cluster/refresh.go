@@ -124,7 +124,6 @@ func (e *Engine) refresh(cause string) {
 // minEpoch ranks the current topology below every fresh view.
 const minEpoch = -1
 
-// claimsOf turns a topology back into claims, one per slot run.
 // allKnown reports whether every view came from a node of t.
 func allKnown(t *Topology, views []View) bool {
 	known := t.Addrs()
@@ -136,6 +135,7 @@ func allKnown(t *Topology, views []View) bool {
 	return true
 }
 
+// claimsOf turns a topology back into claims, one per slot run.
 func claimsOf(t *Topology) []Claim {
 	var claims []Claim
 	for s := 0; s < SlotCount; {

@@ -40,11 +40,17 @@ func IsTxControl(args []string) bool {
 }
 
 // TxSlot returns the one slot every key of cmds hashes to. hasKeys is false
-// when no command has a key. Keys in several slots give ErrCrossSlot.
+// when no command has a key. Keys in several slots give ErrCrossSlot; a
+// command that would change the connection's state gives ErrConnState.
 func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 	slot = -1
 	for _, args := range cmds {
 		cmd, _ := Lookup(args[0])
+		// AUTH, HELLO, CLIENT TRACKING… would run at EXEC on a shared
+		// connection, and RESET or QUIT are not even queued.
+		if err := ConnStateError(&cmd, args); err != nil {
+			return 0, false, err
+		}
 		s, keyed, err := RouteSlot(cmd, args)
 		if err != nil {
 			return 0, false, err

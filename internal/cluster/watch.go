@@ -106,8 +106,10 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 		return resp.Value{}, errEmptyCommand
 	}
 	cmd, _ := Lookup(args[0])
-	if IsBlocking(cmd, args) {
-		return resp.Value{}, fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)
+	// The connection goes back to the pool after the watch: nothing may
+	// change its state (AUTH, HELLO, CLIENT TRACKING…) or block it.
+	if err := refusal(&cmd, args); err != nil {
+		return resp.Value{}, err
 	}
 	if slot, keyed, err := RouteSlot(cmd, args); err != nil && !errors.Is(err, ErrArity) {
 		return resp.Value{}, err
@@ -163,6 +165,11 @@ func (w *WatchConn) failed(ctx context.Context, v resp.Value, err error, retryUn
 func (w *WatchConn) Exec(ctx context.Context, cmds [][]string) ([]resp.Result, error) {
 	if w.over || w.broken {
 		return failedResults(len(cmds), ErrWatchOver), ErrWatchOver
+	}
+	if w.execed {
+		// EXEC ended the WATCH: a second transaction would run unguarded.
+		err := fmt.Errorf("%w: a transaction already ran on this watch, ending its WATCH", ErrWatchOver)
+		return failedResults(len(cmds), err), err
 	}
 	slot, keyed, err := TxSlot(cmds)
 	if err == nil && keyed && slot != w.slot {

@@ -28,6 +28,12 @@ var (
 	// later: a server trickling a reply nobody wants would otherwise hold up
 	// every request behind it.
 	ErrAbandonedReply = errors.New("abandoned reply still arriving after the health timeout")
+	// ErrOversizedReply is the cause for the other requests of a connection
+	// closed because one reply exceeded the reader's limits: the rest of
+	// that reply cannot be skipped, so the connection goes, but the node is
+	// not failing. (The request the reply was for fails with the limit's
+	// own error, which matches resp.ErrTooLarge.)
+	ErrOversizedReply = errors.New("closed after another command's reply exceeded the reply limits")
 	// ErrRefused is returned, without sending, for commands that make the
 	// server withhold replies (CLIENT REPLY OFF or SKIP), which a connection
 	// shared by many callers cannot survive. The engine refuses them first,

@@ -178,8 +178,18 @@ func frameTransaction(reqs []*request) {
 			r.expect = expectStatus
 			return
 		}
-		r.expect = expectQueued
+		r.expect = queuedOr(r.expect)
 	}
+}
+
+// queuedOr is what a command after MULTI can be answered with: QUEUED, or,
+// if the server refused the MULTI (an ACL without it, say), the command's
+// own reply, since it then ran on its own.
+func queuedOr(e expect) expect {
+	if e == expectAny || e == expectPong {
+		return expectAny
+	}
+	return e | expectQueued
 }
 
 // isCommand reports whether args is the command name, in any case.

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -120,12 +121,30 @@ func (c *Conn) markUnsent(batch []*request, starts []int, written int) {
 	}
 }
 
+// failOldest fails the oldest request in flight, which was sent, with err.
+func (c *Conn) failOldest(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.inflight.pop(); r != nil {
+		c.owed.Add(-1)
+		c.popped++
+		c.checkDrained()
+		r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: true, Err: err})
+	}
+}
+
 // readLoop completes in-flight requests in order as replies arrive.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	for {
 		v, err := c.rd.Read()
 		if err != nil {
+			if errors.Is(err, resp.ErrTooLarge) {
+				// The reply is the oldest request's: it alone gets the
+				// limit's error; the others lose their connection.
+				c.failOldest(err)
+				err = ErrOversizedReply
+			}
 			c.fail(err)
 			return
 		}
