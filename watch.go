@@ -27,9 +27,11 @@ type Watch struct {
 // Options.WatchAttempts times in all; it does so too after an error of the
 // Watch that proves nothing was written and the keys moved or their node
 // failed over (a redirect, CLUSTERDOWN, a lost connection…), on the
-// slot's owner as then known. fn must therefore have no effect outside
-// Redis that a rerun would repeat, or tolerate it. Watch stops when ctx
-// ends, and returns fn's other errors as they are.
+// slot's owner as then known. A rerun repeats everything fn did: fn should
+// only read through the Watch and write through its transaction (w.Tx()),
+// which runs at most once; writes it sends with w.Do, and effects outside
+// Redis, run again. Watch stops when ctx ends, and returns fn's other
+// errors as they are.
 //
 // The connection is keel's own, taken from a small per-node pool (a few
 // idle ones are kept, and closed with the client): the shared connections
