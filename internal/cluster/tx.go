@@ -196,6 +196,12 @@ func sendTx(ctx context.Context, c *conn.Conn, cmds [][]string, asking bool) ([]
 	if !errors.Is(execErr, resp.ErrExecAbort) {
 		// EXEC itself refused (a redirect or TRYAGAIN once the slot's keys
 		// moved under the queued commands): the transaction was discarded.
+		// Any other refusal (an ACL without EXEC, say) may leave the
+		// connection inside MULTI, where every later command would be
+		// queued: it is closed rather than shared in that state.
+		if !retryable(execErr) {
+			_ = c.Close()
+		}
 		return nil, execErr
 	}
 	var refused error
