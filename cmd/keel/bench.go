@@ -38,10 +38,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil // the usage is printed
-		}
-		return err
+		return err // flag.ErrHelp after -h, which main takes for success
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -62,6 +63,9 @@ func main() {
 	default:
 		fmt.Fprintf(os.Stderr, "keel: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // a subcommand's -h printed its flags: asked for, not a failure
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "keel:", err)

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -106,5 +109,22 @@ func TestLabUpPrintsHowToConnectAndStopsOnCancel(t *testing.T) {
 	}
 	if n := strings.Count(text, " primary "); n != 2 {
 		t.Errorf("%d primaries listed, want 2", n)
+	}
+}
+
+// Every subcommand's -h prints its flags and returns flag.ErrHelp, which
+// main takes for success: help asked for is not a failure.
+func TestHelpIsNotAFailure(t *testing.T) {
+	ctx := context.Background()
+	for name, run := range map[string]func() error{
+		"drill":       func() error { return runDrill(ctx, io.Discard, io.Discard, []string{"-h"}) },
+		"drill watch": func() error { return runDrill(ctx, io.Discard, io.Discard, []string{"watch", "-h"}) },
+		"demo":        func() error { return runDemo(ctx, io.Discard, []string{"-h"}) },
+		"bench":       func() error { return runBench(ctx, io.Discard, io.Discard, []string{"-h"}) },
+		"lab up":      func() error { return runLab(ctx, io.Discard, []string{"up", "-h"}) },
+	} {
+		if err := run(); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("keel %s -h: %v, want flag.ErrHelp", name, err)
+		}
 	}
 }
