@@ -76,7 +76,10 @@ func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Val
 		return resp.Value{}, err
 	}
 	defer e.end()
-	cmd, _ := Lookup(args[0])
+	cmd, known := Lookup(args[0])
+	if !known {
+		cmd = e.learn(ctx, cmd, args) // a blocking module command is refused here too
+	}
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err // the node's connection is shared all the same
 	}
