@@ -15,7 +15,7 @@ import (
 // This file holds the only Redis protocol code in lab: enough RESP2 to send a
 // command and read its reply as plain Go values. lab deliberately does not use
 // keel's package resp: lab is the reference that keel is measured against, so
-// it must not share keel's bugs (DESIGN.md §2: lab knows nothing of keel).
+// it must not share keel's bugs (lab knows nothing of keel; see docs/architecture.md).
 
 // rawConn is a connection to a lab server that speaks just enough RESP for
 // lab's own bookkeeping.

@@ -725,7 +725,7 @@ func IsIdempotent(cmd Command, args []string) bool {
 // onlyTTLOptions reports whether args[from:] holds only the option flag and
 // EX/PX/EXAT/PXAT with their values. A relative TTL is restarted by a retry,
 // which leaves the state a single, slightly later run would have left: such
-// writes count as idempotent (DESIGN.md §5: SET without GET). NX, XX and GET
+// writes count as idempotent (as SET without GET is). NX, XX and GET
 // do not, since a retry would report the wrong outcome.
 func onlyTTLOptions(args []string, from int, flag string) bool {
 	for i := from; i < len(args); i++ {

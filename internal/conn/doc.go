@@ -1,5 +1,5 @@
 // Package conn is one multiplexed, auto-pipelined connection to one Redis
-// node (DESIGN.md §3).
+// node.
 //
 // Any number of goroutines call [Conn.Do] at once. A writer goroutine drains
 // their queued requests into one write per batch, and a reader goroutine
