@@ -79,6 +79,9 @@ var (
 	// ErrAuth means the cluster refused the credentials (New, or a
 	// connection opened later).
 	ErrAuth = conn.ErrAuth
+	// ErrCredentials means Options.Credentials returned an error; the
+	// error it returned is matched too.
+	ErrCredentials = conn.ErrCredentials
 )
 
 // Errors of routing and retrying: the command may have been sent to

@@ -54,6 +54,20 @@ type Options struct {
 	// default user. Default: no authentication.
 	Username string
 	Password string
+	// Credentials, when set, is called for every new connection, before it
+	// is opened, for the username and password (or token, such as an IAM
+	// authentication token) to authenticate it with; an empty password means
+	// no authentication. After the server refuses credentials (ErrAuth) the
+	// next connection attempt calls it again, so a rotated password or
+	// renewed token is picked up without restarting the client. Its context
+	// ends with the dial (DialTimeout). It may be called from several
+	// goroutines at once and should answer quickly, from a cache when it
+	// can. When it fails, that connection attempt fails with an error
+	// matching ErrCredentials and the function's own error; the connections
+	// already open are kept. Live connections are not re-authenticated.
+	// Setting it together with Username or Password is refused with
+	// ErrBadOptions. Default: nil, Username and Password are used.
+	Credentials func(ctx context.Context) (username, password string, err error)
 	// ClientName is set on every connection with CLIENT SETNAME. Default: none.
 	ClientName string
 	// TLS enables TLS with this configuration. Default: nil, plain TCP.
@@ -169,6 +183,7 @@ func (opts Options) engineOptions() cluster.Options {
 		Conn: conn.Options{
 			Username:      opts.Username,
 			Password:      opts.Password,
+			Credentials:   opts.Credentials,
 			ClientName:    opts.ClientName,
 			TLS:           opts.TLS,
 			DialTimeout:   opts.DialTimeout,

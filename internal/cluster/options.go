@@ -112,6 +112,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: ReadPolicy %v is not one of the Read constants", ErrBadOptions, o.ReadPolicy)
 	case o.MaxRedirects < 0:
 		return fmt.Errorf("%w: MaxRedirects %d is negative (0 means the default, %d)", ErrBadOptions, o.MaxRedirects, DefaultMaxRedirects)
+	case o.Conn.Credentials != nil && (o.Conn.Username != "" || o.Conn.Password != ""):
+		return fmt.Errorf("%w: Credentials and Username/Password are both set (use one)", ErrBadOptions)
 	}
 	return nil
 }

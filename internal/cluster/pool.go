@@ -160,7 +160,13 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 		_ = c.Close() // the pool closed while this dial ran
 	case err == nil:
 		p.e.recovered(addr)
-	case p.ctx.Err() == nil:
+	case p.ctx.Err() != nil:
+	case errors.Is(err, conn.ErrCredentials):
+		// The credentials provider failed, not the node: the node is not
+		// suspected, so no incident polling adds to the provider's load.
+		p.e.stats.dialFailures.Add(1)
+		p.e.opts.Logger.Warn("keel: credentials provider failed", "node", addr, "err", err)
+	default:
 		p.e.stats.dialFailures.Add(1)
 		p.e.suspect(addr, err)
 	}

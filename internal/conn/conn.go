@@ -52,6 +52,10 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
 
+	user, password, err := credentials(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("keel: dial %s: %w", addr, err)
+	}
 	nc, err := opts.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("keel: dial %s: %w", addr, err)
@@ -84,7 +88,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	}
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
 	began := time.Now()
-	if err := c.handshake(); err != nil {
+	if err := c.handshake(user, password); err != nil {
 		_ = nc.Close()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))

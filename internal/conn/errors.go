@@ -18,6 +18,10 @@ var (
 	// ErrAuth is matched by handshake errors caused by a rejected username
 	// or password, or a user without permission to connect.
 	ErrAuth = errors.New("authentication failed")
+	// ErrCredentials is matched by dial errors caused by the
+	// Options.Credentials function failing; the function's own error is
+	// matched too. Nothing was sent to the server.
+	ErrCredentials = errors.New("credentials provider failed")
 	// ErrOutOfStep is the cause when a reply arrived that the command it
 	// would answer can never receive (an array for GET, anything but PONG
 	// for PING): the server skipped or added a reply, so the connection is

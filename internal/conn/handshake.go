@@ -2,6 +2,7 @@ package conn
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,15 +10,28 @@ import (
 	"github.com/keel-go/keel/resp"
 )
 
+// credentials returns the username and password for one dial: the
+// provider's answer when there is one, else the fixed options.
+func credentials(ctx context.Context, o Options) (username, password string, err error) {
+	if o.Credentials == nil {
+		return o.Username, o.Password, nil
+	}
+	username, password, err = o.Credentials(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrCredentials, err)
+	}
+	return username, password, nil
+}
+
 // handshake negotiates the protocol, authenticates, names the connection and
 // sends READONLY if asked, before the pipeline goroutines start.
-func (c *Conn) handshake() error {
+func (c *Conn) handshake(username, password string) error {
 	o := c.opts
 	c.proto = 2
 	if o.Protocol >= 3 {
 		args := []string{"HELLO", "3"}
-		if o.Password != "" {
-			args = append(args, "AUTH", cmp.Or(o.Username, "default"), o.Password)
+		if password != "" {
+			args = append(args, "AUTH", cmp.Or(username, "default"), password)
 		}
 		if o.ClientName != "" {
 			args = append(args, "SETNAME", o.ClientName)
@@ -31,10 +45,10 @@ func (c *Conn) handshake() error {
 			return err
 		}
 	}
-	if o.Password != "" {
-		args := []string{"AUTH", o.Password}
-		if o.Username != "" {
-			args = []string{"AUTH", o.Username, o.Password}
+	if password != "" {
+		args := []string{"AUTH", password}
+		if username != "" {
+			args = []string{"AUTH", username, password}
 		}
 		if err := c.roundTrip(args...); err != nil {
 			return err

@@ -25,6 +25,14 @@ type Options struct {
 	// no authentication.
 	Username string
 	Password string
+	// Credentials, when set, is called for every dial, before connecting,
+	// and returns the username and password (or token) to authenticate
+	// with, in place of Username and Password; an empty password means no
+	// authentication. Its context ends with the dial (DialTimeout). Its error
+	// fails the dial with an error matching ErrCredentials and the error
+	// itself. It may be called from several goroutines at once. Default: nil,
+	// Username and Password are used.
+	Credentials func(ctx context.Context) (username, password string, err error)
 	// ClientName is set with CLIENT SETNAME so the connection is recognisable
 	// in CLIENT LIST. Default: none.
 	ClientName string
