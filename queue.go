@@ -16,23 +16,21 @@ type cmdQueue struct {
 // next batch; a larger one, grown for a burst, is dropped.
 const maxKeptArgs = 1 << 16
 
-// do adds a command given as Client.Do takes it. An argument that cannot be
-// converted fails that command, recorded in errs.
+// do adds a command given as Client.Do takes it, converting its arguments
+// straight into args (Command would allocate a slice for them). An argument
+// that cannot be converted fails that command, recorded in errs and worded
+// as Command words it.
 func (q *cmdQueue) do(args []any) {
 	start := len(q.args)
 	var err error
 	if len(args) == 0 {
-		err = errEmptyCommand
-	} else {
-		q.args, err = appendArgs(q.args, args)
-	}
-	if err != nil {
+		err = commandError("command", errEmptyCommand)
+	} else if q.args, err = appendArgs(q.args, args); err != nil {
+		err = commandError(firstArg(q.args[start:]), err)
 		q.args = q.args[:start]
-		q.queue(nil, err, nil)
-		return
 	}
 	q.ends = append(q.ends, len(q.args))
-	q.grow(nil, nil)
+	q.grow(err, nil)
 }
 
 // queue adds a built command; it makes *Pipeline and *Tx Queuers.
