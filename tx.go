@@ -88,7 +88,7 @@ func (t *Tx) exec(ctx context.Context) ([]Result, error) {
 	switch {
 	case err == nil && !keyed:
 		return nil, errTxNoKey
-	case err != nil && !errors.Is(err, ErrCrossSlot):
+	case err != nil && !errors.Is(err, ErrCrossSlot) && !errors.Is(err, ErrConnState):
 		return nil, fmt.Errorf("%w: %w", ErrArgument, err) // a command too short to find its keys in
 	case err != nil:
 		return nil, err
