@@ -53,10 +53,7 @@ var errEmptyCommand = errors.New("keel: empty command")
 
 // runOne routes and runs one command; the caller has admitted it (begin).
 func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
-	cmd, known := Lookup(args[0])
-	if !known {
-		cmd = e.learn(ctx, cmd, args)
-	}
+	cmd := e.command(ctx, args)
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err
 	}

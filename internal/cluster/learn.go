@@ -38,6 +38,16 @@ type lesson struct {
 	failedAt time.Time // the lookup failed (not an answer): ask again after relearnGap
 }
 
+// command returns what keel knows of args' command: its table's entry, or,
+// for a command the table lacks, what the server's COMMAND INFO taught.
+func (e *Engine) command(ctx context.Context, args []string) Command {
+	cmd, known := Lookup(args[0])
+	if !known {
+		cmd = e.learn(ctx, cmd, args)
+	}
+	return cmd
+}
+
 // learn returns cmd — a command keel's table does not list, with only Name
 // set — completed with what the server says of it for args: its keys,
 // whether it is read-only, whether it blocks. It is never idempotent. When

@@ -76,10 +76,7 @@ func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Val
 		return resp.Value{}, err
 	}
 	defer e.end()
-	cmd, known := Lookup(args[0])
-	if !known {
-		cmd = e.learn(ctx, cmd, args) // a blocking module command is refused here too
-	}
+	cmd := e.command(ctx, args) // a learned blocking command is refused here too
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err // the node's connection is shared all the same
 	}

@@ -50,10 +50,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []resp.Result {
 			results[i].Err = errEmptyCommand
 			continue
 		}
-		cmd, known := Lookup(args[0])
-		if !known {
-			cmd = e.learn(ctx, cmd, args)
-		}
+		cmd := e.command(ctx, args)
 		if err := ConnStateError(&cmd, args); err != nil {
 			return refuseAll(len(cmds), i, err)
 		}

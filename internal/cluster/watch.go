@@ -105,10 +105,7 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, errEmptyCommand
 	}
-	cmd, known := Lookup(args[0])
-	if !known {
-		cmd = w.e.learn(ctx, cmd, args)
-	}
+	cmd := w.e.command(ctx, args)
 	// The connection goes back to the pool after the watch: nothing may
 	// change its state (AUTH, HELLO, CLIENT TRACKING…) or block it.
 	if err := refusal(&cmd, args); err != nil {
