@@ -17,6 +17,10 @@ type Engine struct {
 	pool *pool
 	// dedicated lends connections of their own to watches.
 	dedicated *dedicatedPool
+	// blockers lends connections of their own to blocking commands, and
+	// blocked tracks the calls blocked on them (see blocking.go).
+	blockers *dedicatedPool
+	blocked  blockedCalls
 	stats     counters
 
 	// changed is closed, and replaced, whenever a topology that routes
@@ -75,7 +79,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.changed.Store(newChange())
 	e.pool = newPool(e)
-	e.dedicated = newDedicatedPool(e)
+	e.dedicated = newDedicatedPool(e, e.opts.Conn, 0, maxIdleDedicated, false)
+	e.blockers = newDedicatedPool(e, blockingConnOptions(e.opts.Conn), e.opts.BlockingConnsPerNode, e.opts.BlockingConnsPerNode, true)
 	if e.opts.OnEvent != nil {
 		e.events = make(chan Event, eventBuffer)
 		e.wg.Add(1)
@@ -99,6 +104,7 @@ func (e *Engine) changedChan() <-chan struct{} { return *e.changed.Load() }
 // swapped out exactly once, so each is closed exactly once.
 func (e *Engine) broadcastChange() {
 	close(*e.changed.Swap(newChange()))
+	e.abortMoved()
 }
 
 func newChange() *chan struct{} {
@@ -159,6 +165,7 @@ func (e *Engine) stop() {
 	e.learner.close()
 	e.pool.close()
 	e.dedicated.close()
+	e.blockers.close()
 	e.wg.Wait()
 }
 
@@ -202,6 +209,7 @@ func (e *Engine) suspect(addr string, err error) {
 		e.opts.Logger.Warn("keel: node suspect", "node", addr, "err", err)
 		e.emit(Event{Kind: NodeSuspect, Node: addr, Err: err, Cause: fmt.Sprint(err)})
 	}
+	e.abortOn(addr, err)
 	e.trigger("node " + addr + " failed")
 }
 
