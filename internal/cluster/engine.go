@@ -21,7 +21,7 @@ type Engine struct {
 	// blocked tracks the calls blocked on them (see blocking.go).
 	blockers *dedicatedPool
 	blocked  blockedCalls
-	stats     counters
+	stats    counters
 
 	// changed is closed, and replaced, whenever a topology that routes
 	// differently is installed: retries wait on it instead of sleeping.
