@@ -15,8 +15,8 @@ import (
 )
 
 // TestBlockingFaults blocks calls through faults on a cluster of its own,
-// in turn: a lost connection, a slot migration, a graceful failover and a
-// killed primary. Next to keel's call, a raw connection blocked the same
+// in turn: a lost connection, a slot migration, a graceful failover, a hung
+// primary and a killed one. Next to keel's call, a raw connection blocked the same
 // way shows what Redis 7.0 itself sends to a blocked client.
 func TestBlockingFaults(t *testing.T) {
 	testutil.SkipIfShort(t)
@@ -103,6 +103,27 @@ func TestBlockingFaults(t *testing.T) {
 		if r := receive(t, pop, 10*time.Second, "BLPOP across a failover"); r.err != nil || r.v.Value != "y" {
 			t.Errorf("BLPOP across a failover = %+v, %v; want y", r.v, r.err)
 		}
+	})
+
+	t.Run("HungPrimary", func(t *testing.T) {
+		// A hung node keeps its connections open: keel notices through its
+		// shared connection's health check, suspects the node and closes
+		// the blocked call's connection rather than wait on it.
+		primary := owner()
+		list := key("hung")
+		pop := goRun(func() (keel.KeyValue, error) { return cl.BLPop(ctx, 0, list) })
+		waitBlocked(ctx, t, cl, primary.Addr(), 1)
+		start := time.Now()
+		_, err := c.Pause(primary)
+		must(t, err)
+		r := receive(t, pop, 10*time.Second, "BLPOP on a hung primary")
+		t.Logf("BLPOP on a hung primary returned after %v: %v", time.Since(start), r.err)
+		_, rerr := c.Resume(primary)
+		must(t, rerr)
+		if !errors.Is(r.err, keel.ErrUnknownOutcome) {
+			t.Errorf("BLPOP on a hung primary = %+v, %v; want ErrUnknownOutcome", r.v, r.err)
+		}
+		must(t, c.WaitStable(ctx))
 	})
 
 	t.Run("KilledPrimary", func(t *testing.T) {
