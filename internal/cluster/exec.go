@@ -79,10 +79,10 @@ func (e *Engine) runOne(ctx context.Context, args []string, obs *Observation) (r
 type attempt struct {
 	tries     int
 	redirects int
-	addr      string // where the last try went
+	addr      string        // where the last try went
 	stats     *nodeCounters // the counters of the node at addr, once connected
-	askAddr   string // set by ASK: the next try goes there, once, with ASKING
-	movedTo   string // set by MOVED: where a command without known keys goes next
+	askAddr   string        // set by ASK: the next try goes there, once, with ASKING
+	movedTo   string        // set by MOVED: where a command without known keys goes next
 	lastErr   error
 }
 

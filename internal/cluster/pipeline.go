@@ -91,13 +91,15 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation
 		}
 	}
 
-	var mu sync.Mutex // guards alone
+	var mu sync.Mutex // guards alone and redirects
+	redirects := 0
 	runAll(len(batches), func(k int) {
 		b := batches[k]
-		redo := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
+		redo, redirected := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
 		if len(redo) > 0 {
 			mu.Lock()
 			alone = append(alone, redo...)
+			redirects += redirected
 			mu.Unlock()
 		}
 	})
@@ -107,6 +109,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation
 			obs.addNode(b.addr)
 		}
 		obs.Attempts += len(batches)
+		obs.Redirects += redirects
 		each = make([]Observation, len(alone))
 	}
 	runAll(len(alone), func(k int) {
@@ -165,17 +168,17 @@ func runAll(n int, f func(k int)) {
 // sendBatch sends the commands at indexes to addr in one batch and fills in
 // their results. It returns the indexes to run again on their own: those
 // redirected or refused for a retryable reason, and those whose connection
-// failed when retrying them is safe.
-func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int) {
+// failed when retrying them is safe; and how many were redirected.
+func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int, redirected int) {
 	c, stats, err := e.pool.node(ctx, addr, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			for _, i := range indexes {
 				results[i].Err = ctx.Err()
 			}
-			return nil
+			return nil, 0
 		}
-		return indexes // nothing was sent
+		return indexes, 0 // nothing was sent
 	}
 	stats.requests.Add(int64(len(indexes)))
 	got, err := c.DoEach(ctx, cmds, indexes, func(j int, v resp.Value) { results[indexes[j]].Value = v })
@@ -196,6 +199,7 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 				continue
 			case redirect:
 				stats.redirects.Add(1)
+				redirected++
 				// An ASK is followed when the command runs again on its own.
 				if slot, to, ok := re.Redirect(); ok && re.Code == "MOVED" {
 					e.moved(slot, redirectAddr(to, addr))
@@ -215,5 +219,5 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 			results[i].Err = ferr
 		}
 	}
-	return redo
+	return redo, redirected
 }
