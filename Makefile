@@ -4,7 +4,7 @@
 # Both install what they need first (scripts/setup.sh).
 
 GO          ?= go
-MODULES     := . cmd/keel
+MODULES     := . cmd/keel otel
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test setup fmt-check vet staticcheck unit report-check bench fuzz
