@@ -33,7 +33,9 @@ import (
 type Hook struct {
 	// Command wraps each command sent on its own: Client.Do, the typed
 	// methods, Run on a Client, a Node or a Watch, and the commands keel
-	// sends for them (a Script's EVALSHA, then EVAL).
+	// sends for them (a Script's EVALSHA, then EVAL). Not wrapped: the
+	// steps of Client.Scan's iterator, and the WATCH and UNWATCH that
+	// Client.Watch sends on its own connection.
 	Command func(next CommandFunc) CommandFunc
 	// Pipeline wraps each Pipeline.Exec and Tx.Exec.
 	Pipeline func(next PipelineFunc) PipelineFunc
