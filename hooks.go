@@ -63,8 +63,9 @@ type CommandInfo struct {
 	// attempt; empty when it went to several nodes (a command fanned out to
 	// every primary, or a multi-key command split by slot) or reached none.
 	Node string
-	// Attempts counts the sends to a node: 1 when the first succeeded, more
-	// after retries and redirects; 0 when nothing was sent.
+	// Attempts counts the tries: 1 when the first succeeded, more after
+	// retries and redirects (a try that could not reach its node counts
+	// too); 0 when keel refused the command before trying.
 	Attempts int
 	// Redirects counts the MOVED and ASK replies followed.
 	Redirects int
@@ -73,6 +74,7 @@ type CommandInfo struct {
 
 	reply  Value
 	target commandTarget
+	obs    cluster.Observation // here rather than on the stack: it would escape
 }
 
 // PipelineInfo describes a pipeline or a transaction to the hooks. Tx and
@@ -99,6 +101,7 @@ type PipelineInfo struct {
 	Results []Result
 
 	target pipelineTarget
+	obs    cluster.Observation
 }
 
 // commandTarget is where a hooked command goes: a Client, a Node or a Watch.
@@ -111,10 +114,27 @@ type pipelineTarget interface {
 	sendAll(ctx context.Context, obs *cluster.Observation, cmds [][]string) ([]Result, error)
 }
 
-// hookChain is the client's hooks composed once, at New.
+// hookChain is the client's hooks composed once, at New. A nil step means
+// no hook wraps that kind of request, which then takes the plain path.
 type hookChain struct {
 	command  CommandFunc
 	pipeline PipelineFunc
+}
+
+// commands returns the chain if a hook wraps commands, else nil.
+func (h *hookChain) commands() *hookChain {
+	if h == nil || h.command == nil {
+		return nil
+	}
+	return h
+}
+
+// pipelines returns the chain if a hook wraps pipelines, else nil.
+func (h *hookChain) pipelines() *hookChain {
+	if h == nil || h.pipeline == nil {
+		return nil
+	}
+	return h
 }
 
 // newHookChain composes hooks around keel's own steps; nil when there are
@@ -123,14 +143,20 @@ func newHookChain(hooks []Hook) (*hookChain, error) {
 	if len(hooks) == 0 {
 		return nil, nil
 	}
-	h := &hookChain{command: sendCommand, pipeline: sendPipeline}
+	h := &hookChain{}
 	for i := len(hooks) - 1; i >= 0; i-- {
 		if hooks[i].Command != nil {
+			if h.command == nil {
+				h.command = sendCommand
+			}
 			if h.command = hooks[i].Command(h.command); h.command == nil {
 				return nil, fmt.Errorf("%w: Hooks[%d].Command returned a nil CommandFunc", ErrBadOptions, i)
 			}
 		}
 		if hooks[i].Pipeline != nil {
+			if h.pipeline == nil {
+				h.pipeline = sendPipeline
+			}
 			if h.pipeline = hooks[i].Pipeline(h.pipeline); h.pipeline == nil {
 				return nil, fmt.Errorf("%w: Hooks[%d].Pipeline returned a nil PipelineFunc", ErrBadOptions, i)
 			}
@@ -166,9 +192,9 @@ func (h *hookChain) runPipeline(ctx context.Context, target pipelineTarget, tx b
 
 // sendCommand is the innermost step for commands: keel sending it.
 func sendCommand(ctx context.Context, cmd *CommandInfo) error {
-	var obs cluster.Observation
+	obs := &cmd.obs
 	start := time.Now()
-	v, err := cmd.target.send(ctx, &obs, cmd.Args)
+	v, err := cmd.target.send(ctx, obs, cmd.Args)
 	cmd.Latency = time.Since(start)
 	cmd.reply = v
 	cmd.Node, cmd.Attempts, cmd.Redirects = obs.Node, obs.Attempts, obs.Redirects
@@ -180,9 +206,9 @@ func sendCommand(ctx context.Context, cmd *CommandInfo) error {
 
 // sendPipeline is the innermost step for pipelines and transactions.
 func sendPipeline(ctx context.Context, p *PipelineInfo) error {
-	var obs cluster.Observation
+	obs := &p.obs
 	start := time.Now()
-	results, err := p.target.sendAll(ctx, &obs, p.Commands)
+	results, err := p.target.sendAll(ctx, obs, p.Commands)
 	p.Latency = time.Since(start)
 	p.Results = results
 	p.Nodes, p.Attempts, p.Redirects = obs.Nodes, obs.Attempts, obs.Redirects

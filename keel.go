@@ -58,8 +58,8 @@ func (c *Client) Do(ctx context.Context, args ...any) (Value, error) {
 
 // do runs a command built by keel itself, already in strings.
 func (c *Client) do(ctx context.Context, args ...string) (Value, error) {
-	if c.hooks != nil {
-		return c.hooks.runCommand(ctx, c, args)
+	if h := c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, c, args)
 	}
 	return c.e.Do(ctx, args...)
 }

@@ -99,8 +99,8 @@ func (n *Node) Do(ctx context.Context, args ...any) (Value, error) {
 
 // run makes *Node a Runner.
 func (n *Node) run(ctx context.Context, args []string) (Value, error) {
-	if n.c.hooks != nil {
-		return n.c.hooks.runCommand(ctx, n, args)
+	if h := n.c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, n, args)
 	}
 	return n.c.e.DoOn(ctx, n.addr, args)
 }

@@ -44,7 +44,7 @@ func (p *Pipeline) Len() int { return len(p.ends) }
 func (p *Pipeline) Exec(ctx context.Context) []Result {
 	defer p.reset() // even when a hook panics
 	var results []Result
-	if h := p.c.hooks; h != nil {
+	if h := p.c.hooks.pipelines(); h != nil {
 		results, _ = h.runPipeline(ctx, p, false, p.built())
 	} else {
 		results = p.c.e.Pipeline(ctx, p.built())

@@ -93,7 +93,7 @@ func (t *Tx) exec(ctx context.Context) ([]Result, error) {
 	case err != nil:
 		return nil, err
 	}
-	if h := t.c.hooks; h != nil {
+	if h := t.c.hooks.pipelines(); h != nil {
 		return h.runPipeline(ctx, txTarget{t, slot}, true, cmds)
 	}
 	if t.w != nil {
