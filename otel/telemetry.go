@@ -151,16 +151,10 @@ func (t *Telemetry) wrapPipeline(next keel.PipelineFunc) keel.PipelineFunc {
 // finish ends a span and records the metrics of one command, pipeline or
 // transaction.
 func (t *Telemetry) finish(ctx context.Context, span trace.Span, op, node string, attempts, redirects int, latency time.Duration, err error) {
-	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs := make([]attribute.KeyValue, 0, 5)
 	attrs = append(attrs, redis, semconv.DBOperation(op))
-	if node != "" {
-		attrs = append(attrs, semconv.ServerAddress(node))
-		if host, port, perr := net.SplitHostPort(node); perr == nil {
-			if p, perr := strconv.Atoi(port); perr == nil {
-				span.SetAttributes(semconv.ServerAddress(host), semconv.ServerPort(p))
-			}
-		}
-	}
+	attrs = appendServer(attrs, node)
+	span.SetAttributes(attrs[2:]...)
 	span.SetAttributes(attribute.Int("keel.attempts", attempts), attribute.Int("keel.redirects", redirects))
 	set := metric.WithAttributes(attrs...)
 	t.duration.Record(ctx, latency.Seconds(), set)
@@ -211,8 +205,26 @@ func (t *Telemetry) OnEvent(ev keel.Event) {
 }
 
 func (t *Telemetry) incidentOver(ctx context.Context, node string, d time.Duration, end string) {
-	t.incidents.Record(ctx, max(d, 0).Seconds(), metric.WithAttributes(
-		semconv.ServerAddress(node), attribute.String("keel.incident.end", end)))
+	attrs := appendServer(make([]attribute.KeyValue, 0, 3), node)
+	attrs = append(attrs, attribute.String("keel.incident.end", end))
+	t.incidents.Record(ctx, max(d, 0).Seconds(), metric.WithAttributes(attrs...))
+}
+
+// appendServer appends the semantic conventions' server.address (the host)
+// and server.port of a node's "host:port"; nothing for "".
+func appendServer(attrs []attribute.KeyValue, node string) []attribute.KeyValue {
+	if node == "" {
+		return attrs
+	}
+	host, port, err := net.SplitHostPort(node)
+	if err != nil {
+		return append(attrs, semconv.ServerAddress(node))
+	}
+	attrs = append(attrs, semconv.ServerAddress(host))
+	if p, err := strconv.Atoi(port); err == nil {
+		attrs = append(attrs, semconv.ServerPort(p))
+	}
+	return attrs
 }
 
 // causeClass keeps the cause of a refresh to a few values: keel names a
