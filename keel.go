@@ -16,12 +16,17 @@ type Value = resp.Value
 // methods panic, as a nil *sql.DB's do.
 type Client struct {
 	e            *cluster.Engine
+	hooks        *hookChain // nil without Options.Hooks
 	closeTimeout time.Duration
 }
 
 // New discovers the cluster through opts.Seeds and returns a ready client.
 // ctx bounds the discovery.
 func New(ctx context.Context, opts Options) (*Client, error) {
+	hooks, err := newHookChain(opts.Hooks)
+	if err != nil {
+		return nil, err
+	}
 	e, err := cluster.New(ctx, opts.engineOptions())
 	if err != nil {
 		return nil, err
@@ -30,7 +35,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if closeTimeout <= 0 {
 		closeTimeout = DefaultCloseTimeout
 	}
-	return &Client{e: e, closeTimeout: closeTimeout}, nil
+	return &Client{e: e, hooks: hooks, closeTimeout: closeTimeout}, nil
 }
 
 // Do runs any command and returns its reply. Arguments may be strings,
@@ -53,12 +58,15 @@ func (c *Client) Do(ctx context.Context, args ...any) (Value, error) {
 
 // do runs a command built by keel itself, already in strings.
 func (c *Client) do(ctx context.Context, args ...string) (Value, error) {
+	if h := c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, c, args)
+	}
 	return c.e.Do(ctx, args...)
 }
 
 // run makes *Client a Runner.
 func (c *Client) run(ctx context.Context, args []string) (Value, error) {
-	return c.e.Do(ctx, args...)
+	return c.do(ctx, args...)
 }
 
 // Shutdown stops the client: new commands fail with ErrClosed at once,
