@@ -72,11 +72,11 @@ func (p *dedicatedPool) get(ctx context.Context, addr string) (*conn.Conn, error
 }
 
 // put takes back a lent connection whose state is clean; keep false (or a
-// full pool) closes it instead.
+// full pool, or a connection older than MaxConnAge) closes it instead.
 func (p *dedicatedPool) put(c *conn.Conn, keep bool) {
 	p.mu.Lock()
 	delete(p.lent, c)
-	if keep && !p.closed && alive(c) && len(p.idle[c.Addr()]) < maxIdleDedicated {
+	if keep && !p.closed && alive(c) && !p.e.tooOld(c) && len(p.idle[c.Addr()]) < maxIdleDedicated {
 		p.idle[c.Addr()] = append(p.idle[c.Addr()], c)
 		p.mu.Unlock()
 		return
