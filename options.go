@@ -92,8 +92,9 @@ type Options struct {
 	// for Client.Watch is closed. Connections are checked every tenth of
 	// the shorter of MaxConnAge and ReauthInterval, at most every second,
 	// so one is replaced at most that much past its age. If the new
-	// connection cannot be dialled, the old one is kept and the replacement
-	// tried again at the next check; the node is not suspected.
+	// connection cannot be dialled, the old one is kept (the node is not
+	// suspected, the failure is logged) and the replacement tried again
+	// ten checks later.
 	// Stats.Replaced counts replacements. Use it where the server or a
 	// proxy ends connections after a time (ElastiCache closes IAM
 	// connections after 12 hours). Negative is refused with ErrBadOptions.

@@ -238,3 +238,43 @@ func TestReauthOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// When the replacement of an old connection cannot be dialled (here the
+// credentials provider fails), the old connection serves on: the traffic
+// sees no error, no node is suspected, the connections are the same.
+func TestMaxConnAgeKeepsConnectionWhenReplacementFails(t *testing.T) {
+	c := sharedCluster(t)
+	const user, name = "keel-max-age-fails", "keel-max-age-fails"
+	aclUser(t, c, user, "secret")
+	var failing atomic.Bool
+	cl := newClient(t, c, keel.Options{
+		ClientName: name,
+		MaxConnAge: 200 * time.Millisecond,
+		Credentials: func(context.Context) (string, string, error) {
+			if failing.Load() {
+				return "", "", errors.New("vault sealed")
+			}
+			return user, "secret", nil
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, p := range cl.Primaries() {
+		if _, err := p.Do(ctx, "PING"); err != nil {
+			t.Fatalf("PING %s: %v", p, err)
+		}
+	}
+	failing.Store(true)
+	before := namedConns(t, c, name)
+	w := startWorkload(t, cl)
+	waitFor(t, "a replacement tried", func() bool { return cl.Stats().DialFailures > 0 })
+	w.waitOps(t, 200)
+	w.check(t)
+
+	if after := namedConns(t, c, name); !maps.Equal(before, after) {
+		t.Errorf("connections changed: before %v, after %v; want the old ones kept", before, after)
+	}
+	if s := cl.Stats(); s.SuspectNodes != 0 || s.Replaced != 0 {
+		t.Errorf("SuspectNodes = %d, Replaced = %d; want 0 and 0", s.SuspectNodes, s.Replaced)
+	}
+}

@@ -85,7 +85,12 @@ func (p *pool) upkeep() {
 		switch {
 		case !alive(c) || nc.dialing != nil:
 		case p.e.tooOld(c):
-			p.startDial(addr, nc)
+			// After a failed replacement the old connection serves on; the
+			// next try waits ten checks, not to dial a node (or ask a
+			// failing credentials provider) at every one.
+			if time.Since(nc.failedAt) >= 10*upkeepPeriod(p.e.opts) {
+				p.startDial(addr, nc)
+			}
 		case p.e.reauthDue(c):
 			due = append(due, c)
 		}
