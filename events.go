@@ -13,15 +13,16 @@ type Event struct {
 	Time time.Time
 	// Kind says what happened, and so which other fields are set.
 	Kind EventKind
-	// Node is the "host:port" of the node concerned, for EventNodeSuspect
-	// and EventNodeRecovered.
+	// Node is the "host:port" of the node concerned, for EventNodeSuspect,
+	// EventNodeRecovered and EventReauthFailed.
 	Node string
 	// Cause says what prompted a refresh (such as "MOVED" or "discovery"),
 	// or why a node is suspect.
 	Cause string
 	// Diff is what changed, for EventTopologyChanged.
 	Diff TopologyDiff
-	// Err is what failed, for EventNodeSuspect and EventRefreshFailed.
+	// Err is what failed, for EventNodeSuspect, EventRefreshFailed and
+	// EventReauthFailed.
 	Err error
 }
 
@@ -41,10 +42,16 @@ const (
 	EventNodeRecovered
 	// EventRefreshFailed: no node answered a topology query.
 	EventRefreshFailed
+	// EventReauthFailed: re-authenticating a live connection
+	// (Options.ReauthInterval) failed. Event.Err matches ErrCredentials and
+	// the provider's error when the provider failed, or ErrAuth when the
+	// server refused what it returned. The connection keeps its previous
+	// authentication and serves on; keel tries again at the next interval.
+	EventReauthFailed
 )
 
-// String returns "topology-changed", "node-suspect", "node-recovered" or
-// "refresh-failed".
+// String returns "topology-changed", "node-suspect", "node-recovered",
+// "refresh-failed" or "reauth-failed".
 func (k EventKind) String() string { return cluster.EventKind(k).String() }
 
 // TopologyDiff is how a new topology differs from the one it replaced.

@@ -94,6 +94,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.install(t, "discovery")
 	e.wg.Add(1)
 	go e.refreshLoop()
+	if e.opts.ReauthInterval > 0 || e.opts.MaxConnAge > 0 {
+		e.wg.Add(1)
+		go e.upkeepLoop()
+	}
 	return e, nil
 }
 
@@ -183,6 +187,9 @@ func (e *Engine) Stats() Stats {
 		Dials:           e.stats.dials.Load(),
 		DialFailures:    e.stats.dialFailures.Load(),
 		EventsDropped:   e.stats.eventsDropped.Load(),
+		Reauths:         e.stats.reauths.Load(),
+		ReauthFailures:  e.stats.reauthFailures.Load(),
+		Replaced:        e.stats.replaced.Load(),
 		IncidentMode:    e.inIncident(),
 	}
 	if t := e.topo.Load(); t != nil {

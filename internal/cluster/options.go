@@ -101,6 +101,14 @@ type Options struct {
 	// which blocking commands run; a call waits, until its context ends,
 	// for one to be free. Default DefaultBlockingConnsPerNode.
 	BlockingConnsPerNode int
+	// ReauthInterval is how often each live connection (shared, and idle
+	// dedicated) is re-authenticated with fresh credentials from
+	// Conn.Credentials, which it requires. Default 0: never.
+	ReauthInterval time.Duration
+	// MaxConnAge is the age at which a shared connection is replaced (a
+	// new one dialled, the old one drained) and an idle dedicated one
+	// closed. Default 0: no limit.
+	MaxConnAge time.Duration
 	// Resolver re-resolves the seeds when no known node answers.
 	// Default net.DefaultResolver.
 	Resolver Resolver
@@ -128,6 +136,12 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: BlockingConnsPerNode %d is negative (0 means the default, %d)", ErrBadOptions, o.BlockingConnsPerNode, DefaultBlockingConnsPerNode)
 	case o.Conn.Credentials != nil && (o.Conn.Username != "" || o.Conn.Password != ""):
 		return fmt.Errorf("%w: Credentials and Username/Password are both set (use one)", ErrBadOptions)
+	case o.ReauthInterval < 0:
+		return fmt.Errorf("%w: ReauthInterval %v is negative (0 means never)", ErrBadOptions, o.ReauthInterval)
+	case o.ReauthInterval > 0 && o.Conn.Credentials == nil:
+		return fmt.Errorf("%w: ReauthInterval re-authenticates with fresh credentials from Credentials, which is not set", ErrBadOptions)
+	case o.MaxConnAge < 0:
+		return fmt.Errorf("%w: MaxConnAge %v is negative (0 means no limit)", ErrBadOptions, o.MaxConnAge)
 	}
 	return nil
 }
