@@ -89,8 +89,9 @@ type Options struct {
 	// WatchAttempts bounds how many times Watch runs its function while
 	// watched keys keep changing. Default DefaultWatchAttempts.
 	WatchAttempts int
-	// Resolver re-resolves the seeds when no known node answers.
-	// Default net.DefaultResolver.
+	// Resolver resolves the seeds, at start and when no known node
+	// answers, and the host names nodes announce (unless Conn has a
+	// Resolver or DialContext of its own). Default net.DefaultResolver.
 	Resolver Resolver
 	// OnEvent receives events (topology changes, suspect and recovered
 	// nodes, failed refreshes) on a goroutine of its own; events are dropped
@@ -139,6 +140,8 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
+	} else if o.Conn.Resolver == nil && o.Conn.DialContext == nil {
+		o.Conn.Resolver = o.Resolver
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -138,7 +138,7 @@ func (p *pool) get(ctx context.Context, addr string, wait bool) (*conn.Conn, err
 // owned by the engine's WaitGroup and ended by the pool's context.
 func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	opts := p.e.opts.Conn
+	opts := p.e.connOptions(addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
 	c, err := conn.Dial(p.ctx, addr, opts)
 	p.e.stats.dials.Add(1)

@@ -55,7 +55,7 @@ func (p *dedicatedPool) get(ctx context.Context, addr string) (*conn.Conn, error
 	}
 	p.mu.Unlock()
 
-	c, err := conn.Dial(ctx, addr, p.e.opts.Conn)
+	c, err := conn.Dial(ctx, addr, p.e.connOptions(addr))
 	p.e.stats.dials.Add(1)
 	if err != nil {
 		return nil, err
