@@ -82,3 +82,41 @@ func TestRunSuiteEndToEnd(t *testing.T) {
 		t.Errorf("progress phases %v", phases)
 	}
 }
+
+// TestRunSuiteOverTLS runs a short kill scenario against keel on a local
+// cluster that speaks TLS only: keel, the watcher and the audit all connect
+// over TLS, keel recovers, and the report says the run was over TLS.
+func TestRunSuiteOverTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	sc := Scenario{Name: "kill-tls", Warmup: Duration(500 * time.Millisecond),
+		Tail: Duration(time.Second), MaxTail: Duration(20 * time.Second),
+		Steps: []Step{{Action: "kill"}, {Action: "wait-served"}}}
+	rep, err := RunSuite(context.Background(), Options{
+		Scenarios: []Scenario{sc},
+		Workload:  Workload{Rate: 500},
+		Cluster:   ClusterShape{TLS: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Settings.TLS || len(rep.Runs) != 1 {
+		t.Fatalf("settings %+v, %d runs; want TLS and 1 run", rep.Settings, len(rep.Runs))
+	}
+	r := rep.Runs[0]
+	if r.Error != "" {
+		t.Fatalf("run failed: %s", r.Error)
+	}
+	f := r.Figures
+	t.Logf("over TLS: %d requests, %d errors, downtime %.1f ms", f.Requests, f.Errors, f.DowntimeMS)
+	if f.Requests < 500 || !f.Recovered {
+		t.Errorf("%d requests, recovered %v: want a full run that recovers", f.Requests, f.Recovered)
+	}
+	if f.LostWrites+f.LostIncrs+f.DuplicateIncrs != 0 {
+		t.Errorf("audit: %d lost writes, %d lost INCRs, %d duplicates", f.LostWrites, f.LostIncrs, f.DuplicateIncrs)
+	}
+	if f.HealthyAvailability != 1 {
+		t.Errorf("healthy-shard availability %v, want 1", f.HealthyAvailability)
+	}
+}
