@@ -273,10 +273,20 @@ func (c *Cluster) membershipChanged() {
 	if name != "" && !strings.EqualFold(name, dns.Name()) {
 		_ = dns.SetName(name, hosts)
 	}
-	if c.opts.Hostnames {
-		for _, n := range nodes {
-			_ = dns.SetName(n.Hostname(), []string{n.Host()})
-		}
+	for _, n := range nodes {
+		c.publishHostname(n)
+	}
+}
+
+// publishHostname makes the cluster's DNS server resolve n's host name as
+// soon as n runs, before it joins: the cluster may report it to clients
+// from then on.
+func (c *Cluster) publishHostname(n *Node) {
+	c.mu.Lock()
+	dns := c.dns
+	c.mu.Unlock()
+	if dns != nil && c.opts.Hostnames {
+		_ = dns.SetName(n.Hostname(), []string{n.Host()})
 	}
 }
 
@@ -414,6 +424,7 @@ func (n *Node) start(ctx context.Context) error {
 	n.mu.Lock()
 	n.srv = srv
 	n.mu.Unlock()
+	n.c.publishHostname(n)
 	return nil
 }
 
