@@ -13,7 +13,7 @@ import (
 // reported by host name and TLS port; the host names resolve through the
 // cluster's DNS server to the nodes' addresses and verify against the
 // certificates; a client without a certificate is refused; a forced
-// failover still works.
+// failover still works, and lab's watcher sees it.
 func TestTLSClusterHostnamesMutualTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
@@ -70,12 +70,22 @@ func TestTLSClusterHostnamesMutualTLS(t *testing.T) {
 	if err != nil || len(replicas) != 1 {
 		t.Fatalf("replicas of %s: %v, %v", primary, replicas, err)
 	}
-	if _, err := c.Failover(ctx, replicas[0], FailoverForce); err != nil {
+	w, err := c.Watch(ctx, WatchOptions{Slots: []int{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	step, err := c.Failover(ctx, replicas[0], FailoverForce)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if now, err := c.PrimaryFor(ctx, 0); err != nil || now != replicas[0] {
 		t.Errorf("after the failover slot 0 is on %v (%v), want %s", now, err, replicas[0])
 	}
+	// lab's watcher speaks TLS to the cluster too, and sees the new primary.
+	waitEvent(ctx, t, w, "served by the promoted replica", func(e WatchEvent) bool {
+		return e.Kind == "served" && e.Slot == 0 && e.Node == replicas[0].Addr() && !e.At.Before(step.Began)
+	})
 }
 
 // addrOfHostname resolves addr's host name through the cluster's DNS server
