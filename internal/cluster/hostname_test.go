@@ -1,20 +1,11 @@
 package cluster
 
 import (
-	"context"
 	"net"
 	"testing"
+
+	"github.com/keel-go/keel/internal/testutil"
 )
-
-// hostResolver answers host names from a fixed table.
-type hostResolver map[string][]string
-
-func (m hostResolver) LookupHost(_ context.Context, host string) ([]string, error) {
-	if addrs, ok := m[host]; ok {
-		return addrs, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
 
 // A node the topology names by host name (cluster-preferred-endpoint-type
 // hostname) is known by that name and dialled at the address
@@ -25,7 +16,7 @@ func TestEngineDialsAnnouncedHostnameThroughResolver(t *testing.T) {
 	named := net.JoinHostPort("node1.keel.test", port)
 	fc.setView(oneShard(1, named))
 	fc.nodes[0].Handle("GET", bulkFrom("named"))
-	e := newFakeEngine(t, fc, Options{Resolver: hostResolver{"node1.keel.test": {"127.0.0.1"}}})
+	e := newFakeEngine(t, fc, Options{Resolver: testutil.Resolver{"node1.keel.test": {"127.0.0.1"}}})
 
 	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-named" {
 		t.Fatalf("GET = %v, %v", v, err)

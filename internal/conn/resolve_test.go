@@ -8,17 +8,8 @@ import (
 
 	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
 )
-
-// mapResolver answers host names from a fixed table.
-type mapResolver map[string][]string
-
-func (m mapResolver) LookupHost(_ context.Context, host string) ([]string, error) {
-	if addrs, ok := m[host]; ok {
-		return addrs, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
 
 // A node announced by host name is dialled at the addresses the Resolver
 // gives for it, and a name the Resolver does not know fails the dial with
@@ -26,7 +17,7 @@ func (m mapResolver) LookupHost(_ context.Context, host string) ([]string, error
 func TestDialResolvesThroughResolver(t *testing.T) {
 	s := resptest.New(t)
 	_, port, _ := net.SplitHostPort(s.Addr())
-	opts := conn.Options{Resolver: mapResolver{"node1.keel.test": {"127.0.0.1"}}}
+	opts := conn.Options{Resolver: testutil.Resolver{"node1.keel.test": {"127.0.0.1"}}}
 
 	c, err := conn.Dial(context.Background(), net.JoinHostPort("node1.keel.test", port), opts)
 	if err != nil {
