@@ -12,6 +12,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// shortKill is a scenario that kills shard 0's primary after a short
+// warm-up and waits until the cluster serves the shard again.
+func shortKill(name string) Scenario {
+	return Scenario{Name: name, Warmup: Duration(500 * time.Millisecond),
+		Tail: Duration(time.Second), MaxTail: Duration(20 * time.Second),
+		Steps: []Step{{Action: "kill"}, {Action: "wait-served"}}}
+}
+
 // TestRunSuiteEndToEnd runs a short kill scenario against keel on a real
 // local cluster and checks every figure the report needs is there and
 // makes sense.
@@ -19,9 +27,7 @@ func TestRunSuiteEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	sc := Scenario{Name: "kill-short", Warmup: Duration(500 * time.Millisecond),
-		Tail: Duration(time.Second), MaxTail: Duration(20 * time.Second),
-		Steps: []Step{{Action: "kill"}, {Action: "wait-served"}}}
+	sc := shortKill("kill-short")
 	var mu sync.Mutex // Progress is called from the drill's goroutines
 	var phases []string
 	rep, err := RunSuite(context.Background(), Options{
@@ -90,11 +96,8 @@ func TestRunSuiteOverTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	sc := Scenario{Name: "kill-tls", Warmup: Duration(500 * time.Millisecond),
-		Tail: Duration(time.Second), MaxTail: Duration(20 * time.Second),
-		Steps: []Step{{Action: "kill"}, {Action: "wait-served"}}}
 	rep, err := RunSuite(context.Background(), Options{
-		Scenarios: []Scenario{sc},
+		Scenarios: []Scenario{shortKill("kill-tls")},
 		Workload:  Workload{Rate: 500},
 		Cluster:   ClusterShape{TLS: true},
 	})
