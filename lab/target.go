@@ -185,8 +185,8 @@ func parseShardNode(v any, from string, useTLS bool) (addr, role string, err err
 	if err != nil {
 		return "", "", err
 	}
-	// Over TLS: tls-port when the node has a plaintext port too, else its
-	// only port, reported as port (as managed services and TLS-only nodes do).
+	// Over TLS: tls-port when the node reports one, else port (managed
+	// services report their TLS port so).
 	portField := "port"
 	if p, _ := f["tls-port"].(int64); useTLS && p > 0 {
 		portField = "tls-port"

@@ -99,9 +99,10 @@ func parseShardNode(v resp.Value, from string, useTLS bool) (Node, string, error
 }
 
 // shardPortField names the CLUSTER SHARDS field holding the port to dial.
-// Over TLS it is tls-port, which a server reports when it has a plaintext
-// port too; managed services (and a server whose only port is TLS) report
-// the TLS port as port, so port is the fallback.
+// Over TLS it is tls-port when the node reports one (a server running with
+// tls-cluster does, beside its plaintext port if it has one); managed
+// services report their TLS port as port, without tls-port, so port is the
+// fallback.
 func shardPortField(f map[string]resp.Value, useTLS bool) string {
 	if useTLS {
 		if p, err := f["tls-port"].Int64(); err == nil && p > 0 {

@@ -147,8 +147,8 @@ func TestParseShardsEmpty(t *testing.T) {
 	}
 }
 
-// A managed service (and a server whose only port is TLS) reports the TLS
-// port as "port", without "tls-port": over TLS that port is dialled.
+// A managed service reports its TLS port as "port", without "tls-port":
+// over TLS that port is dialled.
 func TestParseShardsTLSPortMissing(t *testing.T) {
 	v := pvArr(pvMap("slots", pvArr(0, 16383), "nodes", pvArr(
 		pvMap("id", "a", "port", 7000, "ip", "10.0.0.1", "endpoint", "10.0.0.1", "role", "master"),
