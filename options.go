@@ -109,7 +109,14 @@ type Options struct {
 	MaxConnAge time.Duration
 	// ClientName is set on every connection with CLIENT SETNAME. Default: none.
 	ClientName string
-	// TLS enables TLS with this configuration. Default: nil, plain TCP.
+	// TLS enables TLS with this configuration; client certificates (mutual
+	// TLS) go in its Certificates or GetClientCertificate. keel clones it
+	// for each node and never changes it. When its ServerName is empty, each
+	// node is verified against (and sent as SNI) the host it is dialled by:
+	// the host name it announces (cluster-preferred-endpoint-type hostname),
+	// else its IP, or for a node found by resolving a seed, the seed's host
+	// name. Nodes that report a tls-port are dialled there, others on their
+	// port (managed services report only that). Default: nil, plain TCP.
 	TLS *tls.Config
 
 	// DialTimeout bounds connecting to one node, handshake included.
@@ -211,7 +218,8 @@ type Options struct {
 	RetryTimeout time.Duration
 
 	// Resolver resolves seed host names, at start and whenever no known node
-	// answers. Default net.DefaultResolver.
+	// answers, and the host names nodes announce when keel dials them.
+	// Default net.DefaultResolver.
 	Resolver Resolver
 	// OnEvent receives events on a goroutine of keel's; events are dropped,
 	// never delaying commands, when it falls behind (Stats.EventsDropped

@@ -33,6 +33,11 @@ type Engine struct {
 	cause   string
 	wake    chan struct{}
 
+	// seedNames maps an address found by resolving a seed's host name to
+	// that name (string to string), so TLS verifies the name the caller
+	// gave rather than the address it resolved to.
+	seedNames sync.Map
+
 	// useSlots is set once a node answered CLUSTER SHARDS as an unknown
 	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
 	useSlots atomic.Bool

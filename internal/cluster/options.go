@@ -109,8 +109,9 @@ type Options struct {
 	// new one dialled, the old one drained) and an idle dedicated one
 	// closed. Default 0: no limit.
 	MaxConnAge time.Duration
-	// Resolver re-resolves the seeds when no known node answers.
-	// Default net.DefaultResolver.
+	// Resolver resolves the seeds, at start and when no known node
+	// answers, and the host names nodes announce (unless Conn has a
+	// Resolver or DialContext of its own). Default net.DefaultResolver.
 	Resolver Resolver
 	// OnEvent receives events (topology changes, suspect and recovered
 	// nodes, failed refreshes) on a goroutine of its own; events are dropped
@@ -170,6 +171,8 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
+	} else if o.Conn.Resolver == nil && o.Conn.DialContext == nil {
+		o.Conn.Resolver = o.Resolver
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

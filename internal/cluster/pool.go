@@ -171,7 +171,7 @@ func (p *pool) startDial(addr string, nc *nodeConn) {
 // cannot be opened, the old one is kept.
 func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	opts := p.e.opts.Conn
+	opts := p.e.connOptions(p.e.opts.Conn, addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
 	c, err := conn.Dial(p.ctx, addr, opts)
 	p.e.stats.dials.Add(1)

@@ -129,7 +129,7 @@ func (p *dedicatedPool) lend(ctx context.Context, addr string) (*conn.Conn, erro
 	}
 	p.mu.Unlock()
 
-	c, err := conn.Dial(ctx, addr, p.opts)
+	c, err := conn.Dial(ctx, addr, p.e.connOptions(p.opts, addr))
 	p.e.stats.dials.Add(1)
 	if err != nil {
 		return nil, err

@@ -90,6 +90,9 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
 	began := time.Now()
 	if err := c.handshake(user, password); err != nil {
+		if tc, ok := nc.(*tls.Conn); ok {
+			err = withTLSAlert(tc, err)
+		}
 		_ = nc.Close()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
