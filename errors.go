@@ -66,7 +66,8 @@ var (
 	// ErrBadOptions is matched by New's error for an option out of its
 	// range (no Seeds, an unknown ReadPolicy, a negative MaxRedirects).
 	ErrBadOptions = cluster.ErrBadOptions
-	// ErrNotCluster means New reached a seed that is not a cluster node.
+	// ErrNotCluster means New, with Mode ModeCluster, reached a seed that
+	// is not a cluster node.
 	ErrNotCluster = cluster.ErrNotCluster
 	// ErrNoSlots means New reached the cluster but no node serves any slot
 	// (a cluster not yet set up). Partial coverage is not an error:

@@ -20,14 +20,21 @@ type Client struct {
 	closeTimeout time.Duration
 }
 
-// New discovers the cluster through opts.Seeds and returns a ready client.
-// ctx bounds the discovery.
+// New discovers the deployment through opts.Seeds (a cluster, a standalone
+// server or a replication group: see Mode) and returns a ready client. ctx
+// bounds the discovery.
 func New(ctx context.Context, opts Options) (*Client, error) {
 	hooks, err := newHookChain(opts.Hooks)
 	if err != nil {
 		return nil, err
 	}
-	e, err := cluster.New(ctx, opts.engineOptions())
+	opts, db, err := opts.withSeedURLs()
+	if err != nil {
+		return nil, err
+	}
+	eo := opts.engineOptions()
+	eo.Conn.DB = db
+	e, err := cluster.New(ctx, eo)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func (t *Tx) exec(ctx context.Context) ([]Result, error) {
 			return nil, fmt.Errorf("%w: %s inside a transaction", ErrArgument, args[0])
 		}
 	}
-	slot, keyed, err := cluster.TxSlot(cmds)
+	slot, keyed, err := t.c.e.TxSlot(cmds)
 	switch {
 	case err == nil && !keyed:
 		return nil, errTxNoKey

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -41,6 +42,13 @@ type Engine struct {
 	// useSlots is set once a node answered CLUSTER SHARDS as an unknown
 	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
 	useSlots atomic.Bool
+
+	// single is set, before any request, when the deployment has no
+	// cluster support (see mode.go): one primary serves every slot.
+	single bool
+	// demoted holds, outside a cluster, the address of a primary that
+	// refused a write as a replica, until a refresh confirms a primary.
+	demoted atomic.Pointer[string]
 
 	// learner routes commands missing from keel's table by what the
 	// server says of them.
@@ -91,7 +99,12 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.wg.Add(1)
 		go e.deliverEvents()
 	}
+	e.single = opts.Mode == ModeStandalone || opts.Mode == ModeReplication
 	t, err := e.discover(ctx)
+	if err != nil && opts.Mode == ModeAuto && errors.Is(err, ErrNotCluster) {
+		e.single = true
+		t, err = e.discover(ctx)
+	}
 	if err != nil {
 		e.stop()
 		return nil, err
@@ -253,6 +266,9 @@ func (e *Engine) inIncident() bool {
 	t := e.topo.Load()
 	if t == nil {
 		return false
+	}
+	if e.single && e.primaryDemoted(t) {
+		return true
 	}
 	e.suspectMu.Lock()
 	defer e.suspectMu.Unlock()

@@ -59,7 +59,7 @@ func (e *Engine) runOne(ctx context.Context, args []string, obs *Observation) (r
 		return resp.Value{}, err
 	}
 	blocking := IsBlocking(cmd, args)
-	slot, hasKeys, err := RouteSlot(cmd, args)
+	slot, hasKeys, err := e.RouteSlot(cmd, args)
 	if blocking {
 		switch {
 		case err != nil:
@@ -216,6 +216,9 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 	case backOff:
 		return v, err, true
 	case refreshFirst:
+		if re.Code == "READONLY" {
+			e.primaryRefused(addr)
+		}
 		e.trigger(re.Code)
 		return v, err, true
 	case final:

@@ -70,6 +70,8 @@ type Options struct {
 	// Seeds are "host:port" addresses of any cluster nodes, or a name that
 	// resolves to them (a configuration endpoint).
 	Seeds []string
+	// Mode says what the seeds lead to (see Mode). Default ModeAuto.
+	Mode Mode
 	// Conn is the template for every node connection: authentication, TLS,
 	// timeouts. Its ReadOnly and OnClose are set by the engine.
 	Conn conn.Options
@@ -131,6 +133,12 @@ func (o Options) validate() error {
 	switch {
 	case o.ReadPolicy > ReadNearest:
 		return fmt.Errorf("%w: ReadPolicy %v is not one of the Read constants", ErrBadOptions, o.ReadPolicy)
+	case o.Mode > ModeReplication:
+		return fmt.Errorf("%w: Mode %v is not one of the Mode constants", ErrBadOptions, o.Mode)
+	case o.Conn.DB != 0 && o.Mode != ModeStandalone && o.Mode != ModeReplication:
+		return fmt.Errorf("%w: database %d needs Mode standalone or replication (a cluster has only database 0)", ErrBadOptions, o.Conn.DB)
+	case o.Conn.DB < 0:
+		return fmt.Errorf("%w: database %d is negative", ErrBadOptions, o.Conn.DB)
 	case o.MaxRedirects < 0:
 		return fmt.Errorf("%w: MaxRedirects %d is negative (0 means the default, %d)", ErrBadOptions, o.MaxRedirects, DefaultMaxRedirects)
 	case o.BlockingConnsPerNode < 0:

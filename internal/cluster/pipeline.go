@@ -64,7 +64,7 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation
 			results[i].Err = blockingRefusal(cmd.Name)
 			continue
 		}
-		slot, hasKeys, err := RouteSlot(cmd, args)
+		slot, hasKeys, err := e.RouteSlot(cmd, args)
 		if err != nil || !hasKeys && ownPath(cmd, args) {
 			alone = append(alone, i)
 			continue

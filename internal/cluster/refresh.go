@@ -81,6 +81,10 @@ func (e *Engine) refreshLoop() {
 // refresh asks nodes for their view and installs the merged topology.
 func (e *Engine) refresh(cause string) {
 	e.stats.refreshes.Add(1)
+	if e.single {
+		e.refreshPrimary(cause)
+		return
+	}
 	cur := e.topo.Load()
 	incident := e.inIncident()
 	timeout := e.opts.RefreshTimeout
@@ -184,6 +188,9 @@ func (e *Engine) candidates(t *Topology, incident bool) []string {
 
 // discover finds the cluster from the seeds when the engine starts.
 func (e *Engine) discover(ctx context.Context) (*Topology, error) {
+	if e.single {
+		return e.findPrimary(ctx)
+	}
 	seeds, err := e.resolveSeedsCtx(ctx)
 	if err != nil {
 		return nil, err

@@ -120,9 +120,9 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err
 	}
-	if slot, keyed, err := RouteSlot(cmd, args); err != nil && !errors.Is(err, ErrArity) {
+	if slot, keyed, err := w.e.RouteSlot(cmd, args); err != nil && !errors.Is(err, ErrArity) {
 		return resp.Value{}, err
-	} else if keyed && slot != w.slot {
+	} else if keyed && slot != w.slot && !w.e.single {
 		return resp.Value{}, fmt.Errorf("%w: slot %d on a watch of slot %d", ErrCrossSlot, slot, w.slot)
 	}
 	w.e.stats.requests.Add(1)
@@ -180,8 +180,8 @@ func (w *WatchConn) Exec(ctx context.Context, cmds [][]string) ([]resp.Result, e
 		err := fmt.Errorf("%w: a transaction already ran on this watch, ending its WATCH", ErrWatchOver)
 		return failedResults(len(cmds), err), err
 	}
-	slot, keyed, err := TxSlot(cmds)
-	if err == nil && keyed && slot != w.slot {
+	slot, keyed, err := w.e.TxSlot(cmds)
+	if err == nil && keyed && slot != w.slot && !w.e.single {
 		err = fmt.Errorf("%w: slot %d in a transaction on a watch of slot %d", ErrCrossSlot, slot, w.slot)
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/keel-go/keel/resp"
@@ -58,11 +59,26 @@ func (c *Conn) handshake(username, password string) error {
 	return c.readOnly()
 }
 
+// readOnly finishes the handshake: READONLY if asked, then SELECT.
 func (c *Conn) readOnly() error {
-	if !c.opts.ReadOnly {
-		return nil
+	if c.opts.ReadOnly {
+		// A server without cluster support refuses READONLY, and needs
+		// none: its replicas serve reads anyway.
+		if err := c.roundTrip("READONLY"); err != nil && !clusterDisabled(err) {
+			return err
+		}
 	}
-	return c.roundTrip("READONLY")
+	if c.opts.DB != 0 {
+		return c.roundTrip("SELECT", strconv.Itoa(c.opts.DB))
+	}
+	return nil
+}
+
+// clusterDisabled reports whether err is a server's refusal of a cluster
+// command because it runs without cluster support.
+func clusterDisabled(err error) bool {
+	var re *resp.Error
+	return errors.As(err, &re) && strings.Contains(strings.ToLower(re.Msg), "cluster support disabled")
 }
 
 // roundTrip sends one command on the bare socket and reads its reply. An

@@ -45,6 +45,9 @@ type Options struct {
 	// ReadOnly sends READONLY during the handshake, so a replica serves
 	// reads on this connection. Default: false.
 	ReadOnly bool
+	// DB is the database selected (SELECT) on every connection, for a
+	// server without cluster support. Default 0, which sends nothing.
+	DB int
 	// DialTimeout bounds connecting, including TLS and the handshake, in
 	// addition to the context given to Dial. Default: DefaultDialTimeout.
 	DialTimeout time.Duration
