@@ -220,6 +220,48 @@ func (g *ReplicationGroup) Failover(ctx context.Context, replica *Server, repoin
 	return step, g.waitReplicas(ctx, replica, len(g.Servers())-1)
 }
 
+// KillPrimary fails the primary over to replica the way a managed service
+// does when the primary's host dies: the primary is killed (SIGKILL), then
+// replica is promoted (REPLICAOF NO ONE) and the other replicas made its
+// replicas, and after repointAfter the endpoint name is repointed to
+// replica. The old primary stays dead. Writes the old primary acknowledged
+// and had not yet sent to replica are lost, as in the real event. The
+// Step's Began is the kill, Done the repointing.
+func (g *ReplicationGroup) KillPrimary(ctx context.Context, replica *Server, repointAfter time.Duration) (Step, error) {
+	old := g.Primary()
+	if replica == old || !slices.Contains(g.Servers(), replica) {
+		return Step{}, fmt.Errorf("lab: failover: %s is not a replica of the group", replica.Addr())
+	}
+	step := Step{Action: "kill", Node: old.Addr(), Detail: replica.Addr(), Began: time.Now()}
+	if err := old.Kill(); err != nil {
+		return step, err
+	}
+	if _, err := g.call(ctx, replica, "REPLICAOF", "NO", "ONE"); err != nil {
+		return step, err
+	}
+	g.mu.Lock()
+	g.primary = replica
+	g.mu.Unlock()
+	for _, s := range g.Servers() {
+		if s == replica || s == old {
+			continue
+		}
+		if err := g.replicate(ctx, s, replica); err != nil {
+			return step, err
+		}
+	}
+	select {
+	case <-time.After(repointAfter):
+	case <-ctx.Done():
+		return step, ctx.Err()
+	}
+	if err := g.dns.SetAddrs([]string{hostOf(replica.Addr())}); err != nil {
+		return step, err
+	}
+	step.Done = time.Now()
+	return step, nil
+}
+
 // replicate makes s a replica of primary.
 func (g *ReplicationGroup) replicate(ctx context.Context, s, primary *Server) error {
 	host, port, _ := net.SplitHostPort(primary.Addr())

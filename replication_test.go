@@ -1,0 +1,177 @@
+package keel_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/lab"
+	"github.com/keel-go/keel/resp"
+)
+
+// writers appends to one list per writer, each value once, until stop is
+// closed, and records what was acknowledged and every error.
+type writers struct {
+	acked [][]string
+	mu    sync.Mutex
+	errs  []error
+	errAt []time.Time // when each error was returned
+	wrote atomic.Int64
+	// slowest is the longest a write took to be acknowledged, in ns.
+	slowest atomic.Int64
+	done  chan struct{} // closed when every writer has returned
+}
+
+func runWriters(ctx context.Context, c *keel.Client, n int, stop <-chan struct{}) *writers {
+	w := &writers{acked: make([][]string, n), done: make(chan struct{})}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("log:%d", i)
+			for seq := 0; ; seq++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := strconv.Itoa(seq)
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				began := time.Now()
+				_, err := c.Do(cctx, "RPUSH", key, v)
+				cancel()
+				for took := int64(time.Since(began)); err == nil; {
+					if s := w.slowest.Load(); took <= s || w.slowest.CompareAndSwap(s, took) {
+						break
+					}
+				}
+				if err != nil {
+					w.mu.Lock()
+					w.errs = append(w.errs, err)
+					w.errAt = append(w.errAt, time.Now())
+					w.mu.Unlock()
+					continue
+				}
+				w.acked[i] = append(w.acked[i], v)
+				w.wrote.Add(1)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(w.done) }()
+	return w
+}
+
+func TestReplicationFailover(t *testing.T) {
+	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := keel.New(ctx, keel.Options{
+		Seeds:    []string{g.Seed()},
+		Resolver: g.Resolver(),
+		Mode:     keel.ModeReplication,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.Primaries(); len(got) != 1 || got[0].Addr() != g.Primary().Addr() {
+		t.Fatalf("Primaries = %v, want %s", got, g.Primary().Addr())
+	}
+	if got := len(c.Replicas()); got != 2 {
+		t.Fatalf("%d replicas known, want 2", got)
+	}
+
+	stop := make(chan struct{})
+	w := runWriters(ctx, c, 4, stop)
+	waitFor(t, "writes before the failover", func() bool { return w.wrote.Load() > 100 })
+	newPrimary := g.Replicas()[0]
+	step, err := g.Failover(ctx, newPrimary, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := w.wrote.Load()
+	waitFor(t, "writes after the failover", func() bool { return w.wrote.Load() > after+100 })
+	close(stop)
+	<-w.done
+
+	for _, err := range w.errs {
+		if errors.Is(err, resp.ErrReadOnly) {
+			t.Errorf("READONLY surfaced: %v", err)
+		}
+	}
+	if len(w.errs) > 0 {
+		t.Fatalf("%d writes failed, first: %v", len(w.errs), w.errs[0])
+	}
+	if got := c.Primaries(); len(got) != 1 || got[0].Addr() != newPrimary.Addr() {
+		t.Fatalf("Primaries after the failover = %v, want %s", got, newPrimary.Addr())
+	}
+	// Every acknowledged write is on the new primary, once, in order.
+	for i, want := range w.acked {
+		v, err := c.Do(ctx, "LRANGE", fmt.Sprintf("log:%d", i), 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := v.Strings()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("log:%d holds %d values, %d acknowledged (lost or duplicated)", i, len(got), len(want))
+		}
+	}
+	if c.Stats().Retries == 0 {
+		t.Fatal("no write was retried: the failover went unseen")
+	}
+	t.Logf("%d writes, %d refreshes, %d retries; slowest write %v (the old primary paused writes for %v)",
+		w.wrote.Load(), c.Stats().Refreshes, c.Stats().Retries, time.Duration(w.slowest.Load()), step.Done.Sub(step.Began))
+}
+
+func TestReplicationPrimaryKilled(t *testing.T) {
+	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := keel.New(ctx, keel.Options{
+		Seeds:    []string{g.Seed()},
+		Resolver: g.Resolver(),
+		Mode:     keel.ModeReplication,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	stop := make(chan struct{})
+	w := runWriters(ctx, c, 4, stop)
+	waitFor(t, "writes before the kill", func() bool { return w.wrote.Load() > 100 })
+	newPrimary := g.Replicas()[1]
+	step, err := g.KillPrimary(ctx, newPrimary, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := w.wrote.Load()
+	waitFor(t, "writes after the failover", func() bool { return w.wrote.Load() > after+100 })
+	close(stop)
+	<-w.done
+
+	// Writes in flight when the primary died may have run: they fail with
+	// ErrUnknownOutcome (RPUSH is not idempotent). Nothing fails once the
+	// name points at the new primary, and READONLY never surfaces.
+	for i, err := range w.errs {
+		switch {
+		case errors.Is(err, resp.ErrReadOnly):
+			t.Errorf("READONLY surfaced: %v", err)
+		case w.errAt[i].After(step.Done):
+			t.Errorf("a write failed %v after the name was repointed: %v", w.errAt[i].Sub(step.Done), err)
+		case !errors.Is(err, keel.ErrUnknownOutcome):
+			t.Errorf("a write failed during the failover with %v, want ErrUnknownOutcome", err)
+		}
+	}
+	if got := c.Primaries(); len(got) != 1 || got[0].Addr() != newPrimary.Addr() {
+		t.Fatalf("Primaries after the failover = %v, want %s", got, newPrimary.Addr())
+	}
+	t.Logf("%d writes, %d unknown outcomes, %d refreshes, %d retries", w.wrote.Load(), len(w.errs), c.Stats().Refreshes, c.Stats().Retries)
+}
