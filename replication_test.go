@@ -25,7 +25,7 @@ type writers struct {
 	wrote atomic.Int64
 	// slowest is the longest a write took to be acknowledged, in ns.
 	slowest atomic.Int64
-	done  chan struct{} // closed when every writer has returned
+	done    chan struct{} // closed when every writer has returned
 }
 
 func runWriters(ctx context.Context, c *keel.Client, n int, stop <-chan struct{}) *writers {
