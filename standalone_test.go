@@ -18,7 +18,7 @@ import (
 // and waits until the primary lists them all as connected.
 func startStandalone(t *testing.T, replicas int) (*lab.Server, []*lab.Server) {
 	t.Helper()
-	primary := lab.StartServerT(t, lab.ServerOptions{})
+	primary := lab.StartServerT(t, lab.ServerOptions{Args: []string{"--repl-diskless-sync-delay", "0"}})
 	host, port, _ := strings.Cut(primary.Addr(), ":")
 	var reps []*lab.Server
 	for range replicas {

@@ -104,7 +104,9 @@ func (g *ReplicationGroup) startOne(ctx context.Context, hosts *hostAllocator) (
 		if err != nil {
 			return nil, err
 		}
-		args := []string{}
+		// A diskless full sync waits 5s by default for more replicas to
+		// share it; lab's replicas all start at once.
+		args := []string{"--repl-diskless-sync-delay", "0"}
 		if g.opts.Password != "" {
 			args = append(args, "--masterauth", g.opts.Password)
 		}

@@ -1,0 +1,91 @@
+package keel_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/lab"
+)
+
+// ExampleMode_standalone uses one redis-server without cluster support, as
+// in local development: the same Client, found by ModeAuto. Keys of any
+// slots go together in one command or transaction.
+func ExampleMode_standalone() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	server, err := lab.StartServer(ctx, lab.ServerOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer server.Close()
+
+	client, err := keel.New(ctx, keel.Options{Seeds: []string{"redis://" + server.Addr()}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	_, err = client.Tx().Do("SET", "user:1", "ada").Do("SET", "user:2", "grace").Exec(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	users, err := client.MGet(ctx, "user:1", "user:2") // two slots, one command
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(users[0].Value, users[1].Value)
+	// Output: ada grace
+}
+
+// ExampleMode_replication follows a replication group's primary endpoint
+// through a failover: the lab group stands in for a managed service (its
+// Resolver answers for the endpoint name, which Failover repoints).
+func ExampleMode_replication() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	group, err := lab.StartReplicationGroup(ctx, lab.ReplicationOptions{Replicas: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer group.Close()
+
+	client, err := keel.New(ctx, keel.Options{
+		Seeds:    []string{group.Seed()}, // "primary.keel.test:PORT"
+		Mode:     keel.ModeReplication,
+		Resolver: group.Resolver(),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	if err := client.Set(ctx, "before", "1"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := group.Failover(ctx, group.Replicas()[0], 100*time.Millisecond); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The old primary refuses the write (READONLY): keel finds the new
+	// primary and sends the write again.
+	if err := client.Set(ctx, "after", "2"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	values, err := client.MGet(ctx, "before", "after")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(values[0].Value, values[1].Value, client.Primaries()[0].Addr() == group.Primary().Addr())
+	// Output: 1 2 true
+}
