@@ -12,6 +12,9 @@
 // is idempotent or the caller allowed it; otherwise its error matches
 // [ErrUnknownOutcome], so a write is never silently run twice.
 //
+// The same Client serves a standalone server and a replication group behind
+// a primary endpoint, as one shard owning every slot (see [Mode]).
+//
 // Every node gets one auto-pipelined connection shared by all goroutines:
 // concurrent commands to a node go out in one write. Blocking commands
 // (BLPOP, XREADGROUP BLOCK…) run on a bounded set of connections of their
