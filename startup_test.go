@@ -27,7 +27,7 @@ func newErr(t *testing.T, opts keel.Options) error {
 
 func TestNewRejectsServerWithoutCluster(t *testing.T) {
 	s := lab.StartServerT(t, lab.ServerOptions{})
-	err := newErr(t, keel.Options{Seeds: []string{s.Addr()}})
+	err := newErr(t, keel.Options{Seeds: []string{s.Addr()}, Mode: keel.ModeCluster})
 	if !errors.Is(err, keel.ErrNotCluster) || errors.Is(err, keel.ErrNoNode) {
 		t.Fatalf("err = %v, want ErrNotCluster", err)
 	}

@@ -24,7 +24,7 @@ const (
 var connStateHints = [...]string{
 	connStateTx:      "use Client.Tx (MULTI…EXEC sent as one batch) or Client.Watch",
 	connStateWatch:   "use Client.Watch (optimistic locking on a connection of its own)",
-	connStateSelect:  "a cluster has only database 0",
+	connStateSelect:  "a cluster has only database 0; outside a cluster, name the database in a seed URL (redis://host:port/3)",
 	connStateClient:  "it would change the connection every goroutine shares; set Options.ClientName for the name",
 	connStateMonitor: "it takes over the connection; run it from redis-cli",
 	connStateManaged: "keel manages the connection itself: set Options.Username/Password, Options.ReadPolicy; use Client.Close",
