@@ -23,6 +23,11 @@
 // through a forced failover. A [DNSServer] can publish the nodes' addresses
 // under one name, the way a configuration endpoint does.
 //
+// A [ReplicationGroup] is a primary and its replicas without cluster support
+// behind a primary endpoint, a DNS name ([StartReplicationGroup]); its
+// [ReplicationGroup.Failover] and [ReplicationGroup.KillPrimary] fail it
+// over the way a managed service does, repointing the name after a delay.
+//
 // lab only ever binds 127.x addresses and rejects any other host (a
 // [Target] is only connected to). That is
 // what makes its defaults acceptable: persistence and protected mode are off
