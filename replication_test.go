@@ -68,19 +68,19 @@ func runWriters(ctx context.Context, c *keel.Client, n int, stop <-chan struct{}
 	return w
 }
 
+// replicationGroup starts a group of a primary and n replicas, and a client
+// of its primary endpoint.
+func replicationGroup(t *testing.T, n int) (*lab.ReplicationGroup, *keel.Client) {
+	t.Helper()
+	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: n})
+	c := newClient(t, nil, keel.Options{Seeds: []string{g.Seed()}, Resolver: g.Resolver(), Mode: keel.ModeReplication})
+	return g, c
+}
+
 func TestReplicationFailover(t *testing.T) {
-	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := keel.New(ctx, keel.Options{
-		Seeds:    []string{g.Seed()},
-		Resolver: g.Resolver(),
-		Mode:     keel.ModeReplication,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	g, c := replicationGroup(t, 2)
 	if got := c.Primaries(); len(got) != 1 || got[0].Addr() != g.Primary().Addr() {
 		t.Fatalf("Primaries = %v, want %s", got, g.Primary().Addr())
 	}
@@ -131,18 +131,9 @@ func TestReplicationFailover(t *testing.T) {
 }
 
 func TestReplicationPrimaryKilled(t *testing.T) {
-	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := keel.New(ctx, keel.Options{
-		Seeds:    []string{g.Seed()},
-		Resolver: g.Resolver(),
-		Mode:     keel.ModeReplication,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	g, c := replicationGroup(t, 2)
 
 	stop := make(chan struct{})
 	w := runWriters(ctx, c, 4, stop)

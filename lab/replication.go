@@ -192,28 +192,14 @@ func (g *ReplicationGroup) Failover(ctx context.Context, replica *Server, repoin
 	if err := g.waitCaughtUp(ctx, old, replica); err != nil {
 		return step, err
 	}
-	if _, err := g.call(ctx, replica, "REPLICAOF", "NO", "ONE"); err != nil {
+	if err := g.promote(ctx, replica); err != nil {
 		return step, err
 	}
-	g.mu.Lock()
-	g.primary = replica
-	g.mu.Unlock()
-	select {
-	case <-time.After(repointAfter):
-	case <-ctx.Done():
-		return step, ctx.Err()
-	}
-	if err := g.dns.SetAddrs([]string{hostOf(replica.Addr())}); err != nil {
+	if err := g.repoint(ctx, replica, repointAfter, &step); err != nil {
 		return step, err
 	}
-	step.Done = time.Now()
-	for _, s := range g.Servers() {
-		if s == replica {
-			continue
-		}
-		if err := g.replicate(ctx, s, replica); err != nil {
-			return step, err
-		}
+	if err := g.follow(ctx, replica, nil); err != nil {
+		return step, err
 	}
 	unpaused = true
 	if _, err := g.call(ctx, old, "CLIENT", "UNPAUSE"); err != nil {
@@ -238,30 +224,52 @@ func (g *ReplicationGroup) KillPrimary(ctx context.Context, replica *Server, rep
 	if err := old.Kill(); err != nil {
 		return step, err
 	}
-	if _, err := g.call(ctx, replica, "REPLICAOF", "NO", "ONE"); err != nil {
+	if err := g.promote(ctx, replica); err != nil {
 		return step, err
+	}
+	if err := g.follow(ctx, replica, old); err != nil {
+		return step, err
+	}
+	return step, g.repoint(ctx, replica, repointAfter, &step)
+}
+
+// promote makes replica the primary (REPLICAOF NO ONE).
+func (g *ReplicationGroup) promote(ctx context.Context, replica *Server) error {
+	if _, err := g.call(ctx, replica, "REPLICAOF", "NO", "ONE"); err != nil {
+		return err
 	}
 	g.mu.Lock()
 	g.primary = replica
 	g.mu.Unlock()
-	for _, s := range g.Servers() {
-		if s == replica || s == old {
-			continue
-		}
-		if err := g.replicate(ctx, s, replica); err != nil {
-			return step, err
-		}
-	}
+	return nil
+}
+
+// repoint repoints the endpoint name to primary after delay, and sets
+// step.Done then.
+func (g *ReplicationGroup) repoint(ctx context.Context, primary *Server, delay time.Duration, step *Step) error {
 	select {
-	case <-time.After(repointAfter):
+	case <-time.After(delay):
 	case <-ctx.Done():
-		return step, ctx.Err()
+		return ctx.Err()
 	}
-	if err := g.dns.SetAddrs([]string{hostOf(replica.Addr())}); err != nil {
-		return step, err
+	if err := g.dns.SetAddrs([]string{hostOf(primary.Addr())}); err != nil {
+		return err
 	}
 	step.Done = time.Now()
-	return step, nil
+	return nil
+}
+
+// follow makes every server but primary and skip a replica of primary.
+func (g *ReplicationGroup) follow(ctx context.Context, primary, skip *Server) error {
+	for _, s := range g.Servers() {
+		if s == primary || s == skip {
+			continue
+		}
+		if err := g.replicate(ctx, s, primary); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // replicate makes s a replica of primary.
