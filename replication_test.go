@@ -169,3 +169,24 @@ func TestReplicationPrimaryKilled(t *testing.T) {
 	}
 	t.Logf("%d writes, %d unknown outcomes, %d refreshes, %d retries", w.wrote.Load(), len(w.errs), c.Stats().Refreshes, c.Stats().Retries)
 }
+
+// TestReplicationFollowsTheName: with no write to be refused, the periodic
+// refresh finds the name repointed and the node behind it a master.
+func TestReplicationFollowsTheName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 1})
+	c := newClient(t, nil, keel.Options{Seeds: []string{g.Seed()}, Resolver: g.Resolver(),
+		RefreshInterval: 50 * time.Millisecond})
+	newPrimary := g.Replicas()[0]
+	if _, err := g.Failover(ctx, newPrimary, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new primary", func() bool {
+		p := c.Primaries()
+		return len(p) == 1 && p[0].Addr() == newPrimary.Addr()
+	})
+	if s := c.Stats(); s.Retries != 0 || s.Errors != 0 {
+		t.Fatalf("%d retries, %d errors: want none, nothing was sent", s.Retries, s.Errors)
+	}
+}

@@ -31,8 +31,8 @@ var (
 	// CLIENT REPLY, MONITOR, HELLO, SUBSCRIBE…): every goroutine shares
 	// keel's connections. The error's text names what to use instead.
 	ErrConnState = conn.ErrRefused
-	// ErrNotCluster is returned by New when a seed answers but is not a
-	// cluster node (cluster support disabled).
+	// ErrNotCluster is returned by New, in ModeCluster, when a seed answers
+	// but is not a cluster node (cluster support disabled).
 	ErrNotCluster = errors.New("keel: seed is not a cluster node (cluster-enabled is off)")
 	// ErrNoSlots is returned by New when the nodes answer but none serves a
 	// slot: a cluster not yet set up (no CLUSTER ADDSLOTS) or an empty
