@@ -19,6 +19,7 @@ import (
 // closed, and records what was acknowledged and every error.
 type writers struct {
 	acked [][]string
+	ackAt [][]time.Time // when each acknowledgement arrived
 	mu    sync.Mutex
 	errs  []error
 	errAt []time.Time // when each error was returned
@@ -29,7 +30,7 @@ type writers struct {
 }
 
 func runWriters(ctx context.Context, c *keel.Client, n int, stop <-chan struct{}) *writers {
-	w := &writers{acked: make([][]string, n), done: make(chan struct{})}
+	w := &writers{acked: make([][]string, n), ackAt: make([][]time.Time, n), done: make(chan struct{})}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -60,6 +61,7 @@ func runWriters(ctx context.Context, c *keel.Client, n int, stop <-chan struct{}
 					continue
 				}
 				w.acked[i] = append(w.acked[i], v)
+				w.ackAt[i] = append(w.ackAt[i], time.Now())
 				w.wrote.Add(1)
 			}
 		}()
@@ -151,8 +153,24 @@ func TestReplicationPrimaryKilled(t *testing.T) {
 
 	newPrimary := g.Replicas()[1]
 	w, step := writeThrough(ctx, t, c, newPrimary, func() (lab.Step, error) {
-		return g.KillPrimary(ctx, newPrimary, 300*time.Millisecond)
+		return g.KillPrimary(ctx, newPrimary, time.Second)
 	})
+	// The promoted replica is found among the known nodes before the name
+	// is repointed: writes are acknowledged between the kill (and the
+	// replies already on their way) and the repointing.
+	found := false
+	var longest time.Duration // the longest wait of a writer between two acknowledgements
+	for _, times := range w.ackAt {
+		for j, at := range times {
+			found = found || at.After(step.Began.Add(50*time.Millisecond)) && at.Before(step.Done)
+			if j > 0 {
+				longest = max(longest, at.Sub(times[j-1]))
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no write acknowledged between the kill and the repointing %v later", step.Took())
+	}
 
 	// Writes in flight when the primary died may have run: they fail with
 	// ErrUnknownOutcome (RPUSH is not idempotent). Nothing fails once the
@@ -167,7 +185,8 @@ func TestReplicationPrimaryKilled(t *testing.T) {
 			t.Errorf("a write failed during the failover with %v, want ErrUnknownOutcome", err)
 		}
 	}
-	t.Logf("%d writes, %d unknown outcomes, %d refreshes, %d retries", w.wrote.Load(), len(w.errs), c.Stats().Refreshes, c.Stats().Retries)
+	t.Logf("%d writes, %d unknown outcomes, %d refreshes, %d retries; longest wait between acknowledgements %v",
+		w.wrote.Load(), len(w.errs), c.Stats().Refreshes, c.Stats().Retries, longest)
 }
 
 // TestReplicationFollowsTheName: with no write to be refused, the periodic

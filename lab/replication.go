@@ -105,8 +105,11 @@ func (g *ReplicationGroup) startOne(ctx context.Context, hosts *hostAllocator) (
 			return nil, err
 		}
 		// A diskless full sync waits 5s by default for more replicas to
-		// share it; lab's replicas all start at once.
-		args := []string{"--repl-diskless-sync-delay", "0"}
+		// share it; lab's replicas all start at once. A replica connects
+		// from 127.0.0.1, not the address it listens on: it announces that
+		// one, so that the primary's ROLE and INFO list it as clients
+		// reach it, as on hosts of their own.
+		args := []string{"--repl-diskless-sync-delay", "0", "--replica-announce-ip", host}
 		if g.opts.Password != "" {
 			args = append(args, "--masterauth", g.opts.Password)
 		}

@@ -202,7 +202,9 @@ func (e *Engine) findPrimary(ctx context.Context) (*Topology, error) {
 	}
 	sh := Shard{Primary: Node{Addr: primary}}
 	for _, r := range roles[primary].replicas {
-		sh.Replicas = append(sh.Replicas, Node{Addr: r})
+		if r != primary && !slices.ContainsFunc(sh.Replicas, func(n Node) bool { return n.Addr == r }) {
+			sh.Replicas = append(sh.Replicas, Node{Addr: r})
+		}
 	}
 	return Merge(View{From: primary, Claims: []Claim{{Start: 0, End: SlotCount - 1, Shard: sh}}}), nil
 }
