@@ -75,3 +75,31 @@ func TestReplicationGroupFailover(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicationGroupKillPrimary(t *testing.T) {
+	g := StartReplicationGroupT(t, ReplicationOptions{Replicas: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	old, replica, other := g.Primary(), g.Replicas()[0], g.Replicas()[1]
+	step, err := g.KillPrimary(ctx, replica, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-old.Exited():
+	default:
+		t.Fatal("the old primary still runs")
+	}
+	if step.Took() < 50*time.Millisecond || g.Primary() != replica || !slices.Equal(g.DNS().Addrs(), []string{hostOf(replica.Addr())}) {
+		t.Fatalf("step %+v, primary %s, name → %v; want %s", step, g.Primary().Addr(), g.DNS().Addrs(), replica.Addr())
+	}
+	// The other replica follows the new primary, and is listed by its own
+	// address (replica-announce-ip).
+	if err := g.waitReplicas(ctx, replica, 1); err != nil {
+		t.Fatal(err)
+	}
+	info, err := g.info(ctx, replica)
+	if err != nil || !strings.Contains(info, "ip="+hostOf(other.Addr())+",") {
+		t.Fatalf("INFO replication of the new primary = %q, %v; want %s listed", info, err, other.Addr())
+	}
+}
