@@ -175,6 +175,11 @@ func TestStandaloneCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Cluster commands are the server's to refuse.
+	if _, err := c.Do(ctx, "CLUSTER", "INFO"); err == nil || !strings.Contains(err.Error(), "cluster support disabled") {
+		t.Fatalf("CLUSTER INFO: err = %v, want the server's refusal", err)
+	}
+
 	// Scan sees every key.
 	var scanned []string
 	for k, err := range c.Scan(ctx, keel.ScanOptions{Match: "sa:*"}) {
@@ -287,5 +292,23 @@ func TestSeedURLCredentials(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprint(err), "wrong") {
 		t.Fatalf("the error shows the password: %v", err)
+	}
+}
+
+func TestStandaloneNamesMissingRolePermission(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := keel.New(ctx, keel.Options{Seeds: []string{s.Addr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Primaries()[0].Do(ctx, "ACL", "SETUSER", "app", "on", ">secret", "~*", "+@all", "-role"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = keel.New(ctx, keel.Options{Seeds: []string{s.Addr()}, Mode: keel.ModeStandalone, Username: "app", Password: "secret"})
+	if !errors.Is(err, keel.ErrNoPermission) || !strings.Contains(err.Error(), "ROLE") {
+		t.Fatalf("err = %v, want ErrNoPermission naming ROLE", err)
 	}
 }

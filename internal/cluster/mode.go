@@ -104,7 +104,7 @@ func (e *Engine) queryRole(ctx context.Context, addr string) (role, error) {
 	}
 	v, err := c.Do(ctx, "ROLE")
 	if err != nil {
-		return role{}, fmt.Errorf("keel: %s: ROLE: %w", addr, err)
+		return role{}, queryError(addr, []string{"ROLE"}, err)
 	}
 	r, err := parseRole(v)
 	if err != nil {
