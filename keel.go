@@ -11,7 +11,8 @@ import (
 // Value is a reply from Redis; see package resp for its accessors.
 type Value = resp.Value
 
-// Client is a Redis Cluster client. It is safe for concurrent use; create one
+// Client is a client of a Redis Cluster, a standalone server or a
+// replication group (see Mode). It is safe for concurrent use; create one
 // with New and share it. A nil or zero-value *Client is not usable: its
 // methods panic, as a nil *sql.DB's do.
 type Client struct {
