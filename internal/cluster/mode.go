@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -187,13 +188,13 @@ func (e *Engine) findPrimary(ctx context.Context) (*Topology, error) {
 				upstream = append(upstream, r.upstream)
 			}
 		}
-		mergeRoles(roles, e.gatherRoles(ctx, upstream, &errs))
+		maps.Copy(roles, e.gatherRoles(ctx, upstream, &errs))
 		primary, ok = pick(upstream)
 	}
 	if !ok {
 		if cur := e.topo.Load(); cur != nil {
 			known := slices.DeleteFunc(cur.Addrs(), func(a string) bool { _, asked := roles[a]; return asked })
-			mergeRoles(roles, e.gatherRoles(ctx, known, &errs))
+			maps.Copy(roles, e.gatherRoles(ctx, known, &errs))
 			primary, ok = pick(cur.Addrs())
 		}
 	}
@@ -207,12 +208,6 @@ func (e *Engine) findPrimary(ctx context.Context) (*Topology, error) {
 		}
 	}
 	return Merge(View{From: primary, Claims: []Claim{{Start: 0, End: SlotCount - 1, Shard: sh}}}), nil
-}
-
-func mergeRoles(dst, src map[string]role) {
-	for k, v := range src {
-		dst[k] = v
-	}
 }
 
 // gatherRoles asks every address for its ROLE in parallel, bounded by
