@@ -294,6 +294,7 @@ func WriteText(w io.Writer, r Report) error {
 			bw.printf("%s\n", l)
 		}
 	}
+	writeDeliveryText(bw, r)
 	return bw.err
 }
 
