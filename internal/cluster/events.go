@@ -20,6 +20,9 @@ const (
 	NodeRecovered
 	// RefreshFailed: no node answered a topology query.
 	RefreshFailed
+	// Resubscribed: a subscription lost its connection or its node and was
+	// restored on Node; Gap is how long it was not served, Cause why.
+	Resubscribed
 )
 
 func (k EventKind) String() string {
@@ -32,6 +35,8 @@ func (k EventKind) String() string {
 		return "node-recovered"
 	case RefreshFailed:
 		return "refresh-failed"
+	case Resubscribed:
+		return "resubscribed"
 	}
 	return "unknown"
 }
@@ -40,10 +45,11 @@ func (k EventKind) String() string {
 type Event struct {
 	Time  time.Time
 	Kind  EventKind
-	Node  string // the node concerned, for node events
-	Cause string // what prompted a refresh, or why a node is suspect
-	Diff  Diff   // for TopologyChanged
-	Err   error  // for NodeSuspect and RefreshFailed
+	Node  string        // the node concerned, for node events
+	Cause string        // what prompted a refresh, or why a node is suspect
+	Diff  Diff          // for TopologyChanged
+	Err   error         // for NodeSuspect and RefreshFailed
+	Gap   time.Duration // for Resubscribed: from the loss noticed to the subscription restored
 }
 
 // eventBuffer is how many events may wait for a slow OnEvent before new ones

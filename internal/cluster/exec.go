@@ -54,10 +54,20 @@ var errEmptyCommand = errors.New("keel: empty command")
 // runOne routes and runs one command; the caller has admitted it (begin).
 func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
 	cmd := e.command(ctx, args)
-	if err := refusal(&cmd, args); err != nil {
+	if err := ConnStateError(&cmd, args); err != nil {
 		return resp.Value{}, err
 	}
+	blocking := IsBlocking(cmd, args)
 	slot, hasKeys, err := RouteSlot(cmd, args)
+	if blocking {
+		switch {
+		case err != nil:
+			return resp.Value{}, err
+		case !hasKeys:
+			return resp.Value{}, blockingRefusal(cmd.Name)
+		}
+		return e.runBlocking(ctx, cmd, args, slot)
+	}
 	if errors.Is(err, ErrCrossSlot) {
 		if cmd.Split == NoSplit {
 			return resp.Value{}, err
@@ -229,9 +239,10 @@ const (
 	// backOff (TRYAGAIN): a multi-key command met a slot mid-migration;
 	// wait, then retry.
 	backOff
-	// refreshFirst (CLUSTERDOWN, READONLY, LOADING, MASTERDOWN): the shard
-	// may have changed under us (a failover, a restarted node); refresh the
-	// topology, then retry.
+	// refreshFirst (CLUSTERDOWN, READONLY, LOADING, MASTERDOWN, and
+	// UNBLOCKED, sent to blocked clients of a primary turned replica): the
+	// shard may have changed under us (a failover, a restarted node);
+	// refresh the topology, then retry.
 	refreshFirst
 )
 
@@ -253,7 +264,7 @@ func replyAction(err error) (*resp.Error, retryAction) {
 		return re, redirect
 	case "TRYAGAIN":
 		return re, backOff
-	case "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN":
+	case "CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN", "UNBLOCKED":
 		return re, refreshFirst
 	}
 	return re, final

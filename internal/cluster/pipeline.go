@@ -54,8 +54,12 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []resp.Result {
 		if err := ConnStateError(&cmd, args); err != nil {
 			return refuseAll(len(cmds), i, err)
 		}
+		if IsBlocking(cmd, args) {
+			results[i].Err = blockingRefusal(cmd.Name)
+			continue
+		}
 		slot, hasKeys, err := RouteSlot(cmd, args)
-		if err != nil || IsBlocking(cmd, args) || !hasKeys && ownPath(cmd, args) {
+		if err != nil || !hasKeys && ownPath(cmd, args) {
 			alone = append(alone, i)
 			continue
 		}

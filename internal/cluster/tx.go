@@ -41,7 +41,8 @@ func IsTxControl(args []string) bool {
 
 // TxSlot returns the one slot every key of cmds hashes to. hasKeys is false
 // when no command has a key. Keys in several slots give ErrCrossSlot; a
-// command that would change the connection's state gives ErrConnState.
+// command that would change the connection's state gives ErrConnState, a
+// blocking one ErrBlocking.
 func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 	slot = -1
 	for _, args := range cmds {
@@ -50,6 +51,9 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 		// connection, and RESET or QUIT are not even queued.
 		if err := ConnStateError(&cmd, args); err != nil {
 			return 0, false, err
+		}
+		if IsBlocking(cmd, args) {
+			return 0, false, blockingRefusal(cmd.Name) // MULTI would run it without blocking
 		}
 		s, keyed, err := RouteSlot(cmd, args)
 		if err != nil {

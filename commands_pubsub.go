@@ -1,0 +1,39 @@
+package keel
+
+import "context"
+
+// Publish builds PUBLISH channel message: send message to the subscribers
+// of channel (Subscribe) and of the patterns matching it (PSubscribe). In a
+// cluster it may go to any node, which spreads it to every other; its
+// result is the number of clients that received it on the node that ran it,
+// not in the whole cluster.
+func Publish(channel string, message any) Cmd[int64] {
+	m, err := argString(message)
+	if err != nil {
+		return failedCmd[int64]("PUBLISH", err)
+	}
+	return newCmd(toInt64, "PUBLISH", channel, m)
+}
+
+// Publish sends message to channel's subscribers; see Publish, the command.
+func (c *Client) Publish(ctx context.Context, channel string, message any) (int64, error) {
+	return exec(ctx, c, Publish(channel, message))
+}
+
+// SPublish builds SPUBLISH channel message: send message to the subscribers
+// of the sharded channel (SSubscribe). It runs on the primary owning the
+// channel's slot, which passes it to its replicas only; its result is the
+// number of clients that received it there.
+func SPublish(channel string, message any) Cmd[int64] {
+	m, err := argString(message)
+	if err != nil {
+		return failedCmd[int64]("SPUBLISH", err)
+	}
+	return newCmd(toInt64, "SPUBLISH", channel, m)
+}
+
+// SPublish sends message to the sharded channel's subscribers; see
+// SPublish, the command.
+func (c *Client) SPublish(ctx context.Context, channel string, message any) (int64, error) {
+	return exec(ctx, c, SPublish(channel, message))
+}
