@@ -17,8 +17,9 @@ type DeliveryInput struct {
 	// in any order.
 	Sent     []Sent
 	Received []Receipt
-	// Left are the items still stored at the end (a list's), not consumed
-	// but not lost either.
+	// Left are the items still stored and never delivered at the end (in
+	// the list; in the stream after the group's last-delivered ID): not
+	// consumed, but not lost either.
 	Left []int64
 	// ServedAgain is when the cluster served the probe's shard again after
 	// the first step (see servedAgain); negative for never.

@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,20 +101,33 @@ func (f *feeder) conn(ctx context.Context, addr string) (*wireConn, error) {
 	return c, nil
 }
 
+// setupTimeout bounds the wait for a node serving the slot when the feeder
+// prepares its key: the watcher may have seen a blip just then.
+const setupTimeout = 5 * time.Second
+
 // setup prepares the key before anything is sent: the consumer group of a
-// stream.
+// stream. It retries, for up to setupTimeout, while no node serves the
+// slot.
 func (f *feeder) setup(ctx context.Context) error {
 	if f.probe != ProbeXReadGroup {
 		return nil
 	}
-	reply, ok := f.call(ctx, []string{"XGROUP", "CREATE", f.key, consumerGroup, "0", "MKSTREAM"})
-	if !ok {
-		return errNoOwner
+	deadline := time.Now().Add(setupTimeout)
+	for {
+		reply, ok := f.call(ctx, []string{"XGROUP", "CREATE", f.key, consumerGroup, "0", "MKSTREAM"})
+		if ok {
+			if e, isErr := reply.(replyError); isErr {
+				return e
+			}
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errNoOwner
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
+		}
 	}
-	if e, isErr := reply.(replyError); isErr {
-		return e
-	}
-	return nil
 }
 
 // run sends until ctx ends, one command every feedInterval on schedule
@@ -148,30 +162,86 @@ func (f *feeder) items() []Sent {
 	return append([]Sent(nil), f.sent...)
 }
 
-// left returns the items still in the list, for a BLPOP probe, and deletes
-// the key; call it after run returned.
+// left returns the items still stored and not consumed: those in the
+// list, for a BLPOP probe; those the group never delivered (after its
+// last-delivered ID), for an XREADGROUP probe. It then deletes the key. Call
+// it after run returned.
 func (f *feeder) left(ctx context.Context) ([]int64, error) {
-	var out []int64
-	if f.probe == ProbeBLPop {
-		reply, ok := f.call(ctx, []string{"LRANGE", f.key, "0", "-1"})
-		if !ok {
-			return nil, errNoOwner
+	defer f.call(ctx, []string{"DEL", f.key})
+	var items []any
+	switch f.probe {
+	case ProbeBLPop:
+		reply, err := f.query(ctx, "LRANGE", f.key, "0", "-1")
+		if err != nil {
+			return nil, err
 		}
-		if e, isErr := reply.(replyError); isErr {
-			return nil, e
+		items, _ = reply.([]any)
+	case ProbeXReadGroup:
+		last, err := f.lastDelivered(ctx)
+		if err != nil {
+			return nil, err
 		}
-		items, _ := reply.([]any)
-		for _, it := range items {
-			s, _ := it.(string)
-			if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-				out = append(out, v)
+		reply, err := f.query(ctx, "XRANGE", f.key, "("+last, "+")
+		if err != nil {
+			return nil, err
+		}
+		entries, _ := reply.([]any)
+		for _, e := range entries { // [id, [field, value, ...]]
+			if pair, _ := e.([]any); len(pair) == 2 {
+				if fv, _ := pair[1].([]any); len(fv) == 2 && fv[0] == StreamField {
+					items = append(items, fv[1])
+				}
 			}
 		}
+	default:
+		return nil, nil
 	}
-	if f.probe == ProbeBLPop || f.probe == ProbeXReadGroup {
-		f.call(ctx, []string{"DEL", f.key})
+	var out []int64
+	for _, it := range items {
+		s, _ := it.(string)
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			out = append(out, v)
+		}
 	}
 	return out, nil
+}
+
+// lastDelivered returns the consumer group's last-delivered ID (XINFO GROUPS).
+func (f *feeder) lastDelivered(ctx context.Context) (string, error) {
+	reply, err := f.query(ctx, "XINFO", "GROUPS", f.key)
+	if err != nil {
+		return "", err
+	}
+	groups, _ := reply.([]any)
+	for _, g := range groups {
+		fields, _ := g.([]any)
+		var name, last string
+		for i := 0; i+1 < len(fields); i += 2 {
+			switch fields[i] {
+			case "name":
+				name, _ = fields[i+1].(string)
+			case "last-delivered-id":
+				last, _ = fields[i+1].(string)
+			}
+		}
+		if name == consumerGroup && last != "" {
+			return last, nil
+		}
+	}
+	return "", fmt.Errorf("drill: no group %q on %s", consumerGroup, f.key)
+}
+
+// query sends one command to the slot's owner and returns its reply, an
+// error reply as an error.
+func (f *feeder) query(ctx context.Context, args ...string) (any, error) {
+	reply, ok := f.call(ctx, args)
+	if !ok {
+		return nil, errNoOwner
+	}
+	if e, isErr := reply.(replyError); isErr {
+		return nil, e
+	}
+	return reply, nil
 }
 
 // close closes the feeder's connections.

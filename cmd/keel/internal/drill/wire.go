@@ -109,7 +109,7 @@ func appendCommand(b []byte, args []string) []byte {
 
 // read reads one reply: string, int64, []any, nil or replyError.
 func (c *wireConn) read(depth int) (any, error) {
-	if depth > 4 {
+	if depth > 8 {
 		return nil, errors.New("drill: reply nested too deeply")
 	}
 	line, err := c.r.ReadString('\n')

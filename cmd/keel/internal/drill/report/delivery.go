@@ -27,17 +27,20 @@ type Delivery struct {
 	// Sent counts the messages or items the server acknowledged to the
 	// publisher or producer.
 	Sent int `json:"sent"`
-	// Received counts the distinct messages or items received.
+	// Received counts the distinct messages or items received. It may
+	// exceed Sent: a send whose acknowledgement the feeder did not get in
+	// time may still have been delivered.
 	Received int `json:"received"`
 	// Missed (Pub/Sub only) counts acknowledged messages published after
 	// the first one received that were never received. Pub/Sub stores
 	// nothing, so a message published while a subscription is being
 	// restored is gone: informative, not a fault.
 	Missed int `json:"missed"`
-	// Lost (consumers only) counts acknowledged items never consumed and no
-	// longer stored at the end (popped, or delivered to the group, without
+	// Lost (consumers only) counts acknowledged items never consumed and
+	// not left undelivered at the end (in the list; in the stream after the
+	// group's last-delivered ID): popped, or delivered to the group, without
 	// the consumer getting them; or lost by the cluster's asynchronous
-	// replication in a forced failover).
+	// replication in a forced failover.
 	Lost int `json:"lost"`
 	// Duplicates counts receipts of a message or item already received.
 	Duplicates int `json:"duplicates"`

@@ -30,7 +30,7 @@ var rptDeliveryLegend = []string{
 		"when the shard was not served again.",
 	"missed (Pub/Sub): acknowledged messages never received, counted from the first one " +
 		"received; Pub/Sub stores nothing, so this is informative. lost (BLPOP, XREADGROUP): " +
-		"acknowledged items never consumed and not left in the list at the end. dup: messages " +
+		"acknowledged items never consumed and not left undelivered at the end. dup: messages " +
 		"or items received more than once. errors: errors the client returned to the loop. " +
 		"received: distinct messages or items received / acknowledged by the server.",
 }
