@@ -2,11 +2,14 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/keel-go/keel/lab"
 )
 
 // feedInterval is how often the feeder sends: a message or an item every
@@ -29,7 +32,8 @@ type Sent struct {
 
 // feeder is the independent publisher or producer of one probe: it sends
 // sequence-numbered messages (PUBLISH, SPUBLISH) or items (RPUSH, XADD) at
-// a fixed rate through its own connections (see wireConn), to the node
+// a fixed rate through its own connections (lab.Conn: lab's RESP, not keel's
+// nor any client's), to the node
 // owner names each time: the node the cluster's own watcher last saw serve
 // the key's slot. It goes through no client under test.
 type feeder struct {
@@ -39,7 +43,7 @@ type feeder struct {
 	owner  func() string // "" while no node serves the slot
 	start  time.Time
 
-	conns map[string]*wireConn // used only by the feeding goroutine, then closed
+	conns map[string]*lab.Conn // used only by the feeding goroutine, then closed
 
 	mu   sync.Mutex
 	sent []Sent
@@ -61,39 +65,49 @@ func (f *feeder) command(seq int64) []string {
 }
 
 // call sends one command to the owner of the slot, following one MOVED,
-// and returns its reply; ok is false when no node answered it.
-func (f *feeder) call(ctx context.Context, args []string) (reply any, ok bool) {
+// and returns its reply. An error reply is returned as a lab.ReplyError;
+// any other error means no node took the command (none serves the slot,
+// or the connection failed).
+func (f *feeder) call(ctx context.Context, args []string) (any, error) {
 	addr := f.owner()
 	for range 2 {
 		if addr == "" {
-			return nil, false
+			return nil, errNoOwner
 		}
 		c, err := f.conn(ctx, addr)
 		if err != nil {
-			return nil, false
+			return nil, err
 		}
-		replies, err := c.do(time.Now().Add(feedTimeout), args)
-		if err != nil {
-			c.Close()
-			delete(f.conns, addr)
-			return nil, false
-		}
-		if e, isErr := replies[0].(replyError); isErr && strings.HasPrefix(string(e), "MOVED ") {
-			if fields := strings.Fields(string(e)); len(fields) == 3 {
+		v, err := c.Do(feedTimeout, args...)
+		var re lab.ReplyError
+		switch {
+		case errors.As(err, &re):
+			if fields := strings.Fields(string(re)); len(fields) == 3 && fields[0] == "MOVED" {
 				addr = fields[2]
 				continue
 			}
+			return nil, re
+		case err != nil:
+			c.Close()
+			delete(f.conns, addr)
+			return nil, err
 		}
-		return replies[0], true
+		return v, nil
 	}
-	return nil, false
+	return nil, errNoOwner
 }
 
-func (f *feeder) conn(ctx context.Context, addr string) (*wireConn, error) {
+// answered reports whether err, from call, is the server's own answer.
+func answered(err error) bool {
+	var re lab.ReplyError
+	return err == nil || errors.As(err, &re)
+}
+
+func (f *feeder) conn(ctx context.Context, addr string) (*lab.Conn, error) {
 	if c := f.conns[addr]; c != nil {
 		return c, nil
 	}
-	c, err := dialWire(ctx, f.target, addr, feedTimeout)
+	c, err := f.target.lab().Dial(ctx, addr, feedTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -114,15 +128,12 @@ func (f *feeder) setup(ctx context.Context) error {
 	}
 	deadline := time.Now().Add(setupTimeout)
 	for {
-		reply, ok := f.call(ctx, []string{"XGROUP", "CREATE", f.key, consumerGroup, "0", "MKSTREAM"})
-		if ok {
-			if e, isErr := reply.(replyError); isErr {
-				return e
-			}
-			return nil
+		_, err := f.call(ctx, []string{"XGROUP", "CREATE", f.key, consumerGroup, "0", "MKSTREAM"})
+		if answered(err) {
+			return err
 		}
 		if time.Now().After(deadline) {
-			return errNoOwner
+			return err
 		}
 		if err := sleep(ctx, 10*time.Millisecond); err != nil {
 			return err
@@ -147,10 +158,9 @@ func (f *feeder) run(ctx context.Context) {
 		n++
 		seq := n
 		at := time.Since(f.start)
-		reply, ok := f.call(ctx, f.command(seq))
-		_, isErr := reply.(replyError)
+		reply, err := f.call(ctx, f.command(seq))
 		f.mu.Lock()
-		f.sent = append(f.sent, Sent{Seq: seq, At: at, Acked: ok && !isErr && reply != nil})
+		f.sent = append(f.sent, Sent{Seq: seq, At: at, Acked: err == nil && reply != nil})
 		f.mu.Unlock()
 	}
 }
@@ -171,7 +181,7 @@ func (f *feeder) left(ctx context.Context) ([]int64, error) {
 	var items []any
 	switch f.probe {
 	case ProbeBLPop:
-		reply, err := f.query(ctx, "LRANGE", f.key, "0", "-1")
+		reply, err := f.call(ctx, []string{"LRANGE", f.key, "0", "-1"})
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +191,7 @@ func (f *feeder) left(ctx context.Context) ([]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		reply, err := f.query(ctx, "XRANGE", f.key, "("+last, "+")
+		reply, err := f.call(ctx, []string{"XRANGE", f.key, "(" + last, "+"})
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +218,7 @@ func (f *feeder) left(ctx context.Context) ([]int64, error) {
 
 // lastDelivered returns the consumer group's last-delivered ID (XINFO GROUPS).
 func (f *feeder) lastDelivered(ctx context.Context) (string, error) {
-	reply, err := f.query(ctx, "XINFO", "GROUPS", f.key)
+	reply, err := f.call(ctx, []string{"XINFO", "GROUPS", f.key})
 	if err != nil {
 		return "", err
 	}
@@ -229,19 +239,6 @@ func (f *feeder) lastDelivered(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("drill: no group %q on %s", consumerGroup, f.key)
-}
-
-// query sends one command to the slot's owner and returns its reply, an
-// error reply as an error.
-func (f *feeder) query(ctx context.Context, args ...string) (any, error) {
-	reply, ok := f.call(ctx, args)
-	if !ok {
-		return nil, errNoOwner
-	}
-	if e, isErr := reply.(replyError); isErr {
-		return nil, e
-	}
-	return reply, nil
 }
 
 // close closes the feeder's connections.

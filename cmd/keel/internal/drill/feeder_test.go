@@ -17,22 +17,22 @@ func TestFeederSendsAndReportsWhatIsLeft(t *testing.T) {
 	srv := lab.StartServerT(t, lab.ServerOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	raw, err := dialWire(ctx, Target{}, srv.Addr(), time.Second)
+	raw, err := lab.Target{}.Dial(ctx, srv.Addr(), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
 	call := func(args ...string) any {
 		t.Helper()
-		r, err := raw.do(time.Now().Add(time.Second), args)
+		r, err := raw.Do(time.Second, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r[0]
+		return r
 	}
 
 	for _, probe := range []string{ProbeBLPop, ProbeXReadGroup, ProbeSubscribe} {
-		f := &feeder{probe: probe, key: "feed:" + probe, conns: map[string]*wireConn{},
+		f := &feeder{probe: probe, key: "feed:" + probe, conns: map[string]*lab.Conn{},
 			owner: func() string { return srv.Addr() }}
 		if err := f.setup(ctx); err != nil {
 			t.Fatalf("%s: setup: %v", probe, err)

@@ -127,7 +127,7 @@ func (rc *runCore) startProbes(ctx context.Context, kinds []string, w *lab.Watch
 		p := &probe{kind: kind, client: rc.client, start: rc.started}
 		p.feed = &feeder{target: rc.env.target, probe: kind, start: rc.started,
 			key:   runPrefix(rc.scenario, rc.driver.Name(), rc.seq) + ":{" + tag + "}:" + kind,
-			owner: func() string { return servingNode(w.Events(), slot) }, conns: map[string]*wireConn{}}
+			owner: func() string { return servingNode(w.Events(), slot) }, conns: map[string]*lab.Conn{}}
 		rc.probes = append(rc.probes, p)
 		if p.err = p.feed.setup(ctx); p.err != nil {
 			p.feed.close()

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode/utf8"
 )
 
 // rptDeliveryColumns are the delivery table's columns after scenario,
@@ -84,21 +83,12 @@ func writeDeliveryText(bw *rptErrWriter, r Report) {
 	if len(rows) == 0 {
 		return
 	}
-	widths := make([]int, len(rptDeliveryColumns))
-	for i, c := range rptDeliveryColumns {
-		widths[i] = max(utf8.RuneCountInString(c.head), utf8.RuneCountInString(c.unit))
+	cells := make([][]string, len(rows))
+	for i, row := range rows {
+		cells[i] = row.Cells
 	}
-	for _, row := range rows {
-		for i, c := range row.Cells {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	pad := func(s string, n int) string {
-		if k := n - utf8.RuneCountInString(s); k > 0 {
-			return strings.Repeat(" ", k) + s
-		}
-		return s
-	}
+	widths := rptWidths(rptDeliveryColumns, cells)
+	pad := rptPadLeft
 	bw.printf("\nsubscribers and consumers\n\n")
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	head := []string{"scenario", "client", "probe"}
