@@ -246,7 +246,7 @@ func (s *Subscriber) reconcile() time.Duration {
 	now := time.Now()
 	for addr, l := range st.links {
 		if !t.Has(addr) {
-			s.dropLink(l, "node "+addr+" left the cluster")
+			s.dropLink(l, "node "+addr+" no longer in the topology")
 		}
 	}
 	if s.kind == SubSharded {
