@@ -38,7 +38,6 @@ func resp2(count int, elems ...string) string {
 type inbox struct {
 	mu   sync.Mutex
 	msgs []Message
-	lost atomic.Int64
 }
 
 func (b *inbox) deliver(m Message) {
