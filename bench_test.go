@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/keel-go/keel"
 	"github.com/keel-go/keel/internal/testutil"
@@ -88,4 +89,34 @@ func BenchmarkWatchIncr(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkBLPop pushes an element and pops it with BLPOP (which finds it
+// at once): the round trips of a queue consumer, the pop on a dedicated
+// connection from the blocking pool, against LPOP on the shared one.
+func BenchmarkBLPop(b *testing.B) {
+	cl := newClient(b, sharedCluster(b), keel.Options{})
+	ctx := context.Background()
+	b.Run("BLPOP", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cl.RPush(ctx, "{bq}q", "x"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.BLPop(ctx, time.Second, "{bq}q"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LPOP", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cl.RPush(ctx, "{bq}q", "x"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.LPop(ctx, "{bq}q"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -3,10 +3,12 @@ package keel
 import "context"
 
 // Publish builds PUBLISH channel message: send message to the subscribers
-// of channel (Subscribe) and of the patterns matching it (PSubscribe). In a
-// cluster it may go to any node, which spreads it to every other; its
-// result is the number of clients that received it on the node that ran it,
-// not in the whole cluster.
+// of channel (Subscribe) and of the patterns matching it (PSubscribe). Any
+// node would spread it to every other; keel sends it to the primary owning
+// the channel's slot, so that the messages one client publishes to one
+// channel all leave from one node and reach subscribers in order. Its
+// result is the number of clients that received it on that node, not in
+// the whole cluster.
 func Publish(channel string, message any) Cmd[int64] {
 	m, err := argString(message)
 	if err != nil {

@@ -13,7 +13,10 @@
 // [ErrUnknownOutcome], so a write is never silently run twice.
 //
 // Every node gets one auto-pipelined connection shared by all goroutines:
-// concurrent commands to a node go out in one write.
+// concurrent commands to a node go out in one write. Blocking commands
+// (BLPOP, XREADGROUP BLOCK…) run on a bounded set of connections of their
+// own; see [Options].BlockingConnsPerNode for what they return when a node
+// fails, a slot moves or their context ends.
 //
 //	client, err := keel.New(ctx, keel.Options{Seeds: []string{"10.0.0.1:6379"}})
 //	if err != nil { ... }

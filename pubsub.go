@@ -41,8 +41,10 @@ type Message struct {
 // Options.OnEvent as an EventResubscribed with the gap's length. Pub/Sub
 // stores nothing: messages published during a gap are not received.
 //
-// Messages arrive in order on Messages, a channel buffered to
-// Options.SubscriptionBuffer. keel never waits for the reader: a message
+// Messages arrive on Messages, a channel buffered to
+// Options.SubscriptionBuffer, in the order their node sent them: in
+// publishing order per channel (Publish sends each channel's messages from
+// one node), and for sharded channels per shard. keel never waits for the reader: a message
 // that finds the buffer full is dropped and counted by Dropped, and so is a
 // message over the reply limits (Options.MaxBulkBytes…), whose connection
 // is then closed and the subscriptions restored.
@@ -117,8 +119,8 @@ func (s *Subscription) deliver(m cluster.Message) {
 	}
 }
 
-// Messages returns the channel of the messages received, in order. It is
-// closed after Close, or when the client closes.
+// Messages returns the channel of the messages received, in order (see
+// Subscription). It is closed after Close, or when the client closes.
 func (s *Subscription) Messages() <-chan Message { return s.msgs }
 
 // Subscribe adds channels (patterns, for a PSubscribe subscription) and

@@ -450,3 +450,32 @@ func TestPublishBadValue(t *testing.T) {
 		t.Fatalf("Subscribe nil ctx: %v", err)
 	}
 }
+
+// BenchmarkPubSubRoundTrip publishes a message and waits for it on a
+// subscription of the same client: one op is a PUBLISH and a delivery.
+// Sharded publishes to the channel's owner, which serves the subscriber;
+// classic crosses the cluster bus when the subscriber is on another node.
+func BenchmarkPubSubRoundTrip(b *testing.B) {
+	cl := newClient(b, sharedCluster(b), keel.Options{})
+	ctx := context.Background()
+	for _, kind := range []string{"classic", "sharded"} {
+		b.Run(kind, func(b *testing.B) {
+			subscribe, publish := cl.Subscribe, cl.Publish
+			if kind == "sharded" {
+				subscribe, publish = cl.SSubscribe, cl.SPublish
+			}
+			s, err := subscribe(ctx, "bench-"+kind)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := publish(ctx, "bench-"+kind, "0123456789abcdef"); err != nil {
+					b.Fatal(err)
+				}
+				<-s.Messages()
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,19 +194,22 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 	}
 
 	replies := make(chan blockedReply, 1)
+	// A copy for the goroutine: were args captured, every command's
+	// arguments would escape to the heap, blocking or not.
+	sent := slices.Clone(args)
 	go func() {
 		// Not ctx: the reply must be read even after ctx ends, to learn
 		// whether something was taken. It comes, or the connection closes.
 		var r blockedReply
 		if asking {
 			var vs []resp.Value
-			vs, r.err = c.DoMulti(context.Background(), askingCmd, args)
+			vs, r.err = c.DoMulti(context.Background(), askingCmd, sent)
 			if r.err == nil {
 				r.v = vs[1]
 				r.err = r.v.Err()
 			}
 		} else {
-			r.v, r.err = c.Do(context.Background(), args...)
+			r.v, r.err = c.Do(context.Background(), sent...)
 		}
 		replies <- r
 	}()

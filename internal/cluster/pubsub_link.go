@@ -32,7 +32,6 @@ type subLink struct {
 
 	made     time.Time    // when the connection was made
 	lastRead atomic.Int64 // unix nanoseconds of the last value read
-	done     chan struct{}
 
 	// names are the channels (or patterns) placed on this link; run loop only.
 	names map[string]struct{}
@@ -74,7 +73,7 @@ const (
 )
 
 func newSubLink(s *Subscriber, addr string, raw *conn.Raw) *subLink {
-	l := &subLink{addr: addr, raw: raw, s: s, made: time.Now(), done: make(chan struct{}), names: map[string]struct{}{}}
+	l := &subLink{addr: addr, raw: raw, s: s, made: time.Now(), names: map[string]struct{}{}}
 	l.lastRead.Store(time.Now().UnixNano())
 	return l
 }
@@ -98,16 +97,14 @@ func (l *subLink) send(verb string, args []string, names []string) error {
 	return err
 }
 
-// close closes the connection and waits for its reader to end.
-func (l *subLink) close() {
-	_ = l.raw.Close()
-	<-l.done
-}
+// close closes the connection; its reader ends on its own. The run
+// goroutine must not wait for it: the reader may be waiting to hand the run
+// goroutine a note.
+func (l *subLink) close() { _ = l.raw.Close() }
 
 // read is the link's reader goroutine.
 func (l *subLink) read() {
 	defer l.s.wg.Done()
-	defer close(l.done)
 	var lastDeadline time.Time
 	for {
 		if l.s.deadman > 0 {

@@ -246,7 +246,7 @@ func (s *Subscriber) reconcile() time.Duration {
 	now := time.Now()
 	for addr, l := range st.links {
 		if !t.Has(addr) {
-			s.dropLink(l, "node "+addr+" left the cluster")
+			s.dropLink(l, "node "+addr+" no longer in the topology")
 		}
 	}
 	if s.kind == SubSharded {
@@ -516,9 +516,12 @@ func (s *Subscriber) failed(l *subLink, cmd *subCmd, err error) {
 			s.unplace(n, fmt.Sprintf("%s answered %v", l.addr, err))
 			continue
 		}
+		// Refused for good (NOPERM…): the caller waiting learns why; a
+		// refusal while restoring is logged, as nobody waits for it.
+		s.e.opts.Logger.Warn("keel: subscription refused", "node", l.addr, "name", n, "err", err)
 		s.unplace(n, "")
 		delete(st.want, n)
 		delete(st.lost, n)
-		s.resolve("+"+n, fmt.Errorf("keel: %s %s: %w", cmd.verb, n, err))
+		s.resolve("+"+n, fmt.Errorf("keel: %s %s: %w", strings.ToUpper(cmd.verb), n, err))
 	}
 }

@@ -185,30 +185,6 @@ func (p *dedicatedPool) put(c *conn.Conn, keep bool) {
 	p.release(c.Addr())
 }
 
-// lentTo counts the connections to addr lent now.
-func (p *dedicatedPool) lentTo(addr string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for c := range p.lent {
-		if c.Addr() == addr {
-			n++
-		}
-	}
-	return n
-}
-
-// open counts the pool's connections, idle or lent.
-func (p *dedicatedPool) open() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := len(p.lent)
-	for _, idle := range p.idle {
-		n += len(idle)
-	}
-	return n
-}
-
 // close closes every connection, failing what the lent ones have in flight
 // with ErrClosed.
 func (p *dedicatedPool) close() {
