@@ -179,14 +179,19 @@ func rptBuildPage(r Report) rptPage {
 		p.Rows = append(p.Rows, rptHTMLRow{rptRow: row, First: i == 0 || row.Scenario != prev, ErrSpan: len(rptColumns)})
 		prev = row.Scenario
 	}
-	prev = ""
+	prev, prevClient := "", ""
 	for _, row := range rptDeliveryRows(r) {
 		if row.NotRecovered {
 			row.Cells[0] = "≥" + strings.TrimSuffix(row.Cells[0], "+") + ", nothing received after"
 		}
+		first := row.Scenario != prev
+		client := row.Client
+		if !first && client == prevClient {
+			row.Client = "" // one name per client's group of probes
+		}
 		p.DeliveryRows = append(p.DeliveryRows, rptHTMLDeliveryRow{rptDeliveryRow: row,
-			First: row.Scenario != prev, ErrSpan: len(rptDeliveryColumns)})
-		prev = row.Scenario
+			First: first, ErrSpan: len(rptDeliveryColumns)})
+		prev, prevClient = row.Scenario, client
 	}
 	if len(p.DeliveryRows) > 0 {
 		for _, c := range rptDeliveryColumns {
