@@ -40,13 +40,16 @@ func publishOn(t *testing.T, n *keel.Node, channel, payload string) {
 
 func TestPubSubChannelsInOrder(t *testing.T) {
 	c := sharedCluster(t)
-	cl := newClient(t, c, keel.Options{})
+	cl := newClient(t, c, keel.Options{ClientName: "pubsub-order"})
 	ctx := testutil.Context(t, 10*time.Second)
-	s, err := cl.Subscribe(ctx, "ps-a", "ps-b")
+	s, err := cl.Subscribe(ctx, "ps-a", "ps-b", "ps-x", "ps-y", "ps-z")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if conns := subscriberConns(t, cl, "pubsub-order"); len(conns) != 1 {
+		t.Fatalf("%d subscriber connections for channels, want 1", len(conns))
+	}
 	n := cl.Nodes()[0]
 	for i := range 20 {
 		publishOn(t, n, []string{"ps-a", "ps-b"}[i%2], fmt.Sprint(i))
@@ -231,17 +234,18 @@ func awaitDelivery(t *testing.T, s *keel.Subscription, publish func(payload stri
 	}
 }
 
-// killSubscribers closes, on every node, the Pub/Sub connections of the
-// clients named name that exist when it is called (not those opened since to
-// replace them), and returns how many it closed.
-func killSubscribers(t *testing.T, cl *keel.Client, name string) int {
+// subscriberConn is one Pub/Sub connection a node lists.
+type subscriberConn struct {
+	node *keel.Node
+	id   string
+}
+
+// subscriberConns lists, on every node, the Pub/Sub connections of the
+// clients named name.
+func subscriberConns(t *testing.T, cl *keel.Client, name string) []subscriberConn {
 	t.Helper()
 	ctx := testutil.Context(t, 5*time.Second)
-	type victim struct {
-		n  *keel.Node
-		id string
-	}
-	var victims []victim
+	var conns []subscriberConn
 	for _, n := range cl.Nodes() {
 		v, err := n.Do(ctx, "CLIENT", "LIST", "TYPE", "pubsub")
 		if err != nil {
@@ -250,16 +254,26 @@ func killSubscribers(t *testing.T, cl *keel.Client, name string) int {
 		list, _ := v.Text()
 		for _, line := range strings.Split(list, "\n") {
 			if strings.Contains(line, " name="+name+" ") {
-				victims = append(victims, victim{n, strings.TrimPrefix(strings.Fields(line)[0], "id=")})
+				conns = append(conns, subscriberConn{n, strings.TrimPrefix(strings.Fields(line)[0], "id=")})
 			}
 		}
 	}
-	for _, v := range victims {
-		if _, err := v.n.Do(ctx, "CLIENT", "KILL", "ID", v.id); err != nil {
+	return conns
+}
+
+// killSubscribers closes the Pub/Sub connections of the clients named name
+// that exist when it is called (not those opened since to replace them),
+// and returns how many it closed.
+func killSubscribers(t *testing.T, cl *keel.Client, name string) int {
+	t.Helper()
+	ctx := testutil.Context(t, 5*time.Second)
+	conns := subscriberConns(t, cl, name)
+	for _, c := range conns {
+		if _, err := c.node.Do(ctx, "CLIENT", "KILL", "ID", c.id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return len(victims)
+	return len(conns)
 }
 
 func TestPubSubResubscribeAfterClientKill(t *testing.T) {
