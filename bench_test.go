@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/keel-go/keel"
 	"github.com/keel-go/keel/internal/testutil"
@@ -14,6 +15,21 @@ import (
 // over every shard of a real 3-shard cluster; each op is one command.
 func BenchmarkClusterSetGet(b *testing.B) {
 	cl := newClient(b, sharedCluster(b), keel.Options{})
+	testutil.BenchSetGet(b,
+		func(ctx context.Context, key, value string) error { return cl.Set(ctx, key, value) },
+		func(ctx context.Context, key string) error {
+			_, err := cl.Get(ctx, key)
+			return err
+		})
+}
+
+// BenchmarkClusterSetGetHooked is BenchmarkClusterSetGet through a hook
+// that only passes each command on: the price of the hook machinery itself
+// (its bookkeeping and a copy of the arguments), which a client without hooks
+// does not pay.
+func BenchmarkClusterSetGetHooked(b *testing.B) {
+	pass := keel.Hook{Command: func(next keel.CommandFunc) keel.CommandFunc { return next }}
+	cl := newClient(b, sharedCluster(b), keel.Options{Hooks: []keel.Hook{pass}})
 	testutil.BenchSetGet(b,
 		func(ctx context.Context, key, value string) error { return cl.Set(ctx, key, value) },
 		func(ctx context.Context, key string) error {
@@ -88,4 +104,34 @@ func BenchmarkWatchIncr(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkBLPop pushes an element and pops it with BLPOP (which finds it
+// at once): the round trips of a queue consumer, the pop on a dedicated
+// connection from the blocking pool, against LPOP on the shared one.
+func BenchmarkBLPop(b *testing.B) {
+	cl := newClient(b, sharedCluster(b), keel.Options{})
+	ctx := context.Background()
+	b.Run("BLPOP", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cl.RPush(ctx, "{bq}q", "x"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.BLPop(ctx, time.Second, "{bq}q"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LPOP", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cl.RPush(ctx, "{bq}q", "x"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.LPop(ctx, "{bq}q"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -3,6 +3,7 @@ package keel
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // ListEnd names an end of a list: where LMove and LMPop take elements from
@@ -20,6 +21,12 @@ func (e ListEnd) check() error {
 		return fmt.Errorf("%w: list end %q (want Left or Right)", ErrArgument, string(e))
 	}
 	return nil
+}
+
+// KeyValue is the result of a blocking pop from the first non-empty of
+// several lists: the key, and the element popped from it.
+type KeyValue struct {
+	Key, Value string
 }
 
 // KeyValues is the result of a pop from the first non-empty of several
@@ -341,4 +348,79 @@ func LMPop(from ListEnd, count int64, keys ...string) Cmd[KeyValues] {
 // LMPop pops elements from the first non-empty list; see LMPop, the command.
 func (c *Client) LMPop(ctx context.Context, from ListEnd, count int64, keys ...string) (KeyValues, error) {
 	return exec(ctx, c, LMPop(from, count, keys...))
+}
+
+// BLPop builds BLPOP key… timeout: pop the first element of the first
+// non-empty list among keys, waiting up to timeout (0: with no limit) for
+// one to be pushed; its result is that key and the element. The timeout
+// passing with every list empty is ErrNil. The keys must be in one slot. No
+// keys, or a negative timeout, is ErrArgument. It runs on a connection of
+// its own (see Options.BlockingConnsPerNode, which says what happens when
+// the node fails or ctx ends while it waits).
+func BLPop(timeout time.Duration, keys ...string) Cmd[KeyValue] {
+	return keysTimeoutCmd(toKeyValue, "BLPOP", timeout, keys)
+}
+
+// BLPop pops the first element of the first non-empty list, waiting for one;
+// see BLPop, the command.
+func (c *Client) BLPop(ctx context.Context, timeout time.Duration, keys ...string) (KeyValue, error) {
+	return exec(ctx, c, BLPop(timeout, keys...))
+}
+
+// BRPop builds BRPOP key… timeout: BLPop, popping the last element.
+func BRPop(timeout time.Duration, keys ...string) Cmd[KeyValue] {
+	return keysTimeoutCmd(toKeyValue, "BRPOP", timeout, keys)
+}
+
+// BRPop pops the last element of the first non-empty list, waiting for one;
+// see BRPop, the command.
+func (c *Client) BRPop(ctx context.Context, timeout time.Duration, keys ...string) (KeyValue, error) {
+	return exec(ctx, c, BRPop(timeout, keys...))
+}
+
+// BLMove builds BLMOVE src dst from to timeout: LMove, waiting up to timeout
+// (0: with no limit) for src to have an element; its result is the element.
+// The timeout passing is ErrNil. Both keys must be in one slot. An unknown
+// end or a negative timeout is ErrArgument.
+func BLMove(src, dst string, from, to ListEnd, timeout time.Duration) Cmd[string] {
+	err := from.check()
+	if err == nil {
+		err = to.check()
+	}
+	t, terr := formatTimeout(timeout)
+	if err == nil {
+		err = terr
+	}
+	if err != nil {
+		return failedCmd[string]("BLMOVE", err)
+	}
+	return argsCmd(toString, []string{"BLMOVE", src, dst, string(from), string(to), t})
+}
+
+// BLMove moves an element between lists, waiting for one; see BLMove, the
+// command.
+func (c *Client) BLMove(ctx context.Context, src, dst string, from, to ListEnd, timeout time.Duration) (string, error) {
+	return exec(ctx, c, BLMove(src, dst, from, to, timeout))
+}
+
+// BLMPop builds BLMPOP timeout numkeys key… LEFT|RIGHT COUNT count: LMPop,
+// waiting up to timeout (0: with no limit) for a list to have elements. The
+// timeout passing is ErrNil. No keys, a count under 1, an unknown end or a
+// negative timeout is ErrArgument.
+func BLMPop(timeout time.Duration, from ListEnd, count int64, keys ...string) Cmd[KeyValues] {
+	err := from.check()
+	var args []string
+	if err == nil {
+		args, err = timeoutMPopArgs("BLMPOP", timeout, keys, string(from), count)
+	}
+	if err != nil {
+		return failedCmd[KeyValues]("BLMPOP", err)
+	}
+	return argsCmd(toKeyValues, args)
+}
+
+// BLMPop pops elements from the first non-empty list, waiting for one; see
+// BLMPop, the command.
+func (c *Client) BLMPop(ctx context.Context, timeout time.Duration, from ListEnd, count int64, keys ...string) (KeyValues, error) {
+	return exec(ctx, c, BLMPop(timeout, from, count, keys...))
 }

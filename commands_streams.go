@@ -6,9 +6,8 @@ import (
 	"time"
 )
 
-// Streams. Blocking reads (XREAD and XREADGROUP with BLOCK) would hold a
-// shared connection, which keel refuses (ErrBlocking), so XRead and
-// XReadGroup return at once with what is there.
+// Streams. XRead and XReadGroup return at once with what is there, or,
+// with Block, wait for entries on a connection of their own.
 
 // XField is one field of a stream entry and its value.
 type XField struct {
@@ -389,24 +388,38 @@ type XReadArgs struct {
 	// Count bounds the entries read from each stream (COUNT); 0, the
 	// default, reads them all.
 	Count int64
+	// Block, when positive, waits up to that long (BLOCK ms) for an entry
+	// when no stream has one; BlockForever waits with no limit (BLOCK 0).
+	// Default 0: no BLOCK, the read does not wait. A blocking read runs on a
+	// connection of its own (see Options.BlockingConnsPerNode); it reads
+	// nothing, so keel sends it again when its connection is lost.
+	Block time.Duration
 }
 
-// XRead builds XREAD [COUNT n] STREAMS key… id…: read the entries after
-// the given IDs. It does not block: its result holds the streams that had
-// entries, none when no stream had. No streams, a number of IDs other than
-// of streams, or a negative Count is ErrArgument.
+// XRead builds XREAD [COUNT n] [BLOCK ms] STREAMS key… id…: read the
+// entries after the given IDs ("$" for entries added from now on, with
+// Block). Its result holds the streams that had entries, none when no
+// stream had (after waiting, with Block). No streams, a number of IDs other
+// than of streams, a negative Count or a negative Block other than
+// BlockForever is ErrArgument.
 func XRead(a XReadArgs) Cmd[[]XStream] {
-	if err := checkStreams(a.Streams, a.IDs, a.Count); err != nil {
+	block, err := blockArg(a.Block)
+	if err == nil {
+		err = checkStreams(a.Streams, a.IDs, a.Count)
+	}
+	if err != nil {
 		return failedCmd[[]XStream]("XREAD", err)
 	}
-	args := make([]string, 0, 4+2*len(a.Streams))
+	args := make([]string, 0, 6+2*len(a.Streams))
 	args = append(args, "XREAD")
 	args = appendCount(args, a.Count)
+	args = appendBlock(args, block)
 	args = append(append(append(args, "STREAMS"), a.Streams...), a.IDs...)
 	return argsCmd(toStreams, args)
 }
 
-// XRead reads entries from streams without blocking; see XRead, the command.
+// XRead reads entries from streams, waiting for some with Block; see XRead,
+// the command.
 func (c *Client) XRead(ctx context.Context, a XReadArgs) ([]XStream, error) {
 	return exec(ctx, c, XRead(a))
 }
@@ -421,6 +434,14 @@ func checkStreams(streams, ids []string, count int64) error {
 		return errCount(count)
 	}
 	return nil
+}
+
+// appendBlock appends BLOCK ms unless ms is "" (no Block).
+func appendBlock(args []string, ms string) []string {
+	if ms != "" {
+		args = append(args, "BLOCK", ms)
+	}
+	return args
 }
 
 func appendCount(args []string, count int64) []string {
@@ -449,14 +470,25 @@ type XReadGroupArgs struct {
 	// NoAck does not add the entries read to the group's pending list, as
 	// if they were acknowledged at once (NOACK).
 	NoAck bool
+	// Block, when positive, waits up to that long (BLOCK ms) for a new
+	// entry when no stream has one; BlockForever waits with no limit
+	// (BLOCK 0). Default 0: no BLOCK. A blocking read runs on a connection
+	// of its own (see Options.BlockingConnsPerNode). It moves the entries it
+	// reads to the consumer's pending list, so when its connection is lost
+	// while it waits it fails with ErrUnknownOutcome (unless
+	// RetryUnknownOutcome): entries it may have taken are still pending,
+	// and the consumer recovers them by reading its history (IDs "0") or
+	// with XAutoClaim.
+	Block time.Duration
 }
 
-// XReadGroup builds XREADGROUP GROUP group consumer [COUNT n] [NOACK]
-// STREAMS key… id…: read entries as a consumer of a group. It does not
-// block: its result holds the streams that had entries, none when no stream
-// had. Entries read again from a consumer's history whose message was
-// deleted are Deleted. A missing group fails with ErrNoGroup. No streams, a
-// number of IDs other than of streams, or a negative Count is ErrArgument.
+// XReadGroup builds XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms]
+// [NOACK] STREAMS key… id…: read entries as a consumer of a group. Its
+// result holds the streams that had entries, none when no stream had
+// (after waiting, with Block). Entries read again from a consumer's history
+// whose message was deleted are Deleted. A missing group fails with
+// ErrNoGroup. No streams, a number of IDs other than of streams, a negative
+// Count or a negative Block other than BlockForever is ErrArgument.
 func XReadGroup(a XReadGroupArgs) Cmd[[]XStream] {
 	ids := a.IDs
 	if ids == nil {
@@ -465,12 +497,17 @@ func XReadGroup(a XReadGroupArgs) Cmd[[]XStream] {
 			ids[i] = ">"
 		}
 	}
-	if err := checkStreams(a.Streams, ids, a.Count); err != nil {
+	block, err := blockArg(a.Block)
+	if err == nil {
+		err = checkStreams(a.Streams, ids, a.Count)
+	}
+	if err != nil {
 		return failedCmd[[]XStream]("XREADGROUP", err)
 	}
-	args := make([]string, 0, 8+2*len(a.Streams))
+	args := make([]string, 0, 10+2*len(a.Streams))
 	args = append(args, "XREADGROUP", "GROUP", a.Group, a.Consumer)
 	args = appendCount(args, a.Count)
+	args = appendBlock(args, block)
 	if a.NoAck {
 		args = append(args, "NOACK")
 	}
@@ -478,8 +515,8 @@ func XReadGroup(a XReadGroupArgs) Cmd[[]XStream] {
 	return argsCmd(toStreams, args)
 }
 
-// XReadGroup reads entries as a consumer of a group, without blocking; see
-// XReadGroup, the command.
+// XReadGroup reads entries as a consumer of a group, waiting for some with
+// Block; see XReadGroup, the command.
 func (c *Client) XReadGroup(ctx context.Context, a XReadGroupArgs) ([]XStream, error) {
 	return exec(ctx, c, XReadGroup(a))
 }

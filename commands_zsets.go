@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 )
 
 // Z is a member of a sorted set and its score.
@@ -17,6 +18,13 @@ type Z struct {
 type NullFloat struct {
 	Value float64
 	Valid bool
+}
+
+// KeyZ is the result of a blocking pop from the first non-empty of several
+// sorted sets: the key, and the member popped from it with its score.
+type KeyZ struct {
+	Key string
+	Z   Z
 }
 
 // KeyZs is the result of a pop from the first non-empty of several sorted
@@ -394,4 +402,53 @@ func ZRemRangeByLex(key, min, max string) Cmd[int64] {
 // command.
 func (c *Client) ZRemRangeByLex(ctx context.Context, key, min, max string) (int64, error) {
 	return exec(ctx, c, ZRemRangeByLex(key, min, max))
+}
+
+// BZPopMin builds BZPOPMIN key… timeout: pop the member with the lowest
+// score of the first non-empty sorted set among keys, waiting up to timeout
+// (0: with no limit) for one; its result is that key and the member. The
+// timeout passing is ErrNil. The keys must be in one slot. No keys, or a
+// negative timeout, is ErrArgument. It runs on a connection of its own (see
+// Options.BlockingConnsPerNode).
+func BZPopMin(timeout time.Duration, keys ...string) Cmd[KeyZ] {
+	return keysTimeoutCmd(toKeyZ, "BZPOPMIN", timeout, keys)
+}
+
+// BZPopMin pops the lowest-scored member of the first non-empty sorted set,
+// waiting for one; see BZPopMin, the command.
+func (c *Client) BZPopMin(ctx context.Context, timeout time.Duration, keys ...string) (KeyZ, error) {
+	return exec(ctx, c, BZPopMin(timeout, keys...))
+}
+
+// BZPopMax builds BZPOPMAX key… timeout: BZPopMin, popping the member with
+// the highest score.
+func BZPopMax(timeout time.Duration, keys ...string) Cmd[KeyZ] {
+	return keysTimeoutCmd(toKeyZ, "BZPOPMAX", timeout, keys)
+}
+
+// BZPopMax pops the highest-scored member of the first non-empty sorted set,
+// waiting for one; see BZPopMax, the command.
+func (c *Client) BZPopMax(ctx context.Context, timeout time.Duration, keys ...string) (KeyZ, error) {
+	return exec(ctx, c, BZPopMax(timeout, keys...))
+}
+
+// BZMPop builds BZMPOP timeout numkeys key… MIN|MAX COUNT count: ZMPop,
+// waiting up to timeout (0: with no limit) for a sorted set to have members.
+// The timeout passing is ErrNil. No keys, an unknown end, a count under 1 or
+// a negative timeout is ErrArgument.
+func BZMPop(timeout time.Duration, from ZEnd, count int64, keys ...string) Cmd[KeyZs] {
+	if from != ZMin && from != ZMax {
+		return failedCmd[KeyZs]("BZMPOP", fmt.Errorf("%w: end %q (want ZMin or ZMax)", ErrArgument, string(from)))
+	}
+	args, err := timeoutMPopArgs("BZMPOP", timeout, keys, string(from), count)
+	if err != nil {
+		return failedCmd[KeyZs]("BZMPOP", err)
+	}
+	return argsCmd(toKeyZs, args)
+}
+
+// BZMPop pops members from the first non-empty sorted set, waiting for one;
+// see BZMPop, the command.
+func (c *Client) BZMPop(ctx context.Context, timeout time.Duration, from ZEnd, count int64, keys ...string) (KeyZs, error) {
+	return exec(ctx, c, BZMPop(timeout, from, count, keys...))
 }

@@ -248,6 +248,48 @@ func toKeyValues(v Value, err error) (KeyValues, error) {
 	return KeyValues{Key: key, Values: vals}, err
 }
 
+// toKeyValue converts BLPOP's reply, [key element]; null is ErrNil.
+func toKeyValue(v Value, err error) (KeyValue, error) {
+	if err != nil {
+		return KeyValue{}, err
+	}
+	if v.IsNull() {
+		return KeyValue{}, ErrNil
+	}
+	ss, err := v.Strings()
+	if err == nil && len(ss) != 2 {
+		err = fmt.Errorf("%w: want [key element], got %s", resp.ErrType, v)
+	}
+	if err != nil {
+		return KeyValue{}, err
+	}
+	return KeyValue{Key: ss[0], Value: ss[1]}, nil
+}
+
+// toKeyZ converts BZPOPMIN's reply, [key member score]; null is ErrNil.
+func toKeyZ(v Value, err error) (KeyZ, error) {
+	if err != nil {
+		return KeyZ{}, err
+	}
+	if v.IsNull() {
+		return KeyZ{}, ErrNil
+	}
+	elems, err := v.Slice()
+	if err == nil && len(elems) != 3 {
+		err = fmt.Errorf("%w: want [key member score], got %s", resp.ErrType, v)
+	}
+	if err != nil {
+		return KeyZ{}, err
+	}
+	var kz KeyZ
+	if kz.Key, err = elems[0].Text(); err == nil {
+		if kz.Z.Member, err = elems[1].Text(); err == nil {
+			kz.Z.Score, err = elems[2].Float64()
+		}
+	}
+	return kz, err
+}
+
 // toBools returns the elements of an array reply as booleans.
 func toBools(v Value, err error) ([]bool, error) {
 	if err != nil {

@@ -13,11 +13,20 @@
 // [ErrUnknownOutcome], so a write is never silently run twice.
 //
 // Every node gets one auto-pipelined connection shared by all goroutines:
-// concurrent commands to a node go out in one write.
+// concurrent commands to a node go out in one write. Blocking commands
+// (BLPOP, XREADGROUP BLOCK…) run on a bounded set of connections of their
+// own; see [Options].BlockingConnsPerNode for what they return when a node
+// fails, a slot moves or their context ends.
 //
 //	client, err := keel.New(ctx, keel.Options{Seeds: []string{"10.0.0.1:6379"}})
 //	if err != nil { ... }
 //	defer client.Close()
 //	err = client.Set(ctx, "greeting", "hello")
 //	v, err := client.Get(ctx, "greeting")
+//
+// To watch it work: [Options.Hooks] wrap every command, pipeline and
+// transaction (tracing, metrics, logging; see [Hook]), [Client.Stats] and
+// [Client.NodeStats] count, and [Options.OnEvent] reports topology changes
+// and suspect nodes. The module github.com/keel-go/keel/otel turns them into
+// OpenTelemetry spans and metrics.
 package keel

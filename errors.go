@@ -38,8 +38,11 @@ var (
 	// server's CROSSSLOT reply to a command keel did not check (one run on
 	// a Node, or one unknown to keel).
 	ErrCrossSlot = resp.ErrCrossSlot
-	// ErrBlocking means a blocking command (BLPOP, XREAD BLOCK, WAIT…) was
-	// sent; keel's connections are shared and never block.
+	// ErrBlocking means a blocking command (BLPOP, XREAD BLOCK…) was put in
+	// a Pipeline or a Tx, or sent on a Node, where only shared connections
+	// are at hand: run it on its own (a Client method, Run, Client.Do),
+	// which uses a connection of its own. WAIT and WAITAOF run only on a
+	// Watch (see Wait). The error's text says which.
 	ErrBlocking = cluster.ErrBlocking
 	// ErrConnState means a command that changes the state of its connection
 	// (MULTI, EXEC, WATCH, SELECT, CLIENT REPLY, MONITOR, HELLO, AUTH,

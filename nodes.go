@@ -66,8 +66,8 @@ func (r Role) String() string {
 // Options.RetryUnknownOutcome allows it); otherwise the error matches
 // ErrUnknownOutcome. Once the address has left the cluster, commands fail
 // with ErrUnknownNode. The node's connection is the one every goroutine
-// shares, so commands that would block it or change its state fail as
-// through Client.Do (ErrBlocking, ErrConnState).
+// shares, so commands that would block it fail with ErrBlocking, and those
+// that would change its state with ErrConnState, as through Client.Do.
 //
 // A Node is a snapshot of the topology when it was obtained: its Role does
 // not follow failovers. Ask the Client again for current roles.
@@ -99,6 +99,9 @@ func (n *Node) Do(ctx context.Context, args ...any) (Value, error) {
 
 // run makes *Node a Runner.
 func (n *Node) run(ctx context.Context, args []string) (Value, error) {
+	if h := n.c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, n, args)
+	}
 	return n.c.e.DoOn(ctx, n.addr, args)
 }
 

@@ -38,6 +38,13 @@ const (
 	// DefaultWatchAttempts is how many times Client.Watch runs its function
 	// while watched keys keep changing: 16.
 	DefaultWatchAttempts = cluster.DefaultWatchAttempts
+	// DefaultBlockingConnsPerNode bounds the connections per node that
+	// blocking commands hold: 64. Each blocked call holds one for as long
+	// as it blocks (a server client, with its buffers and file descriptor):
+	// 64 serves that many concurrent consumers per node, while 100 client
+	// processes at the bound stay well under Redis's default maxclients
+	// (10000).
+	DefaultBlockingConnsPerNode = cluster.DefaultBlockingConnsPerNode
 	// DefaultCloseTimeout is how long Close lets in-flight commands finish: 5s.
 	DefaultCloseTimeout = 5 * time.Second
 )
@@ -130,6 +137,42 @@ type Options struct {
 	// command redirected more often fails with ErrTooManyRedirects.
 	// Negative is refused with ErrBadOptions. Default DefaultMaxRedirects.
 	MaxRedirects int
+	// BlockingConnsPerNode bounds the connections per node on which
+	// blocking commands (BLPop, BRPop, BLMove, BLMPop, BZPopMin, BZPopMax,
+	// BZMPop, XRead and XReadGroup with Block, and their Do forms) run, one
+	// call per connection: when all are busy a call waits for one until its
+	// context ends. These connections have no health timeout (they block by
+	// design), but a call never hangs on a node keel gave up on. Default
+	// DefaultBlockingConnsPerNode; negative is refused with ErrBadOptions.
+	//
+	// What a blocking call returns when things go wrong:
+	//
+	//   - A reply proving nothing was taken (MOVED, ASK, TRYAGAIN,
+	//     CLUSTERDOWN, LOADING, MASTERDOWN, READONLY, and UNBLOCKED, which
+	//     Redis sends to the calls blocked on a primary that becomes a
+	//     replica in a failover), or a failure before the command was
+	//     written: the call is sent again, to the slot's owner as then known,
+	//     within MaxRedirects and ctx (or RetryTimeout). Its timeout starts
+	//     again with each send.
+	//   - A slot moved away by a new topology while the call is blocked: keel
+	//     unblocks it (CLIENT UNBLOCK … ERROR, so nothing is taken) and sends
+	//     it to the new owner.
+	//   - The connection lost while blocked, or the node suspect (keel then
+	//     closes the connection at once rather than wait on a failing node):
+	//     a pop, and XReadGroup (which moves entries to the pending list),
+	//     may have taken something whose reply was lost: ErrUnknownOutcome,
+	//     unless RetryUnknownOutcome. XRead, which takes nothing, is sent
+	//     again.
+	//   - ctx ends (cancelled, or a deadline shorter than the command's
+	//     timeout), or Shutdown begins: keel sends CLIENT UNBLOCK on its
+	//     shared connection to the node and reads the call's reply. Nothing
+	//     taken: the call returns ctx's error (ErrClosed on Shutdown) and the
+	//     connection is reused. An element that was served in the meantime
+	//     is returned with a nil error: it was taken, and is the caller's.
+	//     If the node does not answer within HealthTimeout, the connection is
+	//     closed and a pop returns ErrUnknownOutcome (matching ctx's error
+	//     too).
+	BlockingConnsPerNode int
 	// RetryTimeout bounds retrying when a command's context has no deadline;
 	// a command still failing then fails with ErrRetryTimeout.
 	// Default DefaultRetryTimeout.
@@ -144,6 +187,11 @@ type Options struct {
 	OnEvent func(Event)
 	// Logger receives keel's logs. Default: none.
 	Logger *slog.Logger
+	// Hooks wrap every command, pipeline and transaction, the first
+	// outermost (see Hook). A hook whose field returns a nil step is
+	// refused with ErrBadOptions. Default: none, and commands pay nothing
+	// for the feature.
+	Hooks []Hook
 	// CloseTimeout is how long Close lets in-flight commands finish.
 	// Default DefaultCloseTimeout.
 	CloseTimeout time.Duration
@@ -200,17 +248,18 @@ func (opts Options) engineOptions() cluster.Options {
 				MaxReplyBytes:   opts.MaxReplyBytes,
 			},
 		},
-		RefreshInterval:     opts.RefreshInterval,
-		IncidentInterval:    opts.IncidentInterval,
-		RefreshTimeout:      opts.RefreshTimeout,
-		MaxRedirects:        opts.MaxRedirects,
-		RetryTimeout:        opts.RetryTimeout,
-		ReadPolicy:          cluster.ReadPolicy(opts.ReadPolicy),
-		RetryUnknownOutcome: opts.RetryUnknownOutcome,
-		WatchAttempts:       opts.WatchAttempts,
-		Resolver:            opts.Resolver,
-		Logger:              opts.Logger,
-		NodeError:           newNodeError,
+		RefreshInterval:      opts.RefreshInterval,
+		IncidentInterval:     opts.IncidentInterval,
+		RefreshTimeout:       opts.RefreshTimeout,
+		MaxRedirects:         opts.MaxRedirects,
+		RetryTimeout:         opts.RetryTimeout,
+		ReadPolicy:           cluster.ReadPolicy(opts.ReadPolicy),
+		RetryUnknownOutcome:  opts.RetryUnknownOutcome,
+		WatchAttempts:        opts.WatchAttempts,
+		BlockingConnsPerNode: opts.BlockingConnsPerNode,
+		Resolver:             opts.Resolver,
+		Logger:               opts.Logger,
+		NodeError:            newNodeError,
 	}
 	if opts.OnEvent != nil {
 		o.OnEvent = func(ev cluster.Event) { opts.OnEvent(eventFrom(ev)) }

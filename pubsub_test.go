@@ -14,8 +14,8 @@ import (
 	"github.com/keel-go/keel/lab"
 )
 
-// receive takes the next message, failing the test after a few seconds.
-func receive(t *testing.T, s *keel.Subscription) keel.Message {
+// nextMessage takes the next message, failing the test after a few seconds.
+func nextMessage(t *testing.T, s *keel.Subscription) keel.Message {
 	t.Helper()
 	select {
 	case m, ok := <-s.Messages():
@@ -56,7 +56,7 @@ func TestPubSubChannelsInOrder(t *testing.T) {
 	}
 	for i := range 20 {
 		want := keel.Message{Channel: []string{"ps-a", "ps-b"}[i%2], Payload: fmt.Sprint(i)}
-		if m := receive(t, s); m != want {
+		if m := nextMessage(t, s); m != want {
 			t.Fatalf("message %d = %+v, want %+v", i, m, want)
 		}
 	}
@@ -73,7 +73,7 @@ func TestPubSubChannelsInOrder(t *testing.T) {
 	publishOn(t, n, "ps-c", "c1")
 	publishOn(t, n, "ps-b", "b1")
 	for _, want := range []keel.Message{{Channel: "ps-c", Payload: "c1"}, {Channel: "ps-b", Payload: "b1"}} {
-		if m := receive(t, s); m != want {
+		if m := nextMessage(t, s); m != want {
 			t.Fatalf("got %+v, want %+v", m, want)
 		}
 	}
@@ -87,7 +87,7 @@ func TestPubSubChannelsInOrder(t *testing.T) {
 	if _, err := cl.Publish(ctx, "ps-b", "b2"); err != nil {
 		t.Fatal(err)
 	}
-	if m := receive(t, s); m.Payload != "b2" {
+	if m := nextMessage(t, s); m.Payload != "b2" {
 		t.Fatalf("got %+v after Client.Publish", m)
 	}
 	if s.Dropped() != 0 {
@@ -109,7 +109,7 @@ func TestPubSubPatterns(t *testing.T) {
 	publishOn(t, n, "pat.one", "1")
 	publishOn(t, n, "pat.two", "2")
 	for _, want := range []keel.Message{{Channel: "pat.one", Pattern: "pat.*", Payload: "1"}, {Channel: "pat.two", Pattern: "pat.*", Payload: "2"}} {
-		if m := receive(t, s); m != want {
+		if m := nextMessage(t, s); m != want {
 			t.Fatalf("got %+v, want %+v", m, want)
 		}
 	}
@@ -121,7 +121,7 @@ func TestPubSubPatterns(t *testing.T) {
 	}
 	publishOn(t, n, "pat.three", "3")
 	publishOn(t, n, "pot.one", "p1")
-	if m := receive(t, s); m.Pattern != "pot.*" || m.Payload != "p1" {
+	if m := nextMessage(t, s); m.Pattern != "pot.*" || m.Payload != "p1" {
 		t.Fatalf("got %+v, want pot.one from pot.*", m)
 	}
 }
@@ -165,7 +165,7 @@ func TestPubSubShardedAcrossShards(t *testing.T) {
 	}
 	next := map[string]int{}
 	for range each * len(chans) {
-		m := receive(t, s)
+		m := nextMessage(t, s)
 		if m.Payload != fmt.Sprint(next[m.Channel]) {
 			t.Fatalf("channel %s: got %q, want %d", m.Channel, m.Payload, next[m.Channel])
 		}
@@ -181,7 +181,7 @@ func TestPubSubShardedAcrossShards(t *testing.T) {
 	if _, err := cl.SPublish(ctx, chans[1], "still"); err != nil {
 		t.Fatal(err)
 	}
-	if m := receive(t, s); m.Channel != chans[1] || m.Payload != "still" {
+	if m := nextMessage(t, s); m.Channel != chans[1] || m.Payload != "still" {
 		t.Fatalf("got %+v", m)
 	}
 }
@@ -329,12 +329,12 @@ func TestPubSubSlowReaderDrops(t *testing.T) {
 	// client were never held up.
 	testutil.WaitFor(t, 5*time.Second, "16 messages dropped", func() bool { return s.Dropped() == 16 })
 	for i := range 4 {
-		if m := receive(t, s); m.Payload != fmt.Sprint(i) {
+		if m := nextMessage(t, s); m.Payload != fmt.Sprint(i) {
 			t.Fatalf("buffered message %d = %q", i, m.Payload)
 		}
 	}
 	publishOn(t, n, "slow-ch", "after")
-	if m := receive(t, s); m.Payload != "after" {
+	if m := nextMessage(t, s); m.Payload != "after" {
 		t.Fatalf("after draining: %q", m.Payload)
 	}
 }

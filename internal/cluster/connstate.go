@@ -66,15 +66,28 @@ func isClientStateSubcommand(sub string) bool {
 	return false
 }
 
-// refusal returns why keel will not send the command in args on its shared
-// connections (ErrConnState or ErrBlocking), or nil. An ordinary command
-// costs two field tests.
+// refusal returns why keel will not send the command in args where only
+// shared (or watch) connections are at hand — a pipeline, a transaction, a
+// Node — (ErrConnState or ErrBlocking), or nil. An ordinary command costs
+// two field tests.
 func refusal(cmd *Command, args []string) error {
 	if err := ConnStateError(cmd, args); err != nil {
 		return err
 	}
 	if IsBlocking(*cmd, args) {
-		return fmt.Errorf("%w: %s", ErrBlocking, cmd.Name)
+		return blockingRefusal(cmd.Name)
 	}
 	return nil
 }
+
+// blockingRefusal is the error of a blocking command where it cannot run.
+func blockingRefusal(name string) error {
+	if isWait(name) {
+		return fmt.Errorf("%w: %s counts the writes of the connection it runs on, which a shared or blocking connection makes meaningless: run it on a Watch, after writing through the same Watch", ErrBlocking, name)
+	}
+	return fmt.Errorf("%w: %s: run it on its own (a Client method, keel.Run or Client.Do), not in a pipeline, a transaction or on a Node", ErrBlocking, name)
+}
+
+// isWait reports WAIT and WAITAOF, which wait for the replication of the
+// writes made on their own connection.
+func isWait(name string) bool { return name == "WAIT" || name == "WAITAOF" }

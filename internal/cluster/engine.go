@@ -17,7 +17,11 @@ type Engine struct {
 	pool *pool
 	// dedicated lends connections of their own to watches.
 	dedicated *dedicatedPool
-	stats     counters
+	// blockers lends connections of their own to blocking commands, and
+	// blocked tracks the calls blocked on them (see blocking.go).
+	blockers *dedicatedPool
+	blocked  blockedCalls
+	stats    counters
 
 	// changed is closed, and replaced, whenever a topology that routes
 	// differently is installed: retries wait on it instead of sleeping.
@@ -81,7 +85,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.changed.Store(newChange())
 	e.suspected.Store(newChange())
 	e.pool = newPool(e)
-	e.dedicated = newDedicatedPool(e)
+	e.dedicated = newDedicatedPool(e, e.opts.Conn, 0, maxIdleDedicated, false)
+	e.blockers = newDedicatedPool(e, blockingConnOptions(e.opts.Conn), e.opts.BlockingConnsPerNode, e.opts.BlockingConnsPerNode, true)
 	if e.opts.OnEvent != nil {
 		e.events = make(chan Event, eventBuffer)
 		e.wg.Add(1)
@@ -108,6 +113,7 @@ func (e *Engine) suspectedChan() <-chan struct{} { return *e.suspected.Load() }
 // swapped out exactly once, so each is closed exactly once.
 func (e *Engine) broadcastChange() {
 	close(*e.changed.Swap(newChange()))
+	e.abortMoved()
 }
 
 func newChange() *chan struct{} {
@@ -169,6 +175,7 @@ func (e *Engine) stop() {
 	e.learner.close()
 	e.pool.close()
 	e.dedicated.close()
+	e.blockers.close()
 	e.wg.Wait()
 }
 
@@ -213,6 +220,7 @@ func (e *Engine) suspect(addr string, err error) {
 		e.emit(Event{Kind: NodeSuspect, Node: addr, Err: err, Cause: fmt.Sprint(err)})
 		close(*e.suspected.Swap(newChange()))
 	}
+	e.abortOn(addr, err)
 	e.trigger("node " + addr + " failed")
 }
 

@@ -23,9 +23,9 @@ var (
 	// request's slot until the caller's deadline.
 	ErrSlotUncovered = errors.New("keel: no node serves the slot")
 	// ErrBlocking is returned for blocking commands (BLPOP, XREAD BLOCK,
-	// WAIT…), which would stall every request sharing keel's multiplexed
-	// connections.
-	ErrBlocking = errors.New("keel: blocking commands are not supported on shared connections")
+	// WAIT…) where they would stall a connection others share (pipelines,
+	// transactions, nodes), and for WAIT outside a watch.
+	ErrBlocking = errors.New("keel: blocking command refused here")
 	// ErrConnState is returned, before anything is sent, for commands that
 	// change the state of the connection they run on (MULTI, WATCH, SELECT,
 	// CLIENT REPLY, MONITOR, HELLO, SUBSCRIBE…): every goroutine shares

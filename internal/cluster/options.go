@@ -55,6 +55,14 @@ const (
 	DefaultMaxRedirects     = 16
 	DefaultRetryTimeout     = 10 * time.Second
 	DefaultWatchAttempts    = 16
+	// DefaultBlockingConnsPerNode bounds the connections per node that
+	// blocking commands hold. Each blocked call holds one for as long as it
+	// blocks (one server client, with its buffers and file descriptor), so
+	// the bound is what keeps a burst of consumers from exhausting the
+	// server: 64 serves 64 concurrent consumers per node, and 100 client
+	// processes at the bound stay well under Redis's default maxclients
+	// (10000).
+	DefaultBlockingConnsPerNode = 64
 )
 
 // Options configure an Engine. Seeds is required.
@@ -89,6 +97,10 @@ type Options struct {
 	// WatchAttempts bounds how many times Watch runs its function while
 	// watched keys keep changing. Default DefaultWatchAttempts.
 	WatchAttempts int
+	// BlockingConnsPerNode bounds the dedicated connections per node on
+	// which blocking commands run; a call waits, until its context ends,
+	// for one to be free. Default DefaultBlockingConnsPerNode.
+	BlockingConnsPerNode int
 	// Resolver re-resolves the seeds when no known node answers.
 	// Default net.DefaultResolver.
 	Resolver Resolver
@@ -112,6 +124,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: ReadPolicy %v is not one of the Read constants", ErrBadOptions, o.ReadPolicy)
 	case o.MaxRedirects < 0:
 		return fmt.Errorf("%w: MaxRedirects %d is negative (0 means the default, %d)", ErrBadOptions, o.MaxRedirects, DefaultMaxRedirects)
+	case o.BlockingConnsPerNode < 0:
+		return fmt.Errorf("%w: BlockingConnsPerNode %d is negative (0 means the default, %d)", ErrBadOptions, o.BlockingConnsPerNode, DefaultBlockingConnsPerNode)
 	case o.Conn.Credentials != nil && (o.Conn.Username != "" || o.Conn.Password != ""):
 		return fmt.Errorf("%w: Credentials and Username/Password are both set (use one)", ErrBadOptions)
 	}
@@ -136,6 +150,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WatchAttempts <= 0 {
 		o.WatchAttempts = DefaultWatchAttempts
+	}
+	if o.BlockingConnsPerNode <= 0 {
+		o.BlockingConnsPerNode = DefaultBlockingConnsPerNode
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver

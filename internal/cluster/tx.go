@@ -41,7 +41,8 @@ func IsTxControl(args []string) bool {
 
 // TxSlot returns the one slot every key of cmds hashes to. hasKeys is false
 // when no command has a key. Keys in several slots give ErrCrossSlot; a
-// command that would change the connection's state gives ErrConnState.
+// command that would change the connection's state gives ErrConnState, a
+// blocking one ErrBlocking.
 func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 	slot = -1
 	for _, args := range cmds {
@@ -50,6 +51,9 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 		// connection, and RESET or QUIT are not even queued.
 		if err := ConnStateError(&cmd, args); err != nil {
 			return 0, false, err
+		}
+		if IsBlocking(cmd, args) {
+			return 0, false, blockingRefusal(cmd.Name) // MULTI would run it without blocking
 		}
 		s, keyed, err := RouteSlot(cmd, args)
 		if err != nil {
@@ -80,6 +84,11 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 // Commands refused at queueing give ErrTxDiscarded, their errors in their
 // results.
 func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]resp.Result, error) {
+	return e.tx(ctx, slot, cmds, nil)
+}
+
+// tx is Tx, recording its tries in obs when it is not nil.
+func (e *Engine) tx(ctx context.Context, slot int, cmds [][]string, obs *Observation) ([]resp.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return failedResults(len(cmds), err), err // certainly not sent
 	}
@@ -101,6 +110,9 @@ func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]resp.Resu
 	if err != nil {
 		e.stats.errors.Add(1)
 	}
+	if obs != nil {
+		obs.note(&a)
+	}
 	if results == nil {
 		results = failedResults(len(cmds), err)
 	}
@@ -113,7 +125,7 @@ func (e *Engine) tryTx(ctx context.Context, slot int, cmds [][]string, a *attemp
 	if err != nil {
 		return nil, true, err
 	}
-	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	c, err := e.connect(ctx, addr, a)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()

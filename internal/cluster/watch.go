@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/resp"
@@ -97,10 +99,14 @@ func (e *Engine) watchOnce(ctx context.Context, slot int, keys []string, fn func
 // Slot returns the slot the watch is on.
 func (w *WatchConn) Slot() int { return w.slot }
 
+// Addr returns the address of the node the watch's connection goes to.
+func (w *WatchConn) Addr() string { return w.addr }
+
 // Do runs one command on the watch's connection. Its keys must be in the
 // watched slot (ErrCrossSlot otherwise); a keyless command is allowed.
 // Blocking commands are refused (ErrBlocking), as are MULTI, EXEC and the
-// like, which the caller checks (IsTxControl).
+// like, which the caller checks (IsTxControl); WAIT and WAITAOF are the
+// exception (see wait).
 func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, errEmptyCommand
@@ -108,6 +114,9 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	cmd := w.e.command(ctx, args)
 	// The connection goes back to the pool after the watch: nothing may
 	// change its state (AUTH, HELLO, CLIENT TRACKING…) or block it.
+	if isWait(cmd.Name) {
+		return w.wait(ctx, args)
+	}
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err
 	}
@@ -211,4 +220,29 @@ func (w *WatchConn) release(ctx context.Context) {
 	}
 	w.over = true
 	w.e.dedicated.put(w.c, keep)
+}
+
+// wait runs WAIT or WAITAOF on the watch's connection, the one whose writes
+// they count. The watch's connection has a health check, so the command's
+// timeout (its last argument, in milliseconds) must be positive (0 would
+// block forever) and at most half the health timeout, or it is refused with
+// ErrBlocking before anything is sent.
+func (w *WatchConn) wait(ctx context.Context, args []string) (resp.Value, error) {
+	health := w.e.opts.Conn.HealthTimeout
+	if health == 0 {
+		health = conn.DefaultHealthTimeout
+	}
+	ms, err := strconv.ParseInt(args[len(args)-1], 10, 64)
+	if err != nil || len(args) < 3 {
+		return resp.Value{}, fmt.Errorf("%w: %s: want a timeout in milliseconds as the last argument", ErrArity, args[0])
+	}
+	timeout := time.Duration(ms) * time.Millisecond
+	switch {
+	case ms <= 0:
+		return resp.Value{}, fmt.Errorf("%w: %s with timeout 0 would block the watch's connection forever: give a timeout", ErrBlocking, args[0])
+	case health > 0 && timeout > health/2:
+		return resp.Value{}, fmt.Errorf("%w: %s timeout %v is over half the health timeout (%v), which would declare the watch's connection dead", ErrBlocking, args[0], timeout, health)
+	}
+	w.e.stats.requests.Add(1)
+	return w.send(ctx, args, true)
 }
