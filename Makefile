@@ -4,7 +4,7 @@
 # Both install what they need first (scripts/setup.sh).
 
 GO          ?= go
-MODULES     := . cmd/keel
+MODULES     := . cmd/keel otel
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test setup fmt-check vet staticcheck unit report-check bench fuzz
@@ -37,7 +37,7 @@ unit:
 	@# Allocation counts mean nothing under -race (it makes sync.Pool drop
 	@# items), and the race detector's own slowness starves the client more
 	@# than the overload test allows for: both run once more without it.
-	$(GO) test -count=1 -run '^(TestCommandAllocations|TestPipelineAllocations|TestClientOverloadIsNotANodeFailure)$$' .
+	$(GO) test -count=1 -run '^(TestCommandAllocations|TestPipelineAllocations|TestHookedCommandAllocations|TestClientOverloadIsNotANodeFailure)$$' .
 
 # Render a drill HTML report in headless Chromium (installed when missing)
 # and check the screenshot really shows the charts.

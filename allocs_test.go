@@ -87,3 +87,27 @@ func TestPipelineAllocations(t *testing.T) {
 		t.Errorf("a typed pipelined GET allocates %.2f times, want about 2 (its reply and its Future)", typed)
 	}
 }
+
+// TestHookedCommandAllocations bounds what a pass-through hook adds to a
+// command: the command's description for the hooks and its copy of the
+// arguments, and nothing per hook beyond what the hook itself allocates.
+func TestHookedCommandAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	pass := keel.Hook{Command: func(next keel.CommandFunc) keel.CommandFunc {
+		return func(ctx context.Context, cmd *keel.CommandInfo) error { return next(ctx, cmd) }
+	}}
+	cl := newClient(t, sharedCluster(t), keel.Options{Hooks: []keel.Hook{pass, pass}})
+	ctx := context.Background()
+	var err error
+	value := strconv.Itoa(int(time.Now().UnixNano()))
+	set := testing.AllocsPerRun(500, func() { err = cl.Set(ctx, "allocs:hooked", value) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("allocations per hooked SET: %.2f", set)
+	if set > 2.5 {
+		t.Errorf("a SET through two pass-through hooks allocates %.2f times, want 2 (its CommandInfo and arguments)", set)
+	}
+}

@@ -23,6 +23,21 @@ func BenchmarkClusterSetGet(b *testing.B) {
 		})
 }
 
+// BenchmarkClusterSetGetHooked is BenchmarkClusterSetGet through a hook
+// that only passes each command on: the price of the hook machinery itself
+// (its bookkeeping and a copy of the arguments), which a client without hooks
+// does not pay.
+func BenchmarkClusterSetGetHooked(b *testing.B) {
+	pass := keel.Hook{Command: func(next keel.CommandFunc) keel.CommandFunc { return next }}
+	cl := newClient(b, sharedCluster(b), keel.Options{Hooks: []keel.Hook{pass}})
+	testutil.BenchSetGet(b,
+		func(ctx context.Context, key, value string) error { return cl.Set(ctx, key, value) },
+		func(ctx context.Context, key string) error {
+			_, err := cl.Get(ctx, key)
+			return err
+		})
+}
+
 // BenchmarkPipeline100 runs pipelines of 100 GETs (keys on every shard),
 // queued untyped with Do or typed with Queue, to compare what typed results
 // cost per pipeline.

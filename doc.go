@@ -23,4 +23,10 @@
 //	defer client.Close()
 //	err = client.Set(ctx, "greeting", "hello")
 //	v, err := client.Get(ctx, "greeting")
+//
+// To watch it work: [Options.Hooks] wrap every command, pipeline and
+// transaction (tracing, metrics, logging; see [Hook]), [Client.Stats] and
+// [Client.NodeStats] count, and [Options.OnEvent] reports topology changes
+// and suspect nodes. The module github.com/keel-go/keel/otel turns them into
+// OpenTelemetry spans and metrics.
 package keel

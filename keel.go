@@ -16,6 +16,7 @@ type Value = resp.Value
 // methods panic, as a nil *sql.DB's do.
 type Client struct {
 	e            *cluster.Engine
+	hooks        *hookChain // nil without Options.Hooks
 	closeTimeout time.Duration
 	subBuffer    int // messages buffered per Subscription
 }
@@ -23,6 +24,10 @@ type Client struct {
 // New discovers the cluster through opts.Seeds and returns a ready client.
 // ctx bounds the discovery.
 func New(ctx context.Context, opts Options) (*Client, error) {
+	hooks, err := newHookChain(opts.Hooks)
+	if err != nil {
+		return nil, err
+	}
 	e, err := cluster.New(ctx, opts.engineOptions())
 	if err != nil {
 		return nil, err
@@ -35,7 +40,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if subBuffer <= 0 {
 		subBuffer = DefaultSubscriptionBuffer
 	}
-	return &Client{e: e, closeTimeout: closeTimeout, subBuffer: subBuffer}, nil
+	return &Client{e: e, hooks: hooks, closeTimeout: closeTimeout, subBuffer: subBuffer}, nil
 }
 
 // Do runs any command and returns its reply. Arguments may be strings,
@@ -58,12 +63,15 @@ func (c *Client) Do(ctx context.Context, args ...any) (Value, error) {
 
 // do runs a command built by keel itself, already in strings.
 func (c *Client) do(ctx context.Context, args ...string) (Value, error) {
+	if h := c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, c, args)
+	}
 	return c.e.Do(ctx, args...)
 }
 
 // run makes *Client a Runner.
 func (c *Client) run(ctx context.Context, args []string) (Value, error) {
-	return c.e.Do(ctx, args...)
+	return c.do(ctx, args...)
 }
 
 // Shutdown stops the client: new commands fail with ErrClosed at once,

@@ -99,6 +99,9 @@ func (n *Node) Do(ctx context.Context, args ...any) (Value, error) {
 
 // run makes *Node a Runner.
 func (n *Node) run(ctx context.Context, args []string) (Value, error) {
+	if h := n.c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, n, args)
+	}
 	return n.c.e.DoOn(ctx, n.addr, args)
 }
 

@@ -187,6 +187,11 @@ type Options struct {
 	OnEvent func(Event)
 	// Logger receives keel's logs. Default: none.
 	Logger *slog.Logger
+	// Hooks wrap every command, pipeline and transaction, the first
+	// outermost (see Hook). A hook whose field returns a nil step is
+	// refused with ErrBadOptions. Default: none, and commands pay nothing
+	// for the feature.
+	Hooks []Hook
 	// CloseTimeout is how long Close lets in-flight commands finish.
 	// Default DefaultCloseTimeout.
 	CloseTimeout time.Duration

@@ -42,8 +42,14 @@ func (p *Pipeline) Len() int { return len(p.ends) }
 // Futures of commands added with Queue are set before it returns. The
 // pipeline is empty afterwards and can be reused.
 func (p *Pipeline) Exec(ctx context.Context) []Result {
-	results := p.spread(p.c.e.Pipeline(ctx, p.built()))
+	defer p.reset() // even when a hook panics
+	var results []Result
+	if h := p.c.hooks.pipelines(); h != nil {
+		results, _ = h.runPipeline(ctx, p, false, p.built())
+	} else {
+		results = p.c.e.Pipeline(ctx, p.built())
+	}
+	results = p.spread(results)
 	p.resolve(results)
-	p.reset()
 	return results
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/keel-go/keel/lab"
 )
 
-// receive takes the next message, failing the test after a few seconds.
-func receive(t *testing.T, s *keel.Subscription) keel.Message {
+// nextMessage takes the next message, failing the test after a few seconds.
+func nextMessage(t *testing.T, s *keel.Subscription) keel.Message {
 	t.Helper()
 	select {
 	case m, ok := <-s.Messages():
@@ -40,20 +40,23 @@ func publishOn(t *testing.T, n *keel.Node, channel, payload string) {
 
 func TestPubSubChannelsInOrder(t *testing.T) {
 	c := sharedCluster(t)
-	cl := newClient(t, c, keel.Options{})
+	cl := newClient(t, c, keel.Options{ClientName: "pubsub-order"})
 	ctx := testutil.Context(t, 10*time.Second)
-	s, err := cl.Subscribe(ctx, "ps-a", "ps-b")
+	s, err := cl.Subscribe(ctx, "ps-a", "ps-b", "ps-x", "ps-y", "ps-z")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if conns := subscriberConns(t, cl, "pubsub-order"); len(conns) != 1 {
+		t.Fatalf("%d subscriber connections for channels, want 1", len(conns))
+	}
 	n := cl.Nodes()[0]
 	for i := range 20 {
 		publishOn(t, n, []string{"ps-a", "ps-b"}[i%2], fmt.Sprint(i))
 	}
 	for i := range 20 {
 		want := keel.Message{Channel: []string{"ps-a", "ps-b"}[i%2], Payload: fmt.Sprint(i)}
-		if m := receive(t, s); m != want {
+		if m := nextMessage(t, s); m != want {
 			t.Fatalf("message %d = %+v, want %+v", i, m, want)
 		}
 	}
@@ -70,7 +73,7 @@ func TestPubSubChannelsInOrder(t *testing.T) {
 	publishOn(t, n, "ps-c", "c1")
 	publishOn(t, n, "ps-b", "b1")
 	for _, want := range []keel.Message{{Channel: "ps-c", Payload: "c1"}, {Channel: "ps-b", Payload: "b1"}} {
-		if m := receive(t, s); m != want {
+		if m := nextMessage(t, s); m != want {
 			t.Fatalf("got %+v, want %+v", m, want)
 		}
 	}
@@ -84,7 +87,7 @@ func TestPubSubChannelsInOrder(t *testing.T) {
 	if _, err := cl.Publish(ctx, "ps-b", "b2"); err != nil {
 		t.Fatal(err)
 	}
-	if m := receive(t, s); m.Payload != "b2" {
+	if m := nextMessage(t, s); m.Payload != "b2" {
 		t.Fatalf("got %+v after Client.Publish", m)
 	}
 	if s.Dropped() != 0 {
@@ -106,7 +109,7 @@ func TestPubSubPatterns(t *testing.T) {
 	publishOn(t, n, "pat.one", "1")
 	publishOn(t, n, "pat.two", "2")
 	for _, want := range []keel.Message{{Channel: "pat.one", Pattern: "pat.*", Payload: "1"}, {Channel: "pat.two", Pattern: "pat.*", Payload: "2"}} {
-		if m := receive(t, s); m != want {
+		if m := nextMessage(t, s); m != want {
 			t.Fatalf("got %+v, want %+v", m, want)
 		}
 	}
@@ -118,7 +121,7 @@ func TestPubSubPatterns(t *testing.T) {
 	}
 	publishOn(t, n, "pat.three", "3")
 	publishOn(t, n, "pot.one", "p1")
-	if m := receive(t, s); m.Pattern != "pot.*" || m.Payload != "p1" {
+	if m := nextMessage(t, s); m.Pattern != "pot.*" || m.Payload != "p1" {
 		t.Fatalf("got %+v, want pot.one from pot.*", m)
 	}
 }
@@ -162,7 +165,7 @@ func TestPubSubShardedAcrossShards(t *testing.T) {
 	}
 	next := map[string]int{}
 	for range each * len(chans) {
-		m := receive(t, s)
+		m := nextMessage(t, s)
 		if m.Payload != fmt.Sprint(next[m.Channel]) {
 			t.Fatalf("channel %s: got %q, want %d", m.Channel, m.Payload, next[m.Channel])
 		}
@@ -178,7 +181,7 @@ func TestPubSubShardedAcrossShards(t *testing.T) {
 	if _, err := cl.SPublish(ctx, chans[1], "still"); err != nil {
 		t.Fatal(err)
 	}
-	if m := receive(t, s); m.Channel != chans[1] || m.Payload != "still" {
+	if m := nextMessage(t, s); m.Channel != chans[1] || m.Payload != "still" {
 		t.Fatalf("got %+v", m)
 	}
 }
@@ -231,17 +234,18 @@ func awaitDelivery(t *testing.T, s *keel.Subscription, publish func(payload stri
 	}
 }
 
-// killSubscribers closes, on every node, the Pub/Sub connections of the
-// clients named name that exist when it is called (not those opened since to
-// replace them), and returns how many it closed.
-func killSubscribers(t *testing.T, cl *keel.Client, name string) int {
+// subscriberConn is one Pub/Sub connection a node lists.
+type subscriberConn struct {
+	node *keel.Node
+	id   string
+}
+
+// subscriberConns lists, on every node, the Pub/Sub connections of the
+// clients named name.
+func subscriberConns(t *testing.T, cl *keel.Client, name string) []subscriberConn {
 	t.Helper()
 	ctx := testutil.Context(t, 5*time.Second)
-	type victim struct {
-		n  *keel.Node
-		id string
-	}
-	var victims []victim
+	var conns []subscriberConn
 	for _, n := range cl.Nodes() {
 		v, err := n.Do(ctx, "CLIENT", "LIST", "TYPE", "pubsub")
 		if err != nil {
@@ -250,16 +254,26 @@ func killSubscribers(t *testing.T, cl *keel.Client, name string) int {
 		list, _ := v.Text()
 		for _, line := range strings.Split(list, "\n") {
 			if strings.Contains(line, " name="+name+" ") {
-				victims = append(victims, victim{n, strings.TrimPrefix(strings.Fields(line)[0], "id=")})
+				conns = append(conns, subscriberConn{n, strings.TrimPrefix(strings.Fields(line)[0], "id=")})
 			}
 		}
 	}
-	for _, v := range victims {
-		if _, err := v.n.Do(ctx, "CLIENT", "KILL", "ID", v.id); err != nil {
+	return conns
+}
+
+// killSubscribers closes the Pub/Sub connections of the clients named name
+// that exist when it is called (not those opened since to replace them),
+// and returns how many it closed.
+func killSubscribers(t *testing.T, cl *keel.Client, name string) int {
+	t.Helper()
+	ctx := testutil.Context(t, 5*time.Second)
+	conns := subscriberConns(t, cl, name)
+	for _, c := range conns {
+		if _, err := c.node.Do(ctx, "CLIENT", "KILL", "ID", c.id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return len(victims)
+	return len(conns)
 }
 
 func TestPubSubResubscribeAfterClientKill(t *testing.T) {
@@ -315,12 +329,12 @@ func TestPubSubSlowReaderDrops(t *testing.T) {
 	// client were never held up.
 	testutil.WaitFor(t, 5*time.Second, "16 messages dropped", func() bool { return s.Dropped() == 16 })
 	for i := range 4 {
-		if m := receive(t, s); m.Payload != fmt.Sprint(i) {
+		if m := nextMessage(t, s); m.Payload != fmt.Sprint(i) {
 			t.Fatalf("buffered message %d = %q", i, m.Payload)
 		}
 	}
 	publishOn(t, n, "slow-ch", "after")
-	if m := receive(t, s); m.Payload != "after" {
+	if m := nextMessage(t, s); m.Payload != "after" {
 		t.Fatalf("after draining: %q", m.Payload)
 	}
 }

@@ -43,3 +43,43 @@ type Stats struct {
 	// ConnectionsAlive is how many node connections are open.
 	ConnectionsAlive int
 }
+
+// NodeStats are one node's figures: counts since keel first connected to
+// the node (kept across reconnections, dropped when the node leaves the
+// topology), and gauges at the time of the call.
+type NodeStats struct {
+	// Addr is the node's "host:port".
+	Addr string
+	// Requests counts the sends to the node: each try of a command, each
+	// command of a pipeline batch.
+	Requests int64
+	// Errors counts sends that got no reply: a lost connection, a
+	// deadline. A server's error reply is a reply, not counted here.
+	Errors int64
+	// Retries counts sends that were not their command's first try.
+	Retries int64
+	// Redirects counts the MOVED and ASK replies the node gave.
+	Redirects int64
+	// Dials counts attempts to connect to the node, failed ones included.
+	Dials int64
+	// DialFailures counts attempts to connect that failed.
+	DialFailures int64
+	// Connected reports that the node's shared connection is open.
+	Connected bool
+	// InFlight is how many commands were written to the node and await
+	// their replies.
+	InFlight int64
+}
+
+// NodeStats returns the figures of each node keel has connected to (or
+// tried to), sorted by address. The counting costs commands one atomic
+// addition on the node's own counters; NodeStats itself takes a lock and
+// allocates, for a scrape or a dashboard rather than for every command.
+func (c *Client) NodeStats() []NodeStats {
+	nodes := c.e.NodeStats()
+	out := make([]NodeStats, len(nodes))
+	for i, n := range nodes {
+		out[i] = NodeStats(n)
+	}
+	return out
+}

@@ -93,6 +93,9 @@ func (t *Tx) exec(ctx context.Context) ([]Result, error) {
 	case err != nil:
 		return nil, err
 	}
+	if h := t.c.hooks.pipelines(); h != nil {
+		return h.runPipeline(ctx, txTarget{t, slot}, true, cmds)
+	}
 	if t.w != nil {
 		return t.w.wc.Exec(ctx, cmds)
 	}

@@ -65,6 +65,9 @@ func (w *Watch) run(ctx context.Context, args []string) (Value, error) {
 	if cluster.IsTxControl(args) {
 		return Value{}, fmt.Errorf("%w: %s on a Watch (use Watch.Tx)", ErrArgument, args[0])
 	}
+	if h := w.c.hooks.commands(); h != nil {
+		return h.runCommand(ctx, w, args)
+	}
 	return w.wc.Do(ctx, args)
 }
 

@@ -68,7 +68,7 @@ type Command struct {
 	KeysAfter  string // keyword the keys follow (XREAD … STREAMS), searched for from FirstKey; "" = none
 	ReadOnly   bool   // never writes: may be served by a replica
 	Idempotent bool   // running its plain form twice has the same effect as once: safe to retry when the outcome is unknown (see IsIdempotent)
-	Blocking   bool   // may block the connection; keel refuses these on multiplexed connections (see IsBlocking)
+	Blocking   bool   // may block the connection: run on a dedicated one (see IsBlocking, blocking.go)
 	Split      SplitKind
 
 	// storeFrom, when not 0, is the index from which a STORE/STOREDIST

@@ -29,7 +29,7 @@ func (e *Engine) Do(ctx context.Context, args ...string) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	defer e.end()
-	return e.runOne(ctx, args)
+	return e.runOne(ctx, args, nil)
 }
 
 // admit checks one command's request (arguments, context), lets it in
@@ -52,7 +52,8 @@ func (e *Engine) admit(ctx context.Context, args []string) error {
 var errEmptyCommand = errors.New("keel: empty command")
 
 // runOne routes and runs one command; the caller has admitted it (begin).
-func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) {
+// obs, when not nil, records its tries.
+func (e *Engine) runOne(ctx context.Context, args []string, obs *Observation) (resp.Value, error) {
 	cmd := e.command(ctx, args)
 	if err := ConnStateError(&cmd, args); err != nil {
 		return resp.Value{}, err
@@ -72,29 +73,32 @@ func (e *Engine) runOne(ctx context.Context, args []string) (resp.Value, error) 
 		if cmd.Split == NoSplit {
 			return resp.Value{}, err
 		}
-		return e.split(ctx, cmd, args)
+		return e.split(ctx, cmd, args, obs)
 	}
 	if !hasKeys && err == nil {
-		if v, err, done := e.keyless(ctx, cmd, args); done {
+		if v, err, done := e.keyless(ctx, cmd, args, obs); done {
 			return v, err
 		}
 	}
 	// A malformed command (ErrArity) goes to any primary: the server's own
 	// error says best what is wrong with it.
-	return e.run(ctx, cmd, args, slot, hasKeys && err == nil)
+	return e.run(ctx, cmd, args, slot, hasKeys && err == nil, obs)
 }
 
 // attempt is the state of one request across its tries.
 type attempt struct {
 	tries     int
 	redirects int
-	askAddr   string // set by ASK: the next try goes there, once, with ASKING
-	movedTo   string // set by MOVED: where a command without known keys goes next
+	addr      string        // where the last try went
+	stats     *nodeCounters // the counters of the node at addr, once connected
+	askAddr   string        // set by ASK: the next try goes there, once, with ASKING
+	movedTo   string        // set by MOVED: where a command without known keys goes next
 	lastErr   error
 }
 
 // run sends the command until it succeeds, fails for good, or time is up.
-func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool) (resp.Value, error) {
+// obs, when not nil, records its tries.
+func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, hasKeys bool, obs *Observation) (resp.Value, error) {
 	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
 	var a attempt
 	var v resp.Value
@@ -107,6 +111,9 @@ func (e *Engine) run(ctx context.Context, cmd Command, args []string, slot int, 
 	})
 	if err != nil && v.Kind != resp.KindError {
 		e.stats.errors.Add(1)
+	}
+	if obs != nil {
+		obs.note(&a)
 	}
 	return v, err
 }
@@ -160,7 +167,7 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 			return resp.Value{}, err, true
 		}
 	}
-	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	c, err := e.connect(ctx, addr, a)
 	if err != nil {
 		if ctx.Err() != nil {
 			return resp.Value{}, ctx.Err(), false
@@ -193,6 +200,7 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 			return v, err, false
 		}
 		a.redirects++
+		a.node().redirects.Add(1)
 		if a.redirects > e.opts.MaxRedirects {
 			return v, fmt.Errorf("%w: %w", ErrTooManyRedirects, err), false
 		}
@@ -215,9 +223,38 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 			return v, err, false // the server's answer to this command
 		}
 	}
+	a.node().errors.Add(1)
 	err, again := e.connFailure(ctx, err, retryUnknown)
 	return resp.Value{}, err, again
 }
+
+// connect gets a connection to addr for one try of a, and counts the try
+// on the node's counters.
+func (e *Engine) connect(ctx context.Context, addr string, a *attempt) (*conn.Conn, error) {
+	a.addr = addr
+	c, stats, err := e.pool.node(ctx, addr, !e.isSuspect(addr))
+	a.stats = stats
+	if err != nil {
+		return nil, err
+	}
+	stats.requests.Add(1)
+	if a.tries > 1 {
+		stats.retries.Add(1)
+	}
+	return c, nil
+}
+
+// node returns the counters of the node the last try reached; tries that
+// reached none, and requests that connect by other means (scans, watches),
+// count into discarded.
+func (a *attempt) node() *nodeCounters {
+	if a.stats == nil {
+		return &discarded
+	}
+	return a.stats
+}
+
+var discarded nodeCounters
 
 // moved applies a MOVED redirect to slot, now served by addr, and asks for
 // a refresh to learn what else moved.

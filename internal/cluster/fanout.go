@@ -20,7 +20,7 @@ func ownPath(cmd Command, args []string) bool {
 
 // keyless runs a command without keys by its rule (see keylessRules). done
 // is false for a command any node may answer, which takes the ordinary path.
-func (e *Engine) keyless(ctx context.Context, cmd Command, args []string) (v resp.Value, err error, done bool) {
+func (e *Engine) keyless(ctx context.Context, cmd Command, args []string, obs *Observation) (v resp.Value, err error, done bool) {
 	r := keylessRuleFor(cmd.Name, args)
 	switch r.kind {
 	case anyNode:
@@ -36,7 +36,7 @@ func (e *Engine) keyless(ctx context.Context, cmd Command, args []string) (v res
 			return resp.Value{}, nil, false // malformed: the server says why
 		}
 		cmd.Idempotent = true // it only reads
-		v, err = e.run(ctx, cmd, args, s, true)
+		v, err = e.run(ctx, cmd, args, s, true, obs)
 		return v, err, true
 	}
 	// A copy: fanOut hands args to goroutines, and without it escape
@@ -82,7 +82,7 @@ func (e *Engine) fanOut(ctx context.Context, r keylessRule, args []string) (resp
 	retryUnknown := e.opts.RetryUnknownOutcome || r.idempotent
 	results := make([]resp.Result, len(addrs))
 	runAll(len(addrs), func(k int) {
-		results[k].Value, results[k].Err = e.runOn(ctx, addrs[k], args, retryUnknown)
+		results[k].Value, results[k].Err = e.runOn(ctx, addrs[k], args, retryUnknown, nil)
 	})
 	var errs []error
 	for k, res := range results {

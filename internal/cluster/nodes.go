@@ -72,6 +72,11 @@ func (e *Engine) Closed() bool { return e.active.Load()&closedBit != 0 }
 // with ErrUnknownNode. Commands that would block or change the shared
 // connection are refused as Do refuses them.
 func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Value, error) {
+	return e.doOn(ctx, addr, args, nil)
+}
+
+// doOn is DoOn, counting its tries in *tries when tries is not nil.
+func (e *Engine) doOn(ctx context.Context, addr string, args []string, tries *int) (resp.Value, error) {
 	if err := e.admit(ctx, args); err != nil {
 		return resp.Value{}, err
 	}
@@ -80,18 +85,22 @@ func (e *Engine) DoOn(ctx context.Context, addr string, args []string) (resp.Val
 	if err := refusal(&cmd, args); err != nil {
 		return resp.Value{}, err // the node's connection is shared all the same
 	}
-	return e.runOn(ctx, addr, args, e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args))
+	return e.runOn(ctx, addr, args, e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args), tries)
 }
 
 // runOn is DoOn for a request already admitted (begin). retryUnknown says
-// whether the command may run again when its outcome is unknown.
-func (e *Engine) runOn(ctx context.Context, addr string, args []string, retryUnknown bool) (resp.Value, error) {
+// whether the command may run again when its outcome is unknown; made, when
+// not nil, counts the tries.
+func (e *Engine) runOn(ctx context.Context, addr string, args []string, retryUnknown bool, made *int) (resp.Value, error) {
 	if !e.topo.Load().Has(addr) {
 		return resp.Value{}, fmt.Errorf("%w: %s", ErrUnknownNode, addr)
 	}
 	var giveUp time.Time
 	for tries := 1; ; tries++ {
 		changed := e.changedChan()
+		if made != nil {
+			*made = tries
+		}
 		v, err, again := e.tryOn(ctx, addr, args, retryUnknown)
 		if err == nil || v.Kind == resp.KindError {
 			return v, err // the node's answer, whatever it is
@@ -113,17 +122,19 @@ func (e *Engine) runOn(ctx context.Context, addr string, args []string, retryUnk
 // tryOn makes one try of args on addr. again reports that it failed and may
 // be retried.
 func (e *Engine) tryOn(ctx context.Context, addr string, args []string, retryUnknown bool) (v resp.Value, err error, again bool) {
-	c, err := e.pool.get(ctx, addr, true)
+	c, stats, err := e.pool.node(ctx, addr, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			return resp.Value{}, ctx.Err(), false
 		}
 		return resp.Value{}, err, true // never sent
 	}
+	stats.requests.Add(1)
 	v, err = c.Do(ctx, args...)
 	if err == nil || v.Kind == resp.KindError {
 		return v, err, false
 	}
+	stats.errors.Add(1)
 	err, again = e.connFailure(ctx, err, retryUnknown)
 	return resp.Value{}, err, again
 }

@@ -16,6 +16,11 @@ import (
 // each other; commands on one slot run in the order given, unless one of
 // them had to be retried.
 func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []resp.Result {
+	return e.pipelineAdmitted(ctx, cmds, nil)
+}
+
+// pipelineAdmitted is Pipeline, recording in obs when it is not nil.
+func (e *Engine) pipelineAdmitted(ctx context.Context, cmds [][]string, obs *Observation) []resp.Result {
 	refuse := ErrClosed
 	if ctx == nil {
 		refuse = ErrNilContext
@@ -29,11 +34,12 @@ func (e *Engine) Pipeline(ctx context.Context, cmds [][]string) []resp.Result {
 	}
 	defer e.end()
 	e.stats.requests.Add(int64(len(cmds)))
-	return e.pipeline(ctx, cmds)
+	return e.pipeline(ctx, cmds, obs)
 }
 
-// pipeline is Pipeline for a caller already admitted (begin).
-func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []resp.Result {
+// pipeline is Pipeline for a caller already admitted (begin). obs, when not
+// nil, records where the commands went and how many tries they took.
+func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation) []resp.Result {
 	results := make([]resp.Result, len(cmds))
 	type batch struct {
 		addr    string
@@ -89,20 +95,43 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string) []resp.Result {
 		}
 	}
 
-	var mu sync.Mutex // guards alone
+	var mu sync.Mutex // guards alone and redirects
+	redirects := 0
 	runAll(len(batches), func(k int) {
 		b := batches[k]
-		redo := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
+		redo, redirected := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
 		if len(redo) > 0 {
 			mu.Lock()
 			alone = append(alone, redo...)
+			redirects += redirected
 			mu.Unlock()
 		}
 	})
+	var each []Observation // one per command run alone, when observed
+	if obs != nil {
+		for _, b := range batches {
+			obs.addNode(b.addr)
+		}
+		obs.Attempts += len(batches)
+		obs.Redirects += redirects
+		each = make([]Observation, len(alone))
+	}
 	runAll(len(alone), func(k int) {
 		i := alone[k]
-		results[i].Value, results[i].Err = e.runOne(ctx, cmds[i])
+		var o *Observation
+		if each != nil {
+			o = &each[k]
+		}
+		results[i].Value, results[i].Err = e.runOne(ctx, cmds[i], o)
 	})
+	for k := range each {
+		obs.addNode(each[k].Node)
+		for _, n := range each[k].Nodes {
+			obs.addNode(n)
+		}
+		obs.Attempts += each[k].Attempts
+		obs.Redirects += each[k].Redirects
+	}
 	return results
 }
 
@@ -143,19 +172,23 @@ func runAll(n int, f func(k int)) {
 // sendBatch sends the commands at indexes to addr in one batch and fills in
 // their results. It returns the indexes to run again on their own: those
 // redirected or refused for a retryable reason, and those whose connection
-// failed when retrying them is safe.
-func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int) {
-	c, err := e.pool.get(ctx, addr, true)
+// failed when retrying them is safe; and how many were redirected.
+func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int, redirected int) {
+	c, stats, err := e.pool.node(ctx, addr, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			for _, i := range indexes {
 				results[i].Err = ctx.Err()
 			}
-			return nil
+			return nil, 0
 		}
-		return indexes // nothing was sent
+		return indexes, 0 // nothing was sent
 	}
+	stats.requests.Add(int64(len(indexes)))
 	got, err := c.DoEach(ctx, cmds, indexes, func(j int, v resp.Value) { results[indexes[j]].Value = v })
+	if got < len(indexes) {
+		stats.errors.Add(int64(len(indexes) - got))
+	}
 	for j, i := range indexes {
 		if j < got {
 			v := results[i].Value
@@ -169,6 +202,8 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 				results[i].Err = err
 				continue
 			case redirect:
+				stats.redirects.Add(1)
+				redirected++
 				// An ASK is followed when the command runs again on its own.
 				if slot, to, ok := re.Redirect(); ok && re.Code == "MOVED" {
 					e.moved(slot, redirectAddr(to, addr))
@@ -188,5 +223,5 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 			results[i].Err = ferr
 		}
 	}
-	return redo
+	return redo, redirected
 }

@@ -36,14 +36,22 @@ type pool struct {
 	nodes  map[string]*nodeConn
 	closed bool
 
-	// conns is a read-only snapshot of the nodes' connections, replaced
-	// (under mu) whenever one is made or dropped, so that get's common case
-	// takes no lock.
-	conns atomic.Pointer[map[string]*conn.Conn]
+	// conns is a read-only snapshot of the nodes' connections and
+	// counters, replaced (under mu) whenever a connection is made or
+	// dropped, so that get's common case takes no lock.
+	conns atomic.Pointer[map[string]nodeRef]
+}
+
+// nodeRef is what the snapshot holds for a node: its connection, and its
+// counters, found by the same map lookup.
+type nodeRef struct {
+	conn  *conn.Conn
+	stats *nodeCounters
 }
 
 // nodeConn is the pool's slot for one node address.
 type nodeConn struct {
+	stats    nodeCounters  // kept across reconnections, dropped with the node
 	conn     *conn.Conn    // nil or dead when none is usable
 	dialing  chan struct{} // non-nil while a dial runs; closed when it ends
 	dialErr  error         // the last dial's error
@@ -60,10 +68,10 @@ func newPool(e *Engine) *pool {
 // publish replaces the snapshot of connections; it runs under mu, or
 // before the pool is shared.
 func (p *pool) publish() {
-	conns := make(map[string]*conn.Conn, len(p.nodes))
+	conns := make(map[string]nodeRef, len(p.nodes))
 	for addr, nc := range p.nodes {
 		if nc.conn != nil {
-			conns[addr] = nc.conn
+			conns[addr] = nodeRef{nc.conn, &nc.stats}
 		}
 	}
 	p.conns.Store(&conns)
@@ -84,13 +92,29 @@ func alive(c *conn.Conn) bool {
 // get returns a live connection to addr, dialling if needed. With wait false
 // it does not wait for a dial in progress (errNodeDialing).
 func (p *pool) get(ctx context.Context, addr string, wait bool) (*conn.Conn, error) {
-	if c := (*p.conns.Load())[addr]; alive(c) {
-		return c, nil
+	c, _, err := p.node(ctx, addr, wait)
+	return c, err
+}
+
+// node is get that also returns the node's counters, for the requests that
+// count what they send (nil exactly when the error is not).
+func (p *pool) node(ctx context.Context, addr string, wait bool) (*conn.Conn, *nodeCounters, error) {
+	if r := (*p.conns.Load())[addr]; alive(r.conn) {
+		return r.conn, r.stats, nil
 	}
+	c, nc, err := p.slowGet(ctx, addr, wait)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, &nc.stats, nil
+}
+
+// slowGet is get when the snapshot has no live connection for addr.
+func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn, *nodeConn, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	nc := p.nodes[addr]
 	if nc == nil {
@@ -100,13 +124,13 @@ func (p *pool) get(ctx context.Context, addr string, wait bool) (*conn.Conn, err
 	if alive(nc.conn) {
 		c := nc.conn
 		p.mu.Unlock()
-		return c, nil
+		return c, nc, nil
 	}
 	if nc.dialing == nil {
 		if nc.dialErr != nil && time.Since(nc.failedAt) < redialGap {
 			err := nc.dialErr
 			p.mu.Unlock()
-			return nil, err
+			return nil, nil, err
 		}
 		nc.dialing = make(chan struct{})
 		p.e.wg.Add(1)
@@ -116,22 +140,22 @@ func (p *pool) get(ctx context.Context, addr string, wait bool) (*conn.Conn, err
 	p.mu.Unlock()
 
 	if !wait {
-		return nil, errNodeDialing
+		return nil, nil, errNodeDialing
 	}
 	select {
 	case <-dialing:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if alive(nc.conn) {
-		return nc.conn, nil
+		return nc.conn, nc, nil
 	}
 	if nc.dialErr != nil {
-		return nil, nc.dialErr
+		return nil, nil, nc.dialErr
 	}
-	return nil, fmt.Errorf("keel: connection to %s lost as it opened", addr)
+	return nil, nil, fmt.Errorf("keel: connection to %s lost as it opened", addr)
 }
 
 // dial opens a connection to addr for nc. It runs on a goroutine of its own,
@@ -142,6 +166,7 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
 	c, err := conn.Dial(p.ctx, addr, opts)
 	p.e.stats.dials.Add(1)
+	nc.stats.dials.Add(1)
 
 	p.mu.Lock()
 	closed := p.closed
@@ -165,9 +190,11 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 		// The credentials provider failed, not the node: the node is not
 		// suspected, so no incident polling adds to the provider's load.
 		p.e.stats.dialFailures.Add(1)
+		nc.stats.dialFailures.Add(1)
 		p.e.opts.Logger.Warn("keel: credentials provider failed", "node", addr, "err", err)
 	default:
 		p.e.stats.dialFailures.Add(1)
+		nc.stats.dialFailures.Add(1)
 		p.e.suspect(addr, err)
 	}
 }

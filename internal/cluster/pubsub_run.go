@@ -270,11 +270,21 @@ func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 		return st.holdUntil.Sub(now)
 	}
 	groups := map[string][]string{}
+	home := "" // channels and patterns: one node for all, picked once
 	for n := range st.want {
 		if st.where[n] != nil {
 			continue
 		}
-		addr := s.target(n, t)
+		var addr string
+		switch {
+		case s.kind == SubSharded:
+			addr = s.target(n, t)
+		case home == "":
+			home = s.target(n, t)
+			addr = home
+		default:
+			addr = home
+		}
 		if addr == "" {
 			wait = min(wait, maxBackoff) // no owner known yet: the topology will tell
 			continue
@@ -395,9 +405,19 @@ func (s *Subscriber) pingIdle() {
 // handle applies a note from a link or a dial.
 func (s *Subscriber) handle(n subNote) {
 	st := &s.st
-	switch n.kind {
-	case noteDialed:
+	switch {
+	case n.kind == noteDialed:
 		s.dialed(n)
+		return
+	case n.kind == noteConfirmed && isUnsub(n.verb):
+		// Whatever became of the link since: the reader took the command
+		// off it, so a link left empty may already be closed.
+		s.resolve("-"+n.name, nil)
+		return
+	case n.kind == noteFailed && isUnsub(n.cmd.verb):
+		for _, name := range n.cmd.names {
+			s.resolve("-"+name, nil)
+		}
 		return
 	}
 	l := n.link
@@ -458,10 +478,6 @@ func (s *Subscriber) dialed(n subNote) {
 // once its link has no subscription left pending.
 func (s *Subscriber) confirmed(l *subLink, n subNote) {
 	st := &s.st
-	if isUnsub(n.verb) {
-		s.resolve("-"+n.name, nil)
-		return
-	}
 	if st.where[n.name] == l {
 		st.confirmed[n.name] = true
 		s.resolve("+"+n.name, nil)
@@ -487,12 +503,6 @@ func (s *Subscriber) confirmed(l *subLink, n subNote) {
 // refusal sends the names again after a backoff; any other error fails them.
 func (s *Subscriber) failed(l *subLink, cmd *subCmd, err error) {
 	st := &s.st
-	if isUnsub(cmd.verb) {
-		for _, n := range cmd.names {
-			s.resolve("-"+n, nil)
-		}
-		return
-	}
 	re, action := replyAction(err)
 	retry := action != final
 	if action == redirect && re.Code == "MOVED" {

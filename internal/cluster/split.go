@@ -14,7 +14,7 @@ import (
 // each is redirected and retried as Do would. Like the commands it stands
 // for, the whole is not atomic across slots: when a part fails, the others
 // may have run.
-func (e *Engine) split(ctx context.Context, cmd Command, args []string) (resp.Value, error) {
+func (e *Engine) split(ctx context.Context, cmd Command, args []string, obs *Observation) (resp.Value, error) {
 	step := max(cmd.KeyStep, 1)
 	head := args[:cmd.FirstKey] // the name and any arguments before the keys
 	keys := args[cmd.FirstKey:]
@@ -52,7 +52,7 @@ func (e *Engine) split(ctx context.Context, cmd Command, args []string) (resp.Va
 	cmds = append(cmds, backing)
 	starts = append(starts, len(groups))
 
-	results := e.pipeline(ctx, cmds)
+	results := e.pipeline(ctx, cmds, obs)
 	for _, r := range results {
 		if r.Err != nil {
 			return r.Value, r.Err

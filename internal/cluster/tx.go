@@ -84,6 +84,11 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 // Commands refused at queueing give ErrTxDiscarded, their errors in their
 // results.
 func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]resp.Result, error) {
+	return e.tx(ctx, slot, cmds, nil)
+}
+
+// tx is Tx, recording its tries in obs when it is not nil.
+func (e *Engine) tx(ctx context.Context, slot int, cmds [][]string, obs *Observation) ([]resp.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return failedResults(len(cmds), err), err // certainly not sent
 	}
@@ -105,6 +110,9 @@ func (e *Engine) Tx(ctx context.Context, slot int, cmds [][]string) ([]resp.Resu
 	if err != nil {
 		e.stats.errors.Add(1)
 	}
+	if obs != nil {
+		obs.note(&a)
+	}
 	if results == nil {
 		results = failedResults(len(cmds), err)
 	}
@@ -117,7 +125,7 @@ func (e *Engine) tryTx(ctx context.Context, slot int, cmds [][]string, a *attemp
 	if err != nil {
 		return nil, true, err
 	}
-	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	c, err := e.connect(ctx, addr, a)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()

@@ -99,6 +99,9 @@ func (e *Engine) watchOnce(ctx context.Context, slot int, keys []string, fn func
 // Slot returns the slot the watch is on.
 func (w *WatchConn) Slot() int { return w.slot }
 
+// Addr returns the address of the node the watch's connection goes to.
+func (w *WatchConn) Addr() string { return w.addr }
+
 // Do runs one command on the watch's connection. Its keys must be in the
 // watched slot (ErrCrossSlot otherwise); a keyless command is allowed.
 // Blocking commands are refused (ErrBlocking), as are MULTI, EXEC and the

@@ -131,6 +131,9 @@ func (c *Conn) Protocol() int { return c.proto }
 // the distance to the node.
 func (c *Conn) RTT() time.Duration { return c.rtt }
 
+// InFlight returns how many requests were written and await their replies.
+func (c *Conn) InFlight() int64 { return c.owed.Load() }
+
 // Done is closed when the connection has failed or been closed.
 func (c *Conn) Done() <-chan struct{} { return c.closing }
 
