@@ -384,10 +384,12 @@ var commands = [...]Command{
 	connStateOnly("READWRITE", connStateManaged),
 	connStateOnly("ASKING", connStateManaged),
 
-	// Pub/Sub. PUBLISH is keyless for routing: the cluster bus spreads it.
-	// Shard channels hash like keys. Subscribing turns the connection into a
-	// subscriber's: refused (ConnStateError).
-	keyless("PUBLISH", isWrite),
+	// Pub/Sub. The cluster bus spreads a PUBLISH from any node, but keel
+	// routes it by its channel's slot, as a shard channel: every PUBLISH to
+	// one channel then leaves from one node and its subscribers receive
+	// them in order. Subscribing turns the connection into a subscriber's:
+	// refused (ConnStateError).
+	oneKey("PUBLISH", isWrite),
 	oneKey("SPUBLISH", isWrite),
 	connStateOnly("SUBSCRIBE", connStatePubSub),
 	connStateOnly("PSUBSCRIBE", connStatePubSub),
