@@ -13,9 +13,9 @@ type Event struct {
 	Time time.Time
 	// Kind says what happened, and so which other fields are set.
 	Kind EventKind
-	// Node is the "host:port" of the node concerned, for EventNodeSuspect
-	// and EventNodeRecovered; for EventResubscribed, the node now serving
-	// the subscription.
+	// Node is the "host:port" of the node concerned, for EventNodeSuspect,
+	// EventNodeRecovered and EventReauthFailed; for EventResubscribed, the
+	// node now serving the subscription.
 	Node string
 	// Cause says what prompted a refresh (such as "MOVED" or "discovery"),
 	// why a node is suspect, or why a subscription had to be restored
@@ -23,7 +23,8 @@ type Event struct {
 	Cause string
 	// Diff is what changed, for EventTopologyChanged.
 	Diff TopologyDiff
-	// Err is what failed, for EventNodeSuspect and EventRefreshFailed.
+	// Err is what failed, for EventNodeSuspect, EventRefreshFailed and
+	// EventReauthFailed.
 	Err error
 	// Gap is, for EventResubscribed, how long the subscription was not
 	// served: from keel noticing the loss to the server confirming the
@@ -47,6 +48,12 @@ const (
 	EventNodeRecovered
 	// EventRefreshFailed: no node answered a topology query.
 	EventRefreshFailed
+	// EventReauthFailed: re-authenticating a live connection
+	// (Options.ReauthInterval) failed. Event.Err matches ErrCredentials and
+	// the provider's error when the provider failed, or ErrAuth when the
+	// server refused what it returned. The connection keeps its previous
+	// authentication and serves on; keel tries again at the next interval.
+	EventReauthFailed
 	// EventResubscribed: a Subscription lost its connection or node (or,
 	// for sharded channels, a channel's slot moved) and was restored on
 	// Event.Node after Event.Gap; Event.Cause says why. One event per
@@ -55,7 +62,7 @@ const (
 )
 
 // String returns "topology-changed", "node-suspect", "node-recovered",
-// "refresh-failed" or "resubscribed".
+// "refresh-failed", "reauth-failed" or "resubscribed".
 func (k EventKind) String() string { return cluster.EventKind(k).String() }
 
 // TopologyDiff is how a new topology differs from the one it replaced.

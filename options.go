@@ -71,13 +71,52 @@ type Options struct {
 	// goroutines at once and should answer quickly, from a cache when it
 	// can. When it fails, that connection attempt fails with an error
 	// matching ErrCredentials and the function's own error; the connections
-	// already open are kept. Live connections are not re-authenticated.
-	// Setting it together with Username or Password is refused with
-	// ErrBadOptions. Default: nil, Username and Password are used.
+	// already open are kept. Live connections are re-authenticated only
+	// with ReauthInterval. Setting it together with Username or Password is
+	// refused with ErrBadOptions. Default: nil, Username and Password are
+	// used.
 	Credentials func(ctx context.Context) (username, password string, err error)
+	// ReauthInterval, when positive, re-authenticates every live connection
+	// this often: each shared connection, and each idle one kept for
+	// Client.Watch, calls Credentials and sends AUTH with its answer, in
+	// order with its traffic, so no request waits for a new connection or
+	// fails. Set it below the lifetime of the tokens Credentials returns,
+	// with a margin (ElastiCache IAM tokens last 15 minutes: 10 minutes
+	// suits; a connection re-authenticated with a fresh token also outlives
+	// ElastiCache's 12-hour limit). When Credentials fails or the server
+	// refuses what it returned, the connection keeps its previous
+	// authentication and serves on; the failure is logged (Logger, warning),
+	// sent as an EventReauthFailed, counted in Stats.ReauthFailures, and
+	// tried again one interval later. The provider's context ends after
+	// DialTimeout. Requires Credentials (ErrBadOptions without it); negative
+	// is refused with ErrBadOptions. Default 0: connections are
+	// authenticated only when dialled.
+	ReauthInterval time.Duration
+	// MaxConnAge, when positive, bounds how long a connection is used: a
+	// shared connection older than this is replaced gracefully (a new one
+	// is dialled and takes the new requests, then the old one is closed
+	// once its in-flight requests have their replies), and an idle one kept
+	// for Client.Watch is closed. Connections are checked every tenth of
+	// the shorter of MaxConnAge and ReauthInterval, at most every second,
+	// so one is replaced at most that much past its age. If the new
+	// connection cannot be dialled, the old one is kept (the node is not
+	// suspected, the failure is logged) and the replacement tried again
+	// ten checks later.
+	// Stats.Replaced counts replacements. Use it where the server or a
+	// proxy ends connections after a time (ElastiCache closes IAM
+	// connections after 12 hours). Negative is refused with ErrBadOptions.
+	// Default 0: no limit.
+	MaxConnAge time.Duration
 	// ClientName is set on every connection with CLIENT SETNAME. Default: none.
 	ClientName string
-	// TLS enables TLS with this configuration. Default: nil, plain TCP.
+	// TLS enables TLS with this configuration; client certificates (mutual
+	// TLS) go in its Certificates or GetClientCertificate. keel clones it
+	// for each node and never changes it. When its ServerName is empty, each
+	// node is verified against (and sent as SNI) the host it is dialled by:
+	// the host name it announces (cluster-preferred-endpoint-type hostname),
+	// else its IP, or for a node found by resolving a seed, the seed's host
+	// name. Nodes that report a tls-port are dialled there, others on their
+	// port (managed services report only that). Default: nil, plain TCP.
 	TLS *tls.Config
 
 	// DialTimeout bounds connecting to one node, handshake included.
@@ -179,7 +218,8 @@ type Options struct {
 	RetryTimeout time.Duration
 
 	// Resolver resolves seed host names, at start and whenever no known node
-	// answers. Default net.DefaultResolver.
+	// answers, and the host names nodes announce when keel dials them.
+	// Default net.DefaultResolver.
 	Resolver Resolver
 	// OnEvent receives events on a goroutine of keel's; events are dropped,
 	// never delaying commands, when it falls behind (Stats.EventsDropped
@@ -256,6 +296,8 @@ func (opts Options) engineOptions() cluster.Options {
 		ReadPolicy:           cluster.ReadPolicy(opts.ReadPolicy),
 		RetryUnknownOutcome:  opts.RetryUnknownOutcome,
 		WatchAttempts:        opts.WatchAttempts,
+		ReauthInterval:       opts.ReauthInterval,
+		MaxConnAge:           opts.MaxConnAge,
 		BlockingConnsPerNode: opts.BlockingConnsPerNode,
 		Resolver:             opts.Resolver,
 		Logger:               opts.Logger,

@@ -493,3 +493,52 @@ func BenchmarkPubSubRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// PUBLISH's channel picks the node it leaves from but binds no slot: a
+// transaction or a watch publishes beside keys of any slot, as the server
+// allows, while SPUBLISH's channel is a key like any other.
+func TestPublishBesideKeysOfAnySlot(t *testing.T) {
+	cl := newClient(t, sharedCluster(t), keel.Options{})
+	ctx := testutil.Context(t, 10*time.Second)
+	const channel = "events" // not in the slot of {txpub}
+	if lab.KeySlot(channel) == lab.KeySlot("{txpub}k") {
+		t.Fatal("pick a channel in another slot")
+	}
+	sub, err := cl.Subscribe(ctx, channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+
+	tx := cl.Tx()
+	keel.Queue(tx, keel.Set("{txpub}k", "v"))
+	published := keel.Queue(tx, keel.Publish(channel, "from-tx"))
+	if _, err := tx.Exec(ctx); err != nil {
+		t.Fatalf("Tx with PUBLISH: %v", err)
+	}
+	// The count is of the receivers on the node it ran on: any number.
+	if _, err := published.Result(); err != nil {
+		t.Fatalf("PUBLISH in Tx: %v", err)
+	}
+	if m := nextMessage(t, sub); m.Payload != "from-tx" {
+		t.Fatalf("message = %+v", m)
+	}
+
+	err = cl.Watch(ctx, func(w *keel.Watch) error {
+		_, err := keel.Run(ctx, w, keel.Publish(channel, "from-watch"))
+		return err
+	}, "{txpub}k")
+	if err != nil {
+		t.Fatalf("PUBLISH in a Watch: %v", err)
+	}
+	if m := nextMessage(t, sub); m.Payload != "from-watch" {
+		t.Fatalf("message = %+v", m)
+	}
+
+	tx = cl.Tx()
+	keel.Queue(tx, keel.Set("{txpub}k", "v"))
+	keel.Queue(tx, keel.SPublish(channel, "x"))
+	if _, err := tx.Exec(ctx); !errors.Is(err, keel.ErrCrossSlot) {
+		t.Fatalf("Tx with SPUBLISH of another slot: err = %v, want ErrCrossSlot", err)
+	}
+}

@@ -42,6 +42,15 @@ type Stats struct {
 	CoveredSlots int
 	// ConnectionsAlive is how many node connections are open.
 	ConnectionsAlive int
+	// Reauths counts live connections re-authenticated
+	// (Options.ReauthInterval).
+	Reauths int64
+	// ReauthFailures counts re-authentications that failed, each also an
+	// EventReauthFailed; the connection kept its previous authentication.
+	ReauthFailures int64
+	// Replaced counts shared connections replaced for their age
+	// (Options.MaxConnAge).
+	Replaced int64
 }
 
 // NodeStats are one node's figures: counts since keel first connected to

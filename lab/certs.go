@@ -31,15 +31,27 @@ type tlsMaterial struct {
 	certFile string // server certificate, signed by the CA
 	keyFile  string // server private key
 	caFile   string // CA certificate
-	client   *tls.Config
+	// authClients makes the server require a client certificate signed by
+	// the CA (tls-auth-clients yes); client then carries one.
+	authClients bool
+	client      *tls.Config
 }
 
-// writeTLSMaterial creates a throwaway CA and a server certificate for ip
-// (IP SAN) and "localhost" (DNS SAN), writes them as PEM files into dir, and
-// returns a client config that trusts exactly that CA. Generating per server
-// keeps the lab free of checked-in keys and of any shared state between
-// servers.
-func writeTLSMaterial(dir string, ip net.IP) (*tlsMaterial, error) {
+// tlsSpec says what certificates writeTLSMaterial makes.
+type tlsSpec struct {
+	ip       net.IP   // the server certificate's IP SAN
+	dnsNames []string // its DNS SANs besides "localhost"; may hold wildcards
+	// clientAuth also makes a client certificate, for mutual TLS.
+	clientAuth bool
+}
+
+// writeTLSMaterial creates a throwaway CA and a server certificate for
+// spec.ip (IP SAN), "localhost" and spec.dnsNames (DNS SANs), writes them as
+// PEM files into dir, and returns a client config that trusts exactly that
+// CA (with a client certificate of its own when spec.clientAuth).
+// Generating per server or cluster keeps the lab free of checked-in keys
+// and of any shared state between them.
+func writeTLSMaterial(dir string, spec tlsSpec) (*tlsMaterial, error) {
 	now := time.Now()
 
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -68,27 +80,16 @@ func writeTLSMaterial(dir string, ip net.IP) (*tlsMaterial, error) {
 		return nil, fmt.Errorf("lab: parse CA certificate: %w", err)
 	}
 
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	// The server certificate is also the client certificate nodes present
+	// to each other on the cluster bus and for replication, hence both uses.
+	srvDER, srvKey, err := issueCert(caCert, caKey, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "keel lab redis-server"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses: []net.IP{spec.ip},
+		DNSNames:    append([]string{"localhost"}, spec.dnsNames...),
+	}, now)
 	if err != nil {
-		return nil, fmt.Errorf("lab: generate server key: %w", err)
-	}
-	srvSerial, err := newSerial()
-	if err != nil {
-		return nil, err
-	}
-	srvTemplate := &x509.Certificate{
-		SerialNumber: srvSerial,
-		Subject:      pkix.Name{CommonName: "keel lab redis-server"},
-		NotBefore:    now.Add(-certBackdate),
-		NotAfter:     now.Add(certValidity),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{ip},
-		DNSNames:     []string{"localhost"},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTemplate, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("lab: create server certificate: %w", err)
+		return nil, fmt.Errorf("lab: server certificate: %w", err)
 	}
 	srvKeyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
 	if err != nil {
@@ -96,9 +97,10 @@ func writeTLSMaterial(dir string, ip net.IP) (*tlsMaterial, error) {
 	}
 
 	m := &tlsMaterial{
-		certFile: filepath.Join(dir, "server.crt"),
-		keyFile:  filepath.Join(dir, "server.key"),
-		caFile:   filepath.Join(dir, "ca.crt"),
+		certFile:    filepath.Join(dir, "server.crt"),
+		keyFile:     filepath.Join(dir, "server.key"),
+		caFile:      filepath.Join(dir, "ca.crt"),
+		authClients: spec.clientAuth,
 	}
 	if err := writePEM(m.caFile, "CERTIFICATE", caDER, 0o644); err != nil {
 		return nil, err
@@ -115,10 +117,41 @@ func writeTLSMaterial(dir string, ip net.IP) (*tlsMaterial, error) {
 	m.client = &tls.Config{
 		RootCAs: roots,
 		// Verify against the IP SAN: callers dial Addr(), an IP address.
-		ServerName: ip.String(),
+		ServerName: spec.ip.String(),
 		MinVersion: tls.VersionTLS12,
 	}
+	if spec.clientAuth {
+		cliDER, cliKey, err := issueCert(caCert, caKey, &x509.Certificate{
+			Subject:     pkix.Name{CommonName: "keel lab client"},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}, now)
+		if err != nil {
+			return nil, fmt.Errorf("lab: client certificate: %w", err)
+		}
+		m.client.Certificates = []tls.Certificate{{Certificate: [][]byte{cliDER}, PrivateKey: cliKey}}
+	}
 	return m, nil
+}
+
+// issueCert fills in template's serial, validity and key usage, signs it
+// with the CA for a new P-256 key, and returns the certificate (DER) and
+// the key.
+func issueCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, template *x509.Certificate, now time.Time) ([]byte, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate key: %w", err)
+	}
+	if template.SerialNumber, err = newSerial(); err != nil {
+		return nil, nil, err
+	}
+	template.NotBefore = now.Add(-certBackdate)
+	template.NotAfter = now.Add(certValidity)
+	template.KeyUsage = x509.KeyUsageDigitalSignature
+	der, err := x509.CreateCertificate(rand.Reader, template, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create: %w", err)
+	}
+	return der, key, nil
 }
 
 // newSerial returns a random 128-bit serial number, as RFC 5280 asks for

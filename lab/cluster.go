@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,6 +36,17 @@ type ClusterOptions struct {
 	// with certificates generated for the cluster. Connect with
 	// [Cluster.TLSConfig]. Default false.
 	TLS bool
+	// TLSClientAuth, with TLS, makes every node require a client
+	// certificate signed by the cluster's CA (tls-auth-clients yes: mutual
+	// TLS); [Cluster.TLSConfig] carries one. Default false.
+	TLSClientAuth bool
+	// Hostnames makes every node announce a host name of its own,
+	// "<name>."+[HostDomain] ([Node.Hostname]), and report host names as
+	// the nodes' endpoints (cluster-preferred-endpoint-type hostname), as
+	// managed services do. A DNS server that lab starts with the cluster
+	// resolves them ([Cluster.Resolver]), and with TLS the certificates
+	// carry them (as *.keel.test). Default false: nodes are reported by IP.
+	Hostnames bool
 	// DistinctHosts gives every node its own 127.x.y.z address, all on the
 	// same port, the way real cluster nodes each have their own IP. It is
 	// what lets one DNS name list the nodes (see [StartDNS]). Default false:
@@ -60,8 +72,17 @@ type Cluster struct {
 	retired []*Node // nodes that left the cluster; stopped, kept for Close
 	seq     int     // numbers node names
 	closed  bool
-	dns     *DNSServer // publishes the members' hosts; nil until ServeDNS
+	dns     *DNSServer // publishes the members' hosts; nil until ServeDNS, or from the start with Hostnames
+	dnsName string     // the name ServeDNS published; "" before
 }
+
+// HostDomain is the DNS domain of the host names nodes announce with
+// [ClusterOptions.Hostnames].
+const HostDomain = "keel.test"
+
+// hostnamesDNSName is the main name of the DNS server a cluster with
+// Hostnames starts: every member's host, like a configuration endpoint.
+const hostnamesDNSName = "cluster." + HostDomain
 
 // callTimeout bounds one management command, so a paused node cannot hang
 // the lab.
@@ -81,6 +102,8 @@ func (o ClusterOptions) withDefaults() (ClusterOptions, error) {
 		return o, fmt.Errorf("lab: Replicas = %d, want 0..8", o.Replicas)
 	case o.NodeTimeout < 100*time.Millisecond:
 		return o, fmt.Errorf("lab: NodeTimeout = %v, want at least 100ms", o.NodeTimeout)
+	case o.TLSClientAuth && !o.TLS:
+		return o, errors.New("lab: TLSClientAuth needs TLS")
 	}
 	return o, checkArgs(o.Args)
 }
@@ -108,17 +131,28 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	}
 	c := &Cluster{opts: opts, dir: dir, hosts: newHostAllocator(opts.DistinctHosts)}
 	if opts.TLS {
-		if c.tls, err = writeTLSMaterial(dir, net.IPv4(127, 0, 0, 1)); err != nil {
+		spec := tlsSpec{ip: net.IPv4(127, 0, 0, 1), clientAuth: opts.TLSClientAuth}
+		if opts.Hostnames {
+			spec.dnsNames = []string{"*." + HostDomain}
+		}
+		if c.tls, err = writeTLSMaterial(dir, spec); err != nil {
 			_ = c.Close()
 			return nil, err
 		}
 		// One certificate serves every node, whatever its 127.x address.
 		c.tls.client.ServerName = "localhost"
 	}
+	if opts.Hostnames {
+		if c.dns, err = StartDNS("", hostnamesDNSName, nil); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
 	if err := c.create(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
+	c.membershipChanged()
 	return c, nil
 }
 
@@ -134,12 +168,42 @@ func StartClusterT(t TB, opts ClusterOptions) *Cluster {
 func (c *Cluster) Options() ClusterOptions { return c.opts }
 
 // TLSConfig returns a client TLS configuration trusting the cluster's
-// certificates (a fresh copy), or nil without TLS.
+// certificates (a fresh copy), with a client certificate when
+// TLSClientAuth is set, or nil without TLS. Its ServerName is "localhost",
+// which every node's certificate carries, so nodes dialled by IP verify;
+// with Hostnames it is empty instead, so that each node is verified against
+// the host name it is dialled by.
 func (c *Cluster) TLSConfig() *tls.Config {
 	if c.tls == nil {
 		return nil
 	}
-	return c.tls.client.Clone()
+	conf := c.tls.client.Clone()
+	if c.opts.Hostnames {
+		conf.ServerName = ""
+	}
+	return conf
+}
+
+// adminTLS is the TLS configuration lab's own connections use: they dial
+// nodes by IP. nil without TLS.
+func (c *Cluster) adminTLS() *tls.Config {
+	if c.tls == nil {
+		return nil
+	}
+	return c.tls.client
+}
+
+// Resolver returns a resolver that sends every query to the cluster's DNS
+// server (see [ClusterOptions.Hostnames] and [Cluster.ServeDNS]), or nil
+// when there is none.
+func (c *Cluster) Resolver() *net.Resolver {
+	c.mu.Lock()
+	d := c.dns
+	c.mu.Unlock()
+	if d == nil {
+		return nil
+	}
+	return d.Resolver()
 }
 
 // Nodes returns the nodes that are members of the cluster, running or not,
@@ -198,10 +262,31 @@ func (c *Cluster) retire(n *Node) {
 // move), so that what publishes the members' addresses can follow.
 func (c *Cluster) membershipChanged() {
 	c.mu.Lock()
+	dns, name := c.dns, c.dnsName
+	c.mu.Unlock()
+	if dns == nil {
+		return
+	}
+	nodes := c.Nodes()
+	hosts := c.hostsOf(nodes)
+	_ = dns.SetAddrs(hosts)
+	if name != "" && !strings.EqualFold(name, dns.Name()) {
+		_ = dns.SetName(name, hosts)
+	}
+	for _, n := range nodes {
+		c.publishHostname(n)
+	}
+}
+
+// publishHostname makes the cluster's DNS server resolve n's host name as
+// soon as n runs, before it joins: the cluster may report it to clients
+// from then on.
+func (c *Cluster) publishHostname(n *Node) {
+	c.mu.Lock()
 	dns := c.dns
 	c.mu.Unlock()
-	if dns != nil {
-		_ = dns.SetAddrs(c.hostsOf(c.Nodes()))
+	if dns != nil && c.opts.Hostnames {
+		_ = dns.SetName(n.Hostname(), []string{n.Host()})
 	}
 }
 
@@ -256,6 +341,15 @@ func (n *Node) Name() string { return n.name }
 
 // Addr returns the node's client address, "127.x.y.z:port".
 func (n *Node) Addr() string { return net.JoinHostPort(n.host, strconv.Itoa(n.port)) }
+
+// Hostname returns the host name the node announces with
+// [ClusterOptions.Hostnames], such as "node3.keel.test"; "" without.
+func (n *Node) Hostname() string {
+	if !n.c.opts.Hostnames {
+		return ""
+	}
+	return n.name + "." + HostDomain
+}
 
 // Host returns the node's loopback IP address.
 func (n *Node) Host() string { return n.host }
@@ -316,6 +410,10 @@ func (n *Node) start(ctx context.Context) error {
 	if o.TLS {
 		args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
 	}
+	if o.Hostnames {
+		args = append(args, "--cluster-announce-hostname", n.Hostname(),
+			"--cluster-preferred-endpoint-type", "hostname")
+	}
 	srv, err := StartServer(ctx, ServerOptions{
 		Password: o.Password, TLS: o.TLS, Host: n.host, Port: n.port, Dir: n.dir,
 		Args: args, Binary: o.Binary, sharedTLS: n.c.tls,
@@ -326,6 +424,7 @@ func (n *Node) start(ctx context.Context) error {
 	n.mu.Lock()
 	n.srv = srv
 	n.mu.Unlock()
+	n.c.publishHostname(n)
 	return nil
 }
 
@@ -347,7 +446,7 @@ func (n *Node) stop() error {
 func (n *Node) call(ctx context.Context, args ...string) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	rc, err := dialRaw(ctx, n.Addr(), n.c.TLSConfig())
+	rc, err := dialRaw(ctx, n.Addr(), n.c.adminTLS())
 	if err != nil {
 		return nil, fmt.Errorf("lab: %s: %w", n, err)
 	}

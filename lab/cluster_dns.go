@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // ServeDNS publishes the members' addresses under name on a local DNS server,
@@ -11,23 +12,34 @@ import (
 // answer current as nodes are replaced or the cluster restarts on new
 // addresses. It needs DistinctHosts, because DNS carries hosts, not ports:
 // clients resolve name with the server's Resolver and connect to the port
-// [Cluster.Port] returns ([Cluster.Seed] gives "name:port"). The server stops
-// with the cluster. Call it once.
+// [Cluster.Port] returns ([Cluster.Seed] gives "name:port"). With
+// Hostnames, the cluster's DNS server, which already answers for the nodes'
+// names, answers for name too (for TLS, a name under [HostDomain] is one
+// the certificates carry). The server stops with the cluster. Call it once.
 func (c *Cluster) ServeDNS(name string) (*DNSServer, error) {
 	if !c.opts.DistinctHosts {
 		return nil, errors.New("lab: ServeDNS needs DistinctHosts: one port shared by every node")
 	}
-	d, err := StartDNS("", name, c.hostsOf(c.Nodes()))
+	hosts := c.hostsOf(c.Nodes())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dnsName != "" || c.closed {
+		return nil, errors.New("lab: ServeDNS called twice, or on a closed cluster")
+	}
+	if c.dns != nil {
+		if !strings.EqualFold(strings.TrimSuffix(name, "."), c.dns.Name()) {
+			if err := c.dns.SetName(name, hosts); err != nil {
+				return nil, err
+			}
+		}
+		c.dnsName = strings.TrimSuffix(name, ".")
+		return c.dns, nil
+	}
+	d, err := StartDNS("", name, hosts)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dns != nil || c.closed {
-		_ = d.Close()
-		return nil, errors.New("lab: ServeDNS called twice, or on a closed cluster")
-	}
-	c.dns = d
+	c.dns, c.dnsName = d, d.Name()
 	return d, nil
 }
 
@@ -47,12 +59,12 @@ func (c *Cluster) Port() int {
 // client gives to find the cluster through DNS; "" before ServeDNS.
 func (c *Cluster) Seed() string {
 	c.mu.Lock()
-	d := c.dns
+	name := c.dnsName
 	c.mu.Unlock()
-	if d == nil {
+	if name == "" {
 		return ""
 	}
-	return net.JoinHostPort(d.Name(), strconv.Itoa(c.Port()))
+	return net.JoinHostPort(name, strconv.Itoa(c.Port()))
 }
 
 func (c *Cluster) hostsOf(nodes []*Node) []string {

@@ -237,6 +237,9 @@ type DNSServer struct {
 
 	addrs   atomic.Pointer[[]netip.Addr]
 	queries atomic.Int64
+	// others holds the addresses of the names set with SetName, keyed by
+	// lower-cased name; replaced whole (copy on write) under mu.
+	others atomic.Pointer[map[string][]netip.Addr]
 
 	done chan struct{} // closed by Close, to stop accept back-off
 	wg   sync.WaitGroup
@@ -356,6 +359,35 @@ func (d *DNSServer) SetAddrs(addrs []string) error {
 	return nil
 }
 
+// SetName makes the server answer for another name too, with addrs (nil
+// or empty: the name exists without addresses), such as each cluster node's
+// own host name. name follows StartDNS's rules; it may not be the server's
+// main name, whose addresses SetAddrs sets.
+func (d *DNSServer) SetName(name string, addrs []string) error {
+	name, err := checkDNSName(name)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(name, d.name) {
+		return fmt.Errorf("lab: DNS name %q is the server's main name: use SetAddrs", name)
+	}
+	parsed, err := parseIPv4s(addrs)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	next := map[string][]netip.Addr{}
+	if cur := d.others.Load(); cur != nil {
+		for k, v := range *cur {
+			next[k] = v
+		}
+	}
+	next[strings.ToLower(name)] = parsed
+	d.others.Store(&next)
+	return nil
+}
+
 // Addrs returns the addresses the name currently resolves to.
 func (d *DNSServer) Addrs() []string {
 	cur := *d.addrs.Load()
@@ -416,14 +448,28 @@ func (d *DNSServer) answer(msg []byte, limit int) []byte {
 		}
 		return buildDNSResponse(q, rcode, nil, limit)
 	}
-	if q.name != d.match {
+	addrs, ok := d.lookup(q.name)
+	if !ok {
 		return buildDNSResponse(q, dnsRcodeNXDomain, nil, limit)
 	}
 	var answers []netip.Addr
 	if q.qtype == dnsTypeA && q.qclass == dnsClassIN {
-		answers = *d.addrs.Load()
+		answers = addrs
 	}
 	return buildDNSResponse(q, dnsRcodeSuccess, answers, limit)
+}
+
+// lookup returns the addresses of name (lower-cased, as dnsQuery.name is)
+// and whether the server answers for it.
+func (d *DNSServer) lookup(name string) ([]netip.Addr, bool) {
+	if name == d.match {
+		return *d.addrs.Load(), true
+	}
+	if others := d.others.Load(); others != nil {
+		addrs, ok := (*others)[name]
+		return addrs, ok
+	}
+	return nil, false
 }
 
 // serveUDP answers datagrams one at a time until the socket is closed.

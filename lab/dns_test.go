@@ -714,3 +714,39 @@ func TestDNSOtherLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+// Names added with SetName resolve to their own addresses, beside the main
+// name, case-insensitively; setting one again replaces its addresses; the
+// main name cannot be set that way.
+func TestDNSSetName(t *testing.T) {
+	t.Parallel()
+	d := startDNST(t, "", dnsTestName, []string{"127.0.5.1", "127.0.5.2"})
+	r := d.Resolver()
+	if err := d.SetName("node1.keel.test", []string{"127.0.5.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetName("node2.keel.test.", []string{"127.0.5.2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookupSorted(t, r, "NODE1.keel.test"); !slices.Equal(got, []string{"127.0.5.1"}) {
+		t.Errorf("node1 = %q", got)
+	}
+	if err := d.SetName("node1.keel.test", []string{"127.0.5.9"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookupSorted(t, r, "node1.keel.test"); !slices.Equal(got, []string{"127.0.5.9"}) {
+		t.Errorf("node1 after SetName again = %q", got)
+	}
+	if got := lookupSorted(t, r, "node2.keel.test"); !slices.Equal(got, []string{"127.0.5.2"}) {
+		t.Errorf("node2 = %q", got)
+	}
+	if got := lookupSorted(t, r, dnsTestName); !slices.Equal(got, []string{"127.0.5.1", "127.0.5.2"}) {
+		t.Errorf("main name = %q", got)
+	}
+	if err := d.SetName(strings.ToUpper(dnsTestName), nil); err == nil {
+		t.Error("SetName of the main name succeeded")
+	}
+	if err := d.SetName("node3.keel.test", []string{"::1"}); err == nil {
+		t.Error("SetName with an IPv6 address succeeded")
+	}
+}

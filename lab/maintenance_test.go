@@ -15,7 +15,7 @@ import (
 // dialNodeT opens a raw connection to n that lives as long as ctx.
 func dialNodeT(t *testing.T, ctx context.Context, n *Node) *rawConn {
 	t.Helper()
-	rc, err := dialRaw(ctx, n.Addr(), n.c.TLSConfig())
+	rc, err := dialRaw(ctx, n.Addr(), n.c.adminTLS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func readUntil(ctx context.Context, n *Node, keys []string, stop <-chan struct{}
 	go func() {
 		var st readStats
 		defer func() { passed(); out <- st }()
-		rc, err := dialRaw(ctx, n.Addr(), n.c.TLSConfig())
+		rc, err := dialRaw(ctx, n.Addr(), n.c.adminTLS())
 		if err != nil {
 			st.err = err
 			return

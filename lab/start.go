@@ -88,7 +88,7 @@ func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip ne
 	tm := opts.sharedTLS
 	if opts.TLS && tm == nil {
 		var err error
-		if tm, err = writeTLSMaterial(dir, ip); err != nil {
+		if tm, err = writeTLSMaterial(dir, tlsSpec{ip: ip}); err != nil {
 			return nil, err
 		}
 	}
@@ -200,7 +200,7 @@ func redisArgs(opts ServerOptions, host string, port int, dir string, tm *tlsMat
 		"--tls-cert-file", tm.certFile,
 		"--tls-key-file", tm.keyFile,
 		"--tls-ca-cert-file", tm.caFile,
-		"--tls-auth-clients", "no",
+		"--tls-auth-clients", yesNo(tm.authClients),
 	)
 }
 

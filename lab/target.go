@@ -185,16 +185,20 @@ func parseShardNode(v any, from string, useTLS bool) (addr, role string, err err
 	if err != nil {
 		return "", "", err
 	}
+	// Over TLS: tls-port when the node reports one, else port (managed
+	// services report their TLS port so).
 	portField := "port"
-	if useTLS {
+	if p, _ := f["tls-port"].(int64); useTLS && p > 0 {
 		portField = "tls-port"
 	}
 	port, ok := f[portField].(int64)
 	if !ok {
 		return "", "", malformed("node %s %v", portField, f[portField])
 	}
+	// An empty endpoint is the replying address; "?" (host names preferred,
+	// none announced) the node's IP.
 	host, _ := f["endpoint"].(string)
-	if host == "" || host == "?" {
+	if host == "?" {
 		host, _ = f["ip"].(string)
 	}
 	role, _ = f["role"].(string)

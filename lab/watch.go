@@ -105,7 +105,7 @@ func (c *Cluster) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error
 	}
 	w := newWatcher(opts)
 	w.members = func(context.Context) ([]string, error) { return c.Addrs(), nil }
-	tlsConf, password := c.TLSConfig(), c.opts.Password
+	tlsConf, password := c.adminTLS(), c.opts.Password
 	w.dial = func(ctx context.Context, addr string) (*rawConn, error) {
 		ctx, cancel := context.WithTimeout(ctx, opts.ProbeTimeout)
 		defer cancel()

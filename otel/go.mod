@@ -2,10 +2,8 @@ module github.com/keel-go/keel/otel
 
 go 1.26.0
 
-replace github.com/keel-go/keel => ../
-
 require (
-	github.com/keel-go/keel v0.0.0-00010101000000-000000000000
+	github.com/keel-go/keel v0.1.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0

@@ -167,6 +167,7 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.IntVar(&shape.Shards, "shards", 3, "primaries in the local cluster")
 	fs.IntVar(&shape.Replicas, "replicas", 1, "replicas per primary")
 	fs.DurationVar(&shape.NodeTimeout, "node-timeout", time.Second, "cluster-node-timeout")
+	fs.BoolVar(&shape.TLS, "tls", false, "run the local cluster over TLS only (clients, bus, replication), every client with the same TLS configuration")
 	fs.DurationVar(&f.duration, "duration", 30*time.Second, "longest a run waits, after its last step, for the client to recover (go-redis with default options needs about 60s after a killed primary)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: keel drill [flags]\n       keel drill watch -seeds host:port[,...] [flags]\n\n")

@@ -3,7 +3,7 @@ module github.com/keel-go/keel/cmd/keel
 go 1.26.0
 
 require (
-	github.com/keel-go/keel v0.0.0
+	github.com/keel-go/keel v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/redis/rueidis v1.0.79
 	go.uber.org/goleak v1.3.0
@@ -14,5 +14,3 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
-
-replace github.com/keel-go/keel => ../..

@@ -34,6 +34,8 @@ usage:
                        and go-redis on it side by side (GET, SET, MGET,
                        pipelines at 1–256 goroutines): req/s, p50/p99,
                        allocs/op; "keel bench -h" for its flags
+  keel version         print keel's version and the keel library version it
+                       was built with
 
 Run "keel drill -h", "keel drill watch -h", "keel demo -h" or "keel lab up -h"
 for their flags.
@@ -57,6 +59,8 @@ func main() {
 		err = runLab(ctx, os.Stdout, os.Args[2:])
 	case "bench":
 		err = runBench(ctx, os.Stdout, os.Stderr, os.Args[2:])
+	case "version", "-version", "--version":
+		err = runVersion(os.Stdout, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

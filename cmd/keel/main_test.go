@@ -122,6 +122,7 @@ func TestHelpIsNotAFailure(t *testing.T) {
 		"demo":        func() error { return runDemo(ctx, io.Discard, []string{"-h"}) },
 		"bench":       func() error { return runBench(ctx, io.Discard, io.Discard, []string{"-h"}) },
 		"lab up":      func() error { return runLab(ctx, io.Discard, []string{"up", "-h"}) },
+		"version":     func() error { return runVersion(io.Discard, []string{"-h"}) },
 	} {
 		if err := run(); !errors.Is(err, flag.ErrHelp) {
 			t.Errorf("keel %s -h: %v, want flag.ErrHelp", name, err)

@@ -38,6 +38,11 @@ type Engine struct {
 	cause   string
 	wake    chan struct{}
 
+	// seedNames maps an address found by resolving a seed's host name to
+	// that name (string to string), so TLS verifies the name the caller
+	// gave rather than the address it resolved to.
+	seedNames sync.Map
+
 	// useSlots is set once a node answered CLUSTER SHARDS as an unknown
 	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
 	useSlots atomic.Bool
@@ -100,6 +105,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.install(t, "discovery")
 	e.wg.Add(1)
 	go e.refreshLoop()
+	if e.opts.ReauthInterval > 0 || e.opts.MaxConnAge > 0 {
+		e.wg.Add(1)
+		go e.upkeepLoop()
+	}
 	return e, nil
 }
 
@@ -193,6 +202,9 @@ func (e *Engine) Stats() Stats {
 		Dials:           e.stats.dials.Load(),
 		DialFailures:    e.stats.dialFailures.Load(),
 		EventsDropped:   e.stats.eventsDropped.Load(),
+		Reauths:         e.stats.reauths.Load(),
+		ReauthFailures:  e.stats.reauthFailures.Load(),
+		Replaced:        e.stats.replaced.Load(),
 		IncidentMode:    e.inIncident(),
 	}
 	if t := e.topo.Load(); t != nil {

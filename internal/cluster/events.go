@@ -20,6 +20,10 @@ const (
 	NodeRecovered
 	// RefreshFailed: no node answered a topology query.
 	RefreshFailed
+	// ReauthFailed: re-authenticating a live connection failed (the
+	// credentials provider, or the server refused what it gave); the
+	// connection keeps its previous authentication.
+	ReauthFailed
 	// Resubscribed: a subscription lost its connection or its node and was
 	// restored on Node; Gap is how long it was not served, Cause why.
 	Resubscribed
@@ -35,6 +39,8 @@ func (k EventKind) String() string {
 		return "node-recovered"
 	case RefreshFailed:
 		return "refresh-failed"
+	case ReauthFailed:
+		return "reauth-failed"
 	case Resubscribed:
 		return "resubscribed"
 	}
@@ -48,7 +54,7 @@ type Event struct {
 	Node  string        // the node concerned, for node events
 	Cause string        // what prompted a refresh, or why a node is suspect
 	Diff  Diff          // for TopologyChanged
-	Err   error         // for NodeSuspect and RefreshFailed
+	Err   error         // for NodeSuspect, RefreshFailed and ReauthFailed
 	Gap   time.Duration // for Resubscribed: from the loss noticed to the subscription restored
 }
 
@@ -100,10 +106,13 @@ type Stats struct {
 	IncidentMode     bool  // polling quickly because a primary is suspect
 	CoveredSlots     int   // slots with a known primary
 	ConnectionsAlive int   // open node connections
+	Reauths          int64 // live connections re-authenticated
+	ReauthFailures   int64 // re-authentications that failed (ReauthFailed)
+	Replaced         int64 // shared connections replaced for their age
 }
 
 type counters struct {
 	requests, errors, retries, moved, asked, unknownOutcomes atomic.Int64
 	refreshes, topologyChanges, dials, dialFailures          atomic.Int64
-	eventsDropped                                            atomic.Int64
+	eventsDropped, reauths, reauthFailures, replaced         atomic.Int64
 }

@@ -101,8 +101,17 @@ type Options struct {
 	// which blocking commands run; a call waits, until its context ends,
 	// for one to be free. Default DefaultBlockingConnsPerNode.
 	BlockingConnsPerNode int
-	// Resolver re-resolves the seeds when no known node answers.
-	// Default net.DefaultResolver.
+	// ReauthInterval is how often each live connection (shared, and idle
+	// dedicated) is re-authenticated with fresh credentials from
+	// Conn.Credentials, which it requires. Default 0: never.
+	ReauthInterval time.Duration
+	// MaxConnAge is the age at which a shared connection is replaced (a
+	// new one dialled, the old one drained) and an idle dedicated one
+	// closed. Default 0: no limit.
+	MaxConnAge time.Duration
+	// Resolver resolves the seeds, at start and when no known node
+	// answers, and the host names nodes announce (unless Conn has a
+	// Resolver or DialContext of its own). Default net.DefaultResolver.
 	Resolver Resolver
 	// OnEvent receives events (topology changes, suspect and recovered
 	// nodes, failed refreshes) on a goroutine of its own; events are dropped
@@ -128,6 +137,12 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: BlockingConnsPerNode %d is negative (0 means the default, %d)", ErrBadOptions, o.BlockingConnsPerNode, DefaultBlockingConnsPerNode)
 	case o.Conn.Credentials != nil && (o.Conn.Username != "" || o.Conn.Password != ""):
 		return fmt.Errorf("%w: Credentials and Username/Password are both set (use one)", ErrBadOptions)
+	case o.ReauthInterval < 0:
+		return fmt.Errorf("%w: ReauthInterval %v is negative (0 means never)", ErrBadOptions, o.ReauthInterval)
+	case o.ReauthInterval > 0 && o.Conn.Credentials == nil:
+		return fmt.Errorf("%w: ReauthInterval re-authenticates with fresh credentials from Credentials, which is not set", ErrBadOptions)
+	case o.MaxConnAge < 0:
+		return fmt.Errorf("%w: MaxConnAge %v is negative (0 means no limit)", ErrBadOptions, o.MaxConnAge)
 	}
 	return nil
 }
@@ -156,6 +171,8 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
+	} else if o.Conn.Resolver == nil && o.Conn.DialContext == nil {
+		o.Conn.Resolver = o.Resolver
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -18,8 +18,10 @@ func badTopology(format string, args ...any) error {
 }
 
 // ParseShards parses a CLUSTER SHARDS reply (Redis 7+). from is the address
-// the reply came from: a node whose endpoint is unknown ("?" or empty) is
-// taken to be on from's host. With useTLS the nodes' tls-port is used.
+// the reply came from: a node whose endpoint is empty is reached on from's
+// host, as Redis documents, and one whose endpoint is "?" on its IP (or
+// from's host when that is empty too). With useTLS the nodes' tls-port is
+// used when they report one, else their port.
 func ParseShards(v resp.Value, from string, useTLS bool) ([]Claim, error) {
 	shards, err := v.Slice()
 	if err != nil {
@@ -72,19 +74,14 @@ func parseShardNode(v resp.Value, from string, useTLS bool) (Node, string, error
 	if err != nil {
 		return Node{}, "", badTopology("CLUSTER SHARDS node: %v", err)
 	}
-	portField := "port"
-	if useTLS {
-		portField = "tls-port"
-	}
+	portField := shardPortField(f, useTLS)
 	port, err := f[portField].Int64()
 	if err != nil || port <= 0 || port > 65535 {
 		return Node{}, "", badTopology("CLUSTER SHARDS node %s: %v", portField, f[portField])
 	}
 	host, _ := f["endpoint"].Text()
-	if host == "" || host == "?" {
-		host, _ = f["ip"].Text()
-	}
-	addr, err := joinAddr(host, int(port), from)
+	ip, _ := f["ip"].Text()
+	addr, err := joinAddr(endpointHost(host, ip), int(port), from)
 	if err != nil {
 		return Node{}, "", err
 	}
@@ -99,6 +96,32 @@ func parseShardNode(v resp.Value, from string, useTLS bool) (Node, string, error
 		n.Health = Failed
 	}
 	return n, role, nil
+}
+
+// shardPortField names the CLUSTER SHARDS field holding the port to dial.
+// Over TLS it is tls-port when the node reports one (a server running with
+// tls-cluster does, beside its plaintext port if it has one); managed
+// services report their TLS port as port, without tls-port, so port is the
+// fallback.
+func shardPortField(f map[string]resp.Value, useTLS bool) string {
+	if useTLS {
+		if p, err := f["tls-port"].Int64(); err == nil && p > 0 {
+			return "tls-port"
+		}
+	}
+	return "port"
+}
+
+// endpointHost chooses the host to dial from a node's preferred endpoint
+// and its IP. Redis reports "?" as the endpoint of a node told to prefer
+// host names that has none, so its IP is the best guess; an empty (or NULL)
+// endpoint means the node is reached through the address the reply came
+// from, which joinAddr applies.
+func endpointHost(endpoint, ip string) string {
+	if endpoint == "?" {
+		return ip
+	}
+	return endpoint
 }
 
 // ParseSlots parses a CLUSTER SLOTS reply, the fallback for servers before
@@ -147,7 +170,15 @@ func parseSlotsNode(v resp.Value, from string) (Node, error) {
 	if err != nil || port <= 0 || port > 65535 {
 		return Node{}, badTopology("CLUSTER SLOTS node port: %v", f[1])
 	}
-	addr, err := joinAddr(host, int(port), from)
+	var ip string
+	if len(f) > 3 {
+		// Redis 7 adds the endpoints it did not prefer: "ip" when it
+		// prefers host names.
+		if meta, err := mapOf(f[3]); err == nil {
+			ip, _ = meta["ip"].Text()
+		}
+	}
+	addr, err := joinAddr(endpointHost(host, ip), int(port), from)
 	if err != nil {
 		return Node{}, err
 	}

@@ -105,7 +105,8 @@ func pvWantShards(useTLS bool) []cluster.Claim {
 		Replicas: []cluster.Node{{Addr: "10.0.0.2:" + port(7001), ID: "bbb", Health: cluster.Loading}},
 	}
 	s2 := cluster.Shard{
-		Primary: cluster.Node{Addr: "10.0.0.3:" + port(7002), ID: "ccc", Health: cluster.Online},
+		// An empty endpoint is the address the reply came from.
+		Primary: cluster.Node{Addr: "192.168.1.9:" + port(7002), ID: "ccc", Health: cluster.Online},
 		Replicas: []cluster.Node{
 			{Addr: "192.168.1.9:" + port(7003), ID: "ddd", Health: cluster.Failed},
 			{Addr: "node-5.example:" + port(7005), ID: "eee", Health: cluster.Online},
@@ -146,14 +147,74 @@ func TestParseShardsEmpty(t *testing.T) {
 	}
 }
 
+// A managed service reports its TLS port as "port", without "tls-port":
+// over TLS that port is dialled.
 func TestParseShardsTLSPortMissing(t *testing.T) {
 	v := pvArr(pvMap("slots", pvArr(0, 16383), "nodes", pvArr(
-		pvMap("id", "a", "port", 7000, "ip", "10.0.0.1", "endpoint", "10.0.0.1", "role", "master"))))
-	if _, err := cluster.ParseShards(v, pvFrom, false); err != nil {
-		t.Fatalf("without TLS: %v", err)
+		pvMap("id", "a", "port", 7000, "ip", "10.0.0.1", "endpoint", "10.0.0.1", "role", "master"),
+		pvMap("id", "b", "port", 7001, "tls-port", 0, "ip", "10.0.0.2", "endpoint", "10.0.0.2", "role", "replica"))))
+	for _, useTLS := range []bool{false, true} {
+		claims, err := cluster.ParseShards(v, pvFrom, useTLS)
+		if err != nil {
+			t.Fatalf("tls=%v: %v", useTLS, err)
+		}
+		sh := claims[0].Shard
+		if sh.Primary.Addr != "10.0.0.1:7000" || sh.Replicas[0].Addr != "10.0.0.2:7001" {
+			t.Errorf("tls=%v: primary %s, replica %s; want the ports reported as port", useTLS, sh.Primary.Addr, sh.Replicas[0].Addr)
+		}
 	}
-	if _, err := cluster.ParseShards(v, pvFrom, true); !errors.Is(err, cluster.ErrBadTopology) {
-		t.Errorf("with TLS and no tls-port: %v, want ErrBadTopology", err)
+}
+
+// A TLS-only server (port 0) reports only tls-port: without TLS there is no
+// port to dial, which is a clear topology error rather than port 0.
+func TestParseShardsOnlyTLSPort(t *testing.T) {
+	v := pvArr(pvMap("slots", pvArr(0, 16383), "nodes", pvArr(
+		pvMap("id", "a", "tls-port", 17000, "ip", "10.0.0.1", "endpoint", "10.0.0.1", "role", "master"))))
+	claims, err := cluster.ParseShards(v, pvFrom, true)
+	if err != nil || claims[0].Shard.Primary.Addr != "10.0.0.1:17000" {
+		t.Fatalf("with TLS: %+v, %v; want 10.0.0.1:17000", claims, err)
+	}
+	if _, err := cluster.ParseShards(v, pvFrom, false); !errors.Is(err, cluster.ErrBadTopology) {
+		t.Errorf("without TLS: %v, want ErrBadTopology", err)
+	}
+}
+
+// With cluster-preferred-endpoint-type hostname, the endpoint is the
+// announced host name, which is what keel dials (and verifies over TLS); a
+// node with no host name announced is "?", reached on its IP.
+func TestParseShardsHostnames(t *testing.T) {
+	v := pvArr(pvMap("slots", pvArr(0, 16383), "nodes", pvArr(
+		pvMap("id", "a", "port", 6379, "ip", "10.0.0.1", "endpoint", "node1.cache.example", "hostname", "node1.cache.example", "role", "master"),
+		pvMap("id", "b", "port", 6379, "ip", "10.0.0.2", "endpoint", "?", "role", "replica"),
+		pvMap("id", "c", "port", 6379, "ip", "", "endpoint", "?", "role", "replica"))))
+	claims, err := cluster.ParseShards(v, pvFrom, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := claims[0].Shard
+	got := []string{sh.Primary.Addr, sh.Replicas[0].Addr, sh.Replicas[1].Addr}
+	want := []string{"node1.cache.example:6379", "10.0.0.2:6379", "192.168.1.9:6379"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("addresses %v, want %v", got, want)
+	}
+}
+
+// CLUSTER SLOTS with host names preferred: the host name first, the IP in
+// the metadata map, NULL for an unknown endpoint (behind a load balancer).
+func TestParseSlotsHostnames(t *testing.T) {
+	v := pvArr(
+		pvArr(0, 100, pvArr("node1.cache.example", 6379, "a", pvMap("ip", "10.0.0.1")),
+			pvArr("?", 6379, "b", pvMap("ip", "10.0.0.2"))),
+		pvArr(101, 16383, pvArr(resp.Value{Kind: resp.KindNull}, 6380, "c", pvMap())),
+	)
+	claims, err := cluster.ParseSlots(v, pvFrom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{claims[0].Shard.Primary.Addr, claims[0].Shard.Replicas[0].Addr, claims[1].Shard.Primary.Addr}
+	want := []string{"node1.cache.example:6379", "10.0.0.2:6379", "192.168.1.9:6380"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("addresses %v, want %v", got, want)
 	}
 }
 
@@ -311,12 +372,13 @@ func TestParseShardsHostile(t *testing.T) {
 		{name: "port negative", v: pvOneShard(all, pvGoodNode("port", -7000))},
 		{name: "port 65536", v: pvOneShard(all, pvGoodNode("port", 65536))},
 		{name: "port not a number", v: pvOneShard(all, pvGoodNode("port", "seven"))},
-		{name: "tls-port 0", v: pvOneShard(all, pvGoodNode("tls-port", 0)), useTLS: true},
+		{name: "tls-port and port 0", v: pvOneShard(all, pvGoodNode("tls-port", 0, "port", 0)), useTLS: true},
+		{name: "tls-port bad, port 0", v: pvOneShard(all, pvGoodNode("tls-port", "x", "port", 0)), useTLS: true},
 		{name: "endpoint with space", v: pvOneShard(all, pvGoodNode("endpoint", "10.0.0.1 7000"))},
 		{name: "endpoint with slash", v: pvOneShard(all, pvGoodNode("endpoint", "10.0.0.0/8"))},
 		{name: "endpoint with CRLF", v: pvOneShard(all, pvGoodNode("endpoint", "host\r\nx"))},
 		{name: "ip with space", v: pvOneShard(all, pvGoodNode("endpoint", "?", "ip", "a b"))},
-		{name: "ip with slash", v: pvOneShard(all, pvGoodNode("endpoint", "", "ip", "../x"))},
+		{name: "ip with slash", v: pvOneShard(all, pvGoodNode("endpoint", "?", "ip", "../x"))},
 		{name: "no host, bad from", v: pvOneShard(all, pvGoodNode("endpoint", "", "ip", "")), from: "nohost"},
 		{name: "no host, from with slash", v: pvOneShard(all, pvGoodNode("endpoint", "?", "ip", nil)), from: "a/b:6379"},
 		{name: "bad replica", v: pvOneShard(all, pvGoodNode(), pvGoodNode("role", "replica", "port", 0))},

@@ -18,7 +18,7 @@ import (
 const redialGap = 20 * time.Millisecond
 
 // drainTimeout bounds how long a connection to a node that left the
-// topology may finish its in-flight requests.
+// topology, or replaced for its age, may finish its in-flight requests.
 const drainTimeout = 5 * time.Second
 
 // errNodeDialing is returned, instead of waiting, for a suspect node whose
@@ -132,9 +132,7 @@ func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn,
 			p.mu.Unlock()
 			return nil, nil, err
 		}
-		nc.dialing = make(chan struct{})
-		p.e.wg.Add(1)
-		go p.dial(addr, nc, nc.dialing)
+		p.startDial(addr, nc)
 	}
 	dialing := nc.dialing
 	p.mu.Unlock()
@@ -158,11 +156,22 @@ func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn,
 	return nil, nil, fmt.Errorf("keel: connection to %s lost as it opened", addr)
 }
 
+// startDial starts dialling addr for nc, which has no dial running; it
+// runs under mu.
+func (p *pool) startDial(addr string, nc *nodeConn) {
+	nc.dialing = make(chan struct{})
+	p.e.wg.Add(1)
+	go p.dial(addr, nc, nc.dialing)
+}
+
 // dial opens a connection to addr for nc. It runs on a goroutine of its own,
-// owned by the engine's WaitGroup and ended by the pool's context.
+// owned by the engine's WaitGroup and ended by the pool's context. When nc
+// still has a live connection (it is being replaced for its age), that one
+// serves until the new one is in use, and is then drained; if the new one
+// cannot be opened, the old one is kept.
 func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	opts := p.e.opts.Conn
+	opts := p.e.connOptions(p.e.opts.Conn, addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
 	c, err := conn.Dial(p.ctx, addr, opts)
 	p.e.stats.dials.Add(1)
@@ -170,9 +179,14 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 
 	p.mu.Lock()
 	closed := p.closed
+	replaced := nc.conn
 	if err == nil && !closed {
 		nc.conn, nc.dialErr = c, nil
 		p.publish()
+		if alive(replaced) {
+			p.e.stats.replaced.Add(1)
+			p.drain(replaced)
+		}
 	} else if err != nil {
 		nc.dialErr, nc.failedAt = err, time.Now()
 	}
@@ -186,6 +200,11 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	case err == nil:
 		p.e.recovered(addr)
 	case p.ctx.Err() != nil:
+	case alive(replaced):
+		// The old connection still serves: the node is not suspected for
+		// a replacement that can wait for the next try.
+		p.e.stats.dialFailures.Add(1)
+		p.e.opts.Logger.Warn("keel: could not replace an old connection; keeping it", "node", addr, "err", err)
 	case errors.Is(err, conn.ErrCredentials):
 		// The credentials provider failed, not the node: the node is not
 		// suspected, so no incident polling adds to the provider's load.
@@ -226,18 +245,25 @@ func (p *pool) retire(keep func(addr string) bool) {
 		delete(p.nodes, addr)
 		removed = true
 		if c := nc.conn; alive(c) {
-			p.e.wg.Add(1)
-			go func() {
-				defer p.e.wg.Done()
-				ctx, cancel := context.WithTimeout(p.ctx, drainTimeout)
-				defer cancel()
-				_ = c.Shutdown(ctx)
-			}()
+			p.drain(c)
 		}
 	}
 	if removed {
 		p.publish()
 	}
+}
+
+// drain shuts c down on a goroutine of its own: it takes no new requests
+// and is closed once its in-flight ones have their replies, or after
+// drainTimeout. It runs under mu, before close can wait for the goroutine.
+func (p *pool) drain(c *conn.Conn) {
+	p.e.wg.Add(1)
+	go func() {
+		defer p.e.wg.Done()
+		ctx, cancel := context.WithTimeout(p.ctx, drainTimeout)
+		defer cancel()
+		_ = c.Shutdown(ctx)
+	}()
 }
 
 // alive counts open connections.

@@ -221,7 +221,8 @@ func (e *Engine) resolveSeeds() ([]string, error) {
 }
 
 // resolveSeedsCtx resolves each seed's host through the Resolver; seeds
-// whose host is an IP address are kept as they are.
+// whose host is an IP address are kept as they are. It remembers the name
+// each address was found under, for TLS (see connOptions).
 func (e *Engine) resolveSeedsCtx(ctx context.Context) ([]string, error) {
 	var out []string
 	var errs []error
@@ -241,7 +242,9 @@ func (e *Engine) resolveSeedsCtx(ctx context.Context) ([]string, error) {
 			continue
 		}
 		for _, a := range addrs {
-			out = append(out, net.JoinHostPort(a, port))
+			addr := net.JoinHostPort(a, port)
+			e.seedNames.Store(addr, host)
+			out = append(out, addr)
 		}
 	}
 	if len(out) == 0 {

@@ -122,7 +122,7 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	}
 	if slot, keyed, err := RouteSlot(cmd, args); err != nil && !errors.Is(err, ErrArity) {
 		return resp.Value{}, err
-	} else if keyed && slot != w.slot {
+	} else if keyed && BindsSlot(cmd) && slot != w.slot {
 		return resp.Value{}, fmt.Errorf("%w: slot %d on a watch of slot %d", ErrCrossSlot, slot, w.slot)
 	}
 	w.e.stats.requests.Add(1)

@@ -129,7 +129,7 @@ func (p *dedicatedPool) lend(ctx context.Context, addr string) (*conn.Conn, erro
 	}
 	p.mu.Unlock()
 
-	c, err := conn.Dial(ctx, addr, p.opts)
+	c, err := conn.Dial(ctx, addr, p.e.connOptions(p.opts, addr))
 	p.e.stats.dials.Add(1)
 	if err != nil {
 		return nil, err
@@ -169,11 +169,11 @@ func (p *dedicatedPool) clientIDOf(c *conn.Conn) string {
 }
 
 // put takes back a lent connection whose state is clean; keep false (or a
-// full pool) closes it instead.
+// full pool, or a connection older than MaxConnAge) closes it instead.
 func (p *dedicatedPool) put(c *conn.Conn, keep bool) {
 	p.mu.Lock()
 	delete(p.lent, c)
-	if keep && !p.closed && alive(c) && len(p.idle[c.Addr()]) < p.maxIdle {
+	if keep && !p.closed && alive(c) && !p.e.tooOld(c) && len(p.idle[c.Addr()]) < p.maxIdle {
 		p.idle[c.Addr()] = append(p.idle[c.Addr()], c)
 		p.mu.Unlock()
 		p.release(c.Addr())

@@ -39,6 +39,7 @@ type Conn struct {
 	epoch     time.Time    // the monotonic origin of clock()
 	lastRead  atomic.Int64 // clock() of the last read that returned bytes
 	lastWrite atomic.Int64 // clock() of the last write
+	authAt    atomic.Int64 // clock() of the last authentication attempt: 0, the handshake, or Reauthenticate
 	enqueued  atomic.Int64 // requests ever queued: the writer watches it grow
 	owed      atomic.Int64 // requests in flight (inflight.len()), read without mu
 	reading   atomic.Bool  // the reader is waiting on the socket: it has processed every byte it read
@@ -106,6 +107,9 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
 	began := time.Now()
 	if err := c.handshake(user, password); err != nil {
+		if tc, ok := nc.(*tls.Conn); ok {
+			err = withTLSAlert(tc, err)
+		}
 		_ = nc.Close()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))

@@ -46,11 +46,7 @@ func (c *Conn) handshake(username, password string) error {
 		}
 	}
 	if password != "" {
-		args := []string{"AUTH", password}
-		if username != "" {
-			args = []string{"AUTH", username, password}
-		}
-		if err := c.roundTrip(args...); err != nil {
+		if err := c.roundTrip(authArgs(username, password)...); err != nil {
 			return err
 		}
 	}

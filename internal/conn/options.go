@@ -74,8 +74,13 @@ type Options struct {
 	// whichever goroutine noticed and must not block. Default: none.
 	OnClose func(cause error)
 	// DialContext opens the network connection. Default: a net.Dialer with
-	// the keepalive and TCP_USER_TIMEOUT settings above.
+	// the keepalive and TCP_USER_TIMEOUT settings above, resolving host
+	// names through Resolver.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolver resolves an address's host name for the default DialContext
+	// (the host name itself still serves for TLS verification). Default:
+	// nil, the dialer resolves it (net.DefaultResolver).
+	Resolver Resolver
 }
 
 func (o Options) withDefaults() Options {
@@ -97,6 +102,9 @@ func (o Options) withDefaults() Options {
 	if o.DialContext == nil {
 		d := &net.Dialer{KeepAlive: o.KeepAlive, Control: userTimeoutControl(o.userTimeout())}
 		o.DialContext = d.DialContext
+		if o.Resolver != nil {
+			o.DialContext = resolvingDial(d.DialContext, o.Resolver)
+		}
 	}
 	return o
 }

@@ -27,6 +27,10 @@ type ClusterShape struct {
 	NodeTimeout time.Duration
 	// Binary is the redis-server executable. Default: redis-server on PATH.
 	Binary string
+	// TLS makes the cluster speak TLS only (clients, cluster bus and
+	// replication), with certificates lab generates; every client gets the
+	// same configuration trusting them. Default false.
+	TLS bool
 }
 
 func (s ClusterShape) withDefaults() ClusterShape {
@@ -97,6 +101,7 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
 	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
 	rep.Settings.NodeTimeoutMS = ms(opts.Cluster.NodeTimeout)
+	rep.Settings.TLS = opts.Cluster.TLS
 	rep.Machine["redis_server"] = redisVersion(opts.Cluster.Binary)
 	type job struct {
 		sc Scenario
@@ -156,7 +161,7 @@ func startClusterAsync(ctx context.Context, shape ClusterShape) <-chan startedCl
 	go func() {
 		c, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: shape.Shards,
 			Replicas: shape.Replicas, NodeTimeout: shape.NodeTimeout,
-			DistinctHosts: true, Binary: shape.Binary})
+			DistinctHosts: true, Binary: shape.Binary, TLS: shape.TLS})
 		out <- startedCluster{c, err}
 	}()
 	return out
@@ -208,7 +213,9 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 		rc.setError(err)
 		return rc.run
 	}
-	rc.env.target = Target{Seeds: []string{c.Seed()}, Resolver: dns.Resolver()}
+	// Over TLS, every client verifies the nodes as "localhost", a name every
+	// node's certificate carries, whatever 127.x address it has.
+	rc.env.target = Target{Seeds: []string{c.Seed()}, Resolver: dns.Resolver(), TLS: c.TLSConfig()}
 	if rc.env.layout, err = Discover(ctx, rc.env.target); err != nil {
 		rc.setError(err)
 		return rc.run

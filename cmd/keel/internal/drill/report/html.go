@@ -263,6 +263,9 @@ func rptSettings(s Settings) []rptKV {
 	if s.Mix != "" {
 		kv = append(kv, rptKV{"mix", s.Mix})
 	}
+	if s.TLS {
+		kv = append(kv, rptKV{"transport", "TLS (clients, cluster bus, replication)"})
+	}
 	return kv
 }
 

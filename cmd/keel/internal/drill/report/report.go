@@ -37,6 +37,7 @@ type Settings struct {
 	Replicas       int     `json:"replicas"`
 	NodeTimeoutMS  float64 `json:"node_timeout_ms"` // cluster-node-timeout; 0 when unknown (watch)
 	Mix            string  `json:"mix"`             // e.g. "GET 50% / SET 30% / INCR 20%"
+	TLS            bool    `json:"tls,omitempty"`   // the clients spoke TLS to the cluster
 }
 
 // ClientInfo describes one driver.

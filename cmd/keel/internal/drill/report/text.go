@@ -188,6 +188,9 @@ func rptTitle(r Report) string {
 			b.WriteString("s")
 		}
 	}
+	if s.TLS {
+		b.WriteString(", over TLS")
+	}
 	if s.Rate > 0 {
 		fmt.Fprintf(&b, ", %d req/s", s.Rate)
 	}
