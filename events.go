@@ -14,16 +14,22 @@ type Event struct {
 	// Kind says what happened, and so which other fields are set.
 	Kind EventKind
 	// Node is the "host:port" of the node concerned, for EventNodeSuspect,
-	// EventNodeRecovered and EventReauthFailed.
+	// EventNodeRecovered and EventReauthFailed; for EventResubscribed, the
+	// node now serving the subscription.
 	Node string
 	// Cause says what prompted a refresh (such as "MOVED" or "discovery"),
-	// or why a node is suspect.
+	// why a node is suspect, or why a subscription had to be restored
+	// (connection lost, node suspect, slot moved…).
 	Cause string
 	// Diff is what changed, for EventTopologyChanged.
 	Diff TopologyDiff
 	// Err is what failed, for EventNodeSuspect, EventRefreshFailed and
 	// EventReauthFailed.
 	Err error
+	// Gap is, for EventResubscribed, how long the subscription was not
+	// served: from keel noticing the loss to the server confirming the
+	// subscription again.
+	Gap time.Duration
 }
 
 // EventKind says what an Event reports.
@@ -48,10 +54,15 @@ const (
 	// server refused what it returned. The connection keeps its previous
 	// authentication and serves on; keel tries again at the next interval.
 	EventReauthFailed
+	// EventResubscribed: a Subscription lost its connection or node (or,
+	// for sharded channels, a channel's slot moved) and was restored on
+	// Event.Node after Event.Gap; Event.Cause says why. One event per
+	// connection restored.
+	EventResubscribed
 )
 
 // String returns "topology-changed", "node-suspect", "node-recovered",
-// "refresh-failed" or "reauth-failed".
+// "refresh-failed", "reauth-failed" or "resubscribed".
 func (k EventKind) String() string { return cluster.EventKind(k).String() }
 
 // TopologyDiff is how a new topology differs from the one it replaced.
@@ -84,5 +95,6 @@ func eventFrom(ev cluster.Event) Event {
 		Cause: ev.Cause,
 		Diff:  TopologyDiff(ev.Diff),
 		Err:   ev.Err,
+		Gap:   ev.Gap,
 	}
 }

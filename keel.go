@@ -19,6 +19,7 @@ type Client struct {
 	e            *cluster.Engine
 	hooks        *hookChain // nil without Options.Hooks
 	closeTimeout time.Duration
+	subBuffer    int // messages buffered per Subscription
 }
 
 // New discovers the deployment through opts.Seeds (a cluster, a standalone
@@ -43,7 +44,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if closeTimeout <= 0 {
 		closeTimeout = DefaultCloseTimeout
 	}
-	return &Client{e: e, hooks: hooks, closeTimeout: closeTimeout}, nil
+	subBuffer := opts.SubscriptionBuffer
+	if subBuffer <= 0 {
+		subBuffer = DefaultSubscriptionBuffer
+	}
+	return &Client{e: e, hooks: hooks, closeTimeout: closeTimeout, subBuffer: subBuffer}, nil
 }
 
 // Do runs any command and returns its reply. Arguments may be strings,
@@ -80,7 +85,8 @@ func (c *Client) run(ctx context.Context, args []string) (Value, error) {
 // Shutdown stops the client: new commands fail with ErrClosed at once,
 // commands waiting to be retried give up, and commands in flight get their
 // replies until ctx ends. It returns once every goroutine keel started has
-// exited, with ctx's error if it had to cut commands off. It is idempotent
+// exited, with ctx's error if it had to cut commands off. Subscriptions are
+// closed, their Messages channels too. It is idempotent
 // and safe to call concurrently with anything.
 func (c *Client) Shutdown(ctx context.Context) error { return c.e.Shutdown(ctx) }
 

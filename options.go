@@ -247,6 +247,11 @@ type Options struct {
 	// CloseTimeout is how long Close lets in-flight commands finish.
 	// Default DefaultCloseTimeout.
 	CloseTimeout time.Duration
+	// SubscriptionBuffer is how many received messages each Subscription
+	// holds for its reader; a message that finds it full is dropped and
+	// counted (Subscription.Dropped). Zero or negative means the default,
+	// DefaultSubscriptionBuffer.
+	SubscriptionBuffer int
 }
 
 // ReadPolicy says which nodes serve read-only commands.

@@ -43,8 +43,10 @@ echo "install-from-proxy: keel $version from $rev"
 
 out="$("$tmp/bin/keel" version)"
 echo "$out"
-if ! printf '%s\n' "$out" | grep -qx "keel $version" ||
-  ! printf '%s\n' "$out" | grep -qx "library github.com/keel-go/keel $version"; then
+# Here-strings, not pipes: grep -q stops reading at the first match, and
+# under pipefail the writer's SIGPIPE would fail the check.
+if ! grep -qx "keel $version" <<<"$out" ||
+  ! grep -qx "library github.com/keel-go/keel $version" <<<"$out"; then
   echo "install-from-proxy: keel version does not report $version for the tool and the library" >&2
   exit 1
 fi

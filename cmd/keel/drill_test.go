@@ -51,6 +51,19 @@ func TestSelectScenarios(t *testing.T) {
 	if err != nil || len(mixed) != 2 {
 		t.Errorf("scenario file with -scenarios: %v, %v", mixed, err)
 	}
+	delivery, err := selectScenarios("delivery,forced-failover", "")
+	if err != nil || len(delivery) != len(drill.DeliveryScenarios())+1 || len(delivery[0].Probes) == 0 {
+		t.Errorf("-scenarios delivery,forced-failover: %d scenarios, %v", len(delivery), err)
+	}
+	one, err := selectScenarios("consumer-slot-migration", "")
+	if err != nil || len(one) != 1 || len(one[0].Probes) != 2 {
+		t.Errorf("one probe scenario by name: %v, %v", one, err)
+	}
+	for _, sc := range all {
+		if len(sc.Probes) > 0 {
+			t.Errorf("the default suite has the probe scenario %q", sc.Name)
+		}
+	}
 }
 
 func TestAuditVerdict(t *testing.T) {
@@ -70,6 +83,17 @@ func TestAuditVerdict(t *testing.T) {
 		if !errors.Is(err, errAudit) || !strings.Contains(err.Error(), line) || noted != "" {
 			t.Errorf("-fail-on-loss %s: %v, %q", failOn, err, noted)
 		}
+	}
+	// Items a consumer took twice fail the run like duplicated INCRs;
+	// Pub/Sub duplicates and lost items are reported in the table only.
+	twice := report.Report{Runs: []report.Run{{Scenario: "c", Client: "keel", Delivery: []report.Delivery{
+		{Probe: "ssubscribe", Duplicates: 5}, {Probe: "blpop", Lost: 3}}}}}
+	if _, err := auditVerdict(twice, "keel"); err != nil {
+		t.Errorf("Pub/Sub duplicates and lost items: %v, want no failure", err)
+	}
+	twice.Runs[0].Delivery[1].Duplicates = 2
+	if _, err := auditVerdict(twice, "keel"); !errors.Is(err, errAudit) || !strings.Contains(err.Error(), "2 items consumed twice") {
+		t.Errorf("keel consumed items twice: %v, want errAudit", err)
 	}
 	rep.Runs[0].Figures.LostWrites = 1
 	if _, err := auditVerdict(rep, "none"); err != nil {

@@ -97,6 +97,11 @@ const (
 	// d a d, ZUNIONSTORE d 2 d k or BITOP XOR d d k change d again when
 	// repeated.
 	flagDestSource
+	// flagRouteOnly: the "key" only picks the node (PUBLISH's channel, so
+	// one channel's messages leave from one node, in order); it binds no
+	// slot, so a transaction or a watch may hold it beside any keys, as
+	// the server allows.
+	flagRouteOnly
 )
 
 // props are the flags a table entry is built with.
@@ -384,10 +389,12 @@ var commands = [...]Command{
 	connStateOnly("READWRITE", connStateManaged),
 	connStateOnly("ASKING", connStateManaged),
 
-	// Pub/Sub. PUBLISH is keyless for routing: the cluster bus spreads it.
-	// Shard channels hash like keys. Subscribing turns the connection into a
-	// subscriber's: refused (ConnStateError).
-	keyless("PUBLISH", isWrite),
+	// Pub/Sub. The cluster bus spreads a PUBLISH from any node, but keel
+	// routes it by its channel's slot, as a shard channel: every PUBLISH to
+	// one channel then leaves from one node and its subscribers receive
+	// them in order. Subscribing turns the connection into a subscriber's:
+	// refused (ConnStateError).
+	oneKey("PUBLISH", isWrite).with(flagRouteOnly),
 	oneKey("SPUBLISH", isWrite),
 	connStateOnly("SUBSCRIBE", connStatePubSub),
 	connStateOnly("PSUBSCRIBE", connStatePubSub),
@@ -649,6 +656,11 @@ func spansSlot(name string, args []string, spans []keySpan) (slot int, hasKeys b
 	}
 	return slot, true, nil
 }
+
+// BindsSlot reports whether a command's keys tie it to their slot, where
+// commands must share one (a transaction, a watch): false for a command
+// whose key only picks the node (PUBLISH).
+func BindsSlot(cmd Command) bool { return cmd.flags&flagRouteOnly == 0 }
 
 // IsBlocking reports whether the command in args may block its connection:
 // cmd.Blocking, or an XREAD/XREADGROUP (a command with KeysAfter) with a

@@ -67,7 +67,7 @@ func TestKeys(t *testing.T) {
 		{"WATCH a b", []string{"a", "b"}},
 		{"SPUBLISH ch msg", []string{"ch"}},
 		{"PING", nil},
-		{"PUBLISH ch msg", nil},
+		{"PUBLISH ch msg", []string{"ch"}},
 		{"SCAN 0 MATCH k*", nil},
 	}
 	for _, tt := range tests {

@@ -28,7 +28,7 @@ var connStateHints = [...]string{
 	connStateClient:  "it would change the connection every goroutine shares; set Options.ClientName for the name",
 	connStateMonitor: "it takes over the connection; run it from redis-cli",
 	connStateManaged: "keel manages the connection itself: set Options.Username/Password, Options.ReadPolicy; use Client.Close",
-	connStatePubSub:  "Pub/Sub needs a connection of its own and is not supported yet",
+	connStatePubSub:  "Pub/Sub needs a connection of its own: use Client.Subscribe, PSubscribe or SSubscribe",
 }
 
 // clientStateSubcommands are the CLIENT subcommands that change the

@@ -27,6 +27,11 @@ type Engine struct {
 	// changed is closed, and replaced, whenever a topology that routes
 	// differently is installed: retries wait on it instead of sleeping.
 	changed atomic.Pointer[chan struct{}]
+	// suspected is closed, and replaced, whenever a node becomes suspect:
+	// subscribers leave it at once.
+	suspected atomic.Pointer[chan struct{}]
+	// subs are the open Pub/Sub subscribers, closed with the engine.
+	subs subRegistry
 
 	// Refresh triggers are coalesced: the first cause waits in cause, and
 	// wake holds at most one signal.
@@ -91,6 +96,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		stopped:  make(chan struct{}),
 	}
 	e.changed.Store(newChange())
+	e.suspected.Store(newChange())
 	e.pool = newPool(e)
 	e.dedicated = newDedicatedPool(e, e.opts.Conn, 0, maxIdleDedicated, false)
 	e.blockers = newDedicatedPool(e, blockingConnOptions(e.opts.Conn), e.opts.BlockingConnsPerNode, e.opts.BlockingConnsPerNode, true)
@@ -121,6 +127,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 
 // changedChan returns the channel that closes at the next topology change.
 func (e *Engine) changedChan() <-chan struct{} { return *e.changed.Load() }
+
+// suspectedChan returns the channel that closes when a node next becomes suspect.
+func (e *Engine) suspectedChan() <-chan struct{} { return *e.suspected.Load() }
 
 // broadcastChange wakes everyone waiting on changedChan. Each channel is
 // swapped out exactly once, so each is closed exactly once.
@@ -184,6 +193,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // goroutine.
 func (e *Engine) stop() {
 	close(e.stopped)
+	e.subs.closeAll()
 	e.learner.close()
 	e.pool.close()
 	e.dedicated.close()
@@ -233,6 +243,7 @@ func (e *Engine) suspect(addr string, err error) {
 	if !already {
 		e.opts.Logger.Warn("keel: node suspect", "node", addr, "err", err)
 		e.emit(Event{Kind: NodeSuspect, Node: addr, Err: err, Cause: fmt.Sprint(err)})
+		close(*e.suspected.Swap(newChange()))
 	}
 	e.abortOn(addr, err)
 	e.trigger("node " + addr + " failed")
@@ -249,6 +260,17 @@ func (e *Engine) recovered(addr string) {
 		e.opts.Logger.Info("keel: node recovered", "node", addr)
 		e.emit(Event{Kind: NodeRecovered, Node: addr})
 	}
+}
+
+// suspectSince returns when addr became suspect, if it is.
+func (e *Engine) suspectSince(addr string) (time.Time, bool) {
+	if e.suspectCount.Load() == 0 {
+		return time.Time{}, false
+	}
+	e.suspectMu.Lock()
+	defer e.suspectMu.Unlock()
+	t, ok := e.suspects[addr]
+	return t, ok
 }
 
 func (e *Engine) isSuspect(addr string) bool {

@@ -24,6 +24,9 @@ const (
 	// credentials provider, or the server refused what it gave); the
 	// connection keeps its previous authentication.
 	ReauthFailed
+	// Resubscribed: a subscription lost its connection or its node and was
+	// restored on Node; Gap is how long it was not served, Cause why.
+	Resubscribed
 )
 
 func (k EventKind) String() string {
@@ -38,6 +41,8 @@ func (k EventKind) String() string {
 		return "refresh-failed"
 	case ReauthFailed:
 		return "reauth-failed"
+	case Resubscribed:
+		return "resubscribed"
 	}
 	return "unknown"
 }
@@ -46,10 +51,11 @@ func (k EventKind) String() string {
 type Event struct {
 	Time  time.Time
 	Kind  EventKind
-	Node  string // the node concerned, for node events
-	Cause string // what prompted a refresh, or why a node is suspect
-	Diff  Diff   // for TopologyChanged
-	Err   error  // for NodeSuspect, RefreshFailed and ReauthFailed
+	Node  string        // the node concerned, for node events
+	Cause string        // what prompted a refresh, or why a node is suspect
+	Diff  Diff          // for TopologyChanged
+	Err   error         // for NodeSuspect, RefreshFailed and ReauthFailed
+	Gap   time.Duration // for Resubscribed: from the loss noticed to the subscription restored
 }
 
 // eventBuffer is how many events may wait for a slow OnEvent before new ones

@@ -40,6 +40,7 @@ var notComparable = map[string]string{
 	// keel routes shard channels like keys, as the cluster does; to the
 	// server they are not keys.
 	"SPUBLISH":     "shard channel",
+	"PUBLISH":      "channel routed by its slot, so that one channel's messages keep their order",
 	"SSUBSCRIBE":   "shard channel",
 	"SUNSUBSCRIBE": "shard channel",
 }

@@ -59,7 +59,7 @@ func TxSlot(cmds [][]string) (slot int, hasKeys bool, err error) {
 		if err != nil {
 			return 0, false, err
 		}
-		if !keyed {
+		if !keyed || !BindsSlot(cmd) {
 			continue
 		}
 		if slot >= 0 && s != slot {

@@ -122,7 +122,7 @@ func (w *WatchConn) Do(ctx context.Context, args []string) (resp.Value, error) {
 	}
 	if slot, keyed, err := w.e.RouteSlot(cmd, args); err != nil && !errors.Is(err, ErrArity) {
 		return resp.Value{}, err
-	} else if keyed && slot != w.slot && !w.e.single {
+	} else if keyed && BindsSlot(cmd) && slot != w.slot && !w.e.single {
 		return resp.Value{}, fmt.Errorf("%w: slot %d on a watch of slot %d", ErrCrossSlot, slot, w.slot)
 	}
 	w.e.stats.requests.Add(1)

@@ -49,6 +49,23 @@ type Conn struct {
 // Dial connects to addr ("host:port"), performs the handshake and starts the
 // connection's goroutines. ctx bounds the dial and handshake only.
 func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
+	c, err := open(ctx, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	now := c.clock()
+	c.lastRead.Store(now)
+	c.lastWrite.Store(now)
+	c.wg.Add(3)
+	go c.writeLoop()
+	go c.readLoop()
+	go c.monitor()
+	return c, nil
+}
+
+// open dials addr and performs the handshake, without starting the
+// connection's goroutines.
+func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
@@ -105,14 +122,6 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	c.rtt = time.Since(began)
-
-	now := c.clock()
-	c.lastRead.Store(now)
-	c.lastWrite.Store(now)
-	c.wg.Add(3)
-	go c.writeLoop()
-	go c.readLoop()
-	go c.monitor()
 	return c, nil
 }
 

@@ -9,7 +9,12 @@
 // independently of any client, from lab's watcher) is kept as
 // [report.Marker]s. [Analyze] turns the two into the figures a report shows:
 // client-added downtime, errors surfaced, healthy-shard availability,
-// latency, lost acknowledged writes and duplicated INCRs. [RunSuite] runs
+// latency, lost acknowledged writes and duplicated INCRs. A scenario may
+// add probes ([Scenario.Probes]): a subscriber or a blocking consumer
+// driven through the client's optional capabilities ([Subscriber],
+// [Consumer]) and fed by an independent publisher or producer that speaks
+// lab's RESP; [AnalyzeDelivery] turns what they recorded into delivery
+// gaps, missed, lost and duplicated items. [RunSuite] runs
 // scenarios on lab clusters; [RunWatch] watches an existing cluster
 // ([lab.WatchTarget]). Package report holds the report and writes it.
 //

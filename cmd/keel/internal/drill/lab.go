@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -231,6 +232,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 		return rc.run
 	}
 	stopLoad := rc.start(ctx)
+	rc.startProbes(ctx, sc.Probes, w)
 
 	var phase atomic.Value
 	phase.Store("warm-up")
@@ -254,6 +256,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	}
 	phase.Store("recovery")
 	rc.tail(ctx, sc, w)
+	rc.stopProbes(ctx)
 	stopLoad()
 	stopTicker()
 	w.Close()
@@ -289,11 +292,28 @@ func (rc *runCore) tail(ctx context.Context, sc Scenario, w *lab.Watcher) {
 			return
 		}
 		quiet := max(stepsDone, rc.load.lastError(), lastServed(w.Events(), rc.env.slots, rc.started))
-		if allServed(w.Events(), rc.env.slots) && now-quiet >= time.Duration(sc.Tail) {
+		if allServed(w.Events(), rc.env.slots) && now-quiet >= time.Duration(sc.Tail) && rc.probesCaughtUp(w) {
 			return
 		}
 		sleep(ctx, 50*time.Millisecond)
 	}
+}
+
+// probesCaughtUp reports whether every running probe received something
+// since the cluster served their shard (shard 0) again after the steps (see
+// servedAgain); true while it has not.
+func (rc *runCore) probesCaughtUp(w *lab.Watcher) bool {
+	if len(rc.probes) == 0 {
+		return true
+	}
+	markers := append(slices.Clone(rc.markers), watchMarkers(w.Events(), rc.env.slots, rc.started)...)
+	served := servedAgain(markers, 0)
+	for _, p := range rc.probes {
+		if p.err == nil && served >= 0 && p.lastReceipt() < served {
+			return false
+		}
+	}
+	return true
 }
 
 // lastServed is the offset of the latest served event of a watched slot.

@@ -55,6 +55,9 @@ type runCore struct {
 	// the cluster's data by design (Scenario.LosesData).
 	auditSince   time.Duration
 	skipCounters bool
+
+	// probes are the scenario's subscribers and consumers (Scenario.Probes).
+	probes []*probe
 }
 
 // open prepares the keys, then opens the client under test.
@@ -173,6 +176,9 @@ func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) report.R
 	rc.run.DurationMS = ms(duration)
 	rc.run.Figures, rc.run.Shards, rc.run.Timeline = fig, shards, timeline
 	rc.run.Markers = MarkersJSON(rc.markers)
+	if len(rc.probes) > 0 {
+		rc.run.Delivery = rc.probeFigures(ctx, duration)
+	}
 	for _, m := range rc.markers {
 		if m.Kind == report.MarkStep {
 			rc.run.FaultMS = ms(m.At)

@@ -30,6 +30,12 @@ type Scenario struct {
 	// MaxTail bounds the wait for a client that does not recover: the run
 	// ends this long after the last step whatever happens. Default 60s.
 	MaxTail Duration `json:"max_tail,omitempty"`
+	// Probes are subscribers and consumers the run drives through the client
+	// besides the workload, each fed by an independent publisher or producer
+	// (one message or item every 5 ms) on shard 0's first slot: "subscribe",
+	// "ssubscribe", "blpop", "xreadgroup" (see the Probe constants). The run
+	// reports their delivery figures (report.Delivery). Default none.
+	Probes []string `json:"probes,omitempty"`
 }
 
 // Step is one action on the cluster.
@@ -111,6 +117,11 @@ func (s Scenario) Check() error {
 	}
 	if len(s.Steps) == 0 {
 		return fmt.Errorf("drill: scenario %q has no steps", s.Name)
+	}
+	for _, p := range s.Probes {
+		if !knownProbes[p] {
+			return fmt.Errorf("drill: scenario %q: unknown probe %q (want subscribe, ssubscribe, blpop or xreadgroup)", s.Name, p)
+		}
 	}
 	for i, st := range s.Steps {
 		if !knownActions[st.Action] {
@@ -195,4 +206,35 @@ func DefaultScenarios() []Scenario {
 		{Name: "rolling-restart", Description: "every node restarts in turn, each primary failed over to its replica first, as an engine upgrade does",
 			Steps: []Step{{Action: "rolling-restart"}}},
 	}
+}
+
+// DeliveryScenarios returns the Pub/Sub and consumer scenarios: forced
+// failover, graceful failover and migration of the probes' slot, once with a
+// SUBSCRIBE and an SSUBSCRIBE subscriber and once with a BLPOP and an
+// XREADGROUP consumer. `keel drill -scenarios delivery` runs them all; each
+// can be named alone too.
+func DeliveryScenarios() []Scenario {
+	pubsub := []string{ProbeSubscribe, ProbeSSubscribe}
+	consumers := []string{ProbeBLPop, ProbeXReadGroup}
+	var out []Scenario
+	for _, g := range []struct {
+		prefix, what string
+		probes       []string
+	}{
+		{"pubsub", "a SUBSCRIBE and an SSUBSCRIBE subscriber of channels in shard 0's first slot, fed every 5 ms by an independent publisher", pubsub},
+		{"consumer", "a BLPOP consumer of a list and an XREADGROUP consumer of a stream in shard 0's first slot, fed every 5 ms by an independent producer", consumers},
+	} {
+		out = append(out,
+			Scenario{Name: g.prefix + "-forced-failover", Probes: g.probes,
+				Description: "shard 0's primary is killed (SIGKILL) and its replica takes over, with " + g.what,
+				Steps:       []Step{{Action: "kill"}}},
+			Scenario{Name: g.prefix + "-graceful-failover", Probes: g.probes,
+				Description: "CLUSTER FAILOVER on the replica of shard 0, with " + g.what,
+				Steps:       []Step{{Action: "failover"}}},
+			Scenario{Name: g.prefix + "-slot-migration", Probes: g.probes,
+				Description: "100 slots, the probes' among them, move from shard 0 to shard 1, with " + g.what,
+				Steps:       []Step{{Action: "migrate", Slots: 100}}},
+		)
+	}
+	return out
 }

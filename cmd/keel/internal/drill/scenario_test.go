@@ -40,6 +40,7 @@ func TestReadScenariosRejectsBadInput(t *testing.T) {
 		"bad duration":   `[{"name": "x", "warmup": 5, "steps": [{"action": "kill"}]}]`,
 		"unknown field":  `[{"name": "x", "stpes": [{"action": "kill"}]}]`,
 		"not json":       `kill everything`,
+		"unknown probe":  `[{"name": "x", "probes": ["psubscribe"], "steps": [{"action": "kill"}]}]`,
 	} {
 		if _, err := ReadScenarios(strings.NewReader(in)); err == nil {
 			t.Errorf("%s: accepted %s", name, in)
@@ -49,7 +50,7 @@ func TestReadScenariosRejectsBadInput(t *testing.T) {
 
 func TestDefaultScenariosAreValid(t *testing.T) {
 	seen := map[string]bool{}
-	for _, sc := range DefaultScenarios() {
+	for _, sc := range append(DefaultScenarios(), DeliveryScenarios()...) {
 		if err := sc.Check(); err != nil {
 			t.Error(err)
 		}
@@ -58,8 +59,11 @@ func TestDefaultScenariosAreValid(t *testing.T) {
 		}
 		seen[sc.Name] = true
 	}
-	if len(seen) != 7 {
-		t.Errorf("%d default scenarios, want the 7 of the issue", len(seen))
+	if len(DefaultScenarios()) != 7 {
+		t.Errorf("%d default scenarios, want the 7 of the issue", len(DefaultScenarios()))
+	}
+	if len(DeliveryScenarios()) != 6 {
+		t.Errorf("%d delivery scenarios, want 6: Pub/Sub and consumers through a forced failover, a graceful failover and a migration", len(DeliveryScenarios()))
 	}
 }
 
@@ -110,3 +114,19 @@ func TestClassify(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestReadScenariosWithProbes(t *testing.T) {
+	in := `[{"name": "mine", "probes": ["ssubscribe", "xreadgroup"], "steps": [{"action": "failover"}]}]`
+	scs, err := ReadScenarios(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := scs[0].Probes; len(got) != 2 || got[0] != ProbeSSubscribe || got[1] != ProbeXReadGroup {
+		t.Errorf("probes %v", got)
+	}
+	for _, sc := range DefaultScenarios() {
+		if len(sc.Probes) != 0 {
+			t.Errorf("default scenario %q has probes %v: the default suite must stay as it was", sc.Name, sc.Probes)
+		}
+	}
+}

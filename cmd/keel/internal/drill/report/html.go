@@ -61,22 +61,31 @@ const (
 // template only prints (and escapes) it.
 type (
 	rptPage struct {
-		Title     string
-		Sub       string
-		Machine   []rptKV
-		Settings  []rptKV
-		Clients   []ClientInfo
-		Columns   []rptHead
-		Rows      []rptHTMLRow
-		Legend    []string
-		Swatches  []rptSwatch
-		Scenarios []rptScenario
+		Title    string
+		Sub      string
+		Machine  []rptKV
+		Settings []rptKV
+		Clients  []ClientInfo
+		Columns  []rptHead
+		Rows     []rptHTMLRow
+		Legend   []string
+		// The subscribers' and consumers' table, empty when no run has probes.
+		DeliveryColumns []rptHead
+		DeliveryRows    []rptHTMLDeliveryRow
+		DeliveryLegend  []string
+		Swatches        []rptSwatch
+		Scenarios       []rptScenario
 	}
 	rptKV      struct{ K, V string }
 	rptHead    struct{ Head, Unit string }
 	rptHTMLRow struct {
 		rptRow
 		First   bool // the first run of its scenario
+		ErrSpan int
+	}
+	rptHTMLDeliveryRow struct {
+		rptDeliveryRow
+		First   bool // the first probe of its scenario
 		ErrSpan int
 	}
 	rptSwatch struct {
@@ -169,6 +178,26 @@ func rptBuildPage(r Report) rptPage {
 		}
 		p.Rows = append(p.Rows, rptHTMLRow{rptRow: row, First: i == 0 || row.Scenario != prev, ErrSpan: len(rptColumns)})
 		prev = row.Scenario
+	}
+	prev, prevClient := "", ""
+	for _, row := range rptDeliveryRows(r) {
+		if row.NotRecovered {
+			row.Cells[0] = "≥" + strings.TrimSuffix(row.Cells[0], "+") + ", nothing received after"
+		}
+		first := row.Scenario != prev
+		client := row.Client
+		if !first && client == prevClient {
+			row.Client = "" // one name per client's group of probes
+		}
+		p.DeliveryRows = append(p.DeliveryRows, rptHTMLDeliveryRow{rptDeliveryRow: row,
+			First: first, ErrSpan: len(rptDeliveryColumns)})
+		prev, prevClient = row.Scenario, client
+	}
+	if len(p.DeliveryRows) > 0 {
+		for _, c := range rptDeliveryColumns {
+			p.DeliveryColumns = append(p.DeliveryColumns, rptHead{c.head, c.unit})
+		}
+		p.DeliveryLegend = rptDeliveryLegend
 	}
 	for i := 0; i < rptShardCount(r); i++ {
 		p.Swatches = append(p.Swatches, rptSwatch{"shard " + strconv.Itoa(i), rptShardColor(i)})

@@ -73,6 +73,9 @@ type Run struct {
 	Timeline [][]Bucket `json:"timeline"`
 	// Markers are the steps and the cluster's own served/unserved events.
 	Markers []MarkerJSON `json:"markers"`
+	// Delivery holds the figures of the run's subscribers and consumers, one
+	// per probe, for scenarios that have probes; absent otherwise.
+	Delivery []Delivery `json:"delivery,omitempty"`
 }
 
 // Figures are a run's headline numbers. Latencies cover every request,

@@ -208,24 +208,15 @@ func WriteText(w io.Writer, r Report) error {
 
 	// Right-align the numeric columns by padding them here; tabwriter then
 	// only lays the columns out.
-	widths := make([]int, len(rptColumns))
-	for i, c := range rptColumns {
-		widths[i] = max(utf8.RuneCountInString(c.head), utf8.RuneCountInString(c.unit))
-	}
+	cells := make([][]string, len(rows))
 	nameW := [2]int{len("scenario"), len("client")}
-	for _, row := range rows {
+	for i, row := range rows {
 		nameW[0] = max(nameW[0], utf8.RuneCountInString(row.Scenario))
 		nameW[1] = max(nameW[1], utf8.RuneCountInString(row.Client))
-		for i, c := range row.Cells {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
+		cells[i] = row.Cells
 	}
-	pad := func(s string, n int) string {
-		if k := n - utf8.RuneCountInString(s); k > 0 {
-			return strings.Repeat(" ", k) + s
-		}
-		return s
-	}
+	widths := rptWidths(rptColumns, cells)
+	pad := rptPadLeft
 
 	bw := &rptErrWriter{w: w}
 	bw.printf("%s\n\n", rptTitle(r))
@@ -297,7 +288,31 @@ func WriteText(w io.Writer, r Report) error {
 			bw.printf("%s\n", l)
 		}
 	}
+	writeDeliveryText(bw, r)
 	return bw.err
+}
+
+// rptWidths returns the width of each numeric column: the widest of its
+// header, unit and cells.
+func rptWidths(columns []struct{ head, unit string }, cells [][]string) []int {
+	widths := make([]int, len(columns))
+	for i, c := range columns {
+		widths[i] = max(utf8.RuneCountInString(c.head), utf8.RuneCountInString(c.unit))
+	}
+	for _, row := range cells {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	return widths
+}
+
+// rptPadLeft right-aligns s in n runes.
+func rptPadLeft(s string, n int) string {
+	if k := n - utf8.RuneCountInString(s); k > 0 {
+		return strings.Repeat(" ", k) + s
+	}
+	return s
 }
 
 // rptErrWriter keeps the first write error so that the writing code can

@@ -1,0 +1,246 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/resp"
+)
+
+// errSubOutOfStep closes a subscriber connection that sent something no
+// command on it can explain.
+var errSubOutOfStep = errors.New("keel: subscriber connection out of step")
+
+// subLink is one subscriber connection, to one node. Its reader goroutine
+// reads every value the node sends: messages go straight to the
+// subscription's Deliver, confirmations and errors are matched to the
+// commands awaiting them and reported to the subscription's run loop. Only
+// the run loop writes to it.
+type subLink struct {
+	addr string
+	raw  *conn.Raw
+	s    *Subscriber
+
+	mu      sync.Mutex
+	pending []*subCmd // commands awaiting their confirmations, oldest first; guarded by mu
+
+	made     time.Time    // when the connection was made
+	lastRead atomic.Int64 // unix nanoseconds of the last value read
+
+	// names are the channels (or patterns) placed on this link; run loop only.
+	names map[string]struct{}
+	// gapFrom and gapCause are the earliest loss that the commands now on
+	// this link are restoring; run loop only.
+	gapFrom  time.Time
+	gapCause string
+}
+
+// subCmd is a command sent on a subscriber connection: the server confirms
+// it with one reply per name, or answers one error.
+type subCmd struct {
+	verb  string // the confirmation's kind, lower case: "subscribe", "sunsubscribe"…
+	names []string
+	left  int // confirmations still due
+}
+
+// subNote is what a link's reader (or a dial) tells the run loop.
+type subNote struct {
+	link *subLink
+	kind subNoteKind
+	cmd  *subCmd // noteConfirmed (when complete) and noteFailed
+	verb string  // noteConfirmed: the confirmation's kind
+	name string  // noteConfirmed, noteServerUnsub
+	err  error   // noteFailed, noteDead, noteDialed
+	more bool    // noteConfirmed: other subscribe commands still pending on the link
+	addr string  // noteDialed
+	raw  *conn.Raw
+}
+
+type subNoteKind uint8
+
+const (
+	noteConfirmed   subNoteKind = iota + 1 // a name's confirmation arrived
+	noteFailed                             // a command got an error reply
+	noteServerUnsub                        // the server unsubscribed a sharded channel (its slot moved)
+	noteDead                               // the connection failed
+	noteDialed                             // a dial ended, with raw or err
+)
+
+func newSubLink(s *Subscriber, addr string, raw *conn.Raw) *subLink {
+	l := &subLink{addr: addr, raw: raw, s: s, made: time.Now(), names: map[string]struct{}{}}
+	l.lastRead.Store(time.Now().UnixNano())
+	return l
+}
+
+// send writes one command. A command with names expects a confirmation per
+// name and is recorded before it is written, so that its first
+// confirmation always finds it.
+func (l *subLink) send(verb string, args []string, names []string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if names != nil {
+		l.pending = append(l.pending, &subCmd{verb: verb, names: names, left: len(names)})
+	}
+	if ht := l.s.health; ht > 0 {
+		_ = l.raw.SetWriteDeadline(time.Now().Add(ht))
+	}
+	_, err := l.raw.Write(resp.AppendCommand(nil, args))
+	if err != nil {
+		_ = l.raw.Close() // the reader reports the failure
+	}
+	return err
+}
+
+// close closes the connection; its reader ends on its own. The run
+// goroutine must not wait for it: the reader may be waiting to hand the run
+// goroutine a note.
+func (l *subLink) close() { _ = l.raw.Close() }
+
+// read is the link's reader goroutine.
+func (l *subLink) read() {
+	defer l.s.wg.Done()
+	var lastDeadline time.Time
+	for {
+		if l.s.deadman > 0 {
+			// Refreshed at most every deadman/4: under a flood of messages,
+			// not once a message.
+			if now := time.Now(); now.Sub(lastDeadline) > l.s.deadman/4 {
+				_ = l.raw.SetReadDeadline(now.Add(l.s.deadman))
+				lastDeadline = now
+			}
+		}
+		v, err := l.raw.Reader.Read()
+		if err != nil {
+			if errors.Is(err, resp.ErrTooLarge) && l.s.o.Lost != nil {
+				l.s.o.Lost() // the message is dropped with the connection
+			}
+			l.s.note(subNote{link: l, kind: noteDead, err: err})
+			_ = l.raw.Close()
+			return
+		}
+		l.lastRead.Store(time.Now().UnixNano())
+		if err := l.handle(v); err != nil {
+			l.s.note(subNote{link: l, kind: noteDead, err: err})
+			_ = l.raw.Close()
+			return
+		}
+	}
+}
+
+// handle dispatches one value from the server.
+func (l *subLink) handle(v resp.Value) error {
+	switch v.Kind {
+	case resp.KindError:
+		cmd := l.popHead()
+		if cmd == nil {
+			return fmt.Errorf("%w: unexpected error %q", errSubOutOfStep, v.Str)
+		}
+		l.s.note(subNote{link: l, kind: noteFailed, cmd: cmd, err: v.Err()})
+		return nil
+	case resp.KindSimpleString:
+		if strings.EqualFold(v.Str, "PONG") { // RESP3 answers PING so
+			return nil
+		}
+	case resp.KindArray, resp.KindPush:
+		return l.handleEvent(v.Elems)
+	}
+	return fmt.Errorf("%w: unexpected %s", errSubOutOfStep, v.Kind)
+}
+
+// handleEvent handles a message, a confirmation or a RESP2 pong.
+func (l *subLink) handleEvent(elems []resp.Value) error {
+	if len(elems) == 0 {
+		return fmt.Errorf("%w: empty event", errSubOutOfStep)
+	}
+	kind := strings.ToLower(elems[0].Str)
+	switch {
+	case (kind == "message" || kind == "smessage") && len(elems) == 3:
+		l.s.o.Deliver(Message{Channel: elems[1].Str, Payload: elems[2].Str})
+		return nil
+	case kind == "pmessage" && len(elems) == 4:
+		l.s.o.Deliver(Message{Pattern: elems[1].Str, Channel: elems[2].Str, Payload: elems[3].Str})
+		return nil
+	case kind == "pong":
+		return nil
+	case isConfirmation(kind) && len(elems) == 3:
+		name := elems[1].Str
+		cmd, complete, more := l.confirm(kind, name)
+		switch {
+		case cmd != nil:
+			if !complete {
+				cmd = nil
+			}
+			l.s.note(subNote{link: l, kind: noteConfirmed, cmd: cmd, verb: kind, name: name, more: more})
+		case kind == "sunsubscribe":
+			// Not asked for: the channel's slot left this node.
+			l.s.note(subNote{link: l, kind: noteServerUnsub, name: name})
+		default:
+			return fmt.Errorf("%w: %s %q confirmed but not asked for", errSubOutOfStep, kind, name)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unexpected %q event", errSubOutOfStep, kind)
+}
+
+func isConfirmation(kind string) bool {
+	switch kind {
+	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
+		return true
+	}
+	return false
+}
+
+// confirm matches a confirmation to the oldest pending command it answers.
+// complete reports that it was the command's last; more, that a subscribe
+// command is still pending after it.
+func (l *subLink) confirm(kind, name string) (cmd *subCmd, complete, more bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, c := range l.pending {
+		if c.verb != kind || c.left == 0 || !slices.Contains(c.names, name) {
+			continue
+		}
+		c.left--
+		if c.left == 0 {
+			l.pending = append(l.pending[:i], l.pending[i+1:]...)
+			complete = true
+		}
+		for _, p := range l.pending {
+			if !isUnsub(p.verb) {
+				more = true
+			}
+		}
+		return c, complete, more
+	}
+	return nil, false, false
+}
+
+// popHead removes the oldest pending command: an error reply answers it.
+func (l *subLink) popHead() *subCmd {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.pending) == 0 {
+		return nil
+	}
+	c := l.pending[0]
+	l.pending = l.pending[1:]
+	return c
+}
+
+// pendingCmds returns the commands still awaiting confirmation.
+func (l *subLink) pendingCmds() []*subCmd {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]*subCmd(nil), l.pending...)
+}
+
+// idle reports whether nothing was read for d.
+func (l *subLink) idle(d time.Duration) bool {
+	return time.Since(time.Unix(0, l.lastRead.Load())) >= d
+}

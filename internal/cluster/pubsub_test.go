@@ -1,0 +1,191 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
+	"github.com/keel-go/keel/resp"
+)
+
+// resp2 writes a RESP2 array of bulk strings, with an integer last when
+// count is not negative: a confirmation ("subscribe", name, count) or a
+// message ("message", channel, payload).
+func resp2(count int, elems ...string) string {
+	n := len(elems)
+	if count >= 0 {
+		n++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", n)
+	for _, e := range elems {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(e), e)
+	}
+	if count >= 0 {
+		fmt.Fprintf(&b, ":%d\r\n", count)
+	}
+	return b.String()
+}
+
+// inbox collects a Subscriber's messages.
+type inbox struct {
+	mu   sync.Mutex
+	msgs []Message
+}
+
+func (b *inbox) deliver(m Message) {
+	b.mu.Lock()
+	b.msgs = append(b.msgs, m)
+	b.mu.Unlock()
+}
+
+func (b *inbox) payloads() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.msgs {
+		out = append(out, m.Payload)
+	}
+	return out
+}
+
+// eventLog collects an engine's events.
+type eventLog struct {
+	mu  sync.Mutex
+	evs []Event
+}
+
+func (l *eventLog) add(ev Event) {
+	l.mu.Lock()
+	l.evs = append(l.evs, ev)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) of(kind EventKind) []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Event
+	for _, ev := range l.evs {
+		if ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// TestSubscriberRESP2ShardedMoves follows a sharded channel, on RESP2, from
+// a node that unsubscribes it (its slot migrated) and then answers MOVED,
+// to the node MOVED names: messages from both arrive, and one
+// EventResubscribed reports the gap on the new node.
+func TestSubscriberRESP2ShardedMoves(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	old, moved := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, old))
+	var calls atomic.Int32
+	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		if calls.Add(1) == 1 {
+			return resptest.Raw(resp2(1, "ssubscribe", "ch") + resp2(-1, "smessage", "ch", "one") + resp2(0, "sunsubscribe", "ch"))
+		}
+		return resptest.Err(fmt.Sprintf("MOVED %d %s", Slot("ch"), moved))
+	})
+	fc.nodes[1].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		// A RESP2 subscribed connection's PONG, unasked here, is ignored.
+		return resptest.Raw(resp2(1, "ssubscribe", "ch") + resp2(-1, "pong", "") + resp2(-1, "smessage", "ch", "two"))
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	var box inbox
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: box.deliver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	testutil.WaitFor(t, 5*time.Second, "both messages", func() bool { return len(box.payloads()) == 2 })
+	if got := box.payloads(); got[0] != "one" || got[1] != "two" {
+		t.Fatalf("messages %q", got)
+	}
+	testutil.WaitFor(t, 5*time.Second, "EventResubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
+	ev := log.of(Resubscribed)[0]
+	if ev.Node != moved || ev.Gap <= 0 || !strings.Contains(ev.Cause, "slot migrated") {
+		t.Fatalf("event %+v: want Node %s, a Gap, the server's unsubscription as Cause", ev, moved)
+	}
+	if sh, _ := e.topo.Load().ShardFor(Slot("ch")); sh.Primary.Addr != moved {
+		t.Fatalf("MOVED did not patch the slot: owner %s", sh.Primary.Addr)
+	}
+}
+
+// connOptions speaks proto, without pings.
+func connOptions(proto int) conn.Options { return conn.Options{Protocol: proto, PingInterval: -1} }
+
+// TestSubscriberErrorReply: a subscription the server refuses for good
+// (NOPERM) fails Subscribe with the server's error, and leaves nothing
+// running (goleak).
+func TestSubscriberErrorReply(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Err("NOPERM this user has no permissions to access one of the channels")
+	})
+	e := newFakeEngine(t, fc, Options{})
+	var box inbox
+	closed := make(chan struct{})
+	_, err := e.Subscribe(testCtx(t), SubChannels, []string{"secret"}, SubOptions{Deliver: box.deliver, Closed: func() { close(closed) }})
+	if !errors.Is(err, resp.ErrNoPerm) {
+		t.Fatalf("Subscribe: %v, want NOPERM", err)
+	}
+	select {
+	case <-closed:
+	default:
+		t.Fatal("Closed not called after a failed Subscribe")
+	}
+}
+
+// TestSubscriberPing: PING keeps an idle subscriber connection alive, and
+// a node that stops answering is left for another within PingInterval +
+// HealthTimeout.
+func TestSubscriberPing(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	fc.setView(oneShard(1, fc.addr(0), fc.addr(1)))
+	var pings [2]atomic.Int32
+	for i, n := range fc.nodes {
+		n.Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+			return resptest.Raw(resp2(1, "subscribe", cmd[1]))
+		})
+		n.Handle("PING", func(cmd []string) resptest.Reply {
+			pings[i].Add(1)
+			return resptest.Raw("+PONG\r\n")
+		})
+	}
+	var log eventLog
+	opts := Options{OnEvent: log.add}
+	opts.Conn.Protocol = 2
+	opts.Conn.PingInterval = 20 * time.Millisecond
+	opts.Conn.HealthTimeout = 50 * time.Millisecond
+	e := newFakeEngine(t, fc, opts)
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := 0 // the subscriber's node
+	if fc.nodes[1].Count("SUBSCRIBE") == 1 {
+		first = 1
+	}
+	testutil.WaitFor(t, 5*time.Second, "a few pings answered", func() bool { return pings[first].Load() >= 5 })
+	if n := len(log.of(Resubscribed)); n != 0 {
+		t.Fatalf("%d resubscriptions while every ping was answered", n)
+	}
+	fc.nodes[first].Freeze()
+	defer fc.nodes[first].Thaw()
+	testutil.WaitFor(t, 5*time.Second, "resubscribed elsewhere", func() bool { return len(log.of(Resubscribed)) == 1 })
+	if ev := log.of(Resubscribed)[0]; ev.Node != fc.addr(1-first) {
+		t.Fatalf("event %+v: want the other node", ev)
+	}
+}
