@@ -312,3 +312,38 @@ func TestStandaloneNamesMissingRolePermission(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoPermission naming ROLE", err)
 	}
 }
+
+func TestStandalonePubSub(t *testing.T) {
+	primary, _ := startStandalone(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := newClient(t, nil, keel.Options{Seeds: []string{primary.Addr()}})
+	for _, sharded := range []bool{false, true} {
+		subscribe, publish := c.Subscribe, c.Publish
+		if sharded {
+			subscribe, publish = c.SSubscribe, c.SPublish
+		}
+		channels := keysInSlots(fmt.Sprint("chan-", sharded), 2) // two slots, one subscription
+		sub, err := subscribe(ctx, channels...)
+		if err != nil {
+			t.Fatalf("sharded %v: subscribe: %v", sharded, err)
+		}
+		for _, ch := range channels {
+			waitFor(t, "a subscriber", func() bool {
+				n, err := publish(ctx, ch, "hi")
+				return err == nil && n == 1
+			})
+			select {
+			case m := <-sub.Messages():
+				if m.Channel != ch || m.Payload != "hi" {
+					t.Fatalf("sharded %v: got %+v, want hi on %s", sharded, m, ch)
+				}
+			case <-ctx.Done():
+				t.Fatalf("sharded %v: no message on %s", sharded, ch)
+			}
+		}
+		if err := sub.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
