@@ -378,7 +378,7 @@ func (s *Subscriber) dropSuspects() {
 // dial opens a link to addr on a goroutine of its own.
 func (s *Subscriber) dial(addr string) {
 	s.st.dialing[addr] = true
-	opts := s.e.opts.Conn
+	opts := s.e.connOptions(s.e.opts.Conn, addr)
 	opts.ReadOnly = false
 	s.wg.Add(1)
 	go func() {
