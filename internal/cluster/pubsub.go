@@ -67,9 +67,8 @@ type Subscriber struct {
 	kind SubKind
 	o    SubOptions
 
-	ping    time.Duration // PING an idle connection this often; 0: never
-	health  time.Duration // a write, or a ping's reply, may take this long; 0: unbounded
-	deadman time.Duration // no byte read for this long closes a connection; 0: never
+	ping   time.Duration // PING an idle connection this often; 0: never
+	health time.Duration // a write, or a ping's reply, may take this long; 0: unbounded
 
 	ctx       context.Context // ends with Close
 	cancel    context.CancelFunc
@@ -106,9 +105,6 @@ func (e *Engine) Subscribe(ctx context.Context, kind SubKind, names []string, o 
 		notes: make(chan subNote, 64),
 	}
 	s.ping, s.health = liveness(e.opts.Conn)
-	if s.ping > 0 && s.health > 0 {
-		s.deadman = s.ping + s.health
-	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.st.init()
 	if !e.subs.add(s) {

@@ -29,6 +29,7 @@ type subLink struct {
 
 	mu      sync.Mutex
 	pending []*subCmd // commands awaiting their confirmations, oldest first; guarded by mu
+	pinged  bool      // a PING awaits its reply, due by the read deadline; guarded by mu
 
 	made     time.Time    // when the connection was made
 	lastRead atomic.Int64 // unix nanoseconds of the last value read
@@ -97,6 +98,37 @@ func (l *subLink) send(verb string, args []string, names []string) error {
 	return err
 }
 
+// ping sends PING unless one already awaits its reply, and gives the reply
+// HealthTimeout from now: the read deadline set here is the link's only
+// one, so that a connection is found dead exactly when a PING goes
+// unanswered, never while a healthy one is idle (SetReadDeadline is safe
+// beside the reader's Read).
+func (l *subLink) ping() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pinged {
+		return // a second PING would push the first one's deadline back
+	}
+	l.pinged = true
+	if ht := l.s.health; ht > 0 {
+		_ = l.raw.SetReadDeadline(time.Now().Add(ht))
+		_ = l.raw.SetWriteDeadline(time.Now().Add(ht))
+	}
+	if _, err := l.raw.Write(resp.AppendCommand(nil, []string{"PING"})); err != nil {
+		_ = l.raw.Close() // the reader reports the failure
+	}
+}
+
+// ponged takes a PING's reply: the node is alive, the read deadline lifted.
+func (l *subLink) ponged() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pinged {
+		l.pinged = false
+		_ = l.raw.SetReadDeadline(time.Time{})
+	}
+}
+
 // close closes the connection; its reader ends on its own. The run
 // goroutine must not wait for it: the reader may be waiting to hand the run
 // goroutine a note.
@@ -105,16 +137,7 @@ func (l *subLink) close() { _ = l.raw.Close() }
 // read is the link's reader goroutine.
 func (l *subLink) read() {
 	defer l.s.wg.Done()
-	var lastDeadline time.Time
 	for {
-		if l.s.deadman > 0 {
-			// Refreshed at most every deadman/4: under a flood of messages,
-			// not once a message.
-			if now := time.Now(); now.Sub(lastDeadline) > l.s.deadman/4 {
-				_ = l.raw.SetReadDeadline(now.Add(l.s.deadman))
-				lastDeadline = now
-			}
-		}
 		v, err := l.raw.Reader.Read()
 		if err != nil {
 			if errors.Is(err, resp.ErrTooLarge) && l.s.o.Lost != nil {
@@ -145,6 +168,7 @@ func (l *subLink) handle(v resp.Value) error {
 		return nil
 	case resp.KindSimpleString:
 		if strings.EqualFold(v.Str, "PONG") { // RESP3 answers PING so
+			l.ponged()
 			return nil
 		}
 	case resp.KindArray, resp.KindPush:
@@ -167,6 +191,7 @@ func (l *subLink) handleEvent(elems []resp.Value) error {
 		l.s.o.Deliver(Message{Pattern: elems[1].Str, Channel: elems[2].Str, Payload: elems[3].Str})
 		return nil
 	case kind == "pong":
+		l.ponged()
 		return nil
 	case isConfirmation(kind) && len(elems) == 3:
 		name := elems[1].Str

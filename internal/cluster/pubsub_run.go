@@ -392,12 +392,12 @@ func (s *Subscriber) dial(addr string) {
 	}()
 }
 
-// pingIdle sends PING on links idle for half the ping interval, so that
-// the deadman read deadline (ping + health) only passes on a dead node.
+// pingIdle sends PING on links idle for half the ping interval: a link
+// is found dead when its PING goes unanswered for the health timeout.
 func (s *Subscriber) pingIdle() {
 	for _, l := range s.st.links {
 		if l.idle(s.ping / 2) {
-			_ = l.send("", []string{"PING"}, nil)
+			l.ping()
 		}
 	}
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,5 +188,117 @@ func TestSubscriberPing(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "resubscribed elsewhere", func() bool { return len(log.of(Resubscribed)) == 1 })
 	if ev := log.of(Resubscribed)[0]; ev.Node != fc.addr(1-first) {
 		t.Fatalf("event %+v: want the other node", ev)
+	}
+}
+
+// slowPingOptions ping rarely and expect a PING's reply soon: a PING
+// interval more than three times the health timeout.
+func slowPingOptions(log *eventLog, ping, health time.Duration) Options {
+	opts := Options{OnEvent: log.add}
+	opts.Conn.Protocol = 2
+	opts.Conn.PingInterval = ping
+	opts.Conn.HealthTimeout = health
+	return opts
+}
+
+// TestSubscriberSlowPingHealthy: with a PING interval far above the health
+// timeout, an idle connection whose node answers every PING at once is
+// never taken for dead, however its other reads fell. No suspicion, no
+// reconnection.
+func TestSubscriberSlowPingHealthy(t *testing.T) {
+	const ping, health = time.Second, 40 * time.Millisecond
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	var pings atomic.Int32 // the subscriber connection's
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		// The stream takes the connection over. It answers each PING at
+		// once, then sends two messages, 0.4s and 0.6s later: PINGs go
+		// on ticks every ping/2 to a connection idle that long, so the
+		// next one comes 1.5s after this one, 0.9s after the last read.
+		return resptest.Stream(func(w io.Writer) {
+			rd := resp.NewReader(w.(io.Reader), resp.Limits{})
+			if _, err := io.WriteString(w, resp2(1, "subscribe", cmd[1])); err != nil {
+				return
+			}
+			for {
+				v, err := rd.Read()
+				if err != nil || len(v.Elems) == 0 || !strings.EqualFold(v.Elems[0].Str, "PING") {
+					return
+				}
+				pings.Add(1)
+				if _, err := io.WriteString(w, resp2(-1, "pong", "")); err != nil {
+					return
+				}
+				for _, pause := range []time.Duration{400 * time.Millisecond, 200 * time.Millisecond} {
+					time.Sleep(pause)
+					if _, err := io.WriteString(w, resp2(-1, "message", cmd[1], "tick")); err != nil {
+						return
+					}
+				}
+			}
+		})
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, slowPingOptions(&log, ping, health))
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	testutil.WaitFor(t, 10*time.Second, "pings answered", func() bool {
+		return pings.Load() >= 2 || len(log.of(NodeSuspect)) > 0
+	})
+	if evs := log.of(NodeSuspect); len(evs) != 0 {
+		t.Fatalf("node suspect though every PING was answered: %+v", evs)
+	}
+	if n := fc.nodes[0].Count("SUBSCRIBE"); n != 1 {
+		t.Fatalf("%d SUBSCRIBE sent, want 1: the healthy connection was dropped", n)
+	}
+}
+
+// TestSubscriberSlowPingDead: a subscriber connection whose node stops
+// answering is found dead when its PING goes unanswered for the health
+// timeout, at most PingInterval + HealthTimeout after its last reply, and
+// the subscription is restored.
+func TestSubscriberSlowPingDead(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	release := make(chan struct{})
+	defer close(release) // before the server closes: it waits for the stream
+	var subs atomic.Int32
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		confirm := resp2(1, "subscribe", cmd[1])
+		if subs.Add(1) > 1 {
+			return resptest.Raw(confirm)
+		}
+		// The first connection confirms, then reads (and answers) nothing
+		// more; the shared connections keep answering.
+		return resptest.Stream(func(w io.Writer) {
+			if _, err := io.WriteString(w, confirm); err == nil {
+				<-release
+			}
+		})
+	})
+	var log eventLog
+	opts := slowPingOptions(&log, 400*time.Millisecond, 40*time.Millisecond)
+	e := newFakeEngine(t, fc, opts)
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	confirmed := time.Now()
+	testutil.WaitFor(t, 5*time.Second, "the node suspect", func() bool { return len(log.of(NodeSuspect)) == 1 })
+	elapsed := time.Since(confirmed)
+	ping, health := opts.Conn.PingInterval, opts.Conn.HealthTimeout
+	if ev := log.of(NodeSuspect)[0]; !errors.Is(ev.Err, conn.ErrHealthTimeout) {
+		t.Errorf("suspect for %v, want the health timeout", ev.Err)
+	}
+	if elapsed < ping/2 || elapsed > ping+health+700*time.Millisecond {
+		t.Errorf("found dead after %v, want between %v and about %v", elapsed, ping/2, ping+health)
+	}
+	testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
+	if ev := log.of(Resubscribed)[0]; !strings.Contains(ev.Cause, "PING") {
+		t.Errorf("resubscribed for %q, want the unanswered PING", ev.Cause)
 	}
 }
