@@ -28,8 +28,7 @@ type subLink struct {
 	s    *Subscriber
 
 	mu      sync.Mutex
-	pending []*subCmd // commands awaiting their confirmations, oldest first; guarded by mu
-	pinged  bool      // a PING awaits its reply, due by the read deadline; guarded by mu
+	pending []*subCmd // commands awaiting their replies, oldest first; guarded by mu
 
 	made     time.Time    // when the connection was made
 	lastRead atomic.Int64 // unix nanoseconds of the last value read
@@ -43,9 +42,10 @@ type subLink struct {
 }
 
 // subCmd is a command sent on a subscriber connection: the server confirms
-// it with one reply per name, or answers one error.
+// it with one reply per name, or answers one error. A PING (verb "ping", no
+// names) gets one reply, a pong or an error.
 type subCmd struct {
-	verb  string // the confirmation's kind, lower case: "subscribe", "sunsubscribe"…
+	verb  string // the confirmation's kind, lower case: "subscribe", "sunsubscribe"…; "ping"
 	names []string
 	left  int // confirmations still due
 }
@@ -106,10 +106,10 @@ func (l *subLink) send(verb string, args []string, names []string) error {
 func (l *subLink) ping() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.pinged {
+	if slices.ContainsFunc(l.pending, isPing) {
 		return // a second PING would push the first one's deadline back
 	}
-	l.pinged = true
+	l.pending = append(l.pending, &subCmd{verb: "ping", left: 1})
 	if ht := l.s.health; ht > 0 {
 		_ = l.raw.SetReadDeadline(time.Now().Add(ht))
 		_ = l.raw.SetWriteDeadline(time.Now().Add(ht))
@@ -123,11 +123,13 @@ func (l *subLink) ping() {
 func (l *subLink) ponged() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.pinged {
-		l.pinged = false
+	if i := slices.IndexFunc(l.pending, isPing); i >= 0 {
+		l.pending = slices.Delete(l.pending, i, i+1)
 		_ = l.raw.SetReadDeadline(time.Time{})
 	}
 }
+
+func isPing(c *subCmd) bool { return c.verb == "ping" }
 
 // close closes the connection; its reader ends on its own. The run
 // goroutine must not wait for it: the reader may be waiting to hand the run
@@ -163,6 +165,11 @@ func (l *subLink) handle(v resp.Value) error {
 		cmd := l.popHead()
 		if cmd == nil {
 			return fmt.Errorf("%w: unexpected error %q", errSubOutOfStep, v.Str)
+		}
+		if isPing(cmd) {
+			// -BUSY, -LOADING…: the node is alive, and the subscriptions
+			// pending behind the PING still wait for their replies.
+			return nil
 		}
 		l.s.note(subNote{link: l, kind: noteFailed, cmd: cmd, err: v.Err()})
 		return nil
@@ -237,7 +244,7 @@ func (l *subLink) confirm(kind, name string) (cmd *subCmd, complete, more bool) 
 			complete = true
 		}
 		for _, p := range l.pending {
-			if !isUnsub(p.verb) {
+			if !isUnsub(p.verb) && !isPing(p) {
 				more = true
 			}
 		}
@@ -247,6 +254,7 @@ func (l *subLink) confirm(kind, name string) (cmd *subCmd, complete, more bool) 
 }
 
 // popHead removes the oldest pending command: an error reply answers it.
+// A PING's read deadline is lifted with it.
 func (l *subLink) popHead() *subCmd {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -255,14 +263,24 @@ func (l *subLink) popHead() *subCmd {
 	}
 	c := l.pending[0]
 	l.pending = l.pending[1:]
+	if isPing(c) {
+		_ = l.raw.SetReadDeadline(time.Time{})
+	}
 	return c
 }
 
-// pendingCmds returns the commands still awaiting confirmation.
+// pendingCmds returns the (un)subscribe commands still awaiting
+// confirmation.
 func (l *subLink) pendingCmds() []*subCmd {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]*subCmd(nil), l.pending...)
+	var out []*subCmd
+	for _, c := range l.pending {
+		if !isPing(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // idle reports whether nothing was read for d.

@@ -302,3 +302,67 @@ func TestSubscriberSlowPingDead(t *testing.T) {
 		t.Errorf("resubscribed for %q, want the unanswered PING", ev.Cause)
 	}
 }
+
+// TestSubscriberPingErrorReply: an error reply to PING (-BUSY) answers the
+// PING, not the subscription sent after it: the subscription is confirmed
+// on the same connection, which stays up.
+func TestSubscriberPingErrorReply(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	pinged := make(chan struct{})
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		// The stream takes the connection over: once a PING came, it waits
+		// for the next SUBSCRIBE, then answers both in order.
+		return resptest.Stream(func(w io.Writer) {
+			rd := resp.NewReader(w.(io.Reader), resp.Limits{})
+			if _, err := io.WriteString(w, resp2(1, "subscribe", cmd[1])); err != nil {
+				return
+			}
+			var ping bool
+			for {
+				v, err := rd.Read()
+				if err != nil || len(v.Elems) < 1 {
+					return
+				}
+				switch strings.ToUpper(v.Elems[0].Str) {
+				case "PING":
+					if !ping {
+						ping = true
+						close(pinged)
+					}
+				case "SUBSCRIBE":
+					if _, err := io.WriteString(w, "-BUSY Redis is busy running a script\r\n"+resp2(2, "subscribe", v.Elems[1].Str)); err != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		})
+	})
+	var log eventLog
+	opts := Options{OnEvent: log.add}
+	opts.Conn.Protocol = 2
+	opts.Conn.PingInterval = 50 * time.Millisecond
+	opts.Conn.HealthTimeout = 5 * time.Second
+	e := newFakeEngine(t, fc, opts)
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"a"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	select {
+	case <-pinged:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no PING")
+	}
+	if err := s.Add(testCtx(t), []string{"b"}); err != nil {
+		t.Fatalf("Add after a PING answered -BUSY: %v", err)
+	}
+	if n := fc.nodes[0].Count("SUBSCRIBE"); n != 1 {
+		t.Errorf("%d connections subscribed, want 1: the connection was dropped", n)
+	}
+	if evs := log.of(Resubscribed); len(evs) != 0 {
+		t.Errorf("resubscribed: %+v", evs)
+	}
+}
