@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -38,6 +39,7 @@ type subLoss struct {
 // subWaiter is a caller waiting for confirmations: keys are "+name" for a
 // subscription, "-name" for an unsubscription.
 type subWaiter struct {
+	ctx  context.Context // the caller's: nobody waits once it ended
 	keys map[string]struct{}
 	done chan error
 }
@@ -68,6 +70,7 @@ func (s *Subscriber) run() {
 	defer retry.Stop()
 	for {
 		changed, suspected := s.e.changedChan(), s.e.suspectedChan()
+		s.dropAbandoned()
 		wait := s.reconcile()
 		retry.Reset(wait)
 		select {
@@ -102,7 +105,7 @@ func (s *Subscriber) shutdown() {
 
 func (s *Subscriber) add(r subRequest) {
 	st := &s.st
-	w := &subWaiter{keys: map[string]struct{}{}, done: r.done}
+	w := &subWaiter{ctx: r.ctx, keys: map[string]struct{}{}, done: r.done}
 	for _, n := range r.names {
 		st.want[n] = struct{}{}
 		if !st.confirmed[n] {
@@ -114,7 +117,7 @@ func (s *Subscriber) add(r subRequest) {
 
 func (s *Subscriber) remove(r subRequest) {
 	st := &s.st
-	w := &subWaiter{keys: map[string]struct{}{}, done: r.done}
+	w := &subWaiter{ctx: r.ctx, keys: map[string]struct{}{}, done: r.done}
 	byLink := map[*subLink][]string{}
 	for _, n := range r.names {
 		if _, ok := st.want[n]; !ok {
@@ -122,7 +125,7 @@ func (s *Subscriber) remove(r subRequest) {
 		}
 		delete(st.want, n)
 		delete(st.lost, n)
-		s.resolve("+"+n, nil)
+		s.resolve("+"+n, fmt.Errorf("%w: %s", ErrUnsubscribed, n))
 		if l := st.where[n]; l != nil {
 			delete(st.where, n)
 			delete(st.confirmed, n)
@@ -146,6 +149,12 @@ func (s *Subscriber) wait(w *subWaiter) {
 		return
 	}
 	s.st.waiters = append(s.st.waiters, w)
+}
+
+// dropAbandoned forgets the waiters whose caller's context ended: their
+// caller returned, and a node that never comes back would keep them.
+func (s *Subscriber) dropAbandoned() {
+	s.st.waiters = slices.DeleteFunc(s.st.waiters, func(w *subWaiter) bool { return w.ctx.Err() != nil })
 }
 
 // resolve removes key from every waiter: one left with nothing to wait for

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -364,5 +365,51 @@ func TestSubscriberPingErrorReply(t *testing.T) {
 	}
 	if evs := log.of(Resubscribed); len(evs) != 0 {
 		t.Errorf("resubscribed: %+v", evs)
+	}
+}
+
+// TestSubscriberRemoveDuringAdd: Remove of a name whose Add still awaits
+// the server's confirmation fails that Add with ErrUnsubscribed; an Add
+// whose context ended leaves no waiter behind.
+func TestSubscriberRemoveDuringAdd(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		if cmd[1] == "never" {
+			return resptest.Reply{} // no confirmation
+		}
+		return resptest.Raw(resp2(1, "subscribe", cmd[1]))
+	})
+	fc.nodes[0].Handle("UNSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "unsubscribe", cmd[1]))
+	})
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2)})
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"a"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	added := make(chan error, 1)
+	go func() { added <- s.Add(testCtx(t), []string{"never"}) }()
+	testutil.WaitFor(t, 5*time.Second, "SUBSCRIBE never sent", func() bool { return fc.nodes[0].Count("SUBSCRIBE") == 2 })
+	if err := s.Remove(testCtx(t), []string{"never"}); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if err := <-added; !errors.Is(err, ErrUnsubscribed) {
+		t.Fatalf("Add: %v, want ErrUnsubscribed", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Add(ctx, []string{"never"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Add: %v, want the deadline", err)
+	}
+	if err := s.Add(testCtx(t), []string{"a"}); err != nil { // a turn of the run loop
+		t.Fatal(err)
+	}
+	s.Close() // the run goroutine ended: its state can be read
+	if n := len(s.st.waiters); n != 0 {
+		t.Fatalf("%d waiters left after their callers returned", n)
 	}
 }
