@@ -335,16 +335,19 @@ func (s *Subscriber) followSlots(t *Topology) {
 	}
 }
 
-// unplace marks a wanted name as no longer served, its loss dated now
-// unless an earlier one is pending.
+// unplace marks a wanted name as no longer served. A subscription the
+// server had confirmed is lost, dated now unless an earlier loss is still
+// being restored; one never confirmed was never served, and its
+// confirmation will not be a re-subscription.
 func (s *Subscriber) unplace(n, cause string) {
 	st := &s.st
 	if l := st.where[n]; l != nil {
 		delete(l.names, n)
 	}
 	delete(st.where, n)
+	served := st.confirmed[n]
 	delete(st.confirmed, n)
-	if _, ok := st.want[n]; ok && cause != "" {
+	if _, ok := st.want[n]; ok && served && cause != "" {
 		if _, already := st.lost[n]; !already {
 			st.lost[n] = subLoss{at: time.Now(), cause: cause}
 		}

@@ -413,3 +413,33 @@ func TestSubscriberRemoveDuringAdd(t *testing.T) {
 		t.Fatalf("%d waiters left after their callers returned", n)
 	}
 }
+
+// TestSubscriberFirstMovedIsNoResubscription: a sharded subscription whose
+// first SSUBSCRIBE is answered MOVED was never established: its
+// confirmation on the new owner is no re-subscription. Only a loss after
+// it is.
+func TestSubscriberFirstMovedIsNoResubscription(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	old, owner := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, old))
+	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Err(fmt.Sprintf("MOVED %d %s", Slot("ch"), owner))
+	})
+	fc.nodes[1].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "ssubscribe", "ch"))
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	fc.setView(oneShard(2, owner))
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fc.nodes[1].DropConnections()
+	testutil.WaitFor(t, 5*time.Second, "EventResubscribed", func() bool { return len(log.of(Resubscribed)) > 0 })
+	evs := log.of(Resubscribed) // in order: one for the first MOVED would come first
+	if len(evs) != 1 || !strings.Contains(evs[0].Cause, "connection lost") {
+		t.Fatalf("events %+v: want one, for the lost connection", evs)
+	}
+}
