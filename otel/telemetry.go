@@ -228,11 +228,31 @@ func appendServer(attrs []attribute.KeyValue, node string) []attribute.KeyValue 
 }
 
 // causeClass keeps the cause of a refresh to a few values: keel names a
-// failed node in its cause ("node 10.0.0.1:6379 failed"), which would make
-// a series per node.
+// node in some causes ("node 10.0.0.1:6379 failed", "subscriber connection
+// to 10.0.0.1:6379 lost"), which would make a series per node. Each word
+// that is a "host:port" is dropped, with a "to" or "from" before it:
+// "node failed", "subscriber connection lost".
 func causeClass(cause string) string {
-	if strings.HasPrefix(cause, "node ") && strings.HasSuffix(cause, " failed") {
-		return "node failed"
+	words := strings.Fields(cause)
+	out := words[:0]
+	for _, w := range words {
+		if isHostPort(w) {
+			if n := len(out); n > 0 && (out[n-1] == "to" || out[n-1] == "from") {
+				out = out[:n-1]
+			}
+			continue
+		}
+		out = append(out, w)
 	}
-	return cause
+	return strings.Join(out, " ")
+}
+
+// isHostPort reports whether w is a node address, "host:port".
+func isHostPort(w string) bool {
+	host, port, err := net.SplitHostPort(w)
+	if err != nil || host == "" {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }
