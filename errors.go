@@ -108,6 +108,9 @@ var (
 	// also matches the last failure. With a deadline, the error matches
 	// context.DeadlineExceeded instead.
 	ErrRetryTimeout = cluster.ErrRetryTimeout
+	// ErrUnsubscribed is returned by Subscription.Subscribe for a channel
+	// that a concurrent Unsubscribe removed before the server confirmed it.
+	ErrUnsubscribed = cluster.ErrUnsubscribed
 )
 
 // Errors of connections: the command's connection failed.

@@ -127,7 +127,9 @@ func (s *Subscription) Messages() <-chan Message { return s.msgs }
 // returns once the server confirmed them; those already subscribed are not
 // sent again. On ctx's end first the channels stay subscribed-to-be: keel
 // subscribes them when it can (Unsubscribe them to give up). It fails with
-// ErrArgument for no channels and ErrClosed after Close.
+// ErrArgument for no channels, ErrClosed after Close, and ErrUnsubscribed
+// when a concurrent Unsubscribe removed a channel before the server
+// confirmed it.
 func (s *Subscription) Subscribe(ctx context.Context, channels ...string) error {
 	if ctx == nil {
 		return ErrNilContext

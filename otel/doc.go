@@ -41,4 +41,9 @@
 //     from keel's EventNodeSuspect to its EventNodeRecovered or to the next
 //     EventTopologyChanged (a failover replaced it), by node and
 //     keel.incident.end ("recovered" or "topology-changed").
+//   - keel.pubsub.resubscribed ({resubscription}): subscriber connections
+//     restored after a loss (keel's EventResubscribed), by the node now
+//     serving them.
+//   - keel.pubsub.gap (s, histogram): how long those subscriptions were not
+//     served (Event.Gap), by node.
 package keelotel

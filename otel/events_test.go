@@ -44,3 +44,18 @@ func TestEventsMeasureIncidents(t *testing.T) {
 		t.Errorf("%d changes with cause \"node failed\" (the node's address dropped), want 1", n)
 	}
 }
+
+// Each EventResubscribed is counted, and its gap measured, by node.
+func TestEventsMeasureResubscriptions(t *testing.T) {
+	s := newSDK(t)
+	for _, gap := range []time.Duration{time.Second, 3 * time.Second} {
+		s.tel.OnEvent(keel.Event{Kind: keel.EventResubscribed, Node: "a:6379", Gap: gap, Cause: "connection lost: EOF"})
+	}
+	node := attribute.String("server.address", "a")
+	if n := s.sum(t, "keel.pubsub.resubscribed", node); n != 2 {
+		t.Errorf("%d resubscriptions of a, want 2", n)
+	}
+	if h := s.histogram(t, "keel.pubsub.gap", node); len(h) != 1 || h[0].Count != 2 || h[0].Sum != 4 {
+		t.Errorf("gaps %+v; want two, 4s in all", h)
+	}
+}

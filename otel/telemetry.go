@@ -44,6 +44,8 @@ type Telemetry struct {
 	redirects       metric.Int64Counter
 	topologyChanges metric.Int64Counter
 	incidents       metric.Float64Histogram
+	resubscribed    metric.Int64Counter
+	resubscribeGap  metric.Float64Histogram
 
 	mu       sync.Mutex
 	suspects map[string]time.Time // node → when its incident began
@@ -88,6 +90,15 @@ func New(o Options) (*Telemetry, error) {
 	if t.incidents, err = m.Float64Histogram("keel.incident.duration", metric.WithUnit("s"),
 		metric.WithDescription("How long a node stayed suspect: until it recovered or the topology changed."),
 		metric.WithExplicitBucketBoundaries(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)); err != nil {
+		return nil, fmt.Errorf("keelotel: %w", err)
+	}
+	if t.resubscribed, err = m.Int64Counter("keel.pubsub.resubscribed", metric.WithUnit("{resubscription}"),
+		metric.WithDescription("Subscriber connections restored after a loss.")); err != nil {
+		return nil, fmt.Errorf("keelotel: %w", err)
+	}
+	if t.resubscribeGap, err = m.Float64Histogram("keel.pubsub.gap", metric.WithUnit("s"),
+		metric.WithDescription("How long restored subscriptions were not served."),
+		metric.WithExplicitBucketBoundaries(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)); err != nil {
 		return nil, fmt.Errorf("keelotel: %w", err)
 	}
 	return t, nil
@@ -192,6 +203,10 @@ func (t *Telemetry) OnEvent(ev keel.Event) {
 		if ok {
 			t.incidentOver(ctx, ev.Node, ev.Time.Sub(began), "recovered")
 		}
+	case keel.EventResubscribed:
+		set := metric.WithAttributes(appendServer(make([]attribute.KeyValue, 0, 2), ev.Node)...)
+		t.resubscribed.Add(ctx, 1, set)
+		t.resubscribeGap.Record(ctx, max(ev.Gap, 0).Seconds(), set)
 	case keel.EventTopologyChanged:
 		t.topologyChanges.Add(ctx, 1, metric.WithAttributes(attribute.String("keel.cause", causeClass(ev.Cause))))
 		t.mu.Lock()
@@ -228,11 +243,31 @@ func appendServer(attrs []attribute.KeyValue, node string) []attribute.KeyValue 
 }
 
 // causeClass keeps the cause of a refresh to a few values: keel names a
-// failed node in its cause ("node 10.0.0.1:6379 failed"), which would make
-// a series per node.
+// node in some causes ("node 10.0.0.1:6379 failed", "subscriber connection
+// to 10.0.0.1:6379 lost"), which would make a series per node. Each word
+// that is a "host:port" is dropped, with a "to" or "from" before it:
+// "node failed", "subscriber connection lost".
 func causeClass(cause string) string {
-	if strings.HasPrefix(cause, "node ") && strings.HasSuffix(cause, " failed") {
-		return "node failed"
+	words := strings.Fields(cause)
+	out := words[:0]
+	for _, w := range words {
+		if isHostPort(w) {
+			if n := len(out); n > 0 && (out[n-1] == "to" || out[n-1] == "from") {
+				out = out[:n-1]
+			}
+			continue
+		}
+		out = append(out, w)
 	}
-	return cause
+	return strings.Join(out, " ")
+}
+
+// isHostPort reports whether w is a node address, "host:port".
+func isHostPort(w string) bool {
+	host, port, err := net.SplitHostPort(w)
+	if err != nil || host == "" {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }

@@ -50,6 +50,9 @@ var (
 	// ErrTooManyRedirects is returned when a request was redirected more than
 	// the redirect limit allows.
 	ErrTooManyRedirects = errors.New("keel: too many redirects")
+	// ErrUnsubscribed is returned by Subscriber.Add for a name that a
+	// concurrent Remove removed before the server confirmed it.
+	ErrUnsubscribed = errors.New("keel: unsubscribed before the server confirmed the subscription")
 )
 
 // unknownOutcome wraps cause so that errors.Is matches ErrUnknownOutcome

@@ -67,9 +67,8 @@ type Subscriber struct {
 	kind SubKind
 	o    SubOptions
 
-	ping    time.Duration // PING an idle connection this often; 0: never
-	health  time.Duration // a write, or a ping's reply, may take this long; 0: unbounded
-	deadman time.Duration // no byte read for this long closes a connection; 0: never
+	ping   time.Duration // PING an idle connection this often; 0: never
+	health time.Duration // a write, or a ping's reply, may take this long; 0: unbounded
 
 	ctx       context.Context // ends with Close
 	cancel    context.CancelFunc
@@ -84,6 +83,7 @@ type Subscriber struct {
 // subRequest asks the run goroutine to add or remove names; done receives
 // the outcome once the server confirmed.
 type subRequest struct {
+	ctx   context.Context // the caller's: its waiter is dropped when it ends
 	add   bool
 	names []string
 	done  chan error
@@ -106,9 +106,6 @@ func (e *Engine) Subscribe(ctx context.Context, kind SubKind, names []string, o 
 		notes: make(chan subNote, 64),
 	}
 	s.ping, s.health = liveness(e.opts.Conn)
-	if s.ping > 0 && s.health > 0 {
-		s.deadman = s.ping + s.health
-	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.st.init()
 	if !e.subs.add(s) {
@@ -139,7 +136,9 @@ func liveness(o conn.Options) (ping, health time.Duration) {
 
 // Add subscribes names too, returning once the server confirmed them (see
 // Engine.Subscribe for ctx). Names already subscribed are not sent again.
-// On ctx's end the names stay wanted and are subscribed when possible.
+// On ctx's end the names stay wanted and are subscribed when possible. A
+// name that a concurrent Remove removed before its confirmation fails Add
+// with ErrUnsubscribed.
 func (s *Subscriber) Add(ctx context.Context, names []string) error {
 	return s.request(ctx, true, names)
 }
@@ -158,7 +157,7 @@ func (s *Subscriber) request(ctx context.Context, add bool, names []string) erro
 	}
 	done := make(chan error, 1)
 	select {
-	case s.reqs <- subRequest{add: add, names: names, done: done}:
+	case s.reqs <- subRequest{ctx: ctx, add: add, names: names, done: done}:
 	case <-s.ctx.Done():
 		return ErrClosed
 	case <-ctx.Done():

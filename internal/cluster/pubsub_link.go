@@ -28,7 +28,7 @@ type subLink struct {
 	s    *Subscriber
 
 	mu      sync.Mutex
-	pending []*subCmd // commands awaiting their confirmations, oldest first; guarded by mu
+	pending []*subCmd // commands awaiting their replies, oldest first; guarded by mu
 
 	made     time.Time    // when the connection was made
 	lastRead atomic.Int64 // unix nanoseconds of the last value read
@@ -42,9 +42,10 @@ type subLink struct {
 }
 
 // subCmd is a command sent on a subscriber connection: the server confirms
-// it with one reply per name, or answers one error.
+// it with one reply per name, or answers one error. A PING (verb "ping", no
+// names) gets one reply, a pong or an error.
 type subCmd struct {
-	verb  string // the confirmation's kind, lower case: "subscribe", "sunsubscribe"…
+	verb  string // the confirmation's kind, lower case: "subscribe", "sunsubscribe"…; "ping"
 	names []string
 	left  int // confirmations still due
 }
@@ -97,6 +98,39 @@ func (l *subLink) send(verb string, args []string, names []string) error {
 	return err
 }
 
+// ping sends PING unless one already awaits its reply, and gives the reply
+// HealthTimeout from now: the read deadline set here is the link's only
+// one, so that a connection is found dead exactly when a PING goes
+// unanswered, never while a healthy one is idle (SetReadDeadline is safe
+// beside the reader's Read).
+func (l *subLink) ping() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if slices.ContainsFunc(l.pending, isPing) {
+		return // a second PING would push the first one's deadline back
+	}
+	l.pending = append(l.pending, &subCmd{verb: "ping", left: 1})
+	if ht := l.s.health; ht > 0 {
+		_ = l.raw.SetReadDeadline(time.Now().Add(ht))
+		_ = l.raw.SetWriteDeadline(time.Now().Add(ht))
+	}
+	if _, err := l.raw.Write(resp.AppendCommand(nil, []string{"PING"})); err != nil {
+		_ = l.raw.Close() // the reader reports the failure
+	}
+}
+
+// ponged takes a PING's reply: the node is alive, the read deadline lifted.
+func (l *subLink) ponged() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i := slices.IndexFunc(l.pending, isPing); i >= 0 {
+		l.pending = slices.Delete(l.pending, i, i+1)
+		_ = l.raw.SetReadDeadline(time.Time{})
+	}
+}
+
+func isPing(c *subCmd) bool { return c.verb == "ping" }
+
 // close closes the connection; its reader ends on its own. The run
 // goroutine must not wait for it: the reader may be waiting to hand the run
 // goroutine a note.
@@ -105,16 +139,7 @@ func (l *subLink) close() { _ = l.raw.Close() }
 // read is the link's reader goroutine.
 func (l *subLink) read() {
 	defer l.s.wg.Done()
-	var lastDeadline time.Time
 	for {
-		if l.s.deadman > 0 {
-			// Refreshed at most every deadman/4: under a flood of messages,
-			// not once a message.
-			if now := time.Now(); now.Sub(lastDeadline) > l.s.deadman/4 {
-				_ = l.raw.SetReadDeadline(now.Add(l.s.deadman))
-				lastDeadline = now
-			}
-		}
 		v, err := l.raw.Reader.Read()
 		if err != nil {
 			if errors.Is(err, resp.ErrTooLarge) && l.s.o.Lost != nil {
@@ -141,10 +166,16 @@ func (l *subLink) handle(v resp.Value) error {
 		if cmd == nil {
 			return fmt.Errorf("%w: unexpected error %q", errSubOutOfStep, v.Str)
 		}
+		if isPing(cmd) {
+			// -BUSY, -LOADING…: the node is alive, and the subscriptions
+			// pending behind the PING still wait for their replies.
+			return nil
+		}
 		l.s.note(subNote{link: l, kind: noteFailed, cmd: cmd, err: v.Err()})
 		return nil
 	case resp.KindSimpleString:
 		if strings.EqualFold(v.Str, "PONG") { // RESP3 answers PING so
+			l.ponged()
 			return nil
 		}
 	case resp.KindArray, resp.KindPush:
@@ -167,6 +198,7 @@ func (l *subLink) handleEvent(elems []resp.Value) error {
 		l.s.o.Deliver(Message{Pattern: elems[1].Str, Channel: elems[2].Str, Payload: elems[3].Str})
 		return nil
 	case kind == "pong":
+		l.ponged()
 		return nil
 	case isConfirmation(kind) && len(elems) == 3:
 		name := elems[1].Str
@@ -212,7 +244,7 @@ func (l *subLink) confirm(kind, name string) (cmd *subCmd, complete, more bool) 
 			complete = true
 		}
 		for _, p := range l.pending {
-			if !isUnsub(p.verb) {
+			if !isUnsub(p.verb) && !isPing(p) {
 				more = true
 			}
 		}
@@ -222,6 +254,7 @@ func (l *subLink) confirm(kind, name string) (cmd *subCmd, complete, more bool) 
 }
 
 // popHead removes the oldest pending command: an error reply answers it.
+// A PING's read deadline is lifted with it.
 func (l *subLink) popHead() *subCmd {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -230,14 +263,24 @@ func (l *subLink) popHead() *subCmd {
 	}
 	c := l.pending[0]
 	l.pending = l.pending[1:]
+	if isPing(c) {
+		_ = l.raw.SetReadDeadline(time.Time{})
+	}
 	return c
 }
 
-// pendingCmds returns the commands still awaiting confirmation.
+// pendingCmds returns the (un)subscribe commands still awaiting
+// confirmation.
 func (l *subLink) pendingCmds() []*subCmd {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]*subCmd(nil), l.pending...)
+	var out []*subCmd
+	for _, c := range l.pending {
+		if !isPing(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // idle reports whether nothing was read for d.

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -38,6 +39,7 @@ type subLoss struct {
 // subWaiter is a caller waiting for confirmations: keys are "+name" for a
 // subscription, "-name" for an unsubscription.
 type subWaiter struct {
+	ctx  context.Context // the caller's: nobody waits once it ended
 	keys map[string]struct{}
 	done chan error
 }
@@ -68,6 +70,7 @@ func (s *Subscriber) run() {
 	defer retry.Stop()
 	for {
 		changed, suspected := s.e.changedChan(), s.e.suspectedChan()
+		s.dropAbandoned()
 		wait := s.reconcile()
 		retry.Reset(wait)
 		select {
@@ -102,7 +105,7 @@ func (s *Subscriber) shutdown() {
 
 func (s *Subscriber) add(r subRequest) {
 	st := &s.st
-	w := &subWaiter{keys: map[string]struct{}{}, done: r.done}
+	w := &subWaiter{ctx: r.ctx, keys: map[string]struct{}{}, done: r.done}
 	for _, n := range r.names {
 		st.want[n] = struct{}{}
 		if !st.confirmed[n] {
@@ -114,7 +117,7 @@ func (s *Subscriber) add(r subRequest) {
 
 func (s *Subscriber) remove(r subRequest) {
 	st := &s.st
-	w := &subWaiter{keys: map[string]struct{}{}, done: r.done}
+	w := &subWaiter{ctx: r.ctx, keys: map[string]struct{}{}, done: r.done}
 	byLink := map[*subLink][]string{}
 	for _, n := range r.names {
 		if _, ok := st.want[n]; !ok {
@@ -122,7 +125,7 @@ func (s *Subscriber) remove(r subRequest) {
 		}
 		delete(st.want, n)
 		delete(st.lost, n)
-		s.resolve("+"+n, nil)
+		s.resolve("+"+n, fmt.Errorf("%w: %s", ErrUnsubscribed, n))
 		if l := st.where[n]; l != nil {
 			delete(st.where, n)
 			delete(st.confirmed, n)
@@ -146,6 +149,12 @@ func (s *Subscriber) wait(w *subWaiter) {
 		return
 	}
 	s.st.waiters = append(s.st.waiters, w)
+}
+
+// dropAbandoned forgets the waiters whose caller's context ended: their
+// caller returned, and a node that never comes back would keep them.
+func (s *Subscriber) dropAbandoned() {
+	s.st.waiters = slices.DeleteFunc(s.st.waiters, func(w *subWaiter) bool { return w.ctx.Err() != nil })
 }
 
 // resolve removes key from every waiter: one left with nothing to wait for
@@ -326,16 +335,19 @@ func (s *Subscriber) followSlots(t *Topology) {
 	}
 }
 
-// unplace marks a wanted name as no longer served, its loss dated now
-// unless an earlier one is pending.
+// unplace marks a wanted name as no longer served. A subscription the
+// server had confirmed is lost, dated now unless an earlier loss is still
+// being restored; one never confirmed was never served, and its
+// confirmation will not be a re-subscription.
 func (s *Subscriber) unplace(n, cause string) {
 	st := &s.st
 	if l := st.where[n]; l != nil {
 		delete(l.names, n)
 	}
 	delete(st.where, n)
+	served := st.confirmed[n]
 	delete(st.confirmed, n)
-	if _, ok := st.want[n]; ok && cause != "" {
+	if _, ok := st.want[n]; ok && served && cause != "" {
 		if _, already := st.lost[n]; !already {
 			st.lost[n] = subLoss{at: time.Now(), cause: cause}
 		}
@@ -378,7 +390,7 @@ func (s *Subscriber) dropSuspects() {
 // dial opens a link to addr on a goroutine of its own.
 func (s *Subscriber) dial(addr string) {
 	s.st.dialing[addr] = true
-	opts := s.e.opts.Conn
+	opts := s.e.connOptions(s.e.opts.Conn, addr)
 	opts.ReadOnly = false
 	s.wg.Add(1)
 	go func() {
@@ -392,12 +404,12 @@ func (s *Subscriber) dial(addr string) {
 	}()
 }
 
-// pingIdle sends PING on links idle for half the ping interval, so that
-// the deadman read deadline (ping + health) only passes on a dead node.
+// pingIdle sends PING on links idle for half the ping interval: a link
+// is found dead when its PING goes unanswered for the health timeout.
 func (s *Subscriber) pingIdle() {
 	for _, l := range s.st.links {
 		if l.idle(s.ping / 2) {
-			_ = l.send("", []string{"PING"}, nil)
+			l.ping()
 		}
 	}
 }

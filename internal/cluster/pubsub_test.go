@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,5 +189,257 @@ func TestSubscriberPing(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "resubscribed elsewhere", func() bool { return len(log.of(Resubscribed)) == 1 })
 	if ev := log.of(Resubscribed)[0]; ev.Node != fc.addr(1-first) {
 		t.Fatalf("event %+v: want the other node", ev)
+	}
+}
+
+// slowPingOptions ping rarely and expect a PING's reply soon: a PING
+// interval more than three times the health timeout.
+func slowPingOptions(log *eventLog, ping, health time.Duration) Options {
+	opts := Options{OnEvent: log.add}
+	opts.Conn.Protocol = 2
+	opts.Conn.PingInterval = ping
+	opts.Conn.HealthTimeout = health
+	return opts
+}
+
+// TestSubscriberSlowPingHealthy: with a PING interval far above the health
+// timeout, an idle connection whose node answers every PING at once is
+// never taken for dead, however its other reads fell. No suspicion, no
+// reconnection.
+func TestSubscriberSlowPingHealthy(t *testing.T) {
+	const ping, health = time.Second, 40 * time.Millisecond
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	var pings atomic.Int32 // the subscriber connection's
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		// The stream takes the connection over. It answers each PING at
+		// once, then sends two messages, 0.4s and 0.6s later: PINGs go
+		// on ticks every ping/2 to a connection idle that long, so the
+		// next one comes 1.5s after this one, 0.9s after the last read.
+		return resptest.Stream(func(w io.Writer) {
+			rd := resp.NewReader(w.(io.Reader), resp.Limits{})
+			if _, err := io.WriteString(w, resp2(1, "subscribe", cmd[1])); err != nil {
+				return
+			}
+			for {
+				v, err := rd.Read()
+				if err != nil || len(v.Elems) == 0 || !strings.EqualFold(v.Elems[0].Str, "PING") {
+					return
+				}
+				pings.Add(1)
+				if _, err := io.WriteString(w, resp2(-1, "pong", "")); err != nil {
+					return
+				}
+				for _, pause := range []time.Duration{400 * time.Millisecond, 200 * time.Millisecond} {
+					time.Sleep(pause)
+					if _, err := io.WriteString(w, resp2(-1, "message", cmd[1], "tick")); err != nil {
+						return
+					}
+				}
+			}
+		})
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, slowPingOptions(&log, ping, health))
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	testutil.WaitFor(t, 10*time.Second, "pings answered", func() bool {
+		return pings.Load() >= 2 || len(log.of(NodeSuspect)) > 0
+	})
+	if evs := log.of(NodeSuspect); len(evs) != 0 {
+		t.Fatalf("node suspect though every PING was answered: %+v", evs)
+	}
+	if n := fc.nodes[0].Count("SUBSCRIBE"); n != 1 {
+		t.Fatalf("%d SUBSCRIBE sent, want 1: the healthy connection was dropped", n)
+	}
+}
+
+// TestSubscriberSlowPingDead: a subscriber connection whose node stops
+// answering is found dead when its PING goes unanswered for the health
+// timeout, at most PingInterval + HealthTimeout after its last reply, and
+// the subscription is restored.
+func TestSubscriberSlowPingDead(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	release := make(chan struct{})
+	defer close(release) // before the server closes: it waits for the stream
+	var subs atomic.Int32
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		confirm := resp2(1, "subscribe", cmd[1])
+		if subs.Add(1) > 1 {
+			return resptest.Raw(confirm)
+		}
+		// The first connection confirms, then reads (and answers) nothing
+		// more; the shared connections keep answering.
+		return resptest.Stream(func(w io.Writer) {
+			if _, err := io.WriteString(w, confirm); err == nil {
+				<-release
+			}
+		})
+	})
+	var log eventLog
+	opts := slowPingOptions(&log, 400*time.Millisecond, 40*time.Millisecond)
+	e := newFakeEngine(t, fc, opts)
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	confirmed := time.Now()
+	testutil.WaitFor(t, 5*time.Second, "the node suspect", func() bool { return len(log.of(NodeSuspect)) == 1 })
+	elapsed := time.Since(confirmed)
+	ping, health := opts.Conn.PingInterval, opts.Conn.HealthTimeout
+	if ev := log.of(NodeSuspect)[0]; !errors.Is(ev.Err, conn.ErrHealthTimeout) {
+		t.Errorf("suspect for %v, want the health timeout", ev.Err)
+	}
+	if elapsed < ping/2 || elapsed > ping+health+700*time.Millisecond {
+		t.Errorf("found dead after %v, want between %v and about %v", elapsed, ping/2, ping+health)
+	}
+	testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
+	if ev := log.of(Resubscribed)[0]; !strings.Contains(ev.Cause, "PING") {
+		t.Errorf("resubscribed for %q, want the unanswered PING", ev.Cause)
+	}
+}
+
+// TestSubscriberPingErrorReply: an error reply to PING (-BUSY) answers the
+// PING, not the subscription sent after it: the subscription is confirmed
+// on the same connection, which stays up.
+func TestSubscriberPingErrorReply(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	pinged := make(chan struct{})
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		// The stream takes the connection over: once a PING came, it waits
+		// for the next SUBSCRIBE, then answers both in order.
+		return resptest.Stream(func(w io.Writer) {
+			rd := resp.NewReader(w.(io.Reader), resp.Limits{})
+			if _, err := io.WriteString(w, resp2(1, "subscribe", cmd[1])); err != nil {
+				return
+			}
+			var ping bool
+			for {
+				v, err := rd.Read()
+				if err != nil || len(v.Elems) < 1 {
+					return
+				}
+				switch strings.ToUpper(v.Elems[0].Str) {
+				case "PING":
+					if !ping {
+						ping = true
+						close(pinged)
+					}
+				case "SUBSCRIBE":
+					if _, err := io.WriteString(w, "-BUSY Redis is busy running a script\r\n"+resp2(2, "subscribe", v.Elems[1].Str)); err != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		})
+	})
+	var log eventLog
+	opts := Options{OnEvent: log.add}
+	opts.Conn.Protocol = 2
+	opts.Conn.PingInterval = 50 * time.Millisecond
+	opts.Conn.HealthTimeout = 5 * time.Second
+	e := newFakeEngine(t, fc, opts)
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"a"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	select {
+	case <-pinged:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no PING")
+	}
+	if err := s.Add(testCtx(t), []string{"b"}); err != nil {
+		t.Fatalf("Add after a PING answered -BUSY: %v", err)
+	}
+	if n := fc.nodes[0].Count("SUBSCRIBE"); n != 1 {
+		t.Errorf("%d connections subscribed, want 1: the connection was dropped", n)
+	}
+	if evs := log.of(Resubscribed); len(evs) != 0 {
+		t.Errorf("resubscribed: %+v", evs)
+	}
+}
+
+// TestSubscriberRemoveDuringAdd: Remove of a name whose Add still awaits
+// the server's confirmation fails that Add with ErrUnsubscribed; an Add
+// whose context ended leaves no waiter behind.
+func TestSubscriberRemoveDuringAdd(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		if cmd[1] == "never" {
+			return resptest.Reply{} // no confirmation
+		}
+		return resptest.Raw(resp2(1, "subscribe", cmd[1]))
+	})
+	fc.nodes[0].Handle("UNSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "unsubscribe", cmd[1]))
+	})
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2)})
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"a"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	added := make(chan error, 1)
+	go func() { added <- s.Add(testCtx(t), []string{"never"}) }()
+	testutil.WaitFor(t, 5*time.Second, "SUBSCRIBE never sent", func() bool { return fc.nodes[0].Count("SUBSCRIBE") == 2 })
+	if err := s.Remove(testCtx(t), []string{"never"}); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if err := <-added; !errors.Is(err, ErrUnsubscribed) {
+		t.Fatalf("Add: %v, want ErrUnsubscribed", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Add(ctx, []string{"never"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Add: %v, want the deadline", err)
+	}
+	if err := s.Add(testCtx(t), []string{"a"}); err != nil { // a turn of the run loop
+		t.Fatal(err)
+	}
+	s.Close() // the run goroutine ended: its state can be read
+	if n := len(s.st.waiters); n != 0 {
+		t.Fatalf("%d waiters left after their callers returned", n)
+	}
+}
+
+// TestSubscriberFirstMovedIsNoResubscription: a sharded subscription whose
+// first SSUBSCRIBE is answered MOVED was never established: its
+// confirmation on the new owner is no re-subscription. Only a loss after
+// it is.
+func TestSubscriberFirstMovedIsNoResubscription(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	old, owner := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, old))
+	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Err(fmt.Sprintf("MOVED %d %s", Slot("ch"), owner))
+	})
+	fc.nodes[1].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "ssubscribe", "ch"))
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	fc.setView(oneShard(2, owner))
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fc.nodes[1].DropConnections()
+	testutil.WaitFor(t, 5*time.Second, "EventResubscribed", func() bool { return len(log.of(Resubscribed)) > 0 })
+	evs := log.of(Resubscribed) // in order: one for the first MOVED would come first
+	if len(evs) != 1 || !strings.Contains(evs[0].Cause, "connection lost") {
+		t.Fatalf("events %+v: want one, for the lost connection", evs)
 	}
 }
