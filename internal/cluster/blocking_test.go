@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,5 +210,60 @@ func TestBlockingSlotMovedReissues(t *testing.T) {
 	}
 	if n := b.fc.count("CLIENT UNBLOCK"); n != 1 {
 		t.Errorf("CLIENT UNBLOCK sent %d times, want 1", n)
+	}
+}
+
+// TestBlockingCancelBeforeProcessed: the call is stopped before the node has
+// processed it (CLIENT UNBLOCK answers 0, and only then does the BLPOP
+// block): keel sends CLIENT UNBLOCK again until it takes, and the call
+// returns ctx's error alone, its outcome known, its connection reused.
+func TestBlockingCancelBeforeProcessed(t *testing.T) {
+	b := newBlockingNode(t)
+	var blocked atomic.Bool
+	notYet := make(chan struct{}, 1) // a CLIENT UNBLOCK found nothing blocked
+	b.unblock = func() resptest.Reply {
+		if !blocked.Load() {
+			select {
+			case notYet <- struct{}{}:
+			default:
+			}
+			return resptest.Int(0)
+		}
+		b.release <- resp.Value{Kind: resp.KindError, Str: "UNBLOCKED client unblocked via CLIENT UNBLOCK"}
+		return resptest.Int(1)
+	}
+	srv := b.fc.nodes[0]
+	ended := make(chan struct{})
+	t.Cleanup(func() { close(ended) })
+	srv.Handle("BLPOP", func([]string) resptest.Reply {
+		return resptest.Stream(func(w io.Writer) {
+			// The node processes the command only once a CLIENT UNBLOCK
+			// has found it not blocked.
+			select {
+			case <-notYet:
+			case <-ended:
+				return
+			}
+			blocked.Store(true)
+			select {
+			case v := <-b.release:
+				_, _ = w.Write(resp.AppendValue(nil, v))
+			case <-ended:
+			}
+		})
+	})
+	e := newFakeEngine(t, b.fc, Options{})
+	for range 2 {
+		blocked.Store(false)
+		_, err := cancelBlocked(t, e, b)
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnknownOutcome) {
+			t.Fatalf("BLPOP cancelled before the node processed it: %v, want context.Canceled alone", err)
+		}
+	}
+	if n := b.fc.count("CLIENT ID"); n != 1 {
+		t.Errorf("%d blocking connections dialled for two calls, want 1 (reused)", n)
+	}
+	if n := b.fc.count("CLIENT UNBLOCK"); n < 4 {
+		t.Errorf("CLIENT UNBLOCK sent %d times for two calls, want at least 2 each", n)
 	}
 }
