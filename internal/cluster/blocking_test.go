@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/internal/resptest"
 	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/resp"
@@ -266,4 +268,83 @@ func TestBlockingCancelBeforeProcessed(t *testing.T) {
 	if n := b.fc.count("CLIENT UNBLOCK"); n < 4 {
 		t.Errorf("CLIENT UNBLOCK sent %d times for two calls, want at least 2 each", n)
 	}
+}
+
+// TestBlockingMaxConnAge: an idle blocking connection older than MaxConnAge
+// is not lent again: the next BLPOP gets a fresh connection (another CLIENT
+// ID) and is served.
+func TestBlockingMaxConnAge(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	srv := fc.nodes[0]
+	var ids atomic.Int64
+	srv.Handle("CLIENT ID", func([]string) resptest.Reply { return resptest.Int(ids.Add(1)) })
+	srv.Handle("BLPOP", func([]string) resptest.Reply { return resptest.Value(array("k", "elem")) })
+	const age = 50 * time.Millisecond
+	e := newFakeEngine(t, fc, Options{MaxConnAge: age})
+	ctx := testCtx(t)
+	blpop := func() {
+		t.Helper()
+		v, err := e.Do(ctx, "BLPOP", "k", "0")
+		if err != nil || len(v.Elems) != 2 || v.Elems[1].Str != "elem" {
+			t.Fatalf("BLPOP = %v, %v; want [k elem]", v, err)
+		}
+	}
+	blpop()
+	first := e.blockers.idleConns(fc.addr(0))
+	if len(first) != 1 {
+		t.Fatalf("%d idle blocking connections after a BLPOP, want 1", len(first))
+	}
+	testutil.WaitFor(t, 5*time.Second, "the blocking connection past MaxConnAge", func() bool { return first[0].Age() >= age })
+	blpop()
+	if n := srv.Count("CLIENT ID"); n != 2 {
+		t.Errorf("CLIENT ID asked %d times, want 2: a fresh connection after MaxConnAge", n)
+	}
+	if alive(first[0]) {
+		t.Error("the blocking connection past MaxConnAge is still open")
+	}
+	if now := e.blockers.idleConns(fc.addr(0)); len(now) == 1 && now[0] == first[0] {
+		t.Error("the old blocking connection is still idle in the pool")
+	}
+}
+
+// TestBlockingReauthIdle: an idle blocking connection is re-authenticated
+// every ReauthInterval, and stays usable: the next BLPOP is served on it,
+// within BlockingConnsPerNode (the re-authentication takes no token).
+func TestBlockingReauthIdle(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	srv := fc.nodes[0]
+	srv.Handle("CLIENT ID", func([]string) resptest.Reply { return resptest.Int(7) })
+	srv.Handle("BLPOP", func([]string) resptest.Reply { return resptest.Value(array("k", "elem")) })
+	const interval = 20 * time.Millisecond
+	opts := Options{ReauthInterval: interval, BlockingConnsPerNode: 1}
+	opts.Conn.Credentials = func(context.Context) (string, string, error) { return "u", "p", nil }
+	e := newFakeEngine(t, fc, opts)
+	ctx := testCtx(t)
+	for i := range 2 {
+		v, err := e.Do(ctx, "BLPOP", "k", "0")
+		if err != nil || len(v.Elems) != 2 {
+			t.Fatalf("BLPOP %d = %v, %v; want [k elem]", i, v, err)
+		}
+		idle := e.blockers.idleConns(fc.addr(0))
+		if len(idle) != 1 {
+			t.Fatalf("%d idle blocking connections, want 1", len(idle))
+		}
+		c := idle[0]
+		// Authenticated again later than an interval after its dial.
+		testutil.WaitFor(t, 5*time.Second, "the idle blocking connection re-authenticated", func() bool {
+			return c.Age()-c.SinceAuth() >= time.Duration(i+1)*interval
+		})
+	}
+	if n := srv.Count("CLIENT ID"); n != 1 {
+		t.Errorf("%d blocking connections dialled, want 1 (re-authenticated, not replaced)", n)
+	}
+}
+
+// idleConns returns addr's idle connections.
+func (p *dedicatedPool) idleConns(addr string) []*conn.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.idle[addr])
 }
