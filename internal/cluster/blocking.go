@@ -145,8 +145,9 @@ func (e *Engine) unblockWait() time.Duration {
 }
 
 // runBlocking runs a blocking command with keys on a dedicated connection
-// to its slot's primary, under the outcome rules above.
-func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, slot int) (resp.Value, error) {
+// to its slot's primary, under the outcome rules above. obs, when not nil,
+// records its tries.
+func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, slot int, obs *Observation) (resp.Value, error) {
 	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
 	var a attempt
 	var v resp.Value
@@ -159,6 +160,9 @@ func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, sl
 	})
 	if err != nil && v.Kind != resp.KindError {
 		e.stats.errors.Add(1)
+	}
+	if obs != nil {
+		obs.note(&a)
 	}
 	return v, err
 }
@@ -180,6 +184,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 			return resp.Value{}, err, true
 		}
 	}
+	a.addr, a.stats = addr, e.pool.counters(addr)
 	c, err := e.blockers.get(ctx, addr)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -187,6 +192,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 		}
 		return resp.Value{}, err, true
 	}
+	a.sent()
 	b := &blockedCall{addr: addr, slot: slot, keyed: !asking, abort: make(chan struct{})}
 	e.blocked.add(b)
 	defer e.blocked.remove(b)
@@ -244,6 +250,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 		if r.v.Kind == resp.KindError {
 			return r.v, r.err, false
 		}
+		a.node().errors.Add(1) // no reply: its connection was closed
 		if !retryUnknown {
 			e.stats.unknownOutcomes.Add(1)
 			return resp.Value{}, unknownOutcome(errors.Join(stopped, r.err)), false
