@@ -204,7 +204,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 	// A copy for the goroutine: were args captured, every command's
 	// arguments would escape to the heap, blocking or not.
 	sent := slices.Clone(args)
-	go func() {
+	started := e.blockers.spawn(func() {
 		// Not ctx: the reply must be read even after ctx ends, to learn
 		// whether something was taken. It comes, or the connection closes.
 		var r blockedReply
@@ -219,7 +219,11 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 			r.v, r.err = c.Do(context.Background(), sent...)
 		}
 		replies <- r
-	}()
+	})
+	if !started {
+		e.blockers.put(c, false)
+		return resp.Value{}, ErrClosed, false // nothing sent
+	}
 
 	var r blockedReply
 	var stopped error // why keel stopped the call: ctx's error, or ErrClosed

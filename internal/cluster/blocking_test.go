@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -347,4 +349,30 @@ func (p *dedicatedPool) idleConns(addr string) []*conn.Conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.idle[addr])
+}
+
+// TestBlockingShutdownWaitsForReader: Shutdown returns only once the
+// goroutines reading blocked calls' replies have exited.
+func TestBlockingShutdownWaitsForReader(t *testing.T) {
+	b := newBlockingNode(t)
+	b.unblock = resptest.Hang
+	e := newFakeEngine(t, b.fc, Options{})
+	const calls = 8 // each a reader that could outlive Shutdown
+	var done []<-chan error
+	for range calls {
+		done = append(done, blockedDo(t, testCtx(t), e, b))
+	}
+	cut, cancel := context.WithCancel(context.Background())
+	cancel() // cut the blocked call off at once
+	if err := e.Shutdown(cut); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with a blocked call and an ended context: %v, want context.Canceled", err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if strings.Contains(stacks, "blockOnce.func") {
+		t.Errorf("a blocked call's reader outlived Shutdown:\n%s", stacks)
+	}
+	for _, d := range done {
+		<-d
+	}
 }

@@ -161,6 +161,25 @@ func (p *dedicatedPool) lend(ctx context.Context, addr string) (*conn.Conn, erro
 	return c, nil
 }
 
+// spawn runs f on a goroutine of the engine's WaitGroup, for a lent
+// connection's reader, and reports whether it did: not once the pool is
+// closed. close, which closes every lent connection (ending their readers),
+// runs before the engine waits for its goroutines, so no Add comes after
+// the Wait.
+func (p *dedicatedPool) spawn(f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.e.wg.Add(1)
+	go func() {
+		defer p.e.wg.Done()
+		f()
+	}()
+	return true
+}
+
 // clientIDOf returns the CLIENT ID of a connection of the pool.
 func (p *dedicatedPool) clientIDOf(c *conn.Conn) string {
 	p.mu.Lock()
