@@ -376,3 +376,34 @@ func TestBlockingShutdownWaitsForReader(t *testing.T) {
 		<-d
 	}
 }
+
+// TestBlockingSpawnCounted: a goroutine started by the blocking pool's
+// spawn (a blocked call's reader) holds Shutdown until it ends, and none is
+// started once the pool is closed.
+func TestBlockingSpawnCounted(t *testing.T) {
+	b := newBlockingNode(t)
+	e := newFakeEngine(t, b.fc, Options{})
+	release := make(chan struct{})
+	if !e.blockers.spawn(func() { <-release }) {
+		t.Fatal("spawn refused on an open pool")
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- e.Shutdown(context.Background()) }()
+	testutil.WaitFor(t, 5*time.Second, "the blocking pool closed", func() bool {
+		e.blockers.mu.Lock()
+		defer e.blockers.mu.Unlock()
+		return e.blockers.closed
+	})
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) while a spawned reader ran", err)
+	default:
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if e.blockers.spawn(func() { t.Error("spawned after close") }) {
+		t.Error("spawn started a goroutine on a closed pool")
+	}
+}
