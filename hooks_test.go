@@ -292,3 +292,37 @@ func TestNodeStats(t *testing.T) {
 		t.Errorf("%d nodes in NodeStats, want at least the %d primaries", len(stats), len(cl.Primaries()))
 	}
 }
+
+// A blocking command run through a hook reports where it went and its
+// tries, and counts on that node's NodeStats, as any other command does.
+func TestHookSeesBlockingCommand(t *testing.T) {
+	var log []string
+	rec := &recorder{name: "rec", log: &log}
+	cl, ctx, key, addr := blockEnv(t, sharedCluster(t), keel.Options{Hooks: []keel.Hook{rec.hook()}})
+	k := key("list")
+	if _, err := cl.Do(ctx, "RPUSH", k, "elem"); err != nil {
+		t.Fatal(err)
+	}
+	before := nodeRequests(cl, addr)
+	v, err := cl.Do(ctx, "BLPOP", k, "1")
+	if err != nil || len(v.Elems) != 2 || v.Elems[1].Str != "elem" {
+		t.Fatalf("BLPOP = %v, %v; want [%s elem]", v, err, k)
+	}
+	got := rec.last()
+	if got.Name != "BLPOP" || got.Node != addr || got.Attempts < 1 {
+		t.Errorf("hook saw %+v; want BLPOP on %s, at least one attempt", got, addr)
+	}
+	if after := nodeRequests(cl, addr); after <= before {
+		t.Errorf("NodeStats requests of %s: %d before the BLPOP, %d after; want it counted", addr, before, after)
+	}
+}
+
+// nodeRequests returns the NodeStats requests of the node at addr.
+func nodeRequests(cl *keel.Client, addr string) int64 {
+	for _, s := range cl.NodeStats() {
+		if s.Addr == addr {
+			return s.Requests
+		}
+	}
+	return 0
+}

@@ -34,8 +34,9 @@ import (
 //     have taken something whose reply was lost: ErrUnknownOutcome, unless
 //     RetryUnknownOutcome. XREAD, which takes nothing, is sent again.
 //   - The context ends, or Shutdown begins: keel sends CLIENT UNBLOCK <id>
-//     ERROR on its shared connection to the node and reads the blocked
-//     call's reply. UNBLOCKED (or the timeout's nil) means nothing was
+//     ERROR on its shared connection to the node (again, every few
+//     milliseconds, while the node has not yet processed the call) and reads
+//     the blocked call's reply. UNBLOCKED (or the timeout's nil) means nothing was
 //     taken: the call returns ctx's error (ErrClosed on Shutdown) and the
 //     connection is reused. An element that raced in is returned with a nil
 //     error: it was taken, and is the caller's. When the node does not
@@ -144,8 +145,9 @@ func (e *Engine) unblockWait() time.Duration {
 }
 
 // runBlocking runs a blocking command with keys on a dedicated connection
-// to its slot's primary, under the outcome rules above.
-func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, slot int) (resp.Value, error) {
+// to its slot's primary, under the outcome rules above. obs, when not nil,
+// records its tries.
+func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, slot int, obs *Observation) (resp.Value, error) {
 	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
 	var a attempt
 	var v resp.Value
@@ -158,6 +160,9 @@ func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, sl
 	})
 	if err != nil && v.Kind != resp.KindError {
 		e.stats.errors.Add(1)
+	}
+	if obs != nil {
+		obs.note(&a)
 	}
 	return v, err
 }
@@ -179,6 +184,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 			return resp.Value{}, err, true
 		}
 	}
+	a.addr, a.stats = addr, e.pool.counters(addr)
 	c, err := e.blockers.get(ctx, addr)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -186,6 +192,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 		}
 		return resp.Value{}, err, true
 	}
+	a.sent()
 	b := &blockedCall{addr: addr, slot: slot, keyed: !asking, abort: make(chan struct{})}
 	e.blocked.add(b)
 	defer e.blocked.remove(b)
@@ -197,7 +204,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 	// A copy for the goroutine: were args captured, every command's
 	// arguments would escape to the heap, blocking or not.
 	sent := slices.Clone(args)
-	go func() {
+	started := e.blockers.spawn(func() {
 		// Not ctx: the reply must be read even after ctx ends, to learn
 		// whether something was taken. It comes, or the connection closes.
 		var r blockedReply
@@ -212,7 +219,11 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 			r.v, r.err = c.Do(context.Background(), sent...)
 		}
 		replies <- r
-	}()
+	})
+	if !started {
+		e.blockers.put(c, false)
+		return resp.Value{}, ErrClosed, false // nothing sent
+	}
 
 	var r blockedReply
 	var stopped error // why keel stopped the call: ctx's error, or ErrClosed
@@ -243,6 +254,7 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 		if r.v.Kind == resp.KindError {
 			return r.v, r.err, false
 		}
+		a.node().errors.Add(1) // no reply: its connection was closed
 		if !retryUnknown {
 			e.stats.unknownOutcomes.Add(1)
 			return resp.Value{}, unknownOutcome(errors.Join(stopped, r.err)), false
@@ -253,26 +265,69 @@ func (e *Engine) blockOnce(ctx context.Context, args []string, slot int, a *atte
 }
 
 // unblock ends a blocked call and returns its reply: it asks the node, on
-// the shared connection, to unblock it (CLIENT UNBLOCK id ERROR) and waits
-// for the reply up to unblockWait; then, or at once when hard (the node is
-// failing), it closes the call's connection.
+// the shared connection, to unblock it (askUnblock) and waits for the reply
+// up to unblockWait; then, or at once when hard (the node is failing), it
+// closes the call's connection.
 func (e *Engine) unblock(c *conn.Conn, addr string, replies <-chan blockedReply, hard bool) blockedReply {
 	if !hard {
 		ctx, cancel := context.WithTimeout(context.Background(), e.unblockWait())
 		defer cancel()
-		if id := e.blockers.clientIDOf(c); id != "" {
-			if sc, err := e.pool.get(ctx, addr, true); err == nil {
-				// Its reply (1, or 0 if the call was answered meanwhile)
-				// says nothing the call's own reply won't.
-				_, _ = sc.Do(ctx, "CLIENT", "UNBLOCK", id, "ERROR")
-			}
-		}
-		select {
-		case r := <-replies:
+		if r, ok := e.askUnblock(ctx, c, addr, replies); ok {
 			return r
-		case <-ctx.Done():
 		}
 	}
 	_ = c.Close()
 	return <-replies
+}
+
+// unblockRetry is how often CLIENT UNBLOCK is sent again while it answers 0
+// and the call's reply has not come.
+const unblockRetry = 2 * time.Millisecond
+
+// askUnblock sends CLIENT UNBLOCK id ERROR for c's call and waits for the
+// call's reply until ctx ends (ok false). CLIENT UNBLOCK answers 0 when the
+// call is not blocked: either its reply is on its way, or the node has not
+// processed the command yet (it was written just before the call was
+// stopped, and still sits in the network or the node's input buffer). Both
+// end soon, so it is sent again every unblockRetry until the reply comes:
+// a call left to block would otherwise be cut off with its outcome unknown.
+// A reply of 1, or a failure of the shared connection, leaves the wait to
+// the call's reply.
+func (e *Engine) askUnblock(ctx context.Context, c *conn.Conn, addr string, replies <-chan blockedReply) (blockedReply, bool) {
+	id := e.blockers.clientIDOf(c)
+	again := id != ""
+	var t *time.Timer
+	for {
+		var retry <-chan time.Time
+		if again {
+			again = e.sendUnblock(ctx, addr, id)
+		}
+		if again {
+			if t == nil {
+				t = time.NewTimer(unblockRetry)
+				defer t.Stop()
+			} else {
+				t.Reset(unblockRetry)
+			}
+			retry = t.C
+		}
+		select {
+		case r := <-replies:
+			return r, true
+		case <-ctx.Done():
+			return blockedReply{}, false
+		case <-retry:
+		}
+	}
+}
+
+// sendUnblock sends CLIENT UNBLOCK id ERROR on addr's shared connection and
+// reports whether it answered 0: no call of that id was blocked.
+func (e *Engine) sendUnblock(ctx context.Context, addr, id string) bool {
+	sc, err := e.pool.get(ctx, addr, true)
+	if err != nil {
+		return false
+	}
+	v, err := sc.Do(ctx, "CLIENT", "UNBLOCK", id, "ERROR")
+	return err == nil && v.Kind == resp.KindInteger && v.Int == 0
 }

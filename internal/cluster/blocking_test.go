@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/internal/resptest"
 	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/resp"
@@ -209,5 +214,196 @@ func TestBlockingSlotMovedReissues(t *testing.T) {
 	}
 	if n := b.fc.count("CLIENT UNBLOCK"); n != 1 {
 		t.Errorf("CLIENT UNBLOCK sent %d times, want 1", n)
+	}
+}
+
+// TestBlockingCancelBeforeProcessed: the call is stopped before the node has
+// processed it (CLIENT UNBLOCK answers 0, and only then does the BLPOP
+// block): keel sends CLIENT UNBLOCK again until it takes, and the call
+// returns ctx's error alone, its outcome known, its connection reused.
+func TestBlockingCancelBeforeProcessed(t *testing.T) {
+	b := newBlockingNode(t)
+	var blocked atomic.Bool
+	notYet := make(chan struct{}, 1) // a CLIENT UNBLOCK found nothing blocked
+	b.unblock = func() resptest.Reply {
+		if !blocked.Load() {
+			select {
+			case notYet <- struct{}{}:
+			default:
+			}
+			return resptest.Int(0)
+		}
+		b.release <- resp.Value{Kind: resp.KindError, Str: "UNBLOCKED client unblocked via CLIENT UNBLOCK"}
+		return resptest.Int(1)
+	}
+	srv := b.fc.nodes[0]
+	ended := make(chan struct{})
+	t.Cleanup(func() { close(ended) })
+	srv.Handle("BLPOP", func([]string) resptest.Reply {
+		return resptest.Stream(func(w io.Writer) {
+			// The node processes the command only once a CLIENT UNBLOCK
+			// has found it not blocked.
+			select {
+			case <-notYet:
+			case <-ended:
+				return
+			}
+			blocked.Store(true)
+			select {
+			case v := <-b.release:
+				_, _ = w.Write(resp.AppendValue(nil, v))
+			case <-ended:
+			}
+		})
+	})
+	e := newFakeEngine(t, b.fc, Options{})
+	for range 2 {
+		blocked.Store(false)
+		_, err := cancelBlocked(t, e, b)
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnknownOutcome) {
+			t.Fatalf("BLPOP cancelled before the node processed it: %v, want context.Canceled alone", err)
+		}
+	}
+	if n := b.fc.count("CLIENT ID"); n != 1 {
+		t.Errorf("%d blocking connections dialled for two calls, want 1 (reused)", n)
+	}
+	if n := b.fc.count("CLIENT UNBLOCK"); n < 4 {
+		t.Errorf("CLIENT UNBLOCK sent %d times for two calls, want at least 2 each", n)
+	}
+}
+
+// TestBlockingMaxConnAge: an idle blocking connection older than MaxConnAge
+// is not lent again: the next BLPOP gets a fresh connection (another CLIENT
+// ID) and is served.
+func TestBlockingMaxConnAge(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	srv := fc.nodes[0]
+	var ids atomic.Int64
+	srv.Handle("CLIENT ID", func([]string) resptest.Reply { return resptest.Int(ids.Add(1)) })
+	srv.Handle("BLPOP", func([]string) resptest.Reply { return resptest.Value(array("k", "elem")) })
+	const age = 50 * time.Millisecond
+	e := newFakeEngine(t, fc, Options{MaxConnAge: age})
+	ctx := testCtx(t)
+	blpop := func() {
+		t.Helper()
+		v, err := e.Do(ctx, "BLPOP", "k", "0")
+		if err != nil || len(v.Elems) != 2 || v.Elems[1].Str != "elem" {
+			t.Fatalf("BLPOP = %v, %v; want [k elem]", v, err)
+		}
+	}
+	blpop()
+	first := e.blockers.idleConns(fc.addr(0))
+	if len(first) != 1 {
+		t.Fatalf("%d idle blocking connections after a BLPOP, want 1", len(first))
+	}
+	testutil.WaitFor(t, 5*time.Second, "the blocking connection past MaxConnAge", func() bool { return first[0].Age() >= age })
+	blpop()
+	if n := srv.Count("CLIENT ID"); n != 2 {
+		t.Errorf("CLIENT ID asked %d times, want 2: a fresh connection after MaxConnAge", n)
+	}
+	if alive(first[0]) {
+		t.Error("the blocking connection past MaxConnAge is still open")
+	}
+	if now := e.blockers.idleConns(fc.addr(0)); len(now) == 1 && now[0] == first[0] {
+		t.Error("the old blocking connection is still idle in the pool")
+	}
+}
+
+// TestBlockingReauthIdle: an idle blocking connection is re-authenticated
+// every ReauthInterval, and stays usable: the next BLPOP is served on it,
+// within BlockingConnsPerNode (the re-authentication takes no token).
+func TestBlockingReauthIdle(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	srv := fc.nodes[0]
+	srv.Handle("CLIENT ID", func([]string) resptest.Reply { return resptest.Int(7) })
+	srv.Handle("BLPOP", func([]string) resptest.Reply { return resptest.Value(array("k", "elem")) })
+	const interval = 20 * time.Millisecond
+	opts := Options{ReauthInterval: interval, BlockingConnsPerNode: 1}
+	opts.Conn.Credentials = func(context.Context) (string, string, error) { return "u", "p", nil }
+	e := newFakeEngine(t, fc, opts)
+	ctx := testCtx(t)
+	for i := range 2 {
+		v, err := e.Do(ctx, "BLPOP", "k", "0")
+		if err != nil || len(v.Elems) != 2 {
+			t.Fatalf("BLPOP %d = %v, %v; want [k elem]", i, v, err)
+		}
+		idle := e.blockers.idleConns(fc.addr(0))
+		if len(idle) != 1 {
+			t.Fatalf("%d idle blocking connections, want 1", len(idle))
+		}
+		c := idle[0]
+		// Authenticated again later than an interval after its dial.
+		testutil.WaitFor(t, 5*time.Second, "the idle blocking connection re-authenticated", func() bool {
+			return c.Age()-c.SinceAuth() >= time.Duration(i+1)*interval
+		})
+	}
+	if n := srv.Count("CLIENT ID"); n != 1 {
+		t.Errorf("%d blocking connections dialled, want 1 (re-authenticated, not replaced)", n)
+	}
+}
+
+// idleConns returns addr's idle connections.
+func (p *dedicatedPool) idleConns(addr string) []*conn.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.idle[addr])
+}
+
+// TestBlockingShutdownWaitsForReader: Shutdown returns only once the
+// goroutines reading blocked calls' replies have exited.
+func TestBlockingShutdownWaitsForReader(t *testing.T) {
+	b := newBlockingNode(t)
+	b.unblock = resptest.Hang
+	e := newFakeEngine(t, b.fc, Options{})
+	const calls = 8 // each a reader that could outlive Shutdown
+	var done []<-chan error
+	for range calls {
+		done = append(done, blockedDo(t, testCtx(t), e, b))
+	}
+	cut, cancel := context.WithCancel(context.Background())
+	cancel() // cut the blocked call off at once
+	if err := e.Shutdown(cut); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with a blocked call and an ended context: %v, want context.Canceled", err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if strings.Contains(stacks, "blockOnce.func") {
+		t.Errorf("a blocked call's reader outlived Shutdown:\n%s", stacks)
+	}
+	for _, d := range done {
+		<-d
+	}
+}
+
+// TestBlockingSpawnCounted: a goroutine started by the blocking pool's
+// spawn (a blocked call's reader) holds Shutdown until it ends, and none is
+// started once the pool is closed.
+func TestBlockingSpawnCounted(t *testing.T) {
+	b := newBlockingNode(t)
+	e := newFakeEngine(t, b.fc, Options{})
+	release := make(chan struct{})
+	if !e.blockers.spawn(func() { <-release }) {
+		t.Fatal("spawn refused on an open pool")
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- e.Shutdown(context.Background()) }()
+	testutil.WaitFor(t, 5*time.Second, "the blocking pool closed", func() bool {
+		e.blockers.mu.Lock()
+		defer e.blockers.mu.Unlock()
+		return e.blockers.closed
+	})
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) while a spawned reader ran", err)
+	default:
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if e.blockers.spawn(func() { t.Error("spawned after close") }) {
+		t.Error("spawn started a goroutine on a closed pool")
 	}
 }

@@ -67,7 +67,7 @@ func (e *Engine) runOne(ctx context.Context, args []string, obs *Observation) (r
 		case !hasKeys:
 			return resp.Value{}, blockingRefusal(cmd.Name)
 		}
-		return e.runBlocking(ctx, cmd, args, slot)
+		return e.runBlocking(ctx, cmd, args, slot, obs)
 	}
 	if errors.Is(err, ErrCrossSlot) {
 		if cmd.Split == NoSplit {
@@ -240,11 +240,17 @@ func (e *Engine) connect(ctx context.Context, addr string, a *attempt) (*conn.Co
 	if err != nil {
 		return nil, err
 	}
-	stats.requests.Add(1)
-	if a.tries > 1 {
-		stats.retries.Add(1)
-	}
+	a.sent()
 	return c, nil
+}
+
+// sent counts a try that reached its node on the node's counters.
+func (a *attempt) sent() {
+	n := a.node()
+	n.requests.Add(1)
+	if a.tries > 1 {
+		n.retries.Add(1)
+	}
 }
 
 // node returns the counters of the node the last try reached; tries that

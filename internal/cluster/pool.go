@@ -109,6 +109,25 @@ func (p *pool) node(ctx context.Context, addr string, wait bool) (*conn.Conn, *n
 	return c, &nc.stats, nil
 }
 
+// counters returns addr's counters, for requests sent on connections of
+// their own (blocking commands); nil once the pool is closed.
+func (p *pool) counters(addr string) *nodeCounters {
+	if r, ok := (*p.conns.Load())[addr]; ok {
+		return r.stats
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	nc := p.nodes[addr]
+	if nc == nil {
+		nc = &nodeConn{}
+		p.nodes[addr] = nc
+	}
+	return &nc.stats
+}
+
 // slowGet is get when the snapshot has no live connection for addr.
 func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn, *nodeConn, error) {
 	p.mu.Lock()

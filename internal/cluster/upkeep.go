@@ -36,6 +36,7 @@ func (e *Engine) upkeepLoop() {
 		}
 		e.pool.upkeep()
 		e.dedicated.upkeep(e.pool.ctx)
+		e.blockers.upkeep(e.pool.ctx)
 	}
 }
 
@@ -123,10 +124,10 @@ func (p *dedicatedPool) upkeep(ctx context.Context) {
 	}
 	p.mu.Unlock()
 	for _, c := range old {
-		_ = c.Close()
+		p.keepIdle(c, false)
 	}
 	for _, c := range due {
 		p.e.reauth(ctx, c)
-		p.put(c, true)
+		p.keepIdle(c, true) // idle: it holds no token to release
 	}
 }

@@ -117,14 +117,14 @@ func (p *dedicatedPool) lend(ctx context.Context, addr string) (*conn.Conn, erro
 		}
 		c := idle[len(idle)-1]
 		p.idle[addr] = idle[:len(idle)-1]
-		if alive(c) {
+		if alive(c) && !p.e.tooOld(c) {
 			p.lent[c] = struct{}{}
 			p.mu.Unlock()
 			return c, nil
 		}
 		delete(p.ids, c)
 		p.mu.Unlock()
-		_ = c.Close() // died while idle: its goroutines end
+		_ = c.Close() // died, or aged, while idle: its goroutines end
 		p.mu.Lock()
 	}
 	p.mu.Unlock()
@@ -161,6 +161,25 @@ func (p *dedicatedPool) lend(ctx context.Context, addr string) (*conn.Conn, erro
 	return c, nil
 }
 
+// spawn runs f on a goroutine of the engine's WaitGroup, for a lent
+// connection's reader, and reports whether it did: not once the pool is
+// closed. close, which closes every lent connection (ending their readers),
+// runs before the engine waits for its goroutines, so no Add comes after
+// the Wait.
+func (p *dedicatedPool) spawn(f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.e.wg.Add(1)
+	go func() {
+		defer p.e.wg.Done()
+		f()
+	}()
+	return true
+}
+
 // clientIDOf returns the CLIENT ID of a connection of the pool.
 func (p *dedicatedPool) clientIDOf(c *conn.Conn) string {
 	p.mu.Lock()
@@ -173,16 +192,23 @@ func (p *dedicatedPool) clientIDOf(c *conn.Conn) string {
 func (p *dedicatedPool) put(c *conn.Conn, keep bool) {
 	p.mu.Lock()
 	delete(p.lent, c)
+	p.mu.Unlock()
+	p.keepIdle(c, keep)
+	p.release(c.Addr())
+}
+
+// keepIdle adds c, which holds no token, to the idle list, or closes it
+// when keep is false, the pool is closed or full, or c is dead or too old.
+func (p *dedicatedPool) keepIdle(c *conn.Conn, keep bool) {
+	p.mu.Lock()
 	if keep && !p.closed && alive(c) && !p.e.tooOld(c) && len(p.idle[c.Addr()]) < p.maxIdle {
 		p.idle[c.Addr()] = append(p.idle[c.Addr()], c)
 		p.mu.Unlock()
-		p.release(c.Addr())
 		return
 	}
 	delete(p.ids, c)
 	p.mu.Unlock()
 	_ = c.Close()
-	p.release(c.Addr())
 }
 
 // close closes every connection, failing what the lent ones have in flight
