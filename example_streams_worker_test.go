@@ -18,25 +18,41 @@ import (
 // connection was lost while it waited, in a failover say) may have moved
 // entries to this consumer's pending list with the reply lost: the worker
 // then reads its own history (ID "0") before new entries again, so they are
-// handled now rather than claimed later. An entry handled but whose XACK
-// failed is remembered, and acknowledged without being handled again when it
-// comes back.
+// handled now rather than claimed later. An entry handled is remembered for
+// rememberFor, and acknowledged without being handled again when it comes
+// back: its XACK failed, or was lost with a primary that failed over before
+// its replica had it.
 type streamWorker struct {
 	client                  *keel.Client
 	stream, group, consumer string
 	handle                  func(keel.XMessage)
 	claimEvery, staleAfter  time.Duration
 
-	unacked map[string]bool // handled, XACK not yet confirmed
+	handled map[string]time.Time // entries handled recently, and when
+}
+
+// rememberFor is how long a handled entry is remembered: well beyond the
+// time a failover takes, and staleAfter, after which a lost XACK brings the
+// entry back.
+const rememberFor = time.Minute
+
+// forget drops the entries handled longer ago than rememberFor.
+func (w *streamWorker) forget() {
+	for id, at := range w.handled {
+		if time.Since(at) > rememberFor {
+			delete(w.handled, id)
+		}
+	}
 }
 
 func (w *streamWorker) run(ctx context.Context) {
-	w.unacked = map[string]bool{}
+	w.handled = map[string]time.Time{}
 	history := true // start with this consumer's pending entries, from a previous run
 	lastClaim := time.Now()
 	for ctx.Err() == nil {
 		if time.Since(lastClaim) >= w.claimEvery {
 			lastClaim = time.Now()
+			w.forget()
 			claimed, err := w.client.XAutoClaim(ctx, w.stream, keel.XAutoClaimArgs{
 				Group: w.group, Consumer: w.consumer, MinIdle: w.staleAfter, Count: 100,
 			})
@@ -84,15 +100,15 @@ func (w *streamWorker) process(ctx context.Context, msgs []keel.XMessage) {
 		if m.Deleted {
 			continue
 		}
-		if !w.unacked[m.ID] {
+		if _, done := w.handled[m.ID]; !done {
 			w.handle(m)
-			w.unacked[m.ID] = true
+			w.handled[m.ID] = time.Now()
 		}
 		// A handled entry is acknowledged even when the worker is stopping.
+		// A failed XACK leaves it pending: it comes back, and is acknowledged
+		// then.
 		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		if _, err := w.client.XAck(ackCtx, w.stream, w.group, m.ID); err == nil {
-			delete(w.unacked, m.ID)
-		}
+		_, _ = w.client.XAck(ackCtx, w.stream, w.group, m.ID)
 		cancel()
 	}
 }
