@@ -89,10 +89,11 @@ type Options struct {
 	// used.
 	Credentials func(ctx context.Context) (username, password string, err error)
 	// ReauthInterval, when positive, re-authenticates every live connection
-	// this often: each shared connection, and each idle one kept for
-	// Client.Watch, calls Credentials and sends AUTH with its answer, in
-	// order with its traffic, so no request waits for a new connection or
-	// fails. Set it below the lifetime of the tokens Credentials returns,
+	// this often: each shared connection calls Credentials and sends AUTH
+	// with its answer, in order with its traffic, so no request waits for a
+	// new connection or fails; a connection of its own (kept idle for
+	// Client.Watch or blocking commands) does so when it is next lent, if
+	// due, before the borrower's first command. Set it below the lifetime of the tokens Credentials returns,
 	// with a margin (ElastiCache IAM tokens last 15 minutes: 10 minutes
 	// suits; a connection re-authenticated with a fresh token also outlives
 	// ElastiCache's 12-hour limit). When Credentials fails or the server

@@ -67,8 +67,8 @@ func (w *workload) check(t *testing.T) {
 // every live connection re-authenticates with the new one (no AUTH is
 // refused once the old is gone) and none is redialled. Then the provider
 // switches to another user, and CLIENT LIST shows the very same
-// connections (shared ones and the idle one Watch keeps) authenticated as
-// that user. The traffic sees no error.
+// connections (shared ones, and the one Watch keeps, re-authenticated when
+// lent again) authenticated as that user. The traffic sees no error.
 func TestReauthRotatesPasswordUnderTraffic(t *testing.T) {
 	c := sharedCluster(t)
 	const user, other, name = "keel-reauth", "keel-reauth-next", "keel-reauth-rotate"
@@ -105,6 +105,10 @@ func TestReauthRotatesPasswordUnderTraffic(t *testing.T) {
 
 	creds.Store(&[2]string{other, "other-secret"})
 	waitFor(t, "every connection authenticated as "+other, func() bool {
+		// The idle Watch connection re-authenticates when next lent.
+		if err := cl.Watch(ctx, func(w *keel.Watch) error { return nil }, "rotate:watched"); err != nil {
+			t.Fatalf("Watch: %v", err)
+		}
 		now := namedConns(t, c, name)
 		for _, u := range now {
 			if u != other {

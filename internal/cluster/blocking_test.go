@@ -310,9 +310,10 @@ func TestBlockingMaxConnAge(t *testing.T) {
 	}
 }
 
-// TestBlockingReauthIdle: an idle blocking connection is re-authenticated
-// every ReauthInterval, and stays usable: the next BLPOP is served on it,
-// within BlockingConnsPerNode (the re-authentication takes no token).
+// TestBlockingReauthIdle: an idle blocking connection due for
+// re-authentication is re-authenticated when it is next lent, before the
+// borrower's command, and reused: never redialled, and never missing from
+// the pool while it re-authenticates.
 func TestBlockingReauthIdle(t *testing.T) {
 	fc := newFakeCluster(t, 1)
 	fc.setView(oneShard(1, fc.addr(0)))
@@ -324,7 +325,8 @@ func TestBlockingReauthIdle(t *testing.T) {
 	opts.Conn.Credentials = func(context.Context) (string, string, error) { return "u", "p", nil }
 	e := newFakeEngine(t, fc, opts)
 	ctx := testCtx(t)
-	for i := range 2 {
+	for i := range 3 {
+		auths := srv.Count("AUTH")
 		v, err := e.Do(ctx, "BLPOP", "k", "0")
 		if err != nil || len(v.Elems) != 2 {
 			t.Fatalf("BLPOP %d = %v, %v; want [k elem]", i, v, err)
@@ -333,10 +335,12 @@ func TestBlockingReauthIdle(t *testing.T) {
 		if len(idle) != 1 {
 			t.Fatalf("%d idle blocking connections, want 1", len(idle))
 		}
+		if i > 0 && srv.Count("AUTH") <= auths {
+			t.Fatalf("BLPOP %d: the idle connection, due, was lent without AUTH", i)
+		}
 		c := idle[0]
-		// Authenticated again later than an interval after its dial.
-		testutil.WaitFor(t, 5*time.Second, "the idle blocking connection re-authenticated", func() bool {
-			return c.Age()-c.SinceAuth() >= time.Duration(i+1)*interval
+		testutil.WaitFor(t, 5*time.Second, "the idle connection due again", func() bool {
+			return c.SinceAuth() > interval
 		})
 	}
 	if n := srv.Count("CLIENT ID"); n != 1 {

@@ -103,9 +103,10 @@ type Options struct {
 	// which blocking commands run; a call waits, until its context ends,
 	// for one to be free. Default DefaultBlockingConnsPerNode.
 	BlockingConnsPerNode int
-	// ReauthInterval is how often each live connection (shared, and idle
-	// dedicated) is re-authenticated with fresh credentials from
-	// Conn.Credentials, which it requires. Default 0: never.
+	// ReauthInterval is how often each live connection is re-authenticated
+	// with fresh credentials from Conn.Credentials, which it requires: a
+	// shared one by the upkeep loop, a dedicated one when next lent, if due.
+	// Default 0: never.
 	ReauthInterval time.Duration
 	// MaxConnAge is the age at which a shared connection is replaced (a
 	// new one dialled, the old one drained) and an idle dedicated one

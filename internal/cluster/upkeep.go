@@ -35,8 +35,8 @@ func (e *Engine) upkeepLoop() {
 		case <-t.C:
 		}
 		e.pool.upkeep()
-		e.dedicated.upkeep(e.pool.ctx)
-		e.blockers.upkeep(e.pool.ctx)
+		e.dedicated.upkeep()
+		e.blockers.upkeep()
 	}
 }
 
@@ -102,21 +102,18 @@ func (p *pool) upkeep() {
 	}
 }
 
-// upkeep closes the idle connections older than MaxConnAge and
-// re-authenticates those due, out of the idle lists while it does, so that
-// none is lent in the meantime.
-func (p *dedicatedPool) upkeep(ctx context.Context) {
-	var old, due []*conn.Conn
+// upkeep closes the idle connections that died or are older than
+// MaxConnAge. An idle connection due for re-authentication is
+// re-authenticated when it is next lent (see lend).
+func (p *dedicatedPool) upkeep() {
+	var old []*conn.Conn
 	p.mu.Lock()
 	for addr, idle := range p.idle {
 		keep := idle[:0]
 		for _, c := range idle {
-			switch {
-			case !alive(c) || p.e.tooOld(c):
+			if !alive(c) || p.e.tooOld(c) {
 				old = append(old, c)
-			case p.e.reauthDue(c):
-				due = append(due, c)
-			default:
+			} else {
 				keep = append(keep, c)
 			}
 		}
@@ -125,9 +122,5 @@ func (p *dedicatedPool) upkeep(ctx context.Context) {
 	p.mu.Unlock()
 	for _, c := range old {
 		p.keepIdle(c, false)
-	}
-	for _, c := range due {
-		p.e.reauth(ctx, c)
-		p.keepIdle(c, true) // idle: it holds no token to release
 	}
 }

@@ -120,6 +120,13 @@ func (p *dedicatedPool) lend(ctx context.Context, addr string) (*conn.Conn, erro
 		if alive(c) && !p.e.tooOld(c) {
 			p.lent[c] = struct{}{}
 			p.mu.Unlock()
+			if p.e.reauthDue(c) {
+				// Here, before the borrower sends anything: an AUTH queued
+				// while the connection is lent could land inside its MULTI,
+				// and one sent while it sits idle would make it neither idle
+				// nor lent, so a borrower would dial another meanwhile.
+				p.e.reauth(ctx, c)
+			}
 			return c, nil
 		}
 		delete(p.ids, c)
