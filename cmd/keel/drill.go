@@ -103,9 +103,13 @@ func selectDrivers(list string) ([]drill.Driver, error) {
 // deliveryGroup is the -scenarios name of every Pub/Sub and consumer scenario.
 const deliveryGroup = "delivery"
 
+// replicationGroup is the -scenarios name of every replication-group scenario.
+const replicationGroup = "repl"
+
 func selectScenarios(list, file string) ([]drill.Scenario, error) {
 	suite := drill.DefaultScenarios()
 	available := append(slices.Clone(suite), drill.DeliveryScenarios()...)
+	available = append(available, drill.ReplicationScenarios()...)
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
@@ -130,6 +134,10 @@ func selectScenarios(list, file string) ([]drill.Scenario, error) {
 		name = strings.TrimSpace(name)
 		if name == deliveryGroup {
 			out = append(out, drill.DeliveryScenarios()...)
+			continue
+		}
+		if name == replicationGroup {
+			out = append(out, drill.ReplicationScenarios()...)
 			continue
 		}
 		found := false
@@ -161,7 +169,7 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs, "all")
-	fs.StringVar(&scenarios, "scenarios", "", `scenarios to run, comma-separated (default: the whole default suite; see -list); "delivery" names every Pub/Sub and consumer scenario`)
+	fs.StringVar(&scenarios, "scenarios", "", `scenarios to run, comma-separated (default: the whole default suite; see -list); "delivery" names every Pub/Sub and consumer scenario, "repl" every replication-group one`)
 	fs.StringVar(&scenarioFile, "scenario-file", "", "JSON file of your own scenarios (see docs/drill-scenarios.md); run alone unless -scenarios names some")
 	fs.BoolVar(&list, "list", false, "list the scenarios and clients, then exit")
 	fs.IntVar(&shape.Shards, "shards", 3, "primaries in the local cluster")
@@ -209,6 +217,10 @@ func printList(w io.Writer, scs []drill.Scenario) error {
 	}
 	fmt.Fprintf(w, "Pub/Sub and consumer scenarios (-scenarios %s runs them all):\n", deliveryGroup)
 	for _, sc := range drill.DeliveryScenarios() {
+		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
+	}
+	fmt.Fprintf(w, "replication-group scenarios (-scenarios %s runs them all):\n", replicationGroup)
+	for _, sc := range drill.ReplicationScenarios() {
 		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
 	}
 	fmt.Fprintln(w, "clients:")

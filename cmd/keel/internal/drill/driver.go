@@ -22,6 +22,11 @@ type Target struct {
 	// lab sets it to its own DNS server so a restart on new addresses is
 	// followed through the name.
 	Resolver *net.Resolver
+	// Replication says the seeds are a replication group's primary endpoint
+	// (a name the service repoints after a failover), not a cluster: drivers
+	// open their library's standalone client to it, as its documentation
+	// recommends for such a deployment.
+	Replication bool
 }
 
 // Dialer returns a dialer that resolves names with t.Resolver, for drivers

@@ -38,6 +38,9 @@ func (d KeelDriver) Open(ctx context.Context, t Target) (Client, error) {
 	if t.Resolver != nil {
 		opts.Resolver = t.Resolver
 	}
+	if t.Replication {
+		opts.Mode = keel.ModeReplication
+	}
 	c, err := keel.New(ctx, opts)
 	if err != nil {
 		return nil, err

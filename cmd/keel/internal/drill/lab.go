@@ -126,17 +126,22 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 		}
 	}()
 	for i, j := range jobs {
-		if next == nil {
-			next = startClusterAsync(ctx, opts.Cluster)
-		}
-		started := <-next
-		next = nil
 		prefetch := func() {
-			if i+1 < len(jobs) {
+			if i+1 < len(jobs) && !jobs[i+1].sc.Replication {
 				next = startClusterAsync(ctx, opts.Cluster)
 			}
 		}
-		run := runInLab(ctx, opts, j.sc, j.d, i+1, started, prefetch)
+		var run report.Run
+		if j.sc.Replication {
+			run = runReplInLab(ctx, opts, j.sc, j.d, i+1, prefetch)
+		} else {
+			if next == nil {
+				next = startClusterAsync(ctx, opts.Cluster)
+			}
+			started := <-next
+			next = nil
+			run = runInLab(ctx, opts, j.sc, j.d, i+1, started, prefetch)
+		}
 		rep.Runs = append(rep.Runs, run)
 		if opts.Progress != nil {
 			opts.Progress(Progress{Scenario: j.sc.Name, Client: j.d.Name(), Phase: "done", Run: &run})

@@ -83,6 +83,12 @@ func (rc *runCore) checker(ctx context.Context) (*keel.Client, error) {
 	// Seeded with every node the run began with too: the given seeds may be
 	// the very nodes the run killed or replaced.
 	t := rc.env.target
+	if t.Replication {
+		// The name leads to the primary of the moment; the group's old
+		// primary may be dead or a replica.
+		return keel.New(ctx, keel.Options{Seeds: t.Seeds, Username: t.Username, Password: t.Password,
+			TLS: t.TLS, Resolver: resolverOf(t), Mode: keel.ModeReplication})
+	}
 	seeds := slices.Clone(t.Seeds)
 	for _, sh := range rc.env.layout.Shards {
 		seeds = append(seeds, sh.Primary)

@@ -36,6 +36,12 @@ type Scenario struct {
 	// "ssubscribe", "blpop", "xreadgroup" (see the Probe constants). The run
 	// reports their delivery figures (report.Delivery). Default none.
 	Probes []string `json:"probes,omitempty"`
+	// Replication runs the scenario on a replication group (a primary and a
+	// replica behind a DNS name, the primary endpoint; see
+	// [ReplicationScenarios]) instead of a cluster: its steps are then
+	// repl-failover or repl-kill-primary, and it takes no probes. Default
+	// false.
+	Replication bool `json:"replication,omitempty"`
 }
 
 // Step is one action on the cluster.
@@ -110,6 +116,9 @@ var knownActions = map[string]bool{
 	"rolling-restart": true, "wait-served": true,
 }
 
+// replicationActions are the actions of a Replication scenario.
+var replicationActions = map[string]bool{ActionReplFailover: true, ActionReplKillPrimary: true}
+
 // Check reports the first thing wrong with s.
 func (s Scenario) Check() error {
 	if s.Name == "" {
@@ -118,13 +127,19 @@ func (s Scenario) Check() error {
 	if len(s.Steps) == 0 {
 		return fmt.Errorf("drill: scenario %q has no steps", s.Name)
 	}
+	if s.Replication && len(s.Probes) > 0 {
+		return fmt.Errorf("drill: scenario %q: a replication scenario takes no probes", s.Name)
+	}
 	for _, p := range s.Probes {
 		if !knownProbes[p] {
 			return fmt.Errorf("drill: scenario %q: unknown probe %q (want subscribe, ssubscribe, blpop or xreadgroup)", s.Name, p)
 		}
 	}
 	for i, st := range s.Steps {
-		if !knownActions[st.Action] {
+		if s.Replication != replicationActions[st.Action] {
+			return fmt.Errorf("drill: scenario %q step %d: action %q is not for a %s", s.Name, i+1, st.Action, map[bool]string{true: "replication group", false: "cluster"}[s.Replication])
+		}
+		if !knownActions[st.Action] && !replicationActions[st.Action] {
 			return fmt.Errorf("drill: scenario %q step %d: unknown action %q", s.Name, i+1, st.Action)
 		}
 		if _, _, err := parseTarget(st.Target); err != nil {

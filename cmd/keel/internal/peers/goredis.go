@@ -49,13 +49,18 @@ func (d goRedisDriver) Describe() string {
 	if d.tuned {
 		opts = goRedisTunedOptions
 	}
-	return fmt.Sprintf("%s %s ClusterClient, %s", goRedisModule, drill.ModuleVersion(goRedisModule, redis.Version()), opts)
+	return fmt.Sprintf("%s %s ClusterClient (Client on a replication group), %s", goRedisModule, drill.ModuleVersion(goRedisModule, redis.Version()), opts)
 }
 
 // Open creates the ClusterClient and pings the cluster, which makes it load
 // the slot map: go-redis connects lazily, and a client that cannot reach the
 // cluster should fail here rather than in the workload.
 func (d goRedisDriver) Open(ctx context.Context, t drill.Target) (drill.Client, error) {
+	if t.Replication {
+		// The tuning is a ClusterClient option: both rows open the same
+		// Client on a replication group.
+		return openGoRedisStandalone(ctx, t)
+	}
 	if len(t.Seeds) == 0 {
 		return nil, errors.New("go-redis: no seed addresses")
 	}
@@ -85,9 +90,10 @@ func (d goRedisDriver) Open(ctx context.Context, t drill.Target) (drill.Client, 
 	return goRedisClient{c}, nil
 }
 
-// goRedisClient is a drill.Client over a go-redis ClusterClient. Its errors
+// goRedisClient is a drill.Client over a go-redis ClusterClient, or a Client
+// on a replication group. Its errors
 // are go-redis's own, unwrapped (see the package doc).
-type goRedisClient struct{ c *redis.ClusterClient }
+type goRedisClient struct{ c redis.UniversalClient }
 
 func (c goRedisClient) Get(ctx context.Context, key string) (string, bool, error) {
 	v, err := c.c.Get(ctx, key).Result()

@@ -21,7 +21,7 @@ type rueidisDriver struct{ name string }
 func (d rueidisDriver) Name() string { return d.name }
 
 func (d rueidisDriver) Describe() string {
-	return fmt.Sprintf("%s %s Client, default options", rueidisModule, drill.ModuleVersion(rueidisModule, rueidis.LibVer))
+	return fmt.Sprintf("%s %s Client (ForceSingleClient on a replication group), default options", rueidisModule, drill.ModuleVersion(rueidisModule, rueidis.LibVer))
 }
 
 // Open creates the client. rueidis.NewClient connects and reads the slot map
@@ -41,6 +41,9 @@ func (d rueidisDriver) Open(_ context.Context, t drill.Target) (drill.Client, er
 		// rueidis passes its Dialer, with its default Timeout and KeepAlive
 		// filled in; the driver keeps those and only swaps in the target's
 		// resolver. The TLS config it passes is t.TLS, which dialTarget uses.
+		// On a replication group's primary endpoint, rueidis's standalone
+		// client: the name, not a guess at the deployment.
+		ForceSingleClient: t.Replication,
 		DialCtxFn: func(ctx context.Context, addr string, rd *net.Dialer, _ *tls.Config) (net.Conn, error) {
 			d := t.Dialer()
 			d.Timeout, d.KeepAlive, d.KeepAliveConfig = rd.Timeout, rd.KeepAlive, rd.KeepAliveConfig

@@ -110,6 +110,11 @@ type Figures struct {
 	GoroutinesLeft int `json:"goroutines_left"`
 	// CloseMS is how long Close took.
 	CloseMS float64 `json:"close_ms"`
+	// ReadOnlyAfterServed counts READONLY errors surfaced by requests that
+	// started once a replication group served writes again (its name
+	// pointed at the new primary): the client kept writing to the old
+	// primary. Always 0 for a cluster.
+	ReadOnlyAfterServed int `json:"readonly_after_served,omitempty"`
 }
 
 // ShardFigures are one shard's numbers.
