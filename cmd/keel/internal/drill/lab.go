@@ -100,6 +100,9 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	}
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
 	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
+	if !slices.ContainsFunc(opts.Scenarios, func(sc Scenario) bool { return !sc.Replication }) {
+		rep.Settings.Shards, rep.Settings.Replicas = 1, 1 // one primary and its replica
+	}
 	rep.Settings.NodeTimeoutMS = ms(opts.Cluster.NodeTimeout)
 	rep.Settings.TLS = opts.Cluster.TLS
 	rep.Machine["redis_server"] = redisVersion(opts.Cluster.Binary)

@@ -323,6 +323,9 @@ func rptPanelTitle(run Run) []rptSpan {
 	if cl := rptErrClasses(f.ErrorsByClass); cl != "" {
 		errs += " (" + cl + ")"
 	}
+	if f.ReadOnlyAfterServed > 0 {
+		errs += " · " + strconv.Itoa(f.ReadOnlyAfterServed) + " READONLY after the name was repointed"
+	}
 	return append(spans, rptSpan{"psum", " · " + errs + " · p99 " + rptMS(f.P99MS) + " ms · max " + rptMS(f.MaxMS) + " ms"})
 }
 
