@@ -462,3 +462,26 @@ func TestWriteSampleHTML(t *testing.T) {
 		t.Logf("wrote %s (%d bytes)", path, b.Len())
 	}
 }
+
+func TestReportsShowReadOnlyAfterServed(t *testing.T) {
+	r := sampleReport()
+	r.Runs[0].Error = ""
+	r.Runs[0].Figures.ReadOnlyAfterServed = 42
+	var text, html bytes.Buffer
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	want := r.Runs[0].Scenario + " / " + r.Runs[0].Client + ": 42 READONLY errors after the name pointed at the new primary"
+	if !strings.Contains(text.String(), want) {
+		t.Errorf("text report lacks %q:\n%s", want, text.String())
+	}
+	if !strings.Contains(html.String(), "42 READONLY after the name was repointed") {
+		t.Error("HTML report lacks the READONLY count")
+	}
+	if strings.Count(text.String(), "READONLY") != 1 {
+		t.Errorf("text report mentions READONLY for runs without any:\n%s", text.String())
+	}
+}

@@ -183,7 +183,11 @@ func rptTitle(r Report) string {
 	fmt.Fprintf(&b, ": %d runs", len(r.Runs))
 	s := r.Settings
 	if s.Shards > 0 {
-		fmt.Fprintf(&b, ", %d shards × %d replica", s.Shards, s.Replicas)
+		fmt.Fprintf(&b, ", %d shard", s.Shards)
+		if s.Shards != 1 {
+			b.WriteString("s")
+		}
+		fmt.Fprintf(&b, " × %d replica", s.Replicas)
 		if s.Replicas != 1 {
 			b.WriteString("s")
 		}
@@ -264,6 +268,11 @@ func WriteText(w io.Writer, r Report) error {
 	for _, row := range longErrs {
 		for _, l := range rptWrap("", row.Scenario+" / "+row.Client+": "+rptOneLine(row.Err), rptWidth, "    ") {
 			bw.printf("%s\n", l)
+		}
+	}
+	for _, run := range r.Runs {
+		if n := run.Figures.ReadOnlyAfterServed; n > 0 && run.Error == "" {
+			bw.printf("%s / %s: %d READONLY errors after the name pointed at the new primary\n", run.Scenario, run.Client, n)
 		}
 	}
 
