@@ -59,9 +59,17 @@ func TestSelectScenarios(t *testing.T) {
 	if err != nil || len(one) != 1 || len(one[0].Probes) != 2 {
 		t.Errorf("one probe scenario by name: %v, %v", one, err)
 	}
+	repl, err := selectScenarios("repl", "")
+	if err != nil || len(repl) != len(drill.ReplicationScenarios()) || !repl[0].Replication {
+		t.Errorf("-scenarios repl: %v, %v", repl, err)
+	}
+	kill, err := selectScenarios("repl-kill-primary", "")
+	if err != nil || len(kill) != 1 || !kill[0].Replication {
+		t.Errorf("one replication scenario by name: %v, %v", kill, err)
+	}
 	for _, sc := range all {
-		if len(sc.Probes) > 0 {
-			t.Errorf("the default suite has the probe scenario %q", sc.Name)
+		if len(sc.Probes) > 0 || sc.Replication {
+			t.Errorf("the default suite has the probe or replication scenario %q", sc.Name)
 		}
 	}
 }
