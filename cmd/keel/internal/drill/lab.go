@@ -242,27 +242,21 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	stopLoad := rc.start(ctx)
 	rc.startProbes(ctx, sc.Probes, w)
 
-	var phase atomic.Value
-	phase.Store("warm-up")
-	maxRun := time.Duration(sc.Warmup) + time.Duration(sc.MaxTail)
-	for _, st := range sc.Steps {
-		maxRun += time.Duration(st.After)
-	}
-	stopTicker := ticker(200*time.Millisecond, func() { rc.report(phase.Load().(string), maxRun) })
+	setPhase, stopTicker := rc.reportPhases(sc)
 
 	st := &stepper{c: c, shards: rc.env.slots, start: rc.started,
 		mark: func(m report.Marker) { rc.markers = append(rc.markers, m) },
 		served: func(ctx context.Context, timeout time.Duration) error {
 			return waitServed(ctx, w, rc.env.slots, timeout)
 		}}
-	err = scenarioSteps(ctx, sc, st, func(p string) { phase.Store(p) })
+	err = scenarioSteps(ctx, sc, st, setPhase)
 	if err != nil {
 		rc.setError(err)
 	}
 	if sc.LosesData {
 		rc.auditSince, rc.skipCounters = rc.elapsed(), true
 	}
-	phase.Store("recovery")
+	setPhase("recovery")
 	rc.tail(ctx, sc, w)
 	rc.stopProbes(ctx)
 	stopLoad()
@@ -270,6 +264,19 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	w.Close()
 	loadStopped()
 	return rc.finish(context.WithoutCancel(ctx), w.Events())
+}
+
+// reportPhases reports the run's progress five times a second, in the phase
+// last set (at first "warm-up"), until stop.
+func (rc *runCore) reportPhases(sc Scenario) (setPhase func(string), stop func()) {
+	var phase atomic.Value
+	phase.Store("warm-up")
+	maxRun := time.Duration(sc.Warmup) + time.Duration(sc.MaxTail)
+	for _, st := range sc.Steps {
+		maxRun += time.Duration(st.After)
+	}
+	stop = ticker(200*time.Millisecond, func() { rc.report(phase.Load().(string), maxRun) })
+	return func(p string) { phase.Store(p) }, stop
 }
 
 // scenarioSteps waits out the warm-up, then carries out each step after its delay.

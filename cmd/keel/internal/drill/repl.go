@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/keel-go/keel"
@@ -44,7 +43,7 @@ func ReplicationScenarios() []Scenario {
 			Description: "replication group behind a DNS name: managed-style graceful failover (writes paused, replica promoted, the name repointed 500ms later, the old primary demoted, paused writes refused with READONLY)",
 			Steps:       []Step{{Action: ActionReplFailover}}},
 		{Name: "repl-kill-primary", Replication: true,
-			Description: "replication group behind a DNS name: the primary is killed (SIGKILL), its replica promoted, the name repointed 500ms later",
+			Description: "replication group behind a DNS name: the primary is killed (SIGKILL), its replica promoted, the name repointed 500ms later (writes the primary acknowledged but had not yet replicated are lost by the group, as in the real event)",
 			Steps:       []Step{{Action: ActionReplKillPrimary}}},
 	}
 }
@@ -87,19 +86,13 @@ func runReplInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq 
 	stopLoad := rc.start(ctx)
 	rc.markers = append(rc.markers, report.Marker{At: 0, Kind: report.MarkServed, Shard: replicationShard, Label: "served by " + g.Primary().Addr()})
 
-	var phase atomic.Value
-	phase.Store("warm-up")
-	maxRun := time.Duration(sc.Warmup) + time.Duration(sc.MaxTail)
-	for _, st := range sc.Steps {
-		maxRun += time.Duration(st.After)
-	}
-	stopTicker := ticker(200*time.Millisecond, func() { rc.report(phase.Load().(string), maxRun) })
+	setPhase, stopTicker := rc.reportPhases(sc)
 	var servedAt time.Duration
-	err = replSteps(ctx, sc, g, rc, func(p string) { phase.Store(p) }, &servedAt)
+	err = replSteps(ctx, sc, g, rc, setPhase, &servedAt)
 	if err != nil {
 		rc.setError(err)
 	}
-	phase.Store("recovery")
+	setPhase("recovery")
 	rc.replTail(ctx, sc)
 	stopLoad()
 	stopTicker()

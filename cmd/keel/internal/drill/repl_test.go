@@ -9,9 +9,11 @@ import (
 )
 
 // TestReplicationScenariosKeel runs both replication-group scenarios with
-// keel on a real group: the graceful failover surfaces no error, neither
-// surfaces READONLY once the name points at the new primary, nothing is
-// lost or counted twice, and the client recovers.
+// keel on a real group: neither surfaces READONLY once the name points at
+// the new primary nor counts an INCR twice, and the client recovers; the
+// graceful failover surfaces no error and loses nothing. (A killed primary
+// loses the writes it acknowledged but had not yet replicated, as in the
+// real event: the replica may lag, under -race most of all.)
 func TestReplicationScenariosKeel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts replication groups")
@@ -36,12 +38,12 @@ func TestReplicationScenariosKeel(t *testing.T) {
 			t.Errorf("%s: %s", run.Scenario, run.Error)
 			continue
 		}
-		if !f.Recovered || f.ReadOnlyAfterServed != 0 || f.LostWrites+f.LostIncrs+f.DuplicateIncrs != 0 {
-			t.Errorf("%s: recovered %v, READONLY after repoint %d, lost %d+%d, duplicated %d", run.Scenario,
-				f.Recovered, f.ReadOnlyAfterServed, f.LostWrites, f.LostIncrs, f.DuplicateIncrs)
+		if !f.Recovered || f.ReadOnlyAfterServed != 0 || f.DuplicateIncrs != 0 {
+			t.Errorf("%s: recovered %v, READONLY after repoint %d, duplicated %d", run.Scenario,
+				f.Recovered, f.ReadOnlyAfterServed, f.DuplicateIncrs)
 		}
-		if run.Scenario == "repl-failover" && f.Errors != 0 {
-			t.Errorf("graceful failover surfaced %d errors: %v", f.Errors, f.ErrorsByClass)
+		if run.Scenario == "repl-failover" && f.Errors+f.LostWrites+f.LostIncrs != 0 {
+			t.Errorf("graceful failover: %d errors (%v), lost %d+%d", f.Errors, f.ErrorsByClass, f.LostWrites, f.LostIncrs)
 		}
 		if !hasServedAfterStep(run.Markers) {
 			t.Errorf("%s: no served marker after the step: %+v", run.Scenario, run.Markers)
