@@ -123,6 +123,12 @@ func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip ne
 // launch runs one redis-server process and waits until it is ready. On
 // error the process has been killed and reaped.
 func launch(ctx context.Context, bin string, args []string, addr, dir string, tm *tlsMaterial) (*Server, error) {
+	return launchReady(ctx, bin, args, addr, dir, tm, readyLine)
+}
+
+// launchReady is launch for a process that logs ready when it is ready
+// (a sentinel does not log readyLine).
+func launchReady(ctx context.Context, bin string, args []string, addr, dir string, tm *tlsMaterial, ready string) (*Server, error) {
 	// A previous attempt's logs would confuse readiness and error reports.
 	for _, name := range []string{logFileName, stdioFileName} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -149,7 +155,7 @@ func launch(ctx context.Context, bin string, args []string, addr, dir string, tm
 		return nil, fmt.Errorf("lab: start %s: %w", bin, err)
 	}
 
-	s := &Server{addr: addr, dir: dir, proc: cmd.Process, exited: make(chan struct{})}
+	s := &Server{addr: addr, dir: dir, proc: cmd.Process, exited: make(chan struct{}), ready: ready}
 	if tm != nil {
 		s.tlsConf = tm.client
 	}
