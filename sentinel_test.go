@@ -228,3 +228,33 @@ func TestSentinelBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestSentinelFollowsSwitchMaster: with no request failing and no periodic
+// refresh due, the +switch-master announcement alone moves the client to
+// the new primary.
+func TestSentinelFollowsSwitchMaster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	g := lab.StartSentinelGroupT(t, lab.SentinelOptions{Replicas: 1})
+	c := newClient(t, nil, keel.Options{Seeds: g.Sentinels(), Mode: keel.ModeSentinel,
+		SentinelMaster: g.Master(), RefreshInterval: time.Hour})
+	switched := watchSwitch(t, g.Sentinels()[0])
+	step, err := g.Switchover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var switchAt time.Time
+	select {
+	case switchAt = <-switched:
+	case <-ctx.Done():
+		t.Fatal("no +switch-master announced")
+	}
+	waitFor(t, "the client to follow +switch-master", func() bool {
+		got := c.Primaries()
+		return len(got) == 1 && got[0].Addr() == step.Detail
+	})
+	t.Logf("followed %v after +switch-master", time.Since(switchAt))
+	if err := c.Set(ctx, "sentinel:switched", "1"); err != nil {
+		t.Fatal(err)
+	}
+}
