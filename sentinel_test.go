@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,8 +237,17 @@ func TestSentinelFollowsSwitchMaster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	g := lab.StartSentinelGroupT(t, lab.SentinelOptions{Replicas: 1})
+	var mu sync.Mutex
+	var causes []string
 	c := newClient(t, nil, keel.Options{Seeds: g.Sentinels(), Mode: keel.ModeSentinel,
-		SentinelMaster: g.Master(), RefreshInterval: time.Hour})
+		SentinelMaster: g.Master(), RefreshInterval: time.Hour,
+		OnEvent: func(ev keel.Event) {
+			if ev.Kind == keel.EventTopologyChanged {
+				mu.Lock()
+				causes = append(causes, ev.Cause)
+				mu.Unlock()
+			}
+		}})
 	switched := watchSwitch(t, g.Sentinels()[0])
 	step, err := g.Switchover(ctx)
 	if err != nil {
@@ -254,6 +264,12 @@ func TestSentinelFollowsSwitchMaster(t *testing.T) {
 		return len(got) == 1 && got[0].Addr() == step.Detail
 	})
 	t.Logf("followed %v after +switch-master", time.Since(switchAt))
+	// Events are delivered on keel's goroutine, after the change.
+	waitFor(t, "a topology change caused by +switch-master", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(causes, "+switch-master")
+	})
 	if err := c.Set(ctx, "sentinel:switched", "1"); err != nil {
 		t.Fatal(err)
 	}

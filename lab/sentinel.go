@@ -249,10 +249,16 @@ func (g *SentinelGroup) PausePrimary(ctx context.Context) (Step, *Server, error)
 	return step, old, err
 }
 
-// Switchover asks a sentinel for a graceful failover (SENTINEL FAILOVER)
-// and waits until a replica is primary.
+// Switchover asks a sentinel for a graceful failover (SENTINEL FAILOVER),
+// waits until a replica is primary, then makes the old primary its replica
+// (REPLICAOF) at once: a sentinel would too, but only once it next polls
+// the old primary, up to 10 seconds later, and until then the old primary
+// still takes writes, which its resync then drops. The Step's Done is when
+// the old primary is a replica.
 func (g *SentinelGroup) Switchover(ctx context.Context) (Step, error) {
-	return g.fault(ctx, "switchover", func(*Server) error {
+	var old *Server
+	step, err := g.fault(ctx, "switchover", func(s *Server) error {
+		old = s
 		live := g.liveSentinels()
 		if len(live) == 0 {
 			return errors.New("lab: no sentinel is running")
@@ -260,6 +266,16 @@ func (g *SentinelGroup) Switchover(ctx context.Context) (Step, error) {
 		_, err := g.sentinelCall(ctx, live[0], "SENTINEL", "FAILOVER", g.opts.Master)
 		return err
 	})
+	if err != nil {
+		return step, err
+	}
+	for _, s := range g.group.Servers() {
+		if s.Addr() == step.Detail {
+			err = g.group.replicate(ctx, old, s)
+		}
+	}
+	step.Done = time.Now()
+	return step, err
 }
 
 // fault applies act to the primary, then waits for the sentinels to name
