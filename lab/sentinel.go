@@ -136,7 +136,7 @@ func (g *SentinelGroup) startSentinel(ctx context.Context) (*Server, error) {
 		args := []string{confFile, "--sentinel",
 			"--port", strconv.Itoa(p), "--bind", "127.0.0.1", "--protected-mode", "no",
 			"--daemonize", "no", "--dir", dir, "--logfile", filepath.Join(dir, logFileName), "--loglevel", "notice"}
-		s, err := launchReady(ctx, bin, args, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), dir, nil, sentinelReady)
+		s, err := launch(ctx, bin, args, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), dir, nil, sentinelReady)
 		if errors.Is(err, ErrPortTaken) && attempt < maxPortAttempts {
 			continue
 		}
