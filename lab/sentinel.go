@@ -321,14 +321,7 @@ func (g *SentinelGroup) KillSentinel(i int) (Step, error) {
 
 // sentinelCall sends one command to sentinel s on a fresh connection.
 func (g *SentinelGroup) sentinelCall(ctx context.Context, s *Server, args ...string) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	rc, err := dialRaw(ctx, s.Addr(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("lab: %s: %w", s.Addr(), err)
-	}
-	defer rc.Close()
-	return rc.call(args...)
+	return callOnce(ctx, s, "", args...)
 }
 
 // Close stops every sentinel, then the replication group.
