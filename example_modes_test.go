@@ -89,3 +89,48 @@ func ExampleMode_replication() {
 	fmt.Println(values[0].Value, values[1].Value, client.Primaries()[0].Addr() == group.Primary().Addr())
 	// Output: 1 2 true
 }
+
+// ExampleMode_sentinel finds the primary through a Sentinel group and
+// follows it when the sentinels fail it over.
+func ExampleMode_sentinel() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	group, err := lab.StartSentinelGroup(ctx, lab.SentinelOptions{Replicas: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer group.Close()
+
+	client, err := keel.New(ctx, keel.Options{
+		Seeds:          group.Sentinels(), // the sentinels, not the data servers
+		Mode:           keel.ModeSentinel,
+		SentinelMaster: group.Master(), // "mymaster"
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	if err := client.Set(ctx, "before", "1"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	step, err := group.Switchover(ctx) // SENTINEL FAILOVER mymaster
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := client.Set(ctx, "after", "2"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	values, err := client.MGet(ctx, "before", "after")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(values[0].Value, values[1].Value, client.Primaries()[0].Addr() == step.Detail)
+	// Output: 1 2 true
+}

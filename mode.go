@@ -36,7 +36,20 @@ const (
 	// then the master a node behind the name replicates from, then a known
 	// replica that was promoted.
 	ModeReplication
+	// ModeSentinel expects the seeds to be sentinels monitoring the primary
+	// named Options.SentinelMaster. Keel asks them, one after the other
+	// until one answers, for the primary (SENTINEL GET-MASTER-ADDR-BY-NAME,
+	// which must then answer ROLE master before it gets writes), its
+	// replicas (SENTINEL REPLICAS, those not flagged down) and the other
+	// sentinels (SENTINEL SENTINELS, kept as the list to ask). It stays
+	// subscribed to +switch-master on one sentinel (the next when that one
+	// fails) and refreshes as soon as a switch of its master is announced,
+	// besides every RefreshInterval and the incident polling of
+	// ModeReplication on READONLY or a lost primary. Sentinel connections
+	// use the nodes' TLS and timeouts but no credentials and no database.
+	ModeSentinel
 )
 
-// String names the mode: "auto", "cluster", "standalone", "replication".
+// String names the mode: "auto", "cluster", "standalone", "replication",
+// "sentinel".
 func (m Mode) String() string { return cluster.Mode(m).String() }

@@ -55,18 +55,22 @@ type Options struct {
 	// Seeds are "host:port" addresses of some cluster nodes, or of a name
 	// that resolves to them (such as a configuration endpoint); outside a
 	// cluster, of the server, or of the primary endpoint of a replication
-	// group. A seed may also be a URL, redis://[user:password@]host[:port][/db]
+	// group; in ModeSentinel, of some sentinels. A seed may also be a URL, redis://[user:password@]host[:port][/db]
 	// or rediss:// for TLS (the port defaults to 6379): its user and
 	// password stand for Username and Password, rediss:// for TLS (a
 	// default tls.Config when TLS is nil). All URL seeds must agree on
 	// scheme, credentials and database, and credentials in a URL beside
 	// Username, Password or Credentials are refused, as is a database other
-	// than 0 outside ModeStandalone and ModeReplication (a cluster has
+	// than 0 outside ModeStandalone, ModeReplication and ModeSentinel (a cluster has
 	// only database 0): ErrBadOptions.
 	Seeds []string
 	// Mode says what kind of deployment the seeds lead to. Default
 	// ModeAuto: detected at New.
 	Mode Mode
+	// SentinelMaster is the name the sentinels monitor the primary under.
+	// It is required with ModeSentinel and refused with any other Mode
+	// (ErrBadOptions). Default "".
+	SentinelMaster string
 
 	// Username and Password authenticate every connection (AUTH, or
 	// HELLO 3 AUTH). An empty Username with a Password authenticates the
@@ -285,8 +289,9 @@ type Resolver interface {
 // included: each layer fills in its own defaults, declared above by name.
 func (opts Options) engineOptions() cluster.Options {
 	o := cluster.Options{
-		Seeds: opts.Seeds,
-		Mode:  cluster.Mode(opts.Mode),
+		Seeds:          opts.Seeds,
+		Mode:           cluster.Mode(opts.Mode),
+		SentinelMaster: opts.SentinelMaster,
 		Conn: conn.Options{
 			Username:      opts.Username,
 			Password:      opts.Password,

@@ -64,8 +64,8 @@ func waitReady(ctx context.Context, s *Server) error {
 // config succeeds.
 func checkReady(ctx context.Context, s *Server) error {
 	log, err := os.ReadFile(filepath.Join(s.dir, logFileName))
-	if err != nil || !bytes.Contains(log, []byte(readyLine)) {
-		return fmt.Errorf("log does not say %q yet", readyLine)
+	if err != nil || !bytes.Contains(log, []byte(s.ready)) {
+		return fmt.Errorf("log does not say %q yet", s.ready)
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()

@@ -351,6 +351,12 @@ func infoInt(info, field string) int64 {
 
 // call sends one command to s on a fresh connection.
 func (g *ReplicationGroup) call(ctx context.Context, s *Server, args ...string) (any, error) {
+	return callOnce(ctx, s, g.opts.Password, args...)
+}
+
+// callOnce sends one command to s on a fresh connection, authenticated with
+// password unless it is empty.
+func callOnce(ctx context.Context, s *Server, password string, args ...string) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	rc, err := dialRaw(ctx, s.Addr(), nil)
@@ -358,8 +364,8 @@ func (g *ReplicationGroup) call(ctx context.Context, s *Server, args ...string) 
 		return nil, fmt.Errorf("lab: %s: %w", s.Addr(), err)
 	}
 	defer rc.Close()
-	if pw := g.opts.Password; pw != "" {
-		if _, err := rc.call("AUTH", pw); err != nil {
+	if password != "" {
+		if _, err := rc.call("AUTH", password); err != nil {
 			return nil, fmt.Errorf("lab: %s: AUTH: %w", s.Addr(), err)
 		}
 	}

@@ -75,6 +75,7 @@ type Server struct {
 	ownDir  bool   // dir is lab's temp dir, removed by Close
 	proc    *os.Process
 	tlsConf *tls.Config // nil for plain-TCP servers
+	ready   string      // the log line that says the process is ready
 
 	// exited is closed by the goroutine that waits for the process, after
 	// it has set waitErr. It is the single source of truth for "the

@@ -97,7 +97,7 @@ func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip ne
 		if err != nil {
 			return nil, fmt.Errorf("lab: pick a free port on %s: %w", host, err)
 		}
-		s, err := launch(ctx, bin, redisArgs(opts, host, port, dir, tm), net.JoinHostPort(host, strconv.Itoa(port)), dir, tm)
+		s, err := launch(ctx, bin, redisArgs(opts, host, port, dir, tm), net.JoinHostPort(host, strconv.Itoa(port)), dir, tm, readyLine)
 		if errors.Is(err, ErrPortTaken) {
 			if opts.Port != 0 {
 				return nil, err
@@ -121,8 +121,9 @@ func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip ne
 }
 
 // launch runs one redis-server process and waits until it is ready. On
-// error the process has been killed and reaped.
-func launch(ctx context.Context, bin string, args []string, addr, dir string, tm *tlsMaterial) (*Server, error) {
+// error the process has been killed and reaped. ready is the log line that says the process is ready: readyLine, or a
+// sentinel's, which does not log it.
+func launch(ctx context.Context, bin string, args []string, addr, dir string, tm *tlsMaterial, ready string) (*Server, error) {
 	// A previous attempt's logs would confuse readiness and error reports.
 	for _, name := range []string{logFileName, stdioFileName} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -149,7 +150,7 @@ func launch(ctx context.Context, bin string, args []string, addr, dir string, tm
 		return nil, fmt.Errorf("lab: start %s: %w", bin, err)
 	}
 
-	s := &Server{addr: addr, dir: dir, proc: cmd.Process, exited: make(chan struct{})}
+	s := &Server{addr: addr, dir: dir, proc: cmd.Process, exited: make(chan struct{}), ready: ready}
 	if tm != nil {
 		s.tlsConf = tm.client
 	}

@@ -54,6 +54,8 @@ type Engine struct {
 	// demoted holds, outside a cluster, the address of a primary that
 	// refused a write as a replica, until a refresh confirms a primary.
 	demoted atomic.Pointer[string]
+	// sentinels are the sentinels known in ModeSentinel.
+	sentinels sentinels
 
 	// learner routes commands missing from keel's table by what the
 	// server says of them.
@@ -105,7 +107,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.wg.Add(1)
 		go e.deliverEvents()
 	}
-	e.single = opts.Mode == ModeStandalone || opts.Mode == ModeReplication
+	e.single = opts.Mode == ModeStandalone || opts.Mode == ModeReplication || opts.Mode == ModeSentinel
 	t, err := e.discover(ctx)
 	if err != nil && opts.Mode == ModeAuto && errors.Is(err, ErrNotCluster) {
 		e.single = true
@@ -118,6 +120,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.install(t, "discovery")
 	e.wg.Add(1)
 	go e.refreshLoop()
+	if opts.Mode == ModeSentinel {
+		e.wg.Add(1)
+		go e.watchSwitches()
+	}
 	if e.opts.ReauthInterval > 0 || e.opts.MaxConnAge > 0 {
 		e.wg.Add(1)
 		go e.upkeepLoop()

@@ -32,9 +32,13 @@ const (
 	// repoints after a failover. The engine treats it as ModeStandalone,
 	// which already re-resolves the seeds at every refresh.
 	ModeReplication
+	// ModeSentinel expects the seeds to be sentinels monitoring the
+	// primary named Options.SentinelMaster (see sentinel.go).
+	ModeSentinel
 )
 
-// String names the mode: "auto", "cluster", "standalone", "replication".
+// String names the mode: "auto", "cluster", "standalone", "replication",
+// "sentinel".
 func (m Mode) String() string {
 	switch m {
 	case ModeAuto:
@@ -45,12 +49,14 @@ func (m Mode) String() string {
 		return "standalone"
 	case ModeReplication:
 		return "replication"
+	case ModeSentinel:
+		return "sentinel"
 	}
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
 
 // SingleShard reports whether the engine serves a deployment without
-// cluster support (standalone or replication group): one primary owns
+// cluster support (standalone, replication group or Sentinel): one primary owns
 // every slot, and keys of any slots go together in one command.
 func (e *Engine) SingleShard() bool { return e.single }
 
@@ -166,6 +172,9 @@ func parseRole(v resp.Value) (role, error) {
 //
 // Writes are only ever sent to a node that answered ROLE master.
 func (e *Engine) findPrimary(ctx context.Context) (*Topology, error) {
+	if e.opts.Mode == ModeSentinel {
+		return e.findSentinelPrimary(ctx)
+	}
 	seeds, err := e.resolveSeedsCtx(ctx)
 	if err != nil {
 		return nil, err

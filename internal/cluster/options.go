@@ -72,6 +72,9 @@ type Options struct {
 	Seeds []string
 	// Mode says what the seeds lead to (see Mode). Default ModeAuto.
 	Mode Mode
+	// SentinelMaster is the name the sentinels monitor the primary under;
+	// required in ModeSentinel, and only there. Default "".
+	SentinelMaster string
 	// Conn is the template for every node connection: authentication, TLS,
 	// timeouts. Its ReadOnly and OnClose are set by the engine.
 	Conn conn.Options
@@ -134,10 +137,14 @@ func (o Options) validate() error {
 	switch {
 	case o.ReadPolicy > ReadNearest:
 		return fmt.Errorf("%w: ReadPolicy %v is not one of the Read constants", ErrBadOptions, o.ReadPolicy)
-	case o.Mode > ModeReplication:
+	case o.Mode > ModeSentinel:
 		return fmt.Errorf("%w: Mode %v is not one of the Mode constants", ErrBadOptions, o.Mode)
-	case o.Conn.DB != 0 && o.Mode != ModeStandalone && o.Mode != ModeReplication:
-		return fmt.Errorf("%w: database %d needs Mode standalone or replication (a cluster has only database 0)", ErrBadOptions, o.Conn.DB)
+	case o.Mode == ModeSentinel && o.SentinelMaster == "":
+		return fmt.Errorf("%w: Mode sentinel needs SentinelMaster, the name the sentinels monitor the primary under", ErrBadOptions)
+	case o.Mode != ModeSentinel && o.SentinelMaster != "":
+		return fmt.Errorf("%w: SentinelMaster %q needs Mode sentinel", ErrBadOptions, o.SentinelMaster)
+	case o.Conn.DB != 0 && o.Mode != ModeStandalone && o.Mode != ModeReplication && o.Mode != ModeSentinel:
+		return fmt.Errorf("%w: database %d needs Mode standalone, replication or sentinel (a cluster has only database 0)", ErrBadOptions, o.Conn.DB)
 	case o.Conn.DB < 0:
 		return fmt.Errorf("%w: database %d is negative", ErrBadOptions, o.Conn.DB)
 	case o.MaxRedirects < 0:
