@@ -147,6 +147,10 @@ func (e *Engine) unblockWait() time.Duration {
 // runBlocking runs a blocking command with keys on a dedicated connection
 // to its slot's primary, under the outcome rules above. obs, when not nil,
 // records its tries.
+//
+// It repeats run's loop rather than share it through a function value:
+// such a closure would capture args, and make every command's arguments
+// escape to the heap (TestCommandAllocations).
 func (e *Engine) runBlocking(ctx context.Context, cmd Command, args []string, slot int, obs *Observation) (resp.Value, error) {
 	retryUnknown := e.opts.RetryUnknownOutcome || IsIdempotent(cmd, args)
 	var a attempt
