@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -74,13 +75,16 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keel: dial %s: %w", addr, err)
 	}
-	nc, err := opts.DialContext(ctx, "tcp", addr)
+	socket, err := opts.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("keel: dial %s: %w", addr, err)
 	}
 	// Until the handshake is over, the context's end must interrupt any
-	// blocked read or write on the socket.
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	// blocked read or write on the socket (under TLS as well: the TLS
+	// connection reads and writes through it). The callback uses socket,
+	// which never changes, not nc, which becomes the TLS connection.
+	stop := context.AfterFunc(ctx, func() { _ = socket.SetDeadline(time.Unix(1, 0)) })
+	nc := socket
 	defer stop()
 
 	if opts.TLS != nil {
@@ -91,6 +95,9 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = nc.Close()
+			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+				err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+			}
 			return nil, fmt.Errorf("keel: TLS handshake with %s: %w", addr, err)
 		}
 		nc = tc

@@ -368,6 +368,31 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// A dial over TLS whose context ends at any point, before, during or after
+// the handshakes, either fails with the context's error or gives a working
+// connection.
+func TestTLSDialCancelled(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{TLS: true})
+	opts := conn.Options{TLS: s.TLSConfig()}
+	for i := range 60 {
+		ctx, cancel := context.WithCancel(context.Background())
+		timer := time.AfterFunc(time.Duration(i)*50*time.Microsecond, cancel)
+		c, err := conn.Dial(ctx, s.Addr(), opts)
+		timer.Stop()
+		cancel()
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("dial %d: %v; want context.Canceled", i, err)
+			}
+			continue
+		}
+		if v, err := c.Do(context.Background(), "PING"); err != nil || v.Str != "PONG" {
+			t.Fatalf("dial %d: PING = %v, %v", i, v, err)
+		}
+		_ = c.Close()
+	}
+}
+
 func TestAuth(t *testing.T) {
 	s := lab.StartServerT(t, lab.ServerOptions{Password: "right", User: "app"})
 	cases := []struct {
