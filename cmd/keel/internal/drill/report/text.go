@@ -84,6 +84,14 @@ func rptRows(r Report) []rptRow {
 	return rows
 }
 
+// rptServerLost says what the server lost, "" for nothing.
+func rptServerLost(f Figures) string {
+	if f.ServerLostWrites+f.ServerLostIncrs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d writes and %d INCRs lost by the server (acknowledged by the old primary, not replicated)", f.ServerLostWrites, f.ServerLostIncrs)
+}
+
 // rptMS formats milliseconds: one decimal below 10 ms, none above.
 func rptMS(v float64) string {
 	switch {
@@ -272,7 +280,10 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	for _, run := range r.Runs {
 		if n := run.Figures.ReadOnlyAfterServed; n > 0 && run.Error == "" {
-			bw.printf("%s / %s: %d READONLY errors after the name pointed at the new primary\n", run.Scenario, run.Client, n)
+			bw.printf("%s / %s: %d READONLY errors after the group served writes again\n", run.Scenario, run.Client, n)
+		}
+		if n := rptServerLost(run.Figures); n != "" && run.Error == "" {
+			bw.printf("%s / %s: %s (not in \"lost\")\n", run.Scenario, run.Client, n)
 		}
 	}
 
