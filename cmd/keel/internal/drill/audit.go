@@ -30,8 +30,8 @@ type ackedSet struct {
 type counterAudit struct {
 	attempts int             // INCRs issued, whatever their outcome
 	acked    []time.Duration // when each INCR the client acknowledged was issued
-	seen     map[int64]bool // values acknowledged INCRs returned
-	repeats  int            // acknowledged INCRs that returned a value already returned
+	seen     map[int64]bool  // values acknowledged INCRs returned
+	repeats  int             // acknowledged INCRs that returned a value already returned
 }
 
 func newAudit() *audit { return &audit{counters: make(map[string]*counterAudit)} }
