@@ -41,7 +41,7 @@ const sentinelSwitchTimeout = 15 * time.Second
 func SentinelScenarios() []Scenario {
 	return []Scenario{
 		{Name: "sentinel-switchover", Sentinel: true,
-			Description: "Sentinel group: SENTINEL FAILOVER promotes the replica, the switch is announced (+switch-master), the old primary is made a replica at once (writes it acknowledged after the promotion are lost by the group)",
+			Description: "Sentinel group: SENTINEL FAILOVER promotes the replica, the switch is announced (+switch-master), the old primary is made a replica at once (writes it acknowledged between the promotion and the announcement are lost by the group)",
 			Steps:       []Step{{Action: ActionSentinelSwitchover}}},
 		{Name: "sentinel-kill-primary", Sentinel: true,
 			Description: "Sentinel group: the primary is killed (SIGKILL); the sentinels find it down after 1s and promote the replica (writes the primary acknowledged but had not yet replicated are lost by the group)",
