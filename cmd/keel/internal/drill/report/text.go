@@ -41,7 +41,8 @@ var rptLegend = []string{
 	"errors: errors the client surfaced to its caller. healthy: success rate on the shards " +
 		"no step touched (— when every shard was touched).",
 	"p99, max: latency of every request, failed or not, in ms. lost: acknowledged SETs and " +
-		"INCRs missing afterwards. dup: INCRs counted twice. leaked: goroutines still running " +
+		"INCRs missing afterwards (not those the server lost with a killed or demoted primary, " +
+		"listed apart). dup: INCRs counted twice. leaked: goroutines still running " +
 		"2 s after Close. close: how long Close took, in ms.",
 }
 
