@@ -19,17 +19,19 @@ type audit struct {
 	counters map[string]*counterAudit
 }
 
-// ackedSet is a SET the client acknowledged, and when (offset from the run's start).
+// ackedSet is a SET the client acknowledged, when it was issued and when
+// acknowledged (offsets from the run's start).
 type ackedSet struct {
-	key string
-	at  time.Duration
+	key    string
+	issued time.Duration
+	at     time.Duration
 }
 
 type counterAudit struct {
-	attempts int            // INCRs issued, whatever their outcome
-	acked    int            // INCRs the client acknowledged
-	seen     map[int64]bool // values acknowledged INCRs returned
-	repeats  int            // acknowledged INCRs that returned a value already returned
+	attempts int             // INCRs issued, whatever their outcome
+	acked    []time.Duration // when each INCR the client acknowledged was issued
+	seen     map[int64]bool  // values acknowledged INCRs returned
+	repeats  int             // acknowledged INCRs that returned a value already returned
 }
 
 func newAudit() *audit { return &audit{counters: make(map[string]*counterAudit)} }
@@ -40,9 +42,9 @@ func (a *audit) attemptSet(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackSet(key string, at time.Duration) {
+func (a *audit) ackSet(key string, issued, at time.Duration) {
 	a.mu.Lock()
-	a.acked = append(a.acked, ackedSet{key, at})
+	a.acked = append(a.acked, ackedSet{key, issued, at})
 	a.mu.Unlock()
 }
 
@@ -61,10 +63,10 @@ func (a *audit) attemptIncr(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackIncr(key string, v int64) {
+func (a *audit) ackIncr(key string, issued time.Duration, v int64) {
 	a.mu.Lock()
 	c := a.counter(key)
-	c.acked++
+	c.acked = append(c.acked, issued)
 	if c.seen[v] {
 		c.repeats++
 	}
@@ -72,9 +74,12 @@ func (a *audit) ackIncr(key string, v int64) {
 	a.mu.Unlock()
 }
 
-// auditResult is what verification found.
+// auditResult is what verification found. LostWrites and LostIncrs are the
+// losses no server explains; ServerLostWrites and ServerLostIncrs those a
+// primary's death or demotion explains (see verify).
 type auditResult struct {
 	LostWrites, LostIncrs, DuplicateIncrs int
+	ServerLostWrites, ServerLostIncrs     int
 }
 
 // verify reads back with c every write acknowledged at or after since
@@ -83,14 +88,26 @@ type auditResult struct {
 // acknowledged INCRs out of `attempts`: acknowledged increments were lost
 // when V < acked, or when two acknowledged INCRs returned the same value;
 // an increment ran twice when V > attempts.
-func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration, counters bool) (auditResult, error) {
+//
+// lossUntil, when not zero, is when the group's old primary stopped being
+// able to acknowledge a write that the group would then lose (it died, or
+// the switch away from it was announced). A write issued before it may
+// have been acknowledged by that primary and lost with it, the server's
+// doing (asynchronous replication); a write issued after it can only have
+// been acknowledged by a server whose data survives, so its loss is the
+// client's. Lost SETs issued before lossUntil, and up to as many lost
+// increments of a counter as its acknowledged INCRs issued before
+// lossUntil, count as lost by the server.
+func (a *audit) verify(ctx context.Context, c *keel.Client, since, lossUntil time.Duration, counters bool) (auditResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var r auditResult
 	var keys []string
+	var early []bool // the SET was issued before lossUntil
 	for _, s := range a.acked {
 		if s.at >= since {
 			keys = append(keys, s.key)
+			early = append(early, s.issued < lossUntil)
 		}
 	}
 	const batch = 500
@@ -101,7 +118,11 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration,
 			return r, err
 		}
 		for j, v := range vals {
-			if !v.Valid || v.Value != writeValue(part[j]) {
+			switch {
+			case v.Valid && v.Value == writeValue(part[j]):
+			case early[i+j]:
+				r.ServerLostWrites++
+			default:
 				r.LostWrites++
 			}
 		}
@@ -121,7 +142,15 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration,
 				return r, err
 			}
 		}
-		r.LostIncrs += max(int(int64(ca.acked)-v), ca.repeats)
+		lost := max(int(int64(len(ca.acked))-v), ca.repeats)
+		early := 0
+		for _, at := range ca.acked {
+			if at < lossUntil {
+				early++
+			}
+		}
+		r.ServerLostIncrs += min(lost, early)
+		r.LostIncrs += lost - min(lost, early)
 		r.DuplicateIncrs += max(0, int(v-int64(ca.attempts)))
 	}
 	return r, nil

@@ -100,7 +100,7 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	}
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
 	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
-	if !slices.ContainsFunc(opts.Scenarios, func(sc Scenario) bool { return !sc.Replication }) {
+	if !slices.ContainsFunc(opts.Scenarios, Scenario.onCluster) {
 		rep.Settings.Shards, rep.Settings.Replicas = 1, 1 // one primary and its replica
 	}
 	rep.Settings.NodeTimeoutMS = ms(opts.Cluster.NodeTimeout)
@@ -130,14 +130,17 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	}()
 	for i, j := range jobs {
 		prefetch := func() {
-			if i+1 < len(jobs) && !jobs[i+1].sc.Replication {
+			if i+1 < len(jobs) && jobs[i+1].sc.onCluster() {
 				next = startClusterAsync(ctx, opts.Cluster)
 			}
 		}
 		var run report.Run
-		if j.sc.Replication {
+		switch {
+		case j.sc.Replication:
 			run = runReplInLab(ctx, opts, j.sc, j.d, i+1, prefetch)
-		} else {
+		case j.sc.Sentinel:
+			run = runSentinelInLab(ctx, opts, j.sc, j.d, i+1, prefetch)
+		default:
 			if next == nil {
 				next = startClusterAsync(ctx, opts.Cluster)
 			}

@@ -42,7 +42,26 @@ type Scenario struct {
 	// repl-failover or repl-kill-primary, and it takes no probes. Default
 	// false.
 	Replication bool `json:"replication,omitempty"`
+	// Sentinel runs the scenario on a Sentinel group (a primary, a replica
+	// and three sentinels; see [SentinelScenarios]): its steps are then
+	// sentinel-switchover, sentinel-kill-primary or sentinel-kill-sentinel,
+	// and it takes no probes. Default false.
+	Sentinel bool `json:"sentinel,omitempty"`
 }
+
+// kind names what the scenario runs on, for messages.
+func (s Scenario) kind() string {
+	switch {
+	case s.Replication:
+		return "replication group"
+	case s.Sentinel:
+		return "Sentinel group"
+	}
+	return "cluster"
+}
+
+// onCluster reports whether the scenario runs on a cluster.
+func (s Scenario) onCluster() bool { return !s.Replication && !s.Sentinel }
 
 // Step is one action on the cluster.
 type Step struct {
@@ -127,8 +146,11 @@ func (s Scenario) Check() error {
 	if len(s.Steps) == 0 {
 		return fmt.Errorf("drill: scenario %q has no steps", s.Name)
 	}
-	if s.Replication && len(s.Probes) > 0 {
-		return fmt.Errorf("drill: scenario %q: a replication scenario takes no probes", s.Name)
+	if s.Replication && s.Sentinel {
+		return fmt.Errorf("drill: scenario %q: replication and sentinel both set", s.Name)
+	}
+	if !s.onCluster() && len(s.Probes) > 0 {
+		return fmt.Errorf("drill: scenario %q: a %s scenario takes no probes", s.Name, s.kind())
 	}
 	for _, p := range s.Probes {
 		if !knownProbes[p] {
@@ -136,11 +158,11 @@ func (s Scenario) Check() error {
 		}
 	}
 	for i, st := range s.Steps {
-		if s.Replication != replicationActions[st.Action] {
-			return fmt.Errorf("drill: scenario %q step %d: action %q is not for a %s", s.Name, i+1, st.Action, map[bool]string{true: "replication group", false: "cluster"}[s.Replication])
-		}
-		if !knownActions[st.Action] && !replicationActions[st.Action] {
+		if !knownActions[st.Action] && !replicationActions[st.Action] && !sentinelActions[st.Action] {
 			return fmt.Errorf("drill: scenario %q step %d: unknown action %q", s.Name, i+1, st.Action)
+		}
+		if s.Replication != replicationActions[st.Action] || s.Sentinel != sentinelActions[st.Action] {
+			return fmt.Errorf("drill: scenario %q step %d: action %q is not for a %s", s.Name, i+1, st.Action, s.kind())
 		}
 		if _, _, err := parseTarget(st.Target); err != nil {
 			return fmt.Errorf("drill: scenario %q step %d: %w", s.Name, i+1, err)
