@@ -12,8 +12,8 @@ func newNetLab() (*netLab, error) {
 }
 
 func (l *netLab) addNode() (ip, ns string, err error) { return "", "", ErrNetNamespacesUnavailable }
-func (l *netLab) partition(ip string) error          { return ErrNetNamespacesUnavailable }
-func (l *netLab) heal(ip string) error               { return ErrNetNamespacesUnavailable }
-func (l *netLab) close() error                       { return nil }
+func (l *netLab) partition(ip string) error           { return ErrNetNamespacesUnavailable }
+func (l *netLab) heal(ip string) error                { return ErrNetNamespacesUnavailable }
+func (l *netLab) close() error                        { return nil }
 
 func inNamespace(ns, bin string, args []string) (string, []string) { return bin, args }
