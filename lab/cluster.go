@@ -442,8 +442,15 @@ func (n *Node) start(ctx context.Context) error {
 		args = append(args, "--cluster-announce-hostname", n.Hostname(),
 			"--cluster-preferred-endpoint-type", "hostname")
 	}
+	port := n.port
+	if n.netns != "" && n.c.net.relayed() {
+		// The relay holds the announced port; clients reach the server
+		// through it.
+		port = netRelayedPort
+		args = append(args, "--cluster-announce-port", strconv.Itoa(n.port))
+	}
 	srv, err := StartServer(ctx, ServerOptions{
-		Password: o.Password, TLS: o.TLS, Host: n.host, Port: n.port, Dir: n.dir,
+		Password: o.Password, TLS: o.TLS, Host: n.host, Port: port, Dir: n.dir,
 		Args: args, Binary: o.Binary, sharedTLS: n.c.tls, netns: n.netns,
 	})
 	if err != nil {

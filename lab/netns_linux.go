@@ -5,14 +5,17 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // netSeq numbers the namespaces and veth pairs this process creates, across
@@ -26,6 +29,7 @@ type netLab struct {
 	ip     string // the ip binary
 	bridge string // "klab<pid>b<seq>"
 	block  int    // K in 10.213.K.0/24
+	tc     string // the tc binary when the kernel has netem; "" without
 
 	mu    sync.Mutex
 	next  int                // the last host number handed out
@@ -39,6 +43,10 @@ type netEnd struct {
 	ip   string
 	mac  string
 	down bool // partitioned
+
+	delay time.Duration // added to what the node sends
+	loss  float64       // percent of its packets dropped (netem only)
+	relay *delayRelay   // in front of the client port without netem
 }
 
 // newNetLab checks that namespaces can be made, removes what crashed earlier
@@ -78,8 +86,27 @@ func newNetLab() (*netLab, error) {
 		l.close()
 		return nil, err
 	}
+	l.tc = probeNetem(l.bridge)
 	return l, nil
 }
+
+// probeNetem returns the tc binary if a netem qdisc can be added here
+// (tried on dev, lab's own bridge), or "".
+func probeNetem(dev string) string {
+	tc, err := exec.LookPath("tc")
+	if err != nil {
+		return ""
+	}
+	if runIP(tc, "qdisc", "add", "dev", dev, "root", "netem", "delay", "0ms") != nil {
+		return ""
+	}
+	_ = runIP(tc, "qdisc", "del", "dev", dev, "root")
+	return tc
+}
+
+// relayed reports whether nodes' client ports go through a delayRelay:
+// latency without netem.
+func (l *netLab) relayed() bool { return l.tc == "" }
 
 func (l *netLab) addr(host int) string { return fmt.Sprintf("%s.%d.%d", netBlock16, l.block, host) }
 
@@ -123,6 +150,14 @@ func (l *netLab) addNode() (ip, ns string, err error) {
 			_ = l.run("netns", "del", e.ns)
 			return "", "", err
 		}
+	}
+	if l.relayed() {
+		ln, err := listenInNamespace(e.ns, net.JoinHostPort(e.ip, strconv.Itoa(netPort)))
+		if err != nil {
+			_ = l.run("netns", "del", e.ns)
+			return "", "", err
+		}
+		e.relay = startDelayRelay(ln, net.JoinHostPort(e.ip, strconv.Itoa(netRelayedPort)))
 	}
 	l.mu.Lock()
 	l.nodes[e.ip] = e
@@ -195,6 +230,9 @@ func (l *netLab) close() error {
 	l.mu.Unlock()
 	var errs []error
 	for _, e := range ends {
+		if e.relay != nil {
+			_ = e.relay.close()
+		}
 		// Deleting the root end removes the pair at once; a deleted
 		// namespace only takes its links along once the kernel gets to it.
 		if err := l.run("link", "del", e.veth); err != nil {
@@ -208,6 +246,113 @@ func (l *netLab) close() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// shape sets what the node at ip suffers: delay added to every packet it
+// sends (netem) or to every reply through its relay, and, with netem only,
+// loss percent of its packets dropped.
+func (l *netLab) shape(ip string, delay time.Duration, loss float64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.nodes[ip]
+	if !ok {
+		return fmt.Errorf("lab: %s is not in a lab namespace", ip)
+	}
+	if l.tc == "" {
+		if loss > 0 {
+			return ErrNetemUnavailable
+		}
+		e.relay.setDelay(delay)
+		e.delay = delay
+		return nil
+	}
+	if delay == 0 && loss == 0 {
+		_ = runIP(l.tc, "-n", e.ns, "qdisc", "del", "dev", "eth0", "root")
+	} else {
+		args := []string{"-n", e.ns, "qdisc", "replace", "dev", "eth0", "root", "netem",
+			"delay", strconv.FormatInt(delay.Microseconds(), 10) + "us"}
+		if loss > 0 {
+			args = append(args, "loss", strconv.FormatFloat(loss, 'f', -1, 64)+"%")
+		}
+		if err := runIP(l.tc, args...); err != nil {
+			return err
+		}
+	}
+	e.delay, e.loss = delay, loss
+	return nil
+}
+
+// shaping returns the delay and loss last set on the node at ip.
+func (l *netLab) shaping(ip string) (time.Duration, float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.nodes[ip]; ok {
+		return e.delay, e.loss
+	}
+	return 0, 0
+}
+
+// listenInNamespace opens a TCP listener on addr inside namespace ns: the
+// socket belongs to the namespace it was made in, so it is made on a thread
+// moved into ns for the purpose, and moved back.
+func listenInNamespace(ns, addr string) (net.Listener, error) {
+	type result struct {
+		ln  net.Listener
+		err error
+	}
+	out := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			out <- result{nil, fmt.Errorf("lab: own namespace: %w", err)}
+			return
+		}
+		defer self.Close()
+		target, err := os.Open(filepath.Join("/run/netns", ns))
+		if err != nil {
+			runtime.UnlockOSThread()
+			out <- result{nil, fmt.Errorf("lab: namespace %s: %w", ns, err)}
+			return
+		}
+		defer target.Close()
+		if err := setns(target); err != nil {
+			runtime.UnlockOSThread()
+			out <- result{nil, err}
+			return
+		}
+		ln, lerr := net.Listen("tcp", addr)
+		if err := setns(self); err != nil {
+			// The thread is stuck in ns: leave it locked, so that it ends
+			// with this goroutine instead of running others there.
+			if ln != nil {
+				ln.Close()
+			}
+			out <- result{nil, err}
+			return
+		}
+		runtime.UnlockOSThread()
+		out <- result{ln, lerr}
+	}()
+	r := <-out
+	return r.ln, r.err
+}
+
+// sysSetns is setns(2)'s number, which package syscall does not export.
+var sysSetns = map[string]uintptr{
+	"amd64": 308, "arm64": 268, "riscv64": 268, "loong64": 268,
+	"386": 346, "arm": 375, "ppc64": 350, "ppc64le": 350, "s390x": 339,
+}[runtime.GOARCH]
+
+func setns(f *os.File) error {
+	if sysSetns == 0 {
+		return fmt.Errorf("lab: setns: syscall number unknown on %s", runtime.GOARCH)
+	}
+	if _, _, errno := syscall.RawSyscall(sysSetns, f.Fd(), syscall.CLONE_NEWNET, 0); errno != 0 {
+		return fmt.Errorf("lab: setns: %w", errno)
+	}
+	return nil
 }
 
 // removeStaleNet deletes the namespaces and links of lab processes that no

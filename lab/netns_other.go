@@ -2,7 +2,10 @@
 
 package lab
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // netLab is unavailable off Linux.
 type netLab struct{}
@@ -17,3 +20,11 @@ func (l *netLab) heal(ip string) error                { return ErrNetNamespacesU
 func (l *netLab) close() error                        { return nil }
 
 func inNamespace(ns, bin string, args []string) (string, []string) { return bin, args }
+
+func (l *netLab) relayed() bool { return false }
+
+func (l *netLab) shape(ip string, delay time.Duration, loss float64) error {
+	return ErrNetNamespacesUnavailable
+}
+
+func (l *netLab) shaping(ip string) (time.Duration, float64) { return 0, 0 }

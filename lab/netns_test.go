@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -103,4 +104,75 @@ func TestNetNamespacesExcludeDistinctHosts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "DistinctHosts") {
 		t.Fatalf("StartCluster: %v, want an error naming DistinctHosts", err)
 	}
+}
+
+// TestClusterLatency adds latency to a node and sees it in a PING round
+// trip, on a connection opened before and on a new one, then clears it.
+func TestClusterLatency(t *testing.T) {
+	skipIfShort(t)
+	c := StartClusterT(t, ClusterOptions{Shards: 1, NetNamespaces: true})
+	n := c.Nodes()[0]
+	old := dialT(t, n.Addr())
+	const d = 150 * time.Millisecond
+
+	if _, err := c.AddLatency(n, d); err != nil {
+		t.Fatal(err)
+	}
+	if rtt := fastestPing(t, old, 3); rtt < d {
+		t.Errorf("PING on an open connection took %v with %v latency, want at least that", rtt, d)
+	}
+	if rtt := fastestPing(t, dialT(t, n.Addr()), 3); rtt < d {
+		t.Errorf("PING on a new connection took %v with %v latency, want at least that", rtt, d)
+	}
+
+	if _, err := c.ClearLatency(n); err != nil {
+		t.Fatal(err)
+	}
+	if rtt := fastestPing(t, old, 5); rtt >= d {
+		t.Errorf("PING took %v after ClearLatency, want less than %v", rtt, d)
+	}
+
+	_, err := c.AddLoss(n, 10)
+	switch {
+	case c.Netem() && err != nil:
+		t.Errorf("AddLoss with netem: %v", err)
+	case !c.Netem() && !errors.Is(err, ErrNetemUnavailable):
+		t.Errorf("AddLoss without netem: %v, want ErrNetemUnavailable", err)
+	}
+	if _, err := c.AddLatency(n, -time.Second); err == nil {
+		t.Error("AddLatency accepted a negative delay")
+	}
+	if _, err := c.AddLoss(n, 0); err == nil {
+		t.Error("AddLoss accepted 0%")
+	}
+}
+
+func dialT(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// fastestPing sends PING count times on conn and returns the shortest round
+// trip: the floor the network imposes, whatever the machine's load.
+func fastestPing(t *testing.T, conn net.Conn, count int) time.Duration {
+	t.Helper()
+	best := time.Duration(1<<63 - 1)
+	buf := make([]byte, 7)
+	for range count {
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "+PONG\r\n" {
+			t.Fatalf("PING: %q, %v", buf, err)
+		}
+		best = min(best, time.Since(start))
+	}
+	return best
 }
