@@ -236,7 +236,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 		rc.setError(err)
 		return rc.run
 	}
-	w, err := c.Watch(ctx, lab.WatchOptions{Slots: rc.env.slots})
+	w, err := c.Watch(ctx, lab.WatchOptions{Slots: rc.env.slots, ProbeTimeout: watchProbeTimeout(sc)})
 	if err != nil {
 		rc.client.Close()
 		rc.setError(err)

@@ -204,6 +204,25 @@ func (s Scenario) withDefaults() Scenario {
 	return s
 }
 
+// watchProbeTimeout is how long the watcher gives a node to answer in sc:
+// lab's default, plus the largest delay a latency step adds, so that a node
+// that is slow but serves is not taken for one that does not.
+func watchProbeTimeout(sc Scenario) time.Duration {
+	var most time.Duration
+	for _, st := range sc.Steps {
+		if st.Action == "latency" {
+			most = max(most, time.Duration(st.Delay))
+		}
+	}
+	if most == 0 {
+		return 0
+	}
+	return defaultWatchProbeTimeout + most
+}
+
+// defaultWatchProbeTimeout is lab.WatchOptions.ProbeTimeout's default.
+const defaultWatchProbeTimeout = 100 * time.Millisecond
+
 // parseTarget splits "primary:N", "replica:N" or "last".
 func parseTarget(t string) (role string, shard int, err error) {
 	if t == "" || t == "last" {
