@@ -86,6 +86,14 @@ func newNetLab() (*netLab, error) {
 		l.close()
 		return nil, err
 	}
+	// Root without CAP_SYS_ADMIN (some containers) makes links but no
+	// namespaces: find out now, not at the first node.
+	probe := fmt.Sprintf("%s-%d-probe%d", netPrefix, os.Getpid(), netSeq.Add(1))
+	if err := l.run("netns", "add", probe); err != nil {
+		l.close()
+		return nil, fmt.Errorf("%w: %v", ErrNetNamespacesUnavailable, err)
+	}
+	_ = l.run("netns", "del", probe)
 	l.tc = probeNetem(l.bridge)
 	return l, nil
 }

@@ -3,6 +3,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -86,14 +87,17 @@ func TestNetNamespacesCloseRemovesEverything(t *testing.T) {
 // and returns the ip binary.
 func requireNetAdmin(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make network namespaces")
+	l, err := newNetLab()
+	if errors.Is(err, ErrNetNamespacesUnavailable) {
+		t.Skipf("%v", err)
 	}
-	ip, err := exec.LookPath("ip")
 	if err != nil {
-		t.Skip("needs the ip binary (iproute2)")
+		t.Fatal(err)
 	}
-	return ip
+	if err := l.close(); err != nil {
+		t.Fatal(err)
+	}
+	return l.ip
 }
 
 func netnsExists(t *testing.T, ip, name string) bool {
