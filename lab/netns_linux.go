@@ -168,8 +168,15 @@ func (l *netLab) addNode() (ip, ns string, err error) {
 		e.relay = startDelayRelay(ln, net.JoinHostPort(e.ip, strconv.Itoa(netRelayedPort)))
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range l.nodes {
+		if o.down {
+			// As partition does for the nodes there before it: the new
+			// node's packets to o vanish instead of failing on ARP.
+			_ = l.run("-n", e.ns, "neigh", "replace", o.ip, "lladdr", o.mac, "dev", "eth0", "nud", "permanent")
+		}
+	}
 	l.nodes[e.ip] = e
-	l.mu.Unlock()
 	return e.ip, e.ns, nil
 }
 
