@@ -16,7 +16,9 @@
 // lab's RESP; [AnalyzeDelivery] turns what they recorded into delivery
 // gaps, missed, lost and duplicated items. [RunSuite] runs
 // scenarios on lab clusters, or on a lab replication group behind a DNS
-// name for a [Scenario.Replication] one ([ReplicationScenarios]); [RunWatch] watches an existing cluster
+// name for a [Scenario.Replication] one ([ReplicationScenarios]), or on a
+// cluster whose nodes have network namespaces for a [Scenario.Network] one
+// ([NetworkScenarios]); [RunWatch] watches an existing cluster
 // ([lab.WatchTarget]). Package report holds the report and writes it.
 //
 // The drill uses only keel's public API and package lab: it measures keel
