@@ -109,11 +109,15 @@ const replicationGroup = "repl"
 // sentinelGroup is the -scenarios name of every Sentinel-group scenario.
 const sentinelGroup = "sentinel"
 
+// networkGroup is the -scenarios name of every network-fault scenario.
+const networkGroup = "net"
+
 func selectScenarios(list, file string) ([]drill.Scenario, error) {
 	suite := drill.DefaultScenarios()
 	available := append(slices.Clone(suite), drill.DeliveryScenarios()...)
 	available = append(available, drill.ReplicationScenarios()...)
 	available = append(available, drill.SentinelScenarios()...)
+	available = append(available, drill.NetworkScenarios()...)
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
@@ -148,6 +152,10 @@ func selectScenarios(list, file string) ([]drill.Scenario, error) {
 			out = append(out, drill.SentinelScenarios()...)
 			continue
 		}
+		if name == networkGroup {
+			out = append(out, drill.NetworkScenarios()...)
+			continue
+		}
 		found := false
 		for _, sc := range available {
 			if sc.Name == name {
@@ -177,7 +185,7 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs, "all")
-	fs.StringVar(&scenarios, "scenarios", "", `scenarios to run, comma-separated (default: the whole default suite; see -list); "delivery" names every Pub/Sub and consumer scenario, "repl" every replication-group one, "sentinel" every Sentinel-group one`)
+	fs.StringVar(&scenarios, "scenarios", "", `scenarios to run, comma-separated (default: the whole default suite; see -list); "delivery" names every Pub/Sub and consumer scenario, "repl" every replication-group one, "sentinel" every Sentinel-group one, "net" every network-fault one (Linux, root)`)
 	fs.StringVar(&scenarioFile, "scenario-file", "", "JSON file of your own scenarios (see docs/drill-scenarios.md); run alone unless -scenarios names some")
 	fs.BoolVar(&list, "list", false, "list the scenarios and clients, then exit")
 	fs.IntVar(&shape.Shards, "shards", 3, "primaries in the local cluster")
@@ -233,6 +241,10 @@ func printList(w io.Writer, scs []drill.Scenario) error {
 	}
 	fmt.Fprintf(w, "Sentinel-group scenarios (-scenarios %s runs them all):\n", sentinelGroup)
 	for _, sc := range drill.SentinelScenarios() {
+		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
+	}
+	fmt.Fprintf(w, "network-fault scenarios, nodes in network namespaces (Linux, root; -scenarios %s runs them all):\n", networkGroup)
+	for _, sc := range drill.NetworkScenarios() {
 		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
 	}
 	fmt.Fprintln(w, "clients:")
