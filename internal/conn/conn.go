@@ -32,6 +32,10 @@ type Conn struct {
 	draining bool          // Shutdown began: no new requests; guarded by mu
 	drained  chan struct{} // closed when draining and nothing is left; guarded by mu
 	rtt      time.Duration // the handshake's round trip
+	probe    probeState    // the monitor's probes of a silent server; guarded by mu
+
+	life    context.Context    // ends when the connection fails: stops its probes
+	endLife context.CancelFunc
 
 	wake    chan struct{} // capacity 1: "the queue has work"
 	closing chan struct{} // closed by fail
@@ -54,6 +58,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	now := c.clock()
 	c.lastRead.Store(now)
 	c.lastWrite.Store(now)
@@ -110,6 +115,7 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		epoch:   time.Now(),
+		probe:   newProbeState(),
 	}
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
 	began := time.Now()
@@ -381,6 +387,9 @@ func (c *Conn) fail(cause error) {
 	c.mu.Unlock()
 
 	close(c.closing)
+	if c.endLife != nil {
+		c.endLife()
+	}
 	_ = c.nc.Close()
 	for _, r := range inflight {
 		r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: !r.unsent, Err: cause})

@@ -1,0 +1,171 @@
+package conn_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/lab"
+)
+
+// debugServer starts a lab server that accepts DEBUG (Redis 7 refuses it by
+// default).
+func debugServer(t *testing.T) *lab.Server {
+	return lab.StartServerT(t, lab.ServerOptions{Args: []string{"--enable-debug-command", "yes"}})
+}
+
+// loadDuring runs n callers doing cmd (with key i) with deadline each until
+// stop is closed, and returns how many calls failed and the first error.
+func loadDuring(c *conn.Conn, n int, deadline time.Duration, stop <-chan struct{}, cmd func(i int) []string) func() (ok, failed int64, first error) {
+	var (
+		wg          sync.WaitGroup
+		okN, failN  atomic.Int64
+		mu          sync.Mutex
+		firstFailed error
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				_, err := c.Do(ctx, cmd(i)...)
+				cancel()
+				if err != nil {
+					failN.Add(1)
+					mu.Lock()
+					if firstFailed == nil {
+						firstFailed = err
+					}
+					mu.Unlock()
+					continue
+				}
+				okN.Add(1)
+			}
+		}()
+	}
+	return func() (int64, int64, error) {
+		wg.Wait()
+		return okN.Load(), failN.Load(), firstFailed
+	}
+}
+
+// A server that sleeps through one command for longer than the health
+// timeout, but answers a probe before a second health timeout is over, is
+// busy, not hung: the connection stays and every caller gets its reply.
+func TestBusyServerDebugSleepKeepsConnection(t *testing.T) {
+	s := debugServer(t)
+	var busy atomic.Int64
+	c := dial(t, s, conn.Options{HealthTimeout: time.Second, BusyTimeout: 10 * time.Second, OnBusy: func() { busy.Add(1) }})
+	mustDo(t, c, "SET", "k", "v")
+
+	stop := make(chan struct{})
+	wait := loadDuring(c, 8, 5*time.Second, stop, func(i int) []string {
+		if i%2 == 0 {
+			return []string{"GET", "k"}
+		}
+		return []string{"INCR", "n" + strconv.Itoa(i)}
+	})
+	began := time.Now()
+	if _, err := c.Do(context.Background(), "DEBUG", "SLEEP", "1.5"); err != nil {
+		t.Fatalf("DEBUG SLEEP: %v", err)
+	}
+	slept := time.Since(began)
+	mustDo(t, c, "PING") // replies after the sleep flow again
+	close(stop)
+	ok, failed, first := wait()
+	t.Logf("DEBUG SLEEP 1.5 answered after %v; %d calls ok, %d failed, %d busy verdicts", slept, ok, failed, busy.Load())
+	if failed > 0 {
+		t.Fatalf("%d calls failed on a busy server, e.g. %v", failed, first)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("connection to a busy server died: %v", err)
+	}
+	if busy.Load() == 0 {
+		t.Fatal("no probe found the server busy: the sleep did not outlast the health timeout")
+	}
+}
+
+// CLIENT PAUSE WRITE holds writes (and, on this one connection, what is
+// queued behind them) while the server serves reads, so it answers probes:
+// the connection stays and the writes complete after the pause.
+func TestWritePauseKeepsConnection(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	admin := dial(t, s, conn.Options{})
+	c := dial(t, s, conn.Options{HealthTimeout: 300 * time.Millisecond, BusyTimeout: 10 * time.Second})
+
+	mustDo(t, admin, "CLIENT", "PAUSE", "1000", "WRITE")
+	paused := time.Now()
+	stop := make(chan struct{})
+	wait := loadDuring(c, 8, 5*time.Second, stop, func(i int) []string { return []string{"SET", "w" + strconv.Itoa(i), "x"} })
+	// A read on another connection is served during the pause.
+	if _, err := admin.Do(context.Background(), "GET", "w0"); err != nil {
+		t.Fatalf("read during the pause: %v", err)
+	}
+	mustDo(t, c, "SET", "last", "x") // queued behind the paused writes
+	held := time.Since(paused)
+	close(stop)
+	ok, failed, first := wait()
+	t.Logf("write answered %v after CLIENT PAUSE 1000 WRITE; %d writes ok, %d failed", held, ok, failed)
+	if held < 900*time.Millisecond {
+		t.Fatalf("the write returned after %v: the pause did not hold it", held)
+	}
+	if failed > 0 || c.Err() != nil {
+		t.Fatalf("%d writes failed (e.g. %v), connection error %v; want none", failed, first, c.Err())
+	}
+}
+
+// A server that answers probes but never the oldest request is cut loose
+// after BusyTimeout, with ErrBusyTimeout.
+func TestBusyTimeoutCutsServerHoldingARequest(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	admin := dial(t, s, conn.Options{})
+	const busyFor = 800 * time.Millisecond
+	c := dial(t, s, conn.Options{HealthTimeout: 200 * time.Millisecond, BusyTimeout: busyFor})
+	mustDo(t, admin, "CLIENT", "PAUSE", "10000", "WRITE")
+	defer mustDo(t, admin, "CLIENT", "UNPAUSE")
+
+	began := time.Now()
+	_, err := c.Do(context.Background(), "SET", "held", "x")
+	took := time.Since(began)
+	if !errors.Is(err, conn.ErrConnLost) || !errors.Is(err, conn.ErrBusyTimeout) || !conn.MayHaveRun(err) {
+		t.Fatalf("err = %v; want ErrConnLost caused by ErrBusyTimeout, sent", err)
+	}
+	t.Logf("connection cut %v after the write (busy timeout %v)", took, busyFor)
+	if took < busyFor || took > busyFor+time.Second {
+		t.Fatalf("cut after %v; want the busy timeout %v plus small slack", took, busyFor)
+	}
+}
+
+// A hung server (SIGSTOP) answers no probe either: it is declared dead with
+// ErrHealthTimeout within twice the health timeout.
+func TestHungServerDeclaredDeadDespiteProbes(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	const health = 300 * time.Millisecond
+	c := dial(t, s, conn.Options{HealthTimeout: health, BusyTimeout: 10 * time.Second})
+	mustDo(t, c, "SET", "k", "v")
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Resume() }()
+	paused := time.Now()
+	_, err := c.Do(context.Background(), "GET", "k")
+	detected := time.Since(paused)
+	if !errors.Is(err, conn.ErrConnLost) || !errors.Is(err, conn.ErrHealthTimeout) {
+		t.Fatalf("err = %v; want ErrConnLost caused by ErrHealthTimeout", err)
+	}
+	t.Logf("hung server declared dead %v after the pause (health timeout %v, probed)", detected, health)
+	if detected > 2*health+400*time.Millisecond {
+		t.Fatalf("declared dead after %v; want twice the health timeout %v plus small slack", detected, health)
+	}
+}
