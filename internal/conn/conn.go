@@ -34,7 +34,7 @@ type Conn struct {
 	rtt      time.Duration // the handshake's round trip
 	probe    probeState    // the monitor's probes of a silent server; guarded by mu
 
-	life    context.Context    // ends when the connection fails: stops its probes
+	life    context.Context // ends when the connection fails: stops its probes
 	endLife context.CancelFunc
 
 	wake    chan struct{} // capacity 1: "the queue has work"
