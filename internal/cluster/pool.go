@@ -192,6 +192,7 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
 	opts := p.e.connOptions(p.e.opts.Conn, addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
+	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
 	c, err := conn.Dial(p.ctx, addr, opts)
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)

@@ -67,8 +67,9 @@ type Options struct {
 	// is then declared dead after up to twice HealthTimeout. BusyTimeout
 	// bounds how long a server that keeps answering probes may leave the
 	// oldest request without reply bytes before the connection is cut anyway
-	// (ErrBusyTimeout): the escape for a server stuck on one command. Default
-	// 0: no probe, a connection silent for HealthTimeout is declared dead.
+	// (ErrBusyTimeout): the escape for a server stuck on one command. Zero
+	// or negative: no probe, a connection silent for HealthTimeout is
+	// declared dead. Default 0.
 	BusyTimeout time.Duration
 	// OnBusy is called each time a probe finds the server busy rather than
 	// hung: it answered the probe while the connection waited over
