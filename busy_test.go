@@ -29,8 +29,7 @@ type rwOp struct {
 
 // readWriteLoad runs, on keys of one slot, writers doing INCR (which keel
 // never retries once sent: a cut connection shows as ErrUnknownOutcome) and
-// readers
-// doing GET, each operation with its own deadline, and records them all.
+// readers doing GET, each operation with its own deadline, and records them all.
 type readWriteLoad struct {
 	mu     sync.Mutex
 	ops    []rwOp
