@@ -49,6 +49,7 @@ type Conn struct {
 	owed      atomic.Int64 // requests in flight (inflight.len()), read without mu
 	reading   atomic.Bool  // the reader is waiting on the socket: it has processed every byte it read
 	unwritten atomic.Bool  // the writer holds requests already in flight that it has not yet handed to the kernel
+	diverting atomic.Bool  // the oldest request stalls: DoRead hands reads back (ErrDiverted)
 }
 
 // Dial connects to addr ("host:port"), performs the handshake and starts the

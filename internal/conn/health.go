@@ -71,12 +71,20 @@ func (c *Conn) monitor() {
 
 		if busy && c.opts.HealthTimeout > 0 {
 			silent.from(max(busyAt, c.lastRead.Load()))
+			if d := c.opts.DivertReadsAfter; d > 0 {
+				// Re-applied on every look while stalled: it also hands back
+				// the reads queued since the last.
+				if stalled := silent.elapsed(now) > int64(d); stalled || c.diverting.Load() {
+					c.setDiverting(stalled)
+				}
+			}
 			if cause := c.judge(&silent, now, period, ErrHealthTimeout); cause != nil {
 				c.fail(cause)
 				return
 			}
 		} else {
 			silent.reset()
+			c.diverting.Store(false)
 		}
 		switch {
 		case !headLeft || c.opts.HealthTimeout <= 0:

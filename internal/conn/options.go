@@ -76,6 +76,14 @@ type Options struct {
 	// HealthTimeout. It runs on a goroutine of the connection's and must
 	// not block. Default: none.
 	OnBusy func()
+	// DivertReadsAfter, when positive, is how long the oldest request may
+	// wait without reply bytes before the reads sent with DoRead behind it
+	// are handed back with ErrDiverted, to go on another connection: the
+	// server answers a connection's commands in order, so a read queued
+	// behind a write held by CLIENT PAUSE WRITE (a manual failover) would
+	// wait for the pause although the server serves reads. Default 0: reads
+	// are never diverted.
+	DivertReadsAfter time.Duration
 	// PingInterval is how long a connection may be idle before it sends PING,
 	// so a dead server is noticed before a caller needs it. Negative disables
 	// pings. Default: DefaultPingInterval.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
 
@@ -167,5 +168,62 @@ func TestHungServerDeclaredDeadDespiteProbes(t *testing.T) {
 	t.Logf("hung server declared dead %v after the pause (health timeout %v, probed)", detected, health)
 	if detected > 2*health+400*time.Millisecond {
 		t.Fatalf("declared dead after %v; want twice the health timeout %v plus small slack", detected, health)
+	}
+}
+
+// Reads queued behind a write held by CLIENT PAUSE WRITE are handed back
+// (ErrDiverted) long before the pause ends, so they can go on another
+// connection, which the server serves; replies stay in step afterwards.
+func TestReadsDivertedFromWritePausedConnection(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	admin := dial(t, s, conn.Options{})
+	c := dial(t, s, conn.Options{HealthTimeout: 300 * time.Millisecond, BusyTimeout: 10 * time.Second, DivertReadsAfter: 50 * time.Millisecond})
+	mustDo(t, admin, "SET", "k", "before")
+	const pause = time.Second
+	mustDo(t, admin, "CLIENT", "PAUSE", strconv.Itoa(int(pause.Milliseconds())), "WRITE")
+	paused := time.Now()
+
+	wrote := make(chan error, 1)
+	go func() { _, err := c.Do(context.Background(), "SET", "k", "after"); wrote <- err }()
+	testutil.WaitFor(t, time.Second, "the write is in flight", func() bool { return c.InFlight() > 0 })
+	var wg sync.WaitGroup
+	var diverted atomic.Int64
+	for range 5 { // queued behind the write before the stall is noticed
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.DoRead(context.Background(), "GET", "k")
+			if !errors.Is(err, conn.ErrDiverted) {
+				t.Errorf("read behind a paused write: %v %v; want ErrDiverted", v, err)
+				return
+			}
+			diverted.Add(1)
+			// Elsewhere the server serves the read during the pause.
+			if got, err := admin.Do(context.Background(), "GET", "k"); err != nil || got.Str != "before" {
+				t.Errorf("diverted read on another connection: %v %v", got, err)
+			}
+		}()
+	}
+	wg.Wait()
+	handedBack := time.Since(paused)
+	if !c.Diverting() {
+		t.Fatal("not diverting while the write is held")
+	}
+	if _, err := c.DoRead(context.Background(), "GET", "k"); !errors.Is(err, conn.ErrDiverted) {
+		t.Fatalf("new read while diverting: %v; want ErrDiverted at once", err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("the paused write: %v", err)
+	}
+	t.Logf("%d reads handed back %v after the pause began (pause %v); the write answered after %v", diverted.Load(), handedBack, pause, time.Since(paused))
+	if handedBack > pause/2 {
+		t.Fatalf("reads handed back after %v; want well within the %v pause", handedBack, pause)
+	}
+	// The stand-ins' replies were dropped: the next reply is the next read's.
+	testutil.WaitFor(t, time.Second, "diverting stops", func() bool { return !c.Diverting() })
+	for range 3 {
+		if v, err := c.DoRead(context.Background(), "GET", "k"); err != nil || v.Str != "after" {
+			t.Fatalf("read after the pause: %v %v; want \"after\"", v, err)
+		}
 	}
 }
