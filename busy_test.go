@@ -143,15 +143,17 @@ func TestBusyPrimaryIsNotHung(t *testing.T) {
 	}
 }
 
-// CLIENT PAUSE WRITE (what a manual failover does) for 1.5 s: the writes
-// complete after the pause, nothing fails, the node is never suspected.
+// CLIENT PAUSE WRITE (what a manual failover does) for 1.5 s: reads with 1 s
+// deadlines are served during the pause (around the held writes, on a second
+// connection), the writes complete after it, nothing fails, the node is
+// never suspected.
 func TestWritePausedPrimaryIsNotHung(t *testing.T) {
 	testutil.SkipIfShort(t)
 	c := busyCluster(t)
 	suspects, onEvent := suspectCounter()
 	cl := newClient(t, c, keel.Options{OnEvent: onEvent})
 	slots, primaries := shardSlots(t, c)
-	l := startReadWriteLoad(cl, slots[0], 5*time.Second, 5*time.Second)
+	l := startReadWriteLoad(cl, slots[0], 5*time.Second, time.Second)
 	defer l.stop()
 	node, err := cl.Node(primaries[0].Addr())
 	if err != nil {
@@ -178,9 +180,10 @@ func TestWritePausedPrimaryIsNotHung(t *testing.T) {
 	})
 	ops := l.stop()
 
-	var failed, heldWrites int
+	var failed, heldWrites, readsDuring int
 	var first error
 	for _, op := range ops {
+		during := op.start.After(paused) && op.end.Before(resumed)
 		switch {
 		case op.err != nil:
 			if failed++; first == nil {
@@ -188,13 +191,18 @@ func TestWritePausedPrimaryIsNotHung(t *testing.T) {
 			}
 		case op.write && op.start.After(paused) && op.start.Before(resumed) && op.end.After(resumed):
 			heldWrites++
+		case !op.write && during:
+			readsDuring++
 		}
 	}
 	s := cl.Stats()
-	t.Logf("CLIENT PAUSE %v WRITE: %d operations, %d failed, %d writes held through the pause; %d suspect events; stats %+v",
-		pause, len(ops), failed, heldWrites, suspects.Load(), s)
+	t.Logf("CLIENT PAUSE %v WRITE: %d operations, %d failed, %d writes held through the pause, %d reads served during it; %d suspect events; stats %+v",
+		pause, len(ops), failed, heldWrites, readsDuring, suspects.Load(), s)
 	if heldWrites == 0 {
 		t.Fatal("no write was held by the pause")
+	}
+	if readsDuring < 100 || s.DivertedReads == 0 {
+		t.Errorf("%d reads served during the pause, %d diverted; want reads to keep flowing around the held writes", readsDuring, s.DivertedReads)
 	}
 	if failed > 0 {
 		t.Errorf("%d operations failed on a write-paused primary, e.g. %v; want 0", failed, first)

@@ -225,6 +225,7 @@ func (e *Engine) Stats() Stats {
 		ReauthFailures:  e.stats.reauthFailures.Load(),
 		Replaced:        e.stats.replaced.Load(),
 		BusyWaits:       e.stats.busyWaits.Load(),
+		DivertedReads:   e.stats.diverted.Load(),
 		IncidentMode:    e.inIncident(),
 	}
 	if t := e.topo.Load(); t != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -203,6 +204,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Conn.BusyTimeout == 0 {
 		o.Conn.BusyTimeout = DefaultBusyTimeout
+	}
+	if ht := cmp.Or(o.Conn.HealthTimeout, conn.DefaultHealthTimeout); ht > 0 && o.Conn.BusyTimeout > 0 {
+		o.Conn.DivertReadsAfter = ht / 5
 	}
 	o.Conn.ReadOnly = o.ReadPolicy != ReadPrimary
 	return o

@@ -56,6 +56,13 @@ type nodeConn struct {
 	dialing  chan struct{} // non-nil while a dial runs; closed when it ends
 	dialErr  error         // the last dial's error
 	failedAt time.Time     // when the last dial failed
+
+	// side is the connection that serves reads diverted from conn while
+	// its oldest request stalls (sideconn.go); nil until first needed.
+	side         *conn.Conn
+	sideDialing  chan struct{} // non-nil while its dial runs
+	sideErr      error         // its last dial's error
+	sideFailedAt time.Time     // when that dial failed
 }
 
 func newPool(e *Engine) *pool {
@@ -259,13 +266,15 @@ func (p *pool) retire(keep func(addr string) bool) {
 	}
 	removed := false
 	for addr, nc := range p.nodes {
-		if keep(addr) || nc.dialing != nil {
+		if keep(addr) || nc.dialing != nil || nc.sideDialing != nil {
 			continue
 		}
 		delete(p.nodes, addr)
 		removed = true
-		if c := nc.conn; alive(c) {
-			p.drain(c)
+		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+			if alive(c) {
+				p.drain(c)
+			}
 		}
 	}
 	if removed {
@@ -295,6 +304,9 @@ func (p *pool) alive() int {
 		if alive(nc.conn) {
 			n++
 		}
+		if alive(nc.side) {
+			n++
+		}
 	}
 	return n
 }
@@ -310,8 +322,10 @@ func (p *pool) close() {
 	p.mu.Unlock()
 	p.cancel()
 	for _, nc := range nodes {
-		if nc.conn != nil {
-			_ = nc.conn.Close()
+		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+			if c != nil {
+				_ = c.Close()
+			}
 		}
 	}
 }
