@@ -3,6 +3,8 @@ package conn_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
+	"github.com/keel-go/keel/resp"
 )
 
 // debugServer starts a lab server that accepts DEBUG (Redis 7 refuses it by
@@ -225,5 +228,104 @@ func TestReadsDivertedFromWritePausedConnection(t *testing.T) {
 		if v, err := c.DoRead(context.Background(), "GET", "k"); err != nil || v.Str != "after" {
 			t.Fatalf("read after the pause: %v %v; want \"after\"", v, err)
 		}
+	}
+}
+
+// probedServer is a scripted server whose first connection answers the
+// handshake and then nothing, and whose later connections (probes) answer
+// every command with probeReply, or nothing when it is empty. It counts the
+// probe connections.
+func probedServer(t *testing.T, probeReply string) (addr string, probes *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes = new(atomic.Int64)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, nc := range conns {
+			_ = nc.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for first := true; ; first = false {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, nc)
+			mu.Unlock()
+			if !first {
+				probes.Add(1)
+			}
+			wg.Add(1)
+			go func(first bool) {
+				defer wg.Done()
+				rd := resp.NewReader(nc, resp.Limits{})
+				for n := 0; ; n++ {
+					if _, err := rd.Read(); err != nil {
+						return
+					}
+					switch {
+					case first && n == 0:
+						_, _ = io.WriteString(nc, helloOK)
+					case !first && probeReply != "":
+						_, _ = io.WriteString(nc, probeReply)
+					}
+				}
+			}(first)
+		}
+	}()
+	return ln.Addr().String(), probes
+}
+
+// A server that answers probes, even with an error (BUSY, as one running a
+// long script does), is busy: the connection is kept until BusyTimeout.
+// One that answers no probe is hung: ErrHealthTimeout.
+func TestProbeVerdicts(t *testing.T) {
+	const health, busyFor = 100 * time.Millisecond, 600 * time.Millisecond
+	cases := []struct {
+		name, probeReply string
+		cause            error
+		atLeast          time.Duration
+	}{
+		{"busy error reply", "-BUSY Redis is busy running a script\r\n", conn.ErrBusyTimeout, busyFor},
+		{"PONG", "+PONG\r\n", conn.ErrBusyTimeout, busyFor},
+		{"no reply", "", conn.ErrHealthTimeout, 2 * health},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, probes := probedServer(t, tc.probeReply)
+			var busy atomic.Int64
+			c, err := conn.Dial(context.Background(), addr, conn.Options{HealthTimeout: health, BusyTimeout: busyFor,
+				PingInterval: -1, OnBusy: func() { busy.Add(1) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			began := time.Now()
+			_, err = c.Do(context.Background(), "GET", "k")
+			took := time.Since(began)
+			if !errors.Is(err, tc.cause) {
+				t.Fatalf("err = %v; want %v", err, tc.cause)
+			}
+			t.Logf("cut after %v, %d probes, %d answered", took, probes.Load(), busy.Load())
+			if took < tc.atLeast || took > tc.atLeast+time.Second {
+				t.Fatalf("cut after %v; want about %v", took, tc.atLeast)
+			}
+			if answered := tc.probeReply != ""; answered != (busy.Load() > 0) || probes.Load() == 0 {
+				t.Fatalf("%d probes, %d answered; want probes, answered: %v", probes.Load(), busy.Load(), answered)
+			}
+		})
 	}
 }
