@@ -89,22 +89,30 @@ func suspectCounter() (*atomic.Int64, func(keel.Event)) {
 	}
 }
 
+// busyPrimaryUnderLoad starts a busyCluster, a client counting suspect
+// events, and a readWriteLoad (5 s write deadlines, readTimeout for reads)
+// on a slot of the primary it returns, once the load runs.
+func busyPrimaryUnderLoad(t *testing.T, readTimeout time.Duration) (*keel.Client, *keel.Node, *atomic.Int64, *readWriteLoad) {
+	c := busyCluster(t)
+	suspects, onEvent := suspectCounter()
+	cl := newClient(t, c, keel.Options{OnEvent: onEvent})
+	slots, primaries := shardSlots(t, c)
+	node, err := cl.Node(primaries[0].Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := startReadWriteLoad(cl, slots[0], 5*time.Second, readTimeout)
+	t.Cleanup(func() { l.stop() })
+	testutil.WaitFor(t, 5*time.Second, "the load runs", func() bool { return cl.Stats().Requests > 100 })
+	return cl, node, suspects, l
+}
+
 // A primary busy for 1.5 s with one slow command (over the 1 s health
 // timeout) answers the probe keel sends on a second connection once the
 // sleep is over: no request fails, the node is never suspected.
 func TestBusyPrimaryIsNotHung(t *testing.T) {
 	testutil.SkipIfShort(t)
-	c := busyCluster(t)
-	suspects, onEvent := suspectCounter()
-	cl := newClient(t, c, keel.Options{OnEvent: onEvent})
-	slots, primaries := shardSlots(t, c)
-	l := startReadWriteLoad(cl, slots[0], 5*time.Second, 5*time.Second)
-	defer l.stop()
-	node, err := cl.Node(primaries[0].Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 5*time.Second, "the load runs", func() bool { return cl.Stats().Requests > 100 })
+	cl, node, suspects, l := busyPrimaryUnderLoad(t, 5*time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -149,17 +157,7 @@ func TestBusyPrimaryIsNotHung(t *testing.T) {
 // never suspected.
 func TestWritePausedPrimaryIsNotHung(t *testing.T) {
 	testutil.SkipIfShort(t)
-	c := busyCluster(t)
-	suspects, onEvent := suspectCounter()
-	cl := newClient(t, c, keel.Options{OnEvent: onEvent})
-	slots, primaries := shardSlots(t, c)
-	l := startReadWriteLoad(cl, slots[0], 5*time.Second, time.Second)
-	defer l.stop()
-	node, err := cl.Node(primaries[0].Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 5*time.Second, "the load runs", func() bool { return cl.Stats().Requests > 100 })
+	cl, node, suspects, l := busyPrimaryUnderLoad(t, time.Second)
 
 	const pause = 1500 * time.Millisecond
 	paused := time.Now()

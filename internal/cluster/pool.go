@@ -197,10 +197,7 @@ func (p *pool) startDial(addr string, nc *nodeConn) {
 // cannot be opened, the old one is kept.
 func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	opts := p.e.connOptions(p.e.opts.Conn, addr)
-	opts.OnClose = func(cause error) { p.lost(addr, cause) }
-	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
-	c, err := conn.Dial(p.ctx, addr, opts)
+	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
@@ -243,6 +240,14 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 		nc.stats.dialFailures.Add(1)
 		p.e.suspect(addr, err)
 	}
+}
+
+// connOptions are the options of addr's shared and side connections.
+func (p *pool) connOptions(addr string) conn.Options {
+	opts := p.e.connOptions(p.e.opts.Conn, addr)
+	opts.OnClose = func(cause error) { p.lost(addr, cause) }
+	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
+	return opts
 }
 
 // lost is called when a node's connection fails.

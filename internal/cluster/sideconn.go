@@ -85,10 +85,7 @@ func (p *pool) side(ctx context.Context, addr string) (*conn.Conn, error) {
 // suspects nothing: the shared connection's health check judges the node.
 func (p *pool) dialSide(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	opts := p.e.connOptions(p.e.opts.Conn, addr)
-	opts.OnClose = func(cause error) { p.lost(addr, cause) }
-	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
-	c, err := conn.Dial(p.ctx, addr, opts)
+	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 

@@ -168,6 +168,11 @@ func (c *Conn) Err() error {
 // sent or its reply is read and dropped, so later replies stay in step.
 // When the connection fails, the error is an *Error.
 func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	return c.do(ctx, args, false)
+}
+
+// do is Do, for a read DoRead may divert when divertible.
+func (c *Conn) do(ctx context.Context, args []string, divertible bool) (resp.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return resp.Value{}, err // never sent
 	}
@@ -176,6 +181,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 		r.release()
 		return resp.Value{}, refused(args)
 	}
+	r.divertible = divertible
 	if err := c.enqueue(r); err != nil {
 		r.release()
 		return resp.Value{}, err
@@ -184,6 +190,9 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	v, err := r.reply, r.err
+	if err == ErrDiverted {
+		return v, err // the queue may still hold r: it is left to the garbage collector
+	}
 	r.release()
 	if err == nil {
 		err = v.Err()

@@ -20,37 +20,11 @@ var ErrDiverted = errors.New("keel: connection stalled behind its oldest request
 // request stalls (see Options.DivertReadsAfter): the caller sends it on
 // another connection.
 func (c *Conn) DoRead(ctx context.Context, args ...string) (resp.Value, error) {
-	if c.opts.DivertReadsAfter <= 0 {
-		return c.Do(ctx, args...)
-	}
-	if c.diverting.Load() {
+	divertible := c.opts.DivertReadsAfter > 0
+	if divertible && c.diverting.Load() {
 		return resp.Value{}, ErrDiverted
 	}
-	if err := ctx.Err(); err != nil {
-		return resp.Value{}, err
-	}
-	r := newRequest(args)
-	if r.expect == expectRefused {
-		r.release()
-		return resp.Value{}, refused(args)
-	}
-	r.divertible = true
-	if err := c.enqueue(r); err != nil {
-		r.release()
-		return resp.Value{}, err
-	}
-	if err := c.wait(ctx, r); err != nil {
-		return resp.Value{}, err
-	}
-	v, err := r.reply, r.err
-	if err == ErrDiverted {
-		return v, err // the queue may still hold r: it is left to the garbage collector
-	}
-	r.release()
-	if err == nil {
-		err = v.Err()
-	}
-	return v, err
+	return c.do(ctx, args, divertible)
 }
 
 // Diverting reports whether the connection hands reads back (DoRead's
