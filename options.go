@@ -163,10 +163,10 @@ type Options struct {
 	// the request waiting for BusyTimeout is cut off anyway
 	// (ErrBusyTimeout): the escape for a server stuck on one command.
 	// While a shared connection's oldest request has had no reply for a
-	// fifth of HealthTimeout, the read-only commands behind it go on a second
-	// connection to the node (Stats.DivertedReads), since the node answers a
-	// connection's commands in order: reads keep flowing while writes are
-	// paused. Negative turns probing and diverting off: a connection silent
+	// fifth of HealthTimeout, the read-only commands behind it (sent alone,
+	// not in a pipeline or transaction) go on a second connection to the
+	// node (Stats.DivertedReads), since the node answers a connection's
+	// commands in order: reads keep flowing while writes are paused. Negative turns probing and diverting off: a connection silent
 	// for HealthTimeout is declared dead. Default DefaultBusyTimeout (10s).
 	BusyTimeout time.Duration
 	// PingInterval is how long a connection may stay idle before keel sends
