@@ -81,11 +81,14 @@ func (p *pool) side(ctx context.Context, addr string) (*conn.Conn, error) {
 }
 
 // dialSide opens addr's side connection for nc, on a goroutine owned by the
-// engine's WaitGroup and ended by the pool's context. A failed dial
-// suspects nothing: the shared connection's health check judges the node.
+// engine's WaitGroup and ended by the pool's context. Neither a failed dial
+// nor a lost side connection suspects the node: the shared connection's
+// health check judges it, and the next diverted read dials again.
 func (p *pool) dialSide(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
+	opts := p.connOptions(addr)
+	opts.OnClose = nil
+	c, err := conn.Dial(p.ctx, addr, opts)
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
