@@ -19,6 +19,10 @@ const (
 	// DefaultHealthTimeout is how long a connection may leave its oldest
 	// request without a byte of reply: 1s.
 	DefaultHealthTimeout = conn.DefaultHealthTimeout
+	// DefaultBusyTimeout is how long a node that answers probes on a second
+	// connection may hold a request before keel cuts its connection anyway:
+	// 10s, as long as a manual failover may pause writes.
+	DefaultBusyTimeout = cluster.DefaultBusyTimeout
 	// DefaultPingInterval is how long a connection may stay idle before a
 	// PING: 1s.
 	DefaultPingInterval = conn.DefaultPingInterval
@@ -143,6 +147,28 @@ type Options struct {
 	// connection without a byte of reply before keel declares the
 	// connection dead and suspects the node. Default DefaultHealthTimeout.
 	HealthTimeout time.Duration
+	// BusyTimeout bounds how long a node that is busy, not hung, may hold a
+	// request. When the oldest request on a node's connection has had no
+	// byte of reply for HealthTimeout, keel sends PING on a second,
+	// short-lived connection to the node: a node that answers within
+	// another HealthTimeout (any reply, BUSY or LOADING too) is busy with a
+	// slow command (a long script, DEBUG SLEEP, a big KEYS) or pausing
+	// writes (CLIENT PAUSE WRITE, as a manual failover does), so the
+	// connection stays, its requests wait (each bounded by its context or
+	// RetryTimeout), the node is not suspected, and the probe is repeated
+	// every HealthTimeout (Stats.BusyWaits counts the probes answered). A
+	// node that answers neither is hung: the connection is declared dead
+	// (ErrHealthTimeout) and the node suspected, at most twice HealthTimeout
+	// after its last reply. A node that keeps answering probes but leaves
+	// the request waiting for BusyTimeout is cut off anyway
+	// (ErrBusyTimeout): the escape for a server stuck on one command.
+	// While a shared connection's oldest request has had no reply for a
+	// fifth of HealthTimeout, the read-only commands behind it (sent alone,
+	// not in a pipeline or transaction) go on a second connection to the
+	// node (Stats.DivertedReads), since the node answers a connection's
+	// commands in order: reads keep flowing while writes are paused. Negative turns probing and diverting off: a connection silent
+	// for HealthTimeout is declared dead. Default DefaultBusyTimeout (10s).
+	BusyTimeout time.Duration
 	// PingInterval is how long a connection may stay idle before keel sends
 	// PING to check it. Default DefaultPingInterval.
 	PingInterval time.Duration
@@ -300,6 +326,7 @@ func (opts Options) engineOptions() cluster.Options {
 			TLS:           opts.TLS,
 			DialTimeout:   opts.DialTimeout,
 			HealthTimeout: opts.HealthTimeout,
+			BusyTimeout:   opts.BusyTimeout,
 			PingInterval:  opts.PingInterval,
 			Limits: resp.Limits{
 				MaxBulkLen:      opts.MaxBulkBytes,

@@ -224,6 +224,8 @@ func (e *Engine) Stats() Stats {
 		Reauths:         e.stats.reauths.Load(),
 		ReauthFailures:  e.stats.reauthFailures.Load(),
 		Replaced:        e.stats.replaced.Load(),
+		BusyWaits:       e.stats.busyWaits.Load(),
+		DivertedReads:   e.stats.diverted.Load(),
 		IncidentMode:    e.inIncident(),
 	}
 	if t := e.topo.Load(); t != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,11 @@ const (
 	DefaultMaxRedirects     = 16
 	DefaultRetryTimeout     = 10 * time.Second
 	DefaultWatchAttempts    = 16
+	// DefaultBusyTimeout bounds how long a node that answers probes may
+	// hold a request (conn.Options.BusyTimeout): as long as a manual
+	// failover may pause writes (twice its 5 s timeout), and as
+	// DefaultRetryTimeout.
+	DefaultBusyTimeout = 10 * time.Second
 	// DefaultBlockingConnsPerNode bounds the connections per node that
 	// blocking commands hold. Each blocked call holds one for as long as it
 	// blocks (one server client, with its buffers and file descriptor), so
@@ -195,6 +201,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.NodeError == nil {
 		o.NodeError = newNodeError
+	}
+	if o.Conn.BusyTimeout == 0 {
+		o.Conn.BusyTimeout = DefaultBusyTimeout
+	}
+	if ht := cmp.Or(o.Conn.HealthTimeout, conn.DefaultHealthTimeout); ht > 0 && o.Conn.BusyTimeout > 0 {
+		o.Conn.DivertReadsAfter = ht / 5
 	}
 	o.Conn.ReadOnly = o.ReadPolicy != ReadPrimary
 	return o

@@ -56,6 +56,13 @@ type nodeConn struct {
 	dialing  chan struct{} // non-nil while a dial runs; closed when it ends
 	dialErr  error         // the last dial's error
 	failedAt time.Time     // when the last dial failed
+
+	// side is the connection that serves reads diverted from conn while
+	// its oldest request stalls (sideconn.go); nil until first needed.
+	side         *conn.Conn
+	sideDialing  chan struct{} // non-nil while its dial runs
+	sideErr      error         // its last dial's error
+	sideFailedAt time.Time     // when that dial failed
 }
 
 func newPool(e *Engine) *pool {
@@ -190,9 +197,7 @@ func (p *pool) startDial(addr string, nc *nodeConn) {
 // cannot be opened, the old one is kept.
 func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	defer p.e.wg.Done()
-	opts := p.e.connOptions(p.e.opts.Conn, addr)
-	opts.OnClose = func(cause error) { p.lost(addr, cause) }
-	c, err := conn.Dial(p.ctx, addr, opts)
+	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
@@ -237,6 +242,14 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	}
 }
 
+// connOptions are the options of addr's shared and side connections.
+func (p *pool) connOptions(addr string) conn.Options {
+	opts := p.e.connOptions(p.e.opts.Conn, addr)
+	opts.OnClose = func(cause error) { p.lost(addr, cause) }
+	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
+	return opts
+}
+
 // lost is called when a node's connection fails.
 func (p *pool) lost(addr string, cause error) {
 	if errors.Is(cause, conn.ErrClosed) {
@@ -258,13 +271,15 @@ func (p *pool) retire(keep func(addr string) bool) {
 	}
 	removed := false
 	for addr, nc := range p.nodes {
-		if keep(addr) || nc.dialing != nil {
+		if keep(addr) || nc.dialing != nil || nc.sideDialing != nil {
 			continue
 		}
 		delete(p.nodes, addr)
 		removed = true
-		if c := nc.conn; alive(c) {
-			p.drain(c)
+		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+			if alive(c) {
+				p.drain(c)
+			}
 		}
 	}
 	if removed {
@@ -294,6 +309,9 @@ func (p *pool) alive() int {
 		if alive(nc.conn) {
 			n++
 		}
+		if alive(nc.side) {
+			n++
+		}
 	}
 	return n
 }
@@ -309,8 +327,10 @@ func (p *pool) close() {
 	p.mu.Unlock()
 	p.cancel()
 	for _, nc := range nodes {
-		if nc.conn != nil {
-			_ = nc.conn.Close()
+		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+			if c != nil {
+				_ = c.Close()
+			}
 		}
 	}
 }
