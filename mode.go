@@ -45,8 +45,13 @@ const (
 	// subscribed to +switch-master on one sentinel (the next when that one
 	// fails) and refreshes as soon as a switch of its master is announced,
 	// besides every RefreshInterval and the incident polling of
-	// ModeReplication on READONLY or a lost primary. Sentinel connections
-	// use the nodes' TLS and timeouts but no credentials and no database.
+	// ModeReplication on READONLY or a lost primary. The subscription is
+	// checked with a PING every PingInterval: a sentinel that sends nothing
+	// for PingInterval+HealthTimeout (hung, paused, or its host gone
+	// silent) is left for the next one, and a refresh runs at once in case
+	// a switch was missed meanwhile. Sentinel connections use the nodes' TLS
+	// and timeouts, no database, and SentinelUsername and SentinelPassword
+	// rather than the nodes' credentials.
 	ModeSentinel
 )
 

@@ -71,6 +71,26 @@ type Options struct {
 	// It is required with ModeSentinel and refused with any other Mode
 	// (ErrBadOptions). Default "".
 	SentinelMaster string
+	// SentinelUsername and SentinelPassword authenticate keel's connections
+	// to the sentinels (AUTH, or HELLO 3 AUTH), which have credentials of
+	// their own (requirepass, or an ACL user, in the sentinels' config);
+	// Username, Password and Credentials are the data nodes'. An empty
+	// SentinelUsername with a SentinelPassword authenticates the default
+	// user. Refused with any Mode but ModeSentinel (ErrBadOptions).
+	// Default "": the sentinels are not authenticated.
+	SentinelUsername string
+	SentinelPassword string
+	// ReaderEndpoint is "host:port" of a name that resolves to the replicas
+	// of a replication group (such as ElastiCache's reader endpoint). At
+	// each primary search keel resolves it anew and adds every address
+	// that answers ROLE replica to the replicas the primary lists in ROLE;
+	// reads go to them under ReadPolicy (with ReadPrimary it changes
+	// nothing). An address that fails or answers ROLE master is left out,
+	// and a name that does not resolve is logged and ignored: the reader
+	// endpoint never stops reads or writes. Refused with any Mode but
+	// ModeReplication (ErrBadOptions). Default "": the replicas are those
+	// the primary lists.
+	ReaderEndpoint string
 
 	// Username and Password authenticate every connection (AUTH, or
 	// HELLO 3 AUTH). An empty Username with a Password authenticates the
@@ -289,9 +309,12 @@ type Resolver interface {
 // included: each layer fills in its own defaults, declared above by name.
 func (opts Options) engineOptions() cluster.Options {
 	o := cluster.Options{
-		Seeds:          opts.Seeds,
-		Mode:           cluster.Mode(opts.Mode),
-		SentinelMaster: opts.SentinelMaster,
+		Seeds:            opts.Seeds,
+		Mode:             cluster.Mode(opts.Mode),
+		SentinelMaster:   opts.SentinelMaster,
+		SentinelUsername: opts.SentinelUsername,
+		SentinelPassword: opts.SentinelPassword,
+		ReaderEndpoint:   opts.ReaderEndpoint,
 		Conn: conn.Options{
 			Username:      opts.Username,
 			Password:      opts.Password,

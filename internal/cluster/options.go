@@ -75,6 +75,14 @@ type Options struct {
 	// SentinelMaster is the name the sentinels monitor the primary under;
 	// required in ModeSentinel, and only there. Default "".
 	SentinelMaster string
+	// SentinelUsername and SentinelPassword authenticate the connections
+	// to the sentinels, which have credentials of their own; only in
+	// ModeSentinel. Default "": no authentication.
+	SentinelUsername string
+	SentinelPassword string
+	// ReaderEndpoint is "host:port" of a name that resolves to replicas
+	// of a replication group; only in ModeReplication. Default "": none.
+	ReaderEndpoint string
 	// Conn is the template for every node connection: authentication, TLS,
 	// timeouts. Its ReadOnly and OnClose are set by the engine.
 	Conn conn.Options
@@ -143,6 +151,10 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: Mode sentinel needs SentinelMaster, the name the sentinels monitor the primary under", ErrBadOptions)
 	case o.Mode != ModeSentinel && o.SentinelMaster != "":
 		return fmt.Errorf("%w: SentinelMaster %q needs Mode sentinel", ErrBadOptions, o.SentinelMaster)
+	case o.Mode != ModeSentinel && (o.SentinelUsername != "" || o.SentinelPassword != ""):
+		return fmt.Errorf("%w: SentinelUsername and SentinelPassword need Mode sentinel", ErrBadOptions)
+	case o.Mode != ModeReplication && o.ReaderEndpoint != "":
+		return fmt.Errorf("%w: ReaderEndpoint %q needs Mode replication", ErrBadOptions, o.ReaderEndpoint)
 	case o.Conn.DB != 0 && o.Mode != ModeStandalone && o.Mode != ModeReplication && o.Mode != ModeSentinel:
 		return fmt.Errorf("%w: database %d needs Mode standalone, replication or sentinel (a cluster has only database 0)", ErrBadOptions, o.Conn.DB)
 	case o.Conn.DB < 0:
