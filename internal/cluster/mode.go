@@ -106,6 +106,9 @@ type role struct {
 // queryRole asks addr for its ROLE.
 func (e *Engine) queryRole(ctx context.Context, addr string) (role, error) {
 	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	if np := (*notPrimaryError)(nil); errors.As(err, &np) {
+		return np.role, nil // its connection's check asked already
+	}
 	if err != nil {
 		return role{}, err
 	}

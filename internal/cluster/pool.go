@@ -193,6 +193,9 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	opts := p.e.connOptions(p.e.opts.Conn, addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
 	c, err := conn.Dial(p.ctx, addr, opts)
+	if err == nil {
+		err = p.e.confirmPrimary(c, addr)
+	}
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
@@ -219,6 +222,12 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	case err == nil:
 		p.e.recovered(addr)
 	case p.ctx.Err() != nil:
+	case errors.As(err, new(*notPrimaryError)):
+		// Not a failing node but a demoted primary: find the new one at
+		// the incident pace, as after READONLY.
+		p.e.opts.Logger.Warn("keel: the primary answers ROLE replica", "node", addr, "err", err)
+		p.e.primaryRefused(addr)
+		p.e.trigger("primary " + addr + " answers ROLE replica")
 	case alive(replaced):
 		// The old connection still serves: the node is not suspected for
 		// a replacement that can wait for the next try.
