@@ -24,6 +24,12 @@ const (
 	DefaultPingInterval = conn.DefaultPingInterval
 	// DefaultRefreshInterval is the steady-state topology refresh period: 10s.
 	DefaultRefreshInterval = cluster.DefaultRefreshInterval
+	// DefaultReplicationRefreshInterval is the steady-state refresh period
+	// in ModeReplication: 1s. Such a refresh resolves the primary endpoint
+	// and compares its addresses with the last search's; the search itself
+	// (ROLE on the nodes) runs only when they changed, and at least every
+	// DefaultRefreshInterval.
+	DefaultReplicationRefreshInterval = cluster.DefaultReplicationRefreshInterval
 	// DefaultIncidentInterval is the topology polling period while a
 	// primary is suspect: 50ms.
 	DefaultIncidentInterval = cluster.DefaultIncidentInterval
@@ -189,7 +195,11 @@ type Options struct {
 
 	// RefreshInterval is the steady-state topology refresh period. Keel also
 	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
-	// connections and uncovered slots. Default DefaultRefreshInterval.
+	// connections and uncovered slots. Default DefaultRefreshInterval, and
+	// DefaultReplicationRefreshInterval in ModeReplication: a service that
+	// repoints the primary endpoint while the old primary still takes
+	// writes (nothing fails, so nothing else triggers a refresh) is seen
+	// within a second, for the price of a name lookup per second.
 	RefreshInterval time.Duration
 	// IncidentInterval is how often keel polls the topology while a shard's
 	// primary is suspect. Default DefaultIncidentInterval.

@@ -46,10 +46,22 @@ func TestSentinelPassword(t *testing.T) {
 	waitFor(t, "the subscriber on a sentinel", func() bool { return subscribedSentinel(t, g, "sentinel-secret", "") != "" })
 }
 
-func TestSentinelOptionsNeedSentinelMode(t *testing.T) {
-	_, err := keel.New(context.Background(), keel.Options{Seeds: []string{"127.0.0.1:1"}, SentinelPassword: "x"})
-	if !errors.Is(err, keel.ErrBadOptions) || !strings.Contains(err.Error(), "Mode sentinel") {
-		t.Fatalf("New: %v, want ErrBadOptions naming Mode sentinel", err)
+func TestModeOptionsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		opts keel.Options
+		says string
+	}{
+		{keel.Options{SentinelPassword: "x"}, "Mode sentinel"},
+		{keel.Options{SentinelUsername: "x", Mode: keel.ModeReplication}, "Mode sentinel"},
+		{keel.Options{ReaderEndpoint: "reader:6379"}, "Mode replication"},
+		{keel.Options{ReaderEndpoint: "reader:6379", Mode: keel.ModeSentinel, SentinelMaster: "m"}, "Mode replication"},
+		{keel.Options{ReaderEndpoint: "reader", Mode: keel.ModeReplication}, "not host:port"},
+	} {
+		tc.opts.Seeds = []string{"127.0.0.1:1"}
+		_, err := keel.New(context.Background(), tc.opts)
+		if !errors.Is(err, keel.ErrBadOptions) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("New(%+v): %v, want ErrBadOptions saying %q", tc.opts, err, tc.says)
+		}
 	}
 }
 

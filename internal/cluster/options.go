@@ -49,12 +49,16 @@ type Resolver interface {
 
 // Defaults for Options fields left zero.
 const (
-	DefaultRefreshInterval  = 10 * time.Second
-	DefaultIncidentInterval = 50 * time.Millisecond
-	DefaultRefreshTimeout   = time.Second
-	DefaultMaxRedirects     = 16
-	DefaultRetryTimeout     = 10 * time.Second
-	DefaultWatchAttempts    = 16
+	DefaultRefreshInterval = 10 * time.Second
+	// DefaultReplicationRefreshInterval is RefreshInterval's default in
+	// ModeReplication, where a refresh re-resolves the primary endpoint
+	// and asks ROLE only when its addresses changed (see replcheck.go).
+	DefaultReplicationRefreshInterval = time.Second
+	DefaultIncidentInterval           = 50 * time.Millisecond
+	DefaultRefreshTimeout             = time.Second
+	DefaultMaxRedirects               = 16
+	DefaultRetryTimeout               = 10 * time.Second
+	DefaultWatchAttempts              = 16
 	// DefaultBlockingConnsPerNode bounds the connections per node that
 	// blocking commands hold. Each blocked call holds one for as long as it
 	// blocks (one server client, with its buffers and file descriptor), so
@@ -155,6 +159,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: SentinelUsername and SentinelPassword need Mode sentinel", ErrBadOptions)
 	case o.Mode != ModeReplication && o.ReaderEndpoint != "":
 		return fmt.Errorf("%w: ReaderEndpoint %q needs Mode replication", ErrBadOptions, o.ReaderEndpoint)
+	case o.ReaderEndpoint != "" && !isHostPort(o.ReaderEndpoint):
+		return fmt.Errorf("%w: ReaderEndpoint %q is not host:port", ErrBadOptions, o.ReaderEndpoint)
 	case o.Conn.DB != 0 && o.Mode != ModeStandalone && o.Mode != ModeReplication && o.Mode != ModeSentinel:
 		return fmt.Errorf("%w: database %d needs Mode standalone, replication or sentinel (a cluster has only database 0)", ErrBadOptions, o.Conn.DB)
 	case o.Conn.DB < 0:
@@ -178,6 +184,9 @@ func (o Options) validate() error {
 func (o Options) withDefaults() Options {
 	if o.RefreshInterval <= 0 {
 		o.RefreshInterval = DefaultRefreshInterval
+		if o.Mode == ModeReplication {
+			o.RefreshInterval = DefaultReplicationRefreshInterval
+		}
 	}
 	if o.IncidentInterval <= 0 {
 		o.IncidentInterval = DefaultIncidentInterval
@@ -210,4 +219,10 @@ func (o Options) withDefaults() Options {
 	}
 	o.Conn.ReadOnly = o.ReadPolicy != ReadPrimary
 	return o
+}
+
+// isHostPort reports whether addr is "host:port" with both parts present.
+func isHostPort(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	return err == nil && host != "" && port != ""
 }
