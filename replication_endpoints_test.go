@@ -125,6 +125,7 @@ func TestReplicationReaderEndpoint(t *testing.T) {
 	if err := c.Set(ctx, "reader:k", "v"); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "the write replicated down the chain", func() bool { return serverDo(t, chained.Addr(), "GET", "reader:k") == "v" })
 	before := commandCalls(t, chained.Addr(), "get")
 	for range 100 {
 		if _, err := c.Get(ctx, "reader:k"); err != nil {
