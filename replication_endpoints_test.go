@@ -10,30 +10,15 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
-
-// serverDo sends one command to the server at addr on a connection of its
-// own.
-func serverDo(t *testing.T, addr string, args ...string) any {
-	t.Helper()
-	c, err := lab.Target{}.Dial(context.Background(), addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	v, err := c.Do(5*time.Second, args...)
-	if err != nil {
-		t.Fatalf("%s: %q: %v", addr, args, err)
-	}
-	return v
-}
 
 // commandCalls returns how many times the server at addr ran cmd (lower
 // case), from INFO commandstats.
 func commandCalls(t *testing.T, addr, cmd string) int {
 	t.Helper()
-	info := fmt.Sprint(serverDo(t, addr, "INFO", "commandstats"))
+	info := fmt.Sprint(testutil.ServerDo(t, addr, "INFO", "commandstats"))
 	_, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls=")
 	if !ok {
 		return 0
@@ -57,7 +42,7 @@ func addrsOf(nodes []*keel.Node) []string {
 // seen within about a second, not DefaultRefreshInterval; and between
 // repointings the periodic refresh only resolves the name, asking no ROLE.
 func TestReplicationRepointedNameNoticed(t *testing.T) {
-	skipShort(t)
+	testutil.SkipIfShort(t)
 	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 1})
 	c := newClient(t, nil, keel.Options{Seeds: []string{g.Seed()}, Resolver: g.Resolver(), Mode: keel.ModeReplication})
 	old, promoted := g.Primary(), g.Replicas()[0]
@@ -69,7 +54,7 @@ func TestReplicationRepointedNameNoticed(t *testing.T) {
 		t.Fatalf("the primary answered ROLE %d times in two periodic refreshes of an unchanged name", got-roles)
 	}
 
-	serverDo(t, promoted.Addr(), "REPLICAOF", "NO", "ONE")
+	testutil.ServerDo(t, promoted.Addr(), "REPLICAOF", "NO", "ONE")
 	host, _, _ := net.SplitHostPort(promoted.Addr())
 	if err := g.DNS().SetAddrs([]string{host}); err != nil {
 		t.Fatal(err)
@@ -88,7 +73,7 @@ func TestReplicationRepointedNameNoticed(t *testing.T) {
 	if err := c.Set(ctx, "repointed:k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	if v := serverDo(t, promoted.Addr(), "GET", "repointed:k"); v != "v" {
+	if v := testutil.ServerDo(t, promoted.Addr(), "GET", "repointed:k"); v != "v" {
 		t.Fatalf("GET on the new primary = %v", v)
 	}
 	t.Logf("repointed name seen after %v", took)
@@ -98,13 +83,13 @@ func TestReplicationRepointedNameNoticed(t *testing.T) {
 // replicates from another replica) is found through the reader endpoint
 // and serves reads.
 func TestReplicationReaderEndpoint(t *testing.T) {
-	skipShort(t)
+	testutil.SkipIfShort(t)
 	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 2})
 	primary, first, chained := g.Primary(), g.Replicas()[0], g.Replicas()[1]
 	host, port, _ := net.SplitHostPort(first.Addr())
-	serverDo(t, chained.Addr(), "REPLICAOF", host, port)
+	testutil.ServerDo(t, chained.Addr(), "REPLICAOF", host, port)
 	waitFor(t, "the primary to list one replica", func() bool {
-		reps, _ := serverDo(t, primary.Addr(), "ROLE").([]any)
+		reps, _ := testutil.ServerDo(t, primary.Addr(), "ROLE").([]any)
 		list, _ := reps[2].([]any)
 		return len(list) == 1
 	})
@@ -125,7 +110,7 @@ func TestReplicationReaderEndpoint(t *testing.T) {
 	if err := c.Set(ctx, "reader:k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the write replicated down the chain", func() bool { return serverDo(t, chained.Addr(), "GET", "reader:k") == "v" })
+	waitFor(t, "the write replicated down the chain", func() bool { return testutil.ServerDo(t, chained.Addr(), "GET", "reader:k") == "v" })
 	before := commandCalls(t, chained.Addr(), "get")
 	for range 100 {
 		if _, err := c.Get(ctx, "reader:k"); err != nil {
@@ -140,7 +125,7 @@ func TestReplicationReaderEndpoint(t *testing.T) {
 // TestReplicationReaderEndpointHarmless: a reader endpoint that resolves to
 // the primary, or to nothing, adds no replica and stops no read or write.
 func TestReplicationReaderEndpointHarmless(t *testing.T) {
-	skipShort(t)
+	testutil.SkipIfShort(t)
 	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{})
 	primaryHost, _, _ := net.SplitHostPort(g.Primary().Addr())
 	_, port, _ := net.SplitHostPort(g.Seed())

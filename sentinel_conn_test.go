@@ -10,20 +10,13 @@ import (
 	"time"
 
 	"github.com/keel-go/keel"
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 	"github.com/keel-go/keel/resp"
 )
 
-// skipShort skips a test that starts a replication or Sentinel group.
-func skipShort(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a group of servers")
-	}
-}
-
 func TestSentinelPassword(t *testing.T) {
-	skipShort(t)
+	testutil.SkipIfShort(t)
 	g := lab.StartSentinelGroupT(t, lab.SentinelOptions{Replicas: 1, Password: "data-secret", SentinelPassword: "sentinel-secret"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -69,7 +62,7 @@ func TestModeOptionsRefused(t *testing.T) {
 // (SIGSTOP) while keel is subscribed on it is left for another within
 // PingInterval+HealthTimeout and a dial.
 func TestSentinelPausedSubscriberReplaced(t *testing.T) {
-	skipShort(t)
+	testutil.SkipIfShort(t)
 	g := lab.StartSentinelGroupT(t, lab.SentinelOptions{Replicas: 1})
 	const name = "keel-paused-sentinel"
 	c := newClient(t, nil, keel.Options{Seeds: g.Sentinels(), Mode: keel.ModeSentinel, SentinelMaster: g.Master(),

@@ -8,23 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/internal/testutil"
 	"github.com/keel-go/keel/lab"
 )
-
-// labDo sends one command to the server at addr on a connection of its own.
-func labDo(t *testing.T, addr string, args ...string) any {
-	t.Helper()
-	c, err := lab.Target{}.Dial(context.Background(), addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	v, err := c.Do(5*time.Second, args...)
-	if err != nil {
-		t.Fatalf("%s: %q: %v", addr, args, err)
-	}
-	return v
-}
 
 // TestNewPrimaryConnConfirmsRole: in ModeReplication, a new connection to
 // the node keel treats as primary, which has become a replica unseen (the
@@ -33,9 +19,7 @@ func labDo(t *testing.T, addr string, args ...string) any {
 // through the replica's master, and the write goes there. The demoted node
 // refuses no write with READONLY, so none was sent to it.
 func TestNewPrimaryConnConfirmsRole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a replication group")
-	}
+	testutil.SkipIfShort(t)
 	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 1})
 	var mu sync.Mutex
 	var causes []string
@@ -52,8 +36,8 @@ func TestNewPrimaryConnConfirmsRole(t *testing.T) {
 		t.Fatalf("primary %s, want %s", got, old)
 	}
 	host, port, _ := strings.Cut(promoted, ":")
-	labDo(t, promoted, "REPLICAOF", "NO", "ONE")
-	labDo(t, old, "REPLICAOF", host, port)
+	testutil.ServerDo(t, promoted, "REPLICAOF", "NO", "ONE")
+	testutil.ServerDo(t, old, "REPLICAOF", host, port)
 	// Closed on purpose, the connection is not taken for a failure: no
 	// refresh runs before the write needs a new one.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -70,10 +54,10 @@ func TestNewPrimaryConnConfirmsRole(t *testing.T) {
 	if got := e.topo.Load().Shards[0].Primary.Addr; got != promoted {
 		t.Fatalf("primary %s after the write, want %s", got, promoted)
 	}
-	if v := labDo(t, promoted, "GET", "confirm:k"); v != "v" {
+	if v := testutil.ServerDo(t, promoted, "GET", "confirm:k"); v != "v" {
 		t.Fatalf("GET on the new primary = %v", v)
 	}
-	if stats := fmt.Sprint(labDo(t, old, "INFO", "errorstats")); strings.Contains(stats, "READONLY") {
+	if stats := fmt.Sprint(testutil.ServerDo(t, old, "INFO", "errorstats")); strings.Contains(stats, "READONLY") {
 		t.Fatalf("a write was sent to the demoted primary: %s", stats)
 	}
 	mu.Lock()
