@@ -170,7 +170,9 @@ type Options struct {
 	// connection dead and suspects the node. Default DefaultHealthTimeout.
 	HealthTimeout time.Duration
 	// PingInterval is how long a connection may stay idle before keel sends
-	// PING to check it. Default DefaultPingInterval.
+	// PING to check it; in ModeSentinel the +switch-master subscriber also
+	// pings its sentinel this often, and leaves one that sends nothing for
+	// PingInterval+HealthTimeout. Default DefaultPingInterval.
 	PingInterval time.Duration
 
 	// MaxBulkBytes is the longest string (bulk, verbatim or error) keel
