@@ -30,13 +30,21 @@ func (e *Engine) confirmsRole() bool {
 	return e.opts.Mode == ModeReplication || e.opts.Mode == ModeSentinel
 }
 
-// confirmPrimary asks c, just dialled to addr, for its ROLE when addr is
-// the current primary. It returns a *notPrimaryError, having closed c,
-// when the node answers replica, and the connection's error when it fails;
-// a ROLE refused (an ACL without it) confirms nothing and stops nothing.
-func (e *Engine) confirmPrimary(c *conn.Conn, addr string) error {
+// isPrimary reports whether addr is the primary of the current topology
+// outside a cluster.
+func (e *Engine) isPrimary(addr string) bool {
 	t := e.topo.Load()
-	if !e.confirmsRole() || t == nil || len(t.Shards) == 0 || t.Shards[0].Primary.Addr != addr {
+	return e.single && t != nil && len(t.Shards) > 0 && t.Shards[0].Primary.Addr == addr
+}
+
+// confirmPrimary asks c, just dialled to addr, for its ROLE when addr is
+// the primary, or was when the dial began (a request waiting for the dial
+// may have picked it then). It returns a *notPrimaryError, having closed
+// c, when the node answers replica, and the connection's error when it
+// fails; a ROLE refused (an ACL without it) confirms nothing and stops
+// nothing.
+func (e *Engine) confirmPrimary(c *conn.Conn, addr string, wasPrimary bool) error {
+	if !e.confirmsRole() || !(wasPrimary || e.isPrimary(addr)) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(e.pool.ctx, e.opts.RefreshTimeout)
