@@ -28,6 +28,12 @@ const (
 	DefaultPingInterval = conn.DefaultPingInterval
 	// DefaultRefreshInterval is the steady-state topology refresh period: 10s.
 	DefaultRefreshInterval = cluster.DefaultRefreshInterval
+	// DefaultReplicationRefreshInterval is the steady-state refresh period
+	// in ModeReplication: 1s. Such a refresh resolves the primary endpoint
+	// and compares its addresses with the last search's; the search itself
+	// (ROLE on the nodes) runs only when they changed, and at least every
+	// DefaultRefreshInterval.
+	DefaultReplicationRefreshInterval = cluster.DefaultReplicationRefreshInterval
 	// DefaultIncidentInterval is the topology polling period while a
 	// primary is suspect: 50ms.
 	DefaultIncidentInterval = cluster.DefaultIncidentInterval
@@ -75,6 +81,26 @@ type Options struct {
 	// It is required with ModeSentinel and refused with any other Mode
 	// (ErrBadOptions). Default "".
 	SentinelMaster string
+	// SentinelUsername and SentinelPassword authenticate keel's connections
+	// to the sentinels (AUTH, or HELLO 3 AUTH), which have credentials of
+	// their own (requirepass, or an ACL user, in the sentinels' config);
+	// Username, Password and Credentials are the data nodes'. An empty
+	// SentinelUsername with a SentinelPassword authenticates the default
+	// user. Refused with any Mode but ModeSentinel (ErrBadOptions).
+	// Default "": the sentinels are not authenticated.
+	SentinelUsername string
+	SentinelPassword string
+	// ReaderEndpoint is "host:port" of a name that resolves to the replicas
+	// of a replication group (such as ElastiCache's reader endpoint). At
+	// each primary search keel resolves it anew and adds every address
+	// that answers ROLE replica to the replicas the primary lists in ROLE;
+	// reads go to them under ReadPolicy (with ReadPrimary it changes
+	// nothing). An address that fails or answers ROLE master is left out,
+	// and a name that does not resolve is logged and ignored: the reader
+	// endpoint never stops reads or writes. Refused with any Mode but
+	// ModeReplication (ErrBadOptions). Default "": the replicas are those
+	// the primary lists.
+	ReaderEndpoint string
 
 	// Username and Password authenticate every connection (AUTH, or
 	// HELLO 3 AUTH). An empty Username with a Password authenticates the
@@ -170,7 +196,9 @@ type Options struct {
 	// for HealthTimeout is declared dead. Default DefaultBusyTimeout (10s).
 	BusyTimeout time.Duration
 	// PingInterval is how long a connection may stay idle before keel sends
-	// PING to check it. Default DefaultPingInterval.
+	// PING to check it; in ModeSentinel the +switch-master subscriber also
+	// pings its sentinel this often, and leaves one that sends nothing for
+	// PingInterval+HealthTimeout. Default DefaultPingInterval.
 	PingInterval time.Duration
 
 	// MaxBulkBytes is the longest string (bulk, verbatim or error) keel
@@ -195,7 +223,11 @@ type Options struct {
 
 	// RefreshInterval is the steady-state topology refresh period. Keel also
 	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
-	// connections and uncovered slots. Default DefaultRefreshInterval.
+	// connections and uncovered slots. Default DefaultRefreshInterval, and
+	// DefaultReplicationRefreshInterval in ModeReplication: a service that
+	// repoints the primary endpoint while the old primary still takes
+	// writes (nothing fails, so nothing else triggers a refresh) is seen
+	// within a second, for the price of a name lookup per second.
 	RefreshInterval time.Duration
 	// IncidentInterval is how often keel polls the topology while a shard's
 	// primary is suspect. Default DefaultIncidentInterval.
@@ -315,9 +347,12 @@ type Resolver interface {
 // included: each layer fills in its own defaults, declared above by name.
 func (opts Options) engineOptions() cluster.Options {
 	o := cluster.Options{
-		Seeds:          opts.Seeds,
-		Mode:           cluster.Mode(opts.Mode),
-		SentinelMaster: opts.SentinelMaster,
+		Seeds:            opts.Seeds,
+		Mode:             cluster.Mode(opts.Mode),
+		SentinelMaster:   opts.SentinelMaster,
+		SentinelUsername: opts.SentinelUsername,
+		SentinelPassword: opts.SentinelPassword,
+		ReaderEndpoint:   opts.ReaderEndpoint,
 		Conn: conn.Options{
 			Username:      opts.Username,
 			Password:      opts.Password,

@@ -56,6 +56,9 @@ type Engine struct {
 	demoted atomic.Pointer[string]
 	// sentinels are the sentinels known in ModeSentinel.
 	sentinels sentinels
+	// endpoints is what ModeReplication's primary endpoint resolved to at
+	// the last primary search (see endpoints.go).
+	endpoints endpointState
 
 	// learner routes commands missing from keel's table by what the
 	// server says of them.

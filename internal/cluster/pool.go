@@ -186,8 +186,11 @@ func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn,
 // runs under mu.
 func (p *pool) startDial(addr string, nc *nodeConn) {
 	nc.dialing = make(chan struct{})
+	// Requests that wait for this dial picked addr under the topology of
+	// now: if it is the primary, the new connection must confirm it.
+	wasPrimary := p.e.confirmsRole() && p.e.isPrimary(addr)
 	p.e.wg.Add(1)
-	go p.dial(addr, nc, nc.dialing)
+	go p.dial(addr, nc, nc.dialing, wasPrimary)
 }
 
 // dial opens a connection to addr for nc. It runs on a goroutine of its own,
@@ -195,9 +198,12 @@ func (p *pool) startDial(addr string, nc *nodeConn) {
 // still has a live connection (it is being replaced for its age), that one
 // serves until the new one is in use, and is then drained; if the new one
 // cannot be opened, the old one is kept.
-func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
+func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}, wasPrimary bool) {
 	defer p.e.wg.Done()
 	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
+	if err == nil {
+		err = p.e.confirmPrimary(c, addr, wasPrimary)
+	}
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
@@ -224,6 +230,12 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	case err == nil:
 		p.e.recovered(addr)
 	case p.ctx.Err() != nil:
+	case errors.As(err, new(*notPrimaryError)):
+		// Not a failing node but a demoted primary: find the new one at
+		// the incident pace, as after READONLY.
+		p.e.opts.Logger.Warn("keel: the primary answers ROLE replica", "node", addr, "err", err)
+		p.e.primaryRefused(addr)
+		p.e.trigger("primary " + addr + " answers ROLE replica")
 	case alive(replaced):
 		// The old connection still serves: the node is not suspected for
 		// a replacement that can wait for the next try.

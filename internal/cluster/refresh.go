@@ -54,7 +54,7 @@ func (e *Engine) refreshLoop() {
 	defer timer.Stop()
 	last := time.Now()
 	for {
-		interval, fallback := e.opts.RefreshInterval, "periodic"
+		interval, fallback := e.opts.RefreshInterval, periodicCause
 		if e.inIncident() {
 			interval, fallback = e.opts.IncidentInterval, "incident"
 		}
@@ -227,13 +227,19 @@ func (e *Engine) resolveSeeds() ([]string, error) {
 	return e.resolveSeedsCtx(ctx)
 }
 
-// resolveSeedsCtx resolves each seed's host through the Resolver; seeds
-// whose host is an IP address are kept as they are. It remembers the name
-// each address was found under, for TLS (see connOptions).
+// resolveSeedsCtx resolves each seed's host through the Resolver (see
+// resolveAddrs).
 func (e *Engine) resolveSeedsCtx(ctx context.Context) ([]string, error) {
+	return e.resolveAddrs(ctx, e.opts.Seeds)
+}
+
+// resolveAddrs resolves each "host:port" seed's host through the Resolver;
+// seeds whose host is an IP address are kept as they are. It remembers the
+// name each address was found under, for TLS (see connOptions).
+func (e *Engine) resolveAddrs(ctx context.Context, seeds []string) ([]string, error) {
 	var out []string
 	var errs []error
-	for _, seed := range e.opts.Seeds {
+	for _, seed := range seeds {
 		host, port, err := net.SplitHostPort(seed)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("keel: seed %q: %w", seed, err))
