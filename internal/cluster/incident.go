@@ -79,7 +79,15 @@ func (e *Engine) incidentStep(s *incidentState, cause string) {
 		// query of one node, at the probing pace.
 		cause = "incident"
 	default:
-		sign, ask := e.probe()
+		sign, ask, blind := e.probe()
+		if blind {
+			// A suspect shard has no replica keel knows of (it may have
+			// rejoined since the last refresh): only a full query of
+			// another node can tell its failover.
+			s.lastFull = now
+			e.refreshOne("incident", "")
+			return
+		}
 		if sign != "" && (sign != s.lastSign || sinceFull >= incidentFullGap) {
 			s.lastFull = now
 			e.refreshOne("probe: "+sign+" answered master", ask)
@@ -95,14 +103,20 @@ func (e *Engine) incidentStep(s *incidentState, cause string) {
 // sign lists the nodes that answered master, the only answer that means
 // the shard changed (a replica promoted, or the suspect primary serving
 // again), "" when none did; ask is the node to ask for the full topology
-// ("" for the incident's candidates).
-func (e *Engine) probe() (sign, ask string) {
+// ("" for the incident's candidates). blind reports a suspect shard
+// without a replica that is not suspect itself.
+func (e *Engine) probe() (sign, ask string, blind bool) {
 	t := e.topo.Load()
 	var addrs []string
 	for _, sh := range e.suspectShards(t) {
+		healthy := 0
 		for _, r := range sh.Replicas {
 			addrs = append(addrs, r.Addr)
+			if !e.isSuspect(r.Addr) {
+				healthy++
+			}
 		}
+		blind = blind || healthy == 0
 		addrs = append(addrs, sh.Primary.Addr)
 	}
 	ctx, cancel := context.WithTimeout(e.pool.ctx, min(e.opts.RefreshTimeout, 4*e.opts.IncidentInterval))
@@ -121,7 +135,7 @@ func (e *Engine) probe() (sign, ask string) {
 		}
 	}
 	if len(masters) == 0 {
-		return "", ""
+		return "", "", blind
 	}
 	// A promoted replica knows the new topology first. A suspect primary
 	// answering master may only be back from a pause, or not yet know it
@@ -129,7 +143,7 @@ func (e *Engine) probe() (sign, ask string) {
 	if !e.isSuspect(masters[0]) {
 		ask = masters[0]
 	}
-	return strings.Join(masters, ","), ask
+	return strings.Join(masters, ","), ask, blind
 }
 
 // refreshOne is a full topology query of one node: first (when not "")
