@@ -145,15 +145,10 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 		return res, err
 	}
 	defer c.Close()
-	primary, err := c.PrimaryFor(ctx, fleetSlot)
+	primary, replica, err := failingShard(ctx, c)
 	if err != nil {
 		return res, err
 	}
-	replicas, err := c.ReplicasOf(ctx, primary)
-	if err != nil || len(replicas) == 0 {
-		return res, fmt.Errorf("no replica of %s: %w", primary, err)
-	}
-	replica := replicas[0]
 
 	cfg.progress("%s: starting %d clients", kind, cfg.Clients)
 	fleet, err := startFleet(ctx, cfg, kind, c.Addrs())
@@ -227,11 +222,35 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 	return res, nil
 }
 
+// failingShard returns the primary of fleetSlot and its replica, once the
+// new cluster's nodes all know the replica.
+func failingShard(ctx context.Context, c *lab.Cluster) (primary, replica *lab.Node, err error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err = c.WaitStable(ctx); err == nil {
+			if primary, err = c.PrimaryFor(ctx, fleetSlot); err == nil {
+				var replicas []*lab.Node
+				if replicas, err = c.ReplicasOf(ctx, primary); err == nil && len(replicas) > 0 {
+					return primary, replicas[0], nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, fmt.Errorf("no replica of slot %d's primary after 30s: %v", fleetSlot, err)
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
 // forceFailover sends CLUSTER FAILOVER FORCE to the replica at addr and
 // returns when it first accepted a write of fleetSlot: when the cluster
 // served the range again, by its own account.
 func forceFailover(ctx context.Context, addr string) (time.Time, error) {
-	rc, err := lab.Target{}.Dial(ctx, addr, time.Second)
+	rc, err := lab.Target{}.Dial(ctx, addr, statsTimeout)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -337,7 +356,7 @@ func (f *fleet) recoveries(ctx context.Context, served time.Time, limit time.Dur
 		f.mu.Lock()
 		var times []time.Duration
 		for _, oks := range f.oks {
-			if j, found := slices.BinarySearchFunc(oks, served, func(t, s time.Time) int { return t.Compare(s) }); j < len(oks) || found {
+			if j, _ := slices.BinarySearchFunc(oks, served, time.Time.Compare); j < len(oks) {
 				times = append(times, oks[j].Sub(served))
 			}
 		}
@@ -372,14 +391,18 @@ func (f *fleet) close() {
 	wg.Wait()
 }
 
+// statsTimeout bounds the benchmark's own calls: a cluster flooded with
+// topology queries may be slow to answer them.
+const statsTimeout = 10 * time.Second
+
 // resetStats sends CONFIG RESETSTAT to every node.
 func resetStats(ctx context.Context, nodes []string) error {
 	for _, addr := range nodes {
-		rc, err := lab.Target{}.Dial(ctx, addr, time.Second)
+		rc, err := lab.Target{}.Dial(ctx, addr, statsTimeout)
 		if err != nil {
 			return err
 		}
-		_, err = rc.Do(time.Second, "CONFIG", "RESETSTAT")
+		_, err = rc.Do(statsTimeout, "CONFIG", "RESETSTAT")
 		_ = rc.Close()
 		if err != nil {
 			return fmt.Errorf("%s: CONFIG RESETSTAT: %w", addr, err)
@@ -393,11 +416,11 @@ func resetStats(ctx context.Context, nodes []string) error {
 func countTopology(ctx context.Context, nodes []string) (map[string]int64, error) {
 	total := map[string]int64{}
 	for _, addr := range nodes {
-		rc, err := lab.Target{}.Dial(ctx, addr, time.Second)
+		rc, err := lab.Target{}.Dial(ctx, addr, statsTimeout)
 		if err != nil {
 			return nil, err
 		}
-		v, err := rc.Do(time.Second, "INFO", "commandstats")
+		v, err := rc.Do(statsTimeout, "INFO", "commandstats")
 		_ = rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: INFO commandstats: %w", addr, err)
