@@ -41,7 +41,7 @@ type incidentState struct {
 // last refresh or probe) if it is not yet.
 func (s *incidentState) nextProbe(last time.Time, base time.Duration) time.Time {
 	if s.began.IsZero() {
-		s.began = last
+		s.began = time.Now()
 	}
 	if s.next.IsZero() {
 		s.next = last.Add(s.probeInterval(base))

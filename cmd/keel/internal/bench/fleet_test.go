@@ -43,7 +43,7 @@ func TestFleetKeelTopologyRates(t *testing.T) {
 		t.Error("incident: no ROLE probes")
 	}
 	if r.Unrecovered > 0 {
-		t.Errorf("%d of %d clients did not write to the failed range within 10s of the failover", r.Unrecovered, r.Clients)
+		t.Errorf("%d of %d clients did not write to the failed range within %v of the failover", r.Unrecovered, r.Clients, recoveryLimit)
 	}
 }
 
