@@ -29,15 +29,7 @@ func TestEngineIncidentPollsUntilFailover(t *testing.T) {
 	before := replica.Count("ROLE")
 	fullBefore := fc.count("CLUSTER SHARDS")
 	fc.nodes[0].Freeze()
-	done := make(chan string, 1)
-	go func() {
-		v, err := e.Do(testCtx(t), "GET", "k")
-		if err != nil {
-			done <- err.Error()
-			return
-		}
-		done <- v.Str
-	}()
+	done := getAsync(t, e, "k")
 	testutil.WaitFor(t, 5*time.Second, "the replica is probed 3 times in incident mode", func() bool {
 		return replica.Count("ROLE") >= before+3
 	})

@@ -57,15 +57,7 @@ func TestEngineIncidentWithoutRole(t *testing.T) {
 	fc.nodes[0].Freeze()
 	replica := fc.nodes[1]
 	before := replica.Count("CLUSTER SHARDS")
-	done := make(chan string, 1)
-	go func() {
-		v, err := e.Do(testCtx(t), "GET", "k")
-		if err != nil {
-			done <- err.Error()
-			return
-		}
-		done <- v.Str
-	}()
+	done := getAsync(t, e, "k")
 	testutil.WaitFor(t, 5*time.Second, "the replica is asked for the topology 3 times", func() bool {
 		return replica.Count("CLUSTER SHARDS") >= before+3
 	})
