@@ -221,16 +221,23 @@ type Options struct {
 	// on them.
 	MaxReplyBytes int64
 
-	// RefreshInterval is the steady-state topology refresh period. Keel also
-	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
-	// connections and uncovered slots. Default DefaultRefreshInterval, and
+	// RefreshInterval is the steady-state topology refresh period (one node
+	// asked, plus a random tenth of the period so clients spread out). Keel
+	// also refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or
+	// refused connections and uncovered slots (at most once a second while
+	// a primary is suspect). Default DefaultRefreshInterval, and
 	// DefaultReplicationRefreshInterval in ModeReplication: a service that
 	// repoints the primary endpoint while the old primary still takes
 	// writes (nothing fails, so nothing else triggers a refresh) is seen
 	// within a second, for the price of a name lookup per second.
 	RefreshInterval time.Duration
-	// IncidentInterval is how often keel polls the topology while a shard's
-	// primary is suspect. Default DefaultIncidentInterval.
+	// IncidentInterval is how often, at most, keel probes a suspect
+	// primary's shard while it is suspect: in a cluster, ROLE on its
+	// replicas and on itself, each probe after between half and all of
+	// IncidentInterval; after 5 s of an incident the pause doubles every
+	// second up to 1 s. Only a probe that finds a node answering master
+	// leads to a full topology query, of one node. Default
+	// DefaultIncidentInterval.
 	IncidentInterval time.Duration
 	// RefreshTimeout bounds one node's answer to a topology query.
 	// Default DefaultRefreshTimeout.

@@ -99,8 +99,9 @@ type Options struct {
 	// RefreshInterval is the steady-state topology refresh period.
 	// Default DefaultRefreshInterval.
 	RefreshInterval time.Duration
-	// IncidentInterval is how often the topology is polled while a primary
-	// is suspect. Default DefaultIncidentInterval.
+	// IncidentInterval is the pause, at most, between the probes of a
+	// suspect primary's shard in the first seconds of an incident (see
+	// incident.go). Default DefaultIncidentInterval.
 	IncidentInterval time.Duration
 	// RefreshTimeout bounds one node's answer to a topology query.
 	// Default DefaultRefreshTimeout.
