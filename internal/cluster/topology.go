@@ -281,8 +281,23 @@ func Compare(a, b *Topology) Diff {
 		a = &Topology{}
 	}
 	var d Diff
+	// A slot moved when its primary's address differs: compare shard
+	// indices, a's mapped to b's by primary address, rather than 16384 pairs
+	// of strings.
+	inB := make(map[string]uint16, len(b.Shards))
+	for j, sh := range b.Shards {
+		inB[sh.Primary.Addr] = uint16(j + 1)
+	}
+	toB := make([]uint16, len(a.Shards)+1) // toB[0] = 0: uncovered in both
+	for i, sh := range a.Shards {
+		j, ok := inB[sh.Primary.Addr]
+		if !ok {
+			j = noShard
+		}
+		toB[i+1] = j
+	}
 	for s := range SlotCount {
-		if primaryOf(a, s) != primaryOf(b, s) {
+		if toB[a.ownerOf(s)] != b.ownerOf(s) {
 			d.SlotsMoved++
 		}
 	}
@@ -312,12 +327,8 @@ func Compare(a, b *Topology) Diff {
 	return d
 }
 
-func primaryOf(t *Topology, slot int) string {
-	if sh, ok := t.ShardFor(slot); ok {
-		return sh.Primary.Addr
-	}
-	return ""
-}
+// noShard is a shard index no topology uses.
+const noShard = ^uint16(0)
 
 func nodeSet(t *Topology) map[string]bool {
 	m := map[string]bool{}
