@@ -26,10 +26,10 @@ type ackedSet struct {
 }
 
 type counterAudit struct {
-	attempts int            // INCRs issued, whatever their outcome
-	acked    int            // INCRs the client acknowledged
-	seen     map[int64]bool // values acknowledged INCRs returned
-	repeats  int            // acknowledged INCRs that returned a value already returned
+	attempts int                     // INCRs issued, whatever their outcome
+	acked    int                     // INCRs the client acknowledged
+	seen     map[int64]time.Duration // values acknowledged INCRs returned, and when first
+	repeats  []time.Duration         // per acknowledged INCR that returned a value already returned: when that value was first
 }
 
 func newAudit() *audit { return &audit{counters: make(map[string]*counterAudit)} }
@@ -49,7 +49,7 @@ func (a *audit) ackSet(key string, at time.Duration) {
 func (a *audit) counter(key string) *counterAudit {
 	c := a.counters[key]
 	if c == nil {
-		c = &counterAudit{seen: make(map[int64]bool)}
+		c = &counterAudit{seen: make(map[int64]time.Duration)}
 		a.counters[key] = c
 	}
 	return c
@@ -61,20 +61,24 @@ func (a *audit) attemptIncr(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackIncr(key string, v int64) {
+func (a *audit) ackIncr(key string, v int64, at time.Duration) {
 	a.mu.Lock()
 	c := a.counter(key)
 	c.acked++
-	if c.seen[v] {
-		c.repeats++
+	if first, ok := c.seen[v]; ok {
+		c.repeats = append(c.repeats, first)
+	} else {
+		c.seen[v] = at
 	}
-	c.seen[v] = true
 	a.mu.Unlock()
 }
 
 // auditResult is what verification found.
 type auditResult struct {
 	LostWrites, LostIncrs, DuplicateIncrs int
+	// LostWritesForced and LostIncrsForced are the part of LostWrites and
+	// LostIncrs acknowledged within a forced fault's window.
+	LostWritesForced, LostIncrsForced int
 }
 
 // verify reads back with c every write acknowledged at or after since
@@ -82,15 +86,19 @@ type auditResult struct {
 // holds another value. With counters, for a counter holding V after `acked`
 // acknowledged INCRs out of `attempts`: acknowledged increments were lost
 // when V < acked, or when two acknowledged INCRs returned the same value;
-// an increment ran twice when V > attempts.
-func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration, counters bool) (auditResult, error) {
+// an increment ran twice when V > attempts. A lost acknowledgement counts
+// as forced too when it came within forced: for an INCR, that of a value
+// returned again later, or above V.
+func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration, counters bool, forced windows, shardOf func(key string) int) (auditResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var r auditResult
 	var keys []string
+	var acked []time.Duration
 	for _, s := range a.acked {
 		if s.at >= since {
 			keys = append(keys, s.key)
+			acked = append(acked, s.at)
 		}
 	}
 	const batch = 500
@@ -103,6 +111,9 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration,
 		for j, v := range vals {
 			if !v.Valid || v.Value != writeValue(part[j]) {
 				r.LostWrites++
+				if forced.contain(shardOf(part[j]), acked[i+j]) {
+					r.LostWritesForced++
+				}
 			}
 		}
 	}
@@ -121,7 +132,9 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration,
 				return r, err
 			}
 		}
-		r.LostIncrs += max(int(int64(ca.acked)-v), ca.repeats)
+		lost := max(int(int64(ca.acked)-v), len(ca.repeats))
+		r.LostIncrs += lost
+		r.LostIncrsForced += min(lost, ca.lostForced(v, forced, shardOf(key)))
 		r.DuplicateIncrs += max(0, int(v-int64(ca.attempts)))
 	}
 	return r, nil
@@ -136,4 +149,22 @@ func (a *audit) keys() []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// lostForced counts the acknowledged INCRs known lost, with the counter
+// (on shard) holding v, that came within forced: the first of each value
+// returned twice, and each value above v.
+func (c *counterAudit) lostForced(v int64, forced windows, shard int) int {
+	n := 0
+	for _, at := range c.repeats {
+		if forced.contain(shard, at) {
+			n++
+		}
+	}
+	for val, at := range c.seen {
+		if val > v && forced.contain(shard, at) {
+			n++
+		}
+	}
+	return n
 }

@@ -98,6 +98,7 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 			return report.Report{}, err
 		}
 	}
+	defer soakProfiling(opts.Scenarios)()
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
 	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
 	if !slices.ContainsFunc(opts.Scenarios, func(sc Scenario) bool { return !sc.Replication }) {
@@ -241,6 +242,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	}
 	stopLoad := rc.start(ctx)
 	rc.startProbes(ctx, sc.Probes, w)
+	rc.startSoak(sc)
 
 	setPhase, stopTicker := rc.reportPhases(sc)
 
@@ -258,6 +260,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	}
 	setPhase("recovery")
 	rc.tail(ctx, sc, w)
+	rc.stopSoak()
 	rc.stopProbes(ctx)
 	stopLoad()
 	stopTicker()
@@ -272,6 +275,9 @@ func (rc *runCore) reportPhases(sc Scenario) (setPhase func(string), stop func()
 	var phase atomic.Value
 	phase.Store("warm-up")
 	maxRun := time.Duration(sc.Warmup) + time.Duration(sc.MaxTail)
+	if sc.Soak != nil {
+		maxRun += time.Duration(sc.Soak.Duration)
+	}
 	for _, st := range sc.Steps {
 		maxRun += time.Duration(st.After)
 	}
@@ -285,6 +291,9 @@ func scenarioSteps(ctx context.Context, sc Scenario, st *stepper, phase func(str
 		return err
 	}
 	phase("fault")
+	if sc.Soak != nil {
+		return soakSteps(ctx, *sc.Soak, st)
+	}
 	for _, step := range sc.Steps {
 		if err := sleep(ctx, time.Duration(step.After)); err != nil {
 			return err

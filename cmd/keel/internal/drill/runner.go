@@ -58,6 +58,11 @@ type runCore struct {
 
 	// probes are the scenario's subscribers and consumers (Scenario.Probes).
 	probes []*probe
+
+	// soak is a chaos soak's plan, and sampler its resource sampler; nil
+	// for other scenarios.
+	soak    *Soak
+	sampler *resourceSampler
 }
 
 // open prepares the keys, then opens the client under test.
@@ -178,6 +183,7 @@ func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) report.R
 		rc.setError(fmt.Errorf("verifying the data: %w", err))
 	} else {
 		fig.LostWrites, fig.LostIncrs, fig.DuplicateIncrs = a.LostWrites, a.LostIncrs, a.DuplicateIncrs
+		rc.run.Soak = rc.soakFigures(a, duration)
 	}
 	rc.run.DurationMS = ms(duration)
 	rc.run.Figures, rc.run.Shards, rc.run.Timeline = fig, shards, timeline
@@ -209,7 +215,7 @@ func (rc *runCore) verify(ctx context.Context) (auditResult, error) {
 		return auditResult{}, err
 	}
 	defer c.Close()
-	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, !rc.skipCounters)
+	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, !rc.skipCounters, forcedWindows(rc.markers), rc.load.ks.shardOf())
 	if err != nil {
 		return a, err
 	}

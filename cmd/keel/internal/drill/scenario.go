@@ -42,6 +42,10 @@ type Scenario struct {
 	// repl-failover or repl-kill-primary, and it takes no probes. Default
 	// false.
 	Replication bool `json:"replication,omitempty"`
+	// Soak makes the scenario a chaos soak: instead of Steps, random faults
+	// drawn from a seeded generator until its Duration has passed (see
+	// [SoakScenario]). Default none.
+	Soak *Soak `json:"soak,omitempty"`
 }
 
 // Step is one action on the cluster.
@@ -55,10 +59,15 @@ type Step struct {
 	//                                  CLUSTER FAILOVER on a replica of Target's shard
 	//   replace                        a new node takes Target's place
 	//   migrate                        move Slots slots from Target's shard to the next shard
+	//   migrate-back                   move the slots of the latest migrate back where they came from
 	//   restart-all, restart-all-new   restart every node, on the same or new addresses
 	//   rolling-restart                restart every node in turn, failing each
 	//                                  primary over to its replica first (an engine upgrade)
 	//   wait-served                    wait until the cluster serves every shard (bounded by Timeout)
+	//   wait-failed-over               wait until the node of the previous step that named one
+	//                                  serves no slot as a primary (bounded by Timeout)
+	//   wait-stable                    wait until the cluster has settled: every node healthy,
+	//                                  every replica in sync (lab's WaitStable; bounded by Timeout)
 	Action string `json:"action"`
 	// Target names the node acted on: "primary:N" (the primary of shard N),
 	// "replica:N" (a replica of shard N) or "last" (the node of the
@@ -113,7 +122,8 @@ var knownActions = map[string]bool{
 	"kill": true, "pause": true, "resume": true, "restart": true,
 	"failover": true, "failover-force": true, "failover-takeover": true,
 	"replace": true, "migrate": true, "restart-all": true, "restart-all-new": true,
-	"rolling-restart": true, "wait-served": true,
+	"rolling-restart": true, "wait-served": true, "wait-stable": true, "migrate-back": true,
+	"wait-failed-over": true,
 }
 
 // replicationActions are the actions of a Replication scenario.
@@ -123,6 +133,9 @@ var replicationActions = map[string]bool{ActionReplFailover: true, ActionReplKil
 func (s Scenario) Check() error {
 	if s.Name == "" {
 		return fmt.Errorf("drill: a scenario has no name")
+	}
+	if s.Soak != nil {
+		return s.checkSoak()
 	}
 	if len(s.Steps) == 0 {
 		return fmt.Errorf("drill: scenario %q has no steps", s.Name)

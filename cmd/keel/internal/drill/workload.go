@@ -153,7 +153,7 @@ func (l *load) do(ctx context.Context, op Op, key string) Class {
 		if err != nil {
 			return Classify(err)
 		}
-		l.audit.ackIncr(key, v)
+		l.audit.ackIncr(key, v, time.Since(l.start))
 	}
 	return ClassOK
 }
