@@ -6,26 +6,39 @@ import (
 	"strings"
 )
 
-// writeSoakText writes, per soak run, the faults injected, the audit's
-// losses split by forced faults, and the resources sampled.
+// writeSoakText writes soakLines after the summary.
 func writeSoakText(bw *rptErrWriter, r Report) {
+	for _, l := range soakLines(r) {
+		if strings.HasPrefix(l, "soak ") {
+			bw.printf("\n")
+		}
+		bw.printf("%s\n", l)
+	}
+}
+
+// soakLines describes, per soak run, the faults injected, the audit's
+// losses split by forced faults, and the resources sampled.
+func soakLines(r Report) []string {
+	var out []string
 	for _, run := range r.Runs {
 		s := run.Soak
 		if s == nil {
 			continue
 		}
 		f := run.Figures
-		bw.printf("\nsoak %s (seed %d, faults for %.0f s): %s\n", run.Client, s.Seed, s.DurationMS/1000, soakFaultsText(s.Faults))
 		covered := 0.0
 		if n := len(run.Shards); n > 0 && run.DurationMS > 0 {
 			covered = 100 * s.ForcedWindowMS / (run.DurationMS * float64(n))
 		}
-		bw.printf("  lost acknowledged writes: %d outside forced faults, %d within them (%d SETs, %d INCRs; %d windows covering %.0f%% of the shards' time); duplicated INCRs: %d\n",
-			run.LostOutsideForced(), s.LostWritesForced+s.LostIncrsForced, f.LostWrites, f.LostIncrs,
-			s.ForcedWindows, covered, f.DuplicateIncrs)
-		bw.printf("  goroutines %s; client heap %s; process heap %s\n",
-			seriesText(s.Goroutines, 1, ""), seriesText(s.ClientHeap, 1<<20, " MiB"), seriesText(s.Heap, 1<<20, " MiB"))
+		out = append(out,
+			fmt.Sprintf("soak %s (seed %d, faults for %.0f s): %s", run.Client, s.Seed, s.DurationMS/1000, soakFaultsText(s.Faults)),
+			fmt.Sprintf("  lost acknowledged writes: %d outside forced faults, %d within them (%d SETs, %d INCRs; %d windows covering %.0f%% of the shards' time); duplicated INCRs: %d",
+				run.LostOutsideForced(), s.LostWritesForced+s.LostIncrsForced, f.LostWrites, f.LostIncrs,
+				s.ForcedWindows, covered, f.DuplicateIncrs),
+			fmt.Sprintf("  goroutines %s; client heap %s; process heap %s",
+				seriesText(s.Goroutines, 1, ""), seriesText(s.ClientHeap, 1<<20, " MiB"), seriesText(s.Heap, 1<<20, " MiB")))
 	}
+	return out
 }
 
 func soakFaultsText(faults map[string]int) string {
