@@ -90,16 +90,17 @@ func runSoak(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	return growthVerdict(rep, f.failOn)
 }
 
-// growthVerdict fails a soak in which a client that -fail-on-loss names
-// grew its goroutines or heap (report.Series.Grew), or could not run.
+// growthVerdict fails a soak that could not be carried out for a client
+// that -fail-on-loss names, or in which such a client grew its goroutines
+// or heap (report.Series.Grew; errGrowth).
 func growthVerdict(rep report.Report, failOn string) error {
-	var bad []string
+	var bad, failed []string
 	for _, r := range rep.Runs {
 		if !failsOnLoss(failOn, r.Client) {
 			continue
 		}
 		if r.Error != "" {
-			bad = append(bad, fmt.Sprintf("%s: the soak failed: %s", r.Client, r.Error))
+			failed = append(failed, fmt.Sprintf("%s: %s", r.Client, r.Error))
 			continue
 		}
 		if s := r.Soak; s != nil && (s.Goroutines.Grew || s.ClientHeap.Grew) {
@@ -107,8 +108,11 @@ func growthVerdict(rep report.Report, failOn string) error {
 				r.Client, s.Goroutines.First, s.Goroutines.Last, s.ClientHeap.First, s.ClientHeap.Last))
 		}
 	}
-	if len(bad) == 0 {
-		return nil
+	if len(failed) > 0 {
+		return fmt.Errorf("the soak could not be carried out:\n  %s", strings.Join(failed, "\n  "))
 	}
-	return fmt.Errorf("%w:\n  %s", errGrowth, strings.Join(bad, "\n  "))
+	if len(bad) > 0 {
+		return fmt.Errorf("%w:\n  %s", errGrowth, strings.Join(bad, "\n  "))
+	}
+	return nil
 }

@@ -39,7 +39,7 @@ func TestGrowthVerdict(t *testing.T) {
 		t.Errorf("keel's heap grew: %v, want errGrowth", err)
 	}
 	rep.Runs[0] = report.Run{Client: "keel", Error: "wait-stable: timed out"}
-	if err := growthVerdict(rep, "keel"); err == nil || !strings.Contains(err.Error(), "wait-stable") {
+	if err := growthVerdict(rep, "keel"); err == nil || errors.Is(err, errGrowth) || !strings.Contains(err.Error(), "wait-stable") {
 		t.Errorf("a soak that could not run: %v", err)
 	}
 }

@@ -246,7 +246,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 
 	setPhase, stopTicker := rc.reportPhases(sc)
 
-	st := &stepper{c: c, shards: rc.env.slots, start: rc.started,
+	st := &stepper{c: c, shards: rc.env.slots, start: rc.started, soak: rc.soak,
 		mark: func(m report.Marker) { rc.markers = append(rc.markers, m) },
 		served: func(ctx context.Context, timeout time.Duration) error {
 			return waitServed(ctx, w, rc.env.slots, timeout)
@@ -292,7 +292,7 @@ func scenarioSteps(ctx context.Context, sc Scenario, st *stepper, phase func(str
 	}
 	phase("fault")
 	if sc.Soak != nil {
-		return soakSteps(ctx, *sc.Soak, st)
+		return st.soak.steps(ctx, st)
 	}
 	for _, step := range sc.Steps {
 		if err := sleep(ctx, time.Duration(step.After)); err != nil {

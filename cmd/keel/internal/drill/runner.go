@@ -59,10 +59,8 @@ type runCore struct {
 	// probes are the scenario's subscribers and consumers (Scenario.Probes).
 	probes []*probe
 
-	// soak is a chaos soak's plan, and sampler its resource sampler; nil
-	// for other scenarios.
-	soak    *Soak
-	sampler *resourceSampler
+	// soak is a chaos soak's state; nil for other scenarios.
+	soak *soakRun
 }
 
 // open prepares the keys, then opens the client under test.

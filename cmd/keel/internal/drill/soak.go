@@ -195,20 +195,53 @@ func (g *soakGenerator) next() (kind string, steps []Step) {
 	return f.name, steps
 }
 
-// soakSteps injects a soak's faults until its duration has passed: no fault
+// soakRun is a chaos soak's state during its run.
+type soakRun struct {
+	plan    Soak
+	sampler *resourceSampler
+	// failed are the errors of the steps that failed and that the soak
+	// went on past, once the cluster had settled again.
+	failed []string
+}
+
+// undoActions are the steps that bring a faulted node or moved slots back.
+var undoActions = map[string]bool{"restart": true, "resume": true, "heal": true, "migrate-back": true}
+
+// steps injects the soak's faults until its duration has passed: no fault
 // starts after it; the one under way finishes, so the cluster is left at
-// full size and settled.
-func soakSteps(ctx context.Context, p Soak, st *stepper) error {
-	g := newSoakGenerator(p, len(st.shards))
-	end := time.Now().Add(time.Duration(p.Duration))
+// full size and settled. A step that fails is recorded; the fault's undo
+// steps (restart, resume, heal, migrate-back) still run, and the soak goes
+// on once the cluster has settled again. It fails if the cluster does not.
+func (sr *soakRun) steps(ctx context.Context, st *stepper) error {
+	g := newSoakGenerator(sr.plan, len(st.shards))
+	end := time.Now().Add(time.Duration(sr.plan.Duration))
 	for time.Now().Before(end) {
 		_, steps := g.next()
-		for _, step := range steps {
+		var failed error
+		failedAt := -1
+		for i, step := range steps {
+			// After a failure, only the undo steps run, and only if the
+			// fault itself (the first step) was injected: "last" would
+			// otherwise name another fault's node.
+			if failed != nil && (failedAt == 0 || !undoActions[step.Action]) {
+				continue
+			}
 			if err := sleep(ctx, time.Duration(step.After)); err != nil {
 				return err
 			}
 			if err := st.do(ctx, step); err != nil {
-				return err
+				if ctx.Err() != nil {
+					return err
+				}
+				if failed == nil {
+					failed, failedAt = err, i
+					sr.failed = append(sr.failed, fmt.Sprintf("%s %s: %v", step.Action, step.Target, err))
+				}
+			}
+		}
+		if failed != nil {
+			if err := st.waitStable(ctx, 2*time.Minute); err != nil {
+				return fmt.Errorf("%w, after %w", err, failed)
 			}
 		}
 	}
@@ -222,14 +255,14 @@ func (rc *runCore) startSoak(sc Scenario) {
 		return
 	}
 	p := sc.Soak.withDefaults()
-	rc.soak = &p
-	rc.sampler = startResourceSampler(time.Duration(sc.Warmup), time.Duration(p.SampleEvery), rc.load.inflight.Load)
+	rc.soak = &soakRun{plan: p,
+		sampler: startResourceSampler(time.Duration(sc.Warmup), time.Duration(p.SampleEvery), rc.load.inflight.Load)}
 }
 
 // stopSoak takes the sampler's last sample and stops it.
 func (rc *runCore) stopSoak() {
-	if rc.sampler != nil {
-		rc.sampler.stop()
+	if rc.soak != nil {
+		rc.soak.sampler.stop()
 	}
 }
 
@@ -240,9 +273,9 @@ func (rc *runCore) soakFigures(a auditResult, duration time.Duration) *report.So
 		return nil
 	}
 	ws := forcedWindows(rc.markers)
-	out := &report.Soak{Seed: rc.soak.Seed, DurationMS: ms(time.Duration(rc.soak.Duration)),
+	out := &report.Soak{Seed: rc.soak.plan.Seed, DurationMS: ms(time.Duration(rc.soak.plan.Duration)),
 		Faults: map[string]int{}, LostWritesForced: a.LostWritesForced, LostIncrsForced: a.LostIncrsForced,
-		ForcedWindows: len(ws)}
+		ForcedWindows: len(ws), FailedSteps: rc.soak.failed}
 	for shard := range rc.env.slots {
 		out.ForcedWindowMS += ms(ws.covered(shard, duration))
 	}
@@ -252,6 +285,6 @@ func (rc *runCore) soakFigures(a auditResult, duration time.Duration) *report.So
 			out.Faults[action]++
 		}
 	}
-	rc.sampler.figures(out)
+	rc.soak.sampler.figures(out)
 	return out
 }

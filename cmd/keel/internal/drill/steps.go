@@ -23,6 +23,7 @@ type stepper struct {
 	lastShard int       // and the shard it belonged to then
 
 	moved *movedSlots // the latest migrate step's slots, for migrate-back
+	soak  *soakRun    // a chaos soak's state; nil for other scenarios
 }
 
 // do carries out one step.

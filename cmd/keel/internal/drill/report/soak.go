@@ -26,6 +26,10 @@ type Soak struct {
 	// shards.
 	ForcedWindows  int     `json:"forced_windows"`
 	ForcedWindowMS float64 `json:"forced_window_ms"`
+	// FailedSteps are the errors of the steps that failed (the lab could
+	// not carry them out, say a failover that did not take effect in
+	// time): the soak went on once the cluster had settled again.
+	FailedSteps []string `json:"failed_steps,omitempty"`
 	// Goroutines samples the drill process's goroutines other than the
 	// workload's requests in flight; ClientHeap samples the heap in use
 	// that the client's own code allocated (runtime heap profile), in

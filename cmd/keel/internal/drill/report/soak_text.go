@@ -37,6 +37,9 @@ func soakLines(r Report) []string {
 				s.ForcedWindows, covered, f.DuplicateIncrs),
 			fmt.Sprintf("  goroutines %s; client heap %s; process heap %s",
 				seriesText(s.Goroutines, 1, ""), seriesText(s.ClientHeap, 1<<20, " MiB"), seriesText(s.Heap, 1<<20, " MiB")))
+		if n := len(s.FailedSteps); n > 0 {
+			out = append(out, fmt.Sprintf("  %d steps failed, the soak went on once the cluster settled; the first: %s", n, s.FailedSteps[0]))
+		}
 	}
 	return out
 }
