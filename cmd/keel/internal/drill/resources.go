@@ -41,33 +41,17 @@ type resourceSampler struct {
 	stop func()
 }
 
-// startResourceSampler takes a first sample after delay, then one every
-// every until stop, which takes a last one.
+// startResourceSampler samples every every, from the first tick after
+// delay, until stop, which takes a last sample.
 func startResourceSampler(delay, every time.Duration, inflight func() int64) *resourceSampler {
 	s := &resourceSampler{inflight: inflight}
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		wait := time.NewTimer(delay)
-		defer wait.Stop()
-		select {
-		case <-quit:
-			return
-		case <-wait.C:
+	begin := time.Now()
+	stop := ticker(every, func() {
+		if time.Since(begin) >= delay {
+			s.sample()
 		}
-		s.sample()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				s.sample()
-			}
-		}
-	}()
-	s.stop = func() { close(quit); <-done; s.sample() }
+	})
+	s.stop = func() { stop(); s.sample() }
 	return s
 }
 
