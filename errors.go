@@ -129,9 +129,15 @@ var (
 	// Options.RetryUnknownOutcome is off.
 	ErrUnknownOutcome = cluster.ErrUnknownOutcome
 	// ErrHealthTimeout is matched, with ErrConnLost, when the node sent no
-	// byte of reply for Options.HealthTimeout while commands waited: keel
-	// closed the connection and suspects the node.
+	// byte of reply for Options.HealthTimeout while commands waited, and
+	// did not answer a probe on a second connection either (unless
+	// Options.BusyTimeout is negative): keel closed the connection and
+	// suspects the node.
 	ErrHealthTimeout = conn.ErrHealthTimeout
+	// ErrBusyTimeout is matched, with ErrConnLost, when a node kept
+	// answering probes but left a request without a byte of reply for
+	// Options.BusyTimeout: keel closed the connection and suspects the node.
+	ErrBusyTimeout = conn.ErrBusyTimeout
 	// ErrReplyTooLarge means a reply exceeded Options.MaxBulkBytes,
 	// MaxReplyElements or MaxReplyBytes; it matches ErrConnLost too.
 	ErrReplyTooLarge = resp.ErrTooLarge

@@ -3,6 +3,7 @@ package keel_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/keel-go/keel"
@@ -133,4 +134,73 @@ func ExampleMode_sentinel() {
 	}
 	fmt.Println(values[0].Value, values[1].Value, client.Primaries()[0].Addr() == step.Detail)
 	// Output: 1 2 true
+}
+
+// ExampleOptions_readerEndpoint reads from the replicas a reader endpoint
+// leads to, besides those the primary lists: here a name the lab's DNS
+// server answers with the replica's address.
+func ExampleOptions_readerEndpoint() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	group, err := lab.StartReplicationGroup(ctx, lab.ReplicationOptions{Replicas: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer group.Close()
+	replica := group.Replicas()[0].Addr()
+	host, port, _ := net.SplitHostPort(replica)
+	if err := group.DNS().SetName("reader.keel.test", []string{host}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	client, err := keel.New(ctx, keel.Options{
+		Seeds:          []string{group.Seed()},
+		Mode:           keel.ModeReplication,
+		ReaderEndpoint: net.JoinHostPort("reader.keel.test", port),
+		ReadPolicy:     keel.ReadReplicaPreferred,
+		Resolver:       group.Resolver(),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	replicas := client.Replicas()
+	fmt.Println(len(replicas), replicas[0].Addr() == replica)
+	// Output: 1 true
+}
+
+// ExampleOptions_sentinelPassword authenticates to sentinels that have a
+// password of their own, besides the data servers' password.
+func ExampleOptions_sentinelPassword() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	group, err := lab.StartSentinelGroup(ctx, lab.SentinelOptions{Password: "data-secret", SentinelPassword: "sentinel-secret"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer group.Close()
+
+	client, err := keel.New(ctx, keel.Options{
+		Seeds:            group.Sentinels(),
+		Mode:             keel.ModeSentinel,
+		SentinelMaster:   group.Master(),
+		SentinelPassword: "sentinel-secret", // the sentinels' requirepass
+		Password:         "data-secret",     // the data servers'
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	if err := client.Set(ctx, "greeting", "hello"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	v, err := client.Get(ctx, "greeting")
+	fmt.Println(v, err)
+	// Output: hello <nil>
 }

@@ -34,7 +34,10 @@ const (
 	// retried once a node confirms ROLE master. A node is a primary only
 	// after it answered ROLE master: first a node the name resolves to,
 	// then the master a node behind the name replicates from, then a known
-	// replica that was promoted.
+	// replica that was promoted. A new connection to the primary asks ROLE
+	// before any write goes on it, and a replica there starts the same
+	// search. RefreshInterval defaults to DefaultReplicationRefreshInterval
+	// (1s) in this mode, and ReaderEndpoint may name replicas to read from.
 	ModeReplication
 	// ModeSentinel expects the seeds to be sentinels monitoring the primary
 	// named Options.SentinelMaster. Keel asks them, one after the other
@@ -45,8 +48,14 @@ const (
 	// subscribed to +switch-master on one sentinel (the next when that one
 	// fails) and refreshes as soon as a switch of its master is announced,
 	// besides every RefreshInterval and the incident polling of
-	// ModeReplication on READONLY or a lost primary. Sentinel connections
-	// use the nodes' TLS and timeouts but no credentials and no database.
+	// ModeReplication on READONLY, a lost primary, or a new connection to
+	// it answering ROLE replica. The subscription is
+	// checked with a PING every PingInterval: a sentinel that sends nothing
+	// for PingInterval+HealthTimeout (hung, paused, or its host gone
+	// silent) is left for the next one, and a refresh runs at once in case
+	// a switch was missed meanwhile. Sentinel connections use the nodes' TLS
+	// and timeouts, no database, and SentinelUsername and SentinelPassword
+	// rather than the nodes' credentials.
 	ModeSentinel
 )
 

@@ -19,11 +19,21 @@ const (
 	// DefaultHealthTimeout is how long a connection may leave its oldest
 	// request without a byte of reply: 1s.
 	DefaultHealthTimeout = conn.DefaultHealthTimeout
+	// DefaultBusyTimeout is how long a node that answers probes on a second
+	// connection may hold a request before keel cuts its connection anyway:
+	// 10s, as long as a manual failover may pause writes.
+	DefaultBusyTimeout = cluster.DefaultBusyTimeout
 	// DefaultPingInterval is how long a connection may stay idle before a
 	// PING: 1s.
 	DefaultPingInterval = conn.DefaultPingInterval
 	// DefaultRefreshInterval is the steady-state topology refresh period: 10s.
 	DefaultRefreshInterval = cluster.DefaultRefreshInterval
+	// DefaultReplicationRefreshInterval is the steady-state refresh period
+	// in ModeReplication: 1s. Such a refresh resolves the primary endpoint
+	// and compares its addresses with the last search's; the search itself
+	// (ROLE on the nodes) runs only when they changed, and at least every
+	// DefaultRefreshInterval.
+	DefaultReplicationRefreshInterval = cluster.DefaultReplicationRefreshInterval
 	// DefaultIncidentInterval is the topology polling period while a
 	// primary is suspect: 50ms.
 	DefaultIncidentInterval = cluster.DefaultIncidentInterval
@@ -71,6 +81,26 @@ type Options struct {
 	// It is required with ModeSentinel and refused with any other Mode
 	// (ErrBadOptions). Default "".
 	SentinelMaster string
+	// SentinelUsername and SentinelPassword authenticate keel's connections
+	// to the sentinels (AUTH, or HELLO 3 AUTH), which have credentials of
+	// their own (requirepass, or an ACL user, in the sentinels' config);
+	// Username, Password and Credentials are the data nodes'. An empty
+	// SentinelUsername with a SentinelPassword authenticates the default
+	// user. Refused with any Mode but ModeSentinel (ErrBadOptions).
+	// Default "": the sentinels are not authenticated.
+	SentinelUsername string
+	SentinelPassword string
+	// ReaderEndpoint is "host:port" of a name that resolves to the replicas
+	// of a replication group (such as ElastiCache's reader endpoint). At
+	// each primary search keel resolves it anew and adds every address
+	// that answers ROLE replica to the replicas the primary lists in ROLE;
+	// reads go to them under ReadPolicy (with ReadPrimary it changes
+	// nothing). An address that fails or answers ROLE master is left out,
+	// and a name that does not resolve is logged and ignored: the reader
+	// endpoint never stops reads or writes. Refused with any Mode but
+	// ModeReplication (ErrBadOptions). Default "": the replicas are those
+	// the primary lists.
+	ReaderEndpoint string
 
 	// Username and Password authenticate every connection (AUTH, or
 	// HELLO 3 AUTH). An empty Username with a Password authenticates the
@@ -143,8 +173,32 @@ type Options struct {
 	// connection without a byte of reply before keel declares the
 	// connection dead and suspects the node. Default DefaultHealthTimeout.
 	HealthTimeout time.Duration
+	// BusyTimeout bounds how long a node that is busy, not hung, may hold a
+	// request. When the oldest request on a node's connection has had no
+	// byte of reply for HealthTimeout, keel sends PING on a second,
+	// short-lived connection to the node: a node that answers within
+	// another HealthTimeout (any reply, BUSY or LOADING too) is busy with a
+	// slow command (a long script, DEBUG SLEEP, a big KEYS) or pausing
+	// writes (CLIENT PAUSE WRITE, as a manual failover does), so the
+	// connection stays, its requests wait (each bounded by its context or
+	// RetryTimeout), the node is not suspected, and the probe is repeated
+	// every HealthTimeout (Stats.BusyWaits counts the probes answered). A
+	// node that answers neither is hung: the connection is declared dead
+	// (ErrHealthTimeout) and the node suspected, at most twice HealthTimeout
+	// after its last reply. A node that keeps answering probes but leaves
+	// the request waiting for BusyTimeout is cut off anyway
+	// (ErrBusyTimeout): the escape for a server stuck on one command.
+	// While a shared connection's oldest request has had no reply for a
+	// fifth of HealthTimeout, the read-only commands behind it (sent alone,
+	// not in a pipeline or transaction) go on a second connection to the
+	// node (Stats.DivertedReads), since the node answers a connection's
+	// commands in order: reads keep flowing while writes are paused. Negative turns probing and diverting off: a connection silent
+	// for HealthTimeout is declared dead. Default DefaultBusyTimeout (10s).
+	BusyTimeout time.Duration
 	// PingInterval is how long a connection may stay idle before keel sends
-	// PING to check it. Default DefaultPingInterval.
+	// PING to check it; in ModeSentinel the +switch-master subscriber also
+	// pings its sentinel this often, and leaves one that sends nothing for
+	// PingInterval+HealthTimeout. Default DefaultPingInterval.
 	PingInterval time.Duration
 
 	// MaxBulkBytes is the longest string (bulk, verbatim or error) keel
@@ -167,12 +221,23 @@ type Options struct {
 	// on them.
 	MaxReplyBytes int64
 
-	// RefreshInterval is the steady-state topology refresh period. Keel also
-	// refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or refused
-	// connections and uncovered slots. Default DefaultRefreshInterval.
+	// RefreshInterval is the steady-state topology refresh period (one node
+	// asked, plus a random tenth of the period so clients spread out). Keel
+	// also refreshes at once on MOVED, CLUSTERDOWN, READONLY, failed or
+	// refused connections and uncovered slots (at most once a second while
+	// a primary is suspect). Default DefaultRefreshInterval, and
+	// DefaultReplicationRefreshInterval in ModeReplication: a service that
+	// repoints the primary endpoint while the old primary still takes
+	// writes (nothing fails, so nothing else triggers a refresh) is seen
+	// within a second, for the price of a name lookup per second.
 	RefreshInterval time.Duration
-	// IncidentInterval is how often keel polls the topology while a shard's
-	// primary is suspect. Default DefaultIncidentInterval.
+	// IncidentInterval is how often, at most, keel probes a suspect
+	// primary's shard while it is suspect: in a cluster, ROLE on its
+	// replicas and on itself, each probe after between half and all of
+	// IncidentInterval; after 5 s of an incident the pause doubles every
+	// second up to 1 s. Only a probe that finds a node answering master
+	// leads to a full topology query, of one node. Default
+	// DefaultIncidentInterval.
 	IncidentInterval time.Duration
 	// RefreshTimeout bounds one node's answer to a topology query.
 	// Default DefaultRefreshTimeout.
@@ -289,9 +354,12 @@ type Resolver interface {
 // included: each layer fills in its own defaults, declared above by name.
 func (opts Options) engineOptions() cluster.Options {
 	o := cluster.Options{
-		Seeds:          opts.Seeds,
-		Mode:           cluster.Mode(opts.Mode),
-		SentinelMaster: opts.SentinelMaster,
+		Seeds:            opts.Seeds,
+		Mode:             cluster.Mode(opts.Mode),
+		SentinelMaster:   opts.SentinelMaster,
+		SentinelUsername: opts.SentinelUsername,
+		SentinelPassword: opts.SentinelPassword,
+		ReaderEndpoint:   opts.ReaderEndpoint,
 		Conn: conn.Options{
 			Username:      opts.Username,
 			Password:      opts.Password,
@@ -300,6 +368,7 @@ func (opts Options) engineOptions() cluster.Options {
 			TLS:           opts.TLS,
 			DialTimeout:   opts.DialTimeout,
 			HealthTimeout: opts.HealthTimeout,
+			BusyTimeout:   opts.BusyTimeout,
 			PingInterval:  opts.PingInterval,
 			Limits: resp.Limits{
 				MaxBulkLen:      opts.MaxBulkBytes,

@@ -51,6 +51,16 @@ type Stats struct {
 	// Replaced counts shared connections replaced for their age
 	// (Options.MaxConnAge).
 	Replaced int64
+	// BusyWaits counts the times a node left a request without a byte of
+	// reply for HealthTimeout but answered a probe on a second connection:
+	// busy (a slow command, writes paused by a failover), not hung, so its
+	// connection was kept and the node not suspected (Options.BusyTimeout).
+	BusyWaits int64
+	// DivertedReads counts read-only commands sent on a second connection
+	// to their node because the shared one stalled behind its oldest request
+	// (a write paused by a failover, a slow command) for a fifth of
+	// HealthTimeout (see Options.BusyTimeout).
+	DivertedReads int64
 }
 
 // NodeStats are one node's figures: counts since keel first connected to

@@ -52,6 +52,12 @@ type ClusterOptions struct {
 	// what lets one DNS name list the nodes (see [StartDNS]). Default false:
 	// every node on 127.0.0.1 with its own port.
 	DistinctHosts bool
+	// NetNamespaces puts every node in a network namespace of its own
+	// (Linux, as root), on a lab-made bridge in 10.213.0.0/16, so that
+	// [Cluster.Partition] can drop its packets. Every node listens on port
+	// 6379 (cluster bus 16379) of its own address. Without root or iproute2,
+	// StartCluster fails with [ErrNetNamespacesUnavailable]. Default false.
+	NetNamespaces bool
 	// Args are extra redis-server arguments for every node; the cluster's own
 	// settings above win over them. Default none.
 	Args []string
@@ -66,6 +72,7 @@ type Cluster struct {
 	dir   string       // root of every node's dir; removed by Close
 	tls   *tlsMaterial // shared by all nodes; nil without TLS
 	hosts *hostAllocator
+	net   *netLab // nil without NetNamespaces
 
 	mu      sync.Mutex
 	nodes   []*Node // members of the cluster, in the order they were added
@@ -104,6 +111,8 @@ func (o ClusterOptions) withDefaults() (ClusterOptions, error) {
 		return o, fmt.Errorf("lab: NodeTimeout = %v, want at least 100ms", o.NodeTimeout)
 	case o.TLSClientAuth && !o.TLS:
 		return o, errors.New("lab: TLSClientAuth needs TLS")
+	case o.NetNamespaces && o.DistinctHosts:
+		return o, errors.New("lab: NetNamespaces and DistinctHosts exclude each other: namespaces give every node its own address already")
 	}
 	return o, checkArgs(o.Args)
 }
@@ -130,6 +139,12 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 		return nil, fmt.Errorf("lab: create temp dir: %w", err)
 	}
 	c := &Cluster{opts: opts, dir: dir, hosts: newHostAllocator(opts.DistinctHosts)}
+	if opts.NetNamespaces {
+		if c.net, err = newNetLab(); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
 	if opts.TLS {
 		spec := tlsSpec{ip: net.IPv4(127, 0, 0, 1), clientAuth: opts.TLSClientAuth}
 		if opts.Hostnames {
@@ -157,11 +172,18 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 }
 
 // StartClusterT starts a cluster for a test and closes it with t.Cleanup.
-// On failure it calls t.Fatalf. Without opts.Binary and with no redis-server
+// On failure it calls t.Fatalf; with NetNamespaces on a machine that cannot
+// make them ([ErrNetNamespacesUnavailable]) it skips the test. Without opts.Binary and with no redis-server
 // on PATH, it skips the test (see [RequireRedisServer]).
 func StartClusterT(t TB, opts ClusterOptions) *Cluster {
 	t.Helper()
-	return startT(t, opts.Binary, func() (*Cluster, error) { return StartCluster(context.Background(), opts) })
+	return startT(t, opts.Binary, func() (*Cluster, error) {
+		c, err := StartCluster(context.Background(), opts)
+		if errors.Is(err, ErrNetNamespacesUnavailable) {
+			t.Skipf("%v", err)
+		}
+		return c, err
+	})
 }
 
 // Options returns the options the cluster runs with, defaults applied.
@@ -315,6 +337,9 @@ func (c *Cluster) Close() error {
 	if c.dns != nil {
 		errs = append(errs, c.dns.Close())
 	}
+	if c.net != nil {
+		errs = append(errs, c.net.close())
+	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("lab: remove cluster dir: %w", err))
 	}
@@ -330,6 +355,7 @@ type Node struct {
 	port    int
 	busPort int
 	dir     string
+	netns   string // the node's network namespace; "" on loopback
 
 	mu  sync.Mutex
 	srv *Server // the running process; nil when stopped
@@ -339,7 +365,8 @@ type Node struct {
 // Name returns the node's lab name, such as "node3".
 func (n *Node) Name() string { return n.name }
 
-// Addr returns the node's client address, "127.x.y.z:port".
+// Addr returns the node's client address, "127.x.y.z:port" (with
+// NetNamespaces, "10.213.x.y:6379").
 func (n *Node) Addr() string { return net.JoinHostPort(n.host, strconv.Itoa(n.port)) }
 
 // Hostname returns the host name the node announces with
@@ -351,7 +378,8 @@ func (n *Node) Hostname() string {
 	return n.name + "." + HostDomain
 }
 
-// Host returns the node's loopback IP address.
+// Host returns the node's IP address: loopback, or with NetNamespaces its
+// namespace's.
 func (n *Node) Host() string { return n.host }
 
 // Port returns the node's client port.
@@ -414,9 +442,16 @@ func (n *Node) start(ctx context.Context) error {
 		args = append(args, "--cluster-announce-hostname", n.Hostname(),
 			"--cluster-preferred-endpoint-type", "hostname")
 	}
+	port := n.port
+	if n.netns != "" && n.c.net.relayed() {
+		// The relay holds the announced port; clients reach the server
+		// through it.
+		port = netRelayedPort
+		args = append(args, "--cluster-announce-port", strconv.Itoa(n.port))
+	}
 	srv, err := StartServer(ctx, ServerOptions{
-		Password: o.Password, TLS: o.TLS, Host: n.host, Port: n.port, Dir: n.dir,
-		Args: args, Binary: o.Binary, sharedTLS: n.c.tls,
+		Password: o.Password, TLS: o.TLS, Host: n.host, Port: port, Dir: n.dir,
+		Args: args, Binary: o.Binary, sharedTLS: n.c.tls, netns: n.netns,
 	})
 	if err != nil {
 		return fmt.Errorf("lab: start %s: %w", n, err)

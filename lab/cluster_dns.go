@@ -10,15 +10,16 @@ import (
 // ServeDNS publishes the members' addresses under name on a local DNS server,
 // the way a managed service's configuration endpoint does, and keeps the
 // answer current as nodes are replaced or the cluster restarts on new
-// addresses. It needs DistinctHosts, because DNS carries hosts, not ports:
+// addresses. It needs DistinctHosts or NetNamespaces, because DNS carries
+// hosts, not ports:
 // clients resolve name with the server's Resolver and connect to the port
 // [Cluster.Port] returns ([Cluster.Seed] gives "name:port"). With
 // Hostnames, the cluster's DNS server, which already answers for the nodes'
 // names, answers for name too (for TLS, a name under [HostDomain] is one
 // the certificates carry). The server stops with the cluster. Call it once.
 func (c *Cluster) ServeDNS(name string) (*DNSServer, error) {
-	if !c.opts.DistinctHosts {
-		return nil, errors.New("lab: ServeDNS needs DistinctHosts: one port shared by every node")
+	if !c.opts.DistinctHosts && !c.opts.NetNamespaces {
+		return nil, errors.New("lab: ServeDNS needs DistinctHosts or NetNamespaces: one port shared by every node")
 	}
 	hosts := c.hostsOf(c.Nodes())
 	c.mu.Lock()
@@ -43,9 +44,10 @@ func (c *Cluster) ServeDNS(name string) (*DNSServer, error) {
 	return d, nil
 }
 
-// Port returns the client port every node shares with DistinctHosts, or 0.
+// Port returns the client port every node shares with DistinctHosts or
+// NetNamespaces, or 0.
 func (c *Cluster) Port() int {
-	if !c.opts.DistinctHosts {
+	if !c.opts.DistinctHosts && !c.opts.NetNamespaces {
 		return 0
 	}
 	nodes := c.Nodes()

@@ -35,3 +35,13 @@ func (c *Conn) Do(timeout time.Duration, args ...string) (any, error) {
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.rc.Close() }
+
+// Receive reads the next value the server sends without being asked, within
+// timeout: a message on a channel the connection subscribed to. A timeout
+// leaves the connection unusable, like any error but a ReplyError.
+func (c *Conn) Receive(timeout time.Duration) (any, error) {
+	if err := c.rc.conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return nil, err
+	}
+	return c.rc.readValue(0)
+}

@@ -48,3 +48,31 @@ func TestConn(t *testing.T) {
 		t.Errorf("PING after an error reply = %#v, %v", got, err)
 	}
 }
+
+// TestConnReceive subscribes on one connection, publishes on another and
+// reads the message with Receive.
+func TestConnReceive(t *testing.T) {
+	t.Parallel()
+	s := StartServerT(t, ServerOptions{})
+	ctx := context.Background()
+	sub, err := (Target{}).Dial(ctx, s.Addr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if got, err := sub.Do(time.Second, "SUBSCRIBE", "ch"); err != nil || len(got.([]any)) != 3 {
+		t.Fatalf("SUBSCRIBE = %#v, %v", got, err)
+	}
+	pub, err := (Target{}).Dial(ctx, s.Addr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	if _, err := pub.Do(time.Second, "PUBLISH", "ch", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sub.Receive(time.Second)
+	if m, ok := got.([]any); err != nil || !ok || len(m) != 3 || m[0] != "message" || m[1] != "ch" || m[2] != "hello" {
+		t.Errorf("Receive = %#v, %v", got, err)
+	}
+}

@@ -21,6 +21,13 @@ func (c *Cluster) nextName() string {
 
 // newNode allocates a node with a fresh address and dir; it is not started.
 func (c *Cluster) newNode(name string) (*Node, error) {
+	if c.net != nil {
+		host, ns, err := c.net.addNode()
+		if err != nil {
+			return nil, err
+		}
+		return &Node{c: c, name: name, host: host, port: netPort, busPort: netBusPort, dir: filepath.Join(c.dir, name), netns: ns}, nil
+	}
 	host, port, bus, err := c.hosts.addr()
 	if err != nil {
 		return nil, err

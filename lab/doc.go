@@ -29,10 +29,14 @@
 // over the way a managed service does, repointing the name after a delay.
 //
 // lab only ever binds 127.x addresses and rejects any other host (a
-// [Target] is only connected to). That is
+// [Target] is only connected to), or, with [ClusterOptions.NetNamespaces],
+// addresses in 10.213.0.0/16 inside network namespaces it makes itself,
+// reachable only through a bridge it makes in the root namespace. That is
 // what makes its defaults acceptable: persistence and protected mode are off
 // and nodes are meant to be killed and paused, so they must never be
-// reachable from the network.
+// reachable from the network. In namespaces the lab can also break the
+// network itself: [Cluster.Partition] drops a node's packets silently and
+// [Cluster.AddLatency] slows it down.
 //
 // lab uses only the standard library and the redis-server binary (see
 // [FindRedisServer]). It speaks just enough RESP2 of its own and depends on no

@@ -32,9 +32,12 @@ type SentinelOptions struct {
 	// FailoverTimeout is the sentinels' failover-timeout. Default 3s.
 	FailoverTimeout time.Duration
 	// Password is set with requirepass on every data server (masterauth,
-	// and auth-pass for the sentinels, which have none themselves).
-	// Default "": no authentication.
+	// and auth-pass for the sentinels). Default "": no authentication.
 	Password string
+	// SentinelPassword is set with requirepass on every sentinel (and
+	// sentinel-pass, which they use with each other). Default "": the
+	// sentinels take no authentication.
+	SentinelPassword string
 	// Binary is the redis-server executable. Default "": "redis-server".
 	Binary string
 }
@@ -121,6 +124,9 @@ func (g *SentinelGroup) startSentinel(ctx context.Context) (*Server, error) {
 		fmt.Sprintf("sentinel parallel-syncs %s 1\n", name)
 	if g.opts.Password != "" {
 		conf += fmt.Sprintf("sentinel auth-pass %s %s\n", name, g.opts.Password)
+	}
+	if g.opts.SentinelPassword != "" {
+		conf += fmt.Sprintf("requirepass %s\nsentinel sentinel-pass %s\n", g.opts.SentinelPassword, g.opts.SentinelPassword)
 	}
 	confFile := filepath.Join(dir, "sentinel.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
@@ -321,7 +327,7 @@ func (g *SentinelGroup) KillSentinel(i int) (Step, error) {
 
 // sentinelCall sends one command to sentinel s on a fresh connection.
 func (g *SentinelGroup) sentinelCall(ctx context.Context, s *Server, args ...string) (any, error) {
-	return callOnce(ctx, s, "", args...)
+	return callOnce(ctx, s, g.opts.SentinelPassword, args...)
 }
 
 // Close stops every sentinel, then the replication group.

@@ -65,6 +65,9 @@ type ServerOptions struct {
 	// sharedTLS, set by Cluster, is TLS material shared by every node of a
 	// cluster, so nodes trust each other; nil means generate per server.
 	sharedTLS *tlsMaterial
+	// netns, set by Cluster, is the lab-made network namespace to run
+	// in; Host is then that namespace's address, not loopback.
+	netns string
 }
 
 // Server is a running redis-server child process started by [StartServer].

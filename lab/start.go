@@ -43,6 +43,12 @@ func StartServer(ctx context.Context, opts ServerOptions) (*Server, error) {
 // force the port race that the retry loop exists for.
 func startServer(ctx context.Context, opts ServerOptions, pickPort func(host string) (int, error)) (*Server, error) {
 	host, ip, err := loopbackHost(opts.Host)
+	if opts.netns != "" {
+		// The address of a namespace lab made itself, reachable only
+		// through lab's own bridge.
+		ip = net.ParseIP(opts.Host).To4()
+		host, err = opts.Host, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +103,8 @@ func startInDir(ctx context.Context, opts ServerOptions, bin, host string, ip ne
 		if err != nil {
 			return nil, fmt.Errorf("lab: pick a free port on %s: %w", host, err)
 		}
-		s, err := launch(ctx, bin, redisArgs(opts, host, port, dir, tm), net.JoinHostPort(host, strconv.Itoa(port)), dir, tm, readyLine)
+		cmdBin, cmdArgs := inNamespace(opts.netns, bin, redisArgs(opts, host, port, dir, tm))
+		s, err := launch(ctx, cmdBin, cmdArgs, net.JoinHostPort(host, strconv.Itoa(port)), dir, tm, readyLine)
 		if errors.Is(err, ErrPortTaken) {
 			if opts.Port != 0 {
 				return nil, err

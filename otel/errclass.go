@@ -16,7 +16,7 @@ const (
 	// (keel.ErrUnknownOutcome).
 	ClassUnknownOutcome = "unknown_outcome"
 	// ClassTimeout: a deadline passed (the context's, the retry budget's,
-	// or a node's health timeout).
+	// or a node's health or busy timeout).
 	ClassTimeout = "timeout"
 	// ClassCanceled: the caller's context was canceled.
 	ClassCanceled = "canceled"
@@ -56,7 +56,8 @@ func ErrorClass(err error) string {
 	switch {
 	case errors.Is(err, keel.ErrUnknownOutcome):
 		return ClassUnknownOutcome
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, keel.ErrRetryTimeout), errors.Is(err, keel.ErrHealthTimeout):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, keel.ErrRetryTimeout), errors.Is(err, keel.ErrHealthTimeout),
+		errors.Is(err, keel.ErrBusyTimeout):
 		return ClassTimeout
 	case errors.Is(err, context.Canceled):
 		return ClassCanceled

@@ -20,6 +20,7 @@ func TestErrorClass(t *testing.T) {
 		{fmt.Errorf("keel: %w: %w", keel.ErrUnknownOutcome, keel.ErrConnLost), keelotel.ClassUnknownOutcome},
 		{context.DeadlineExceeded, keelotel.ClassTimeout},
 		{fmt.Errorf("%w (last error: x)", keel.ErrRetryTimeout), keelotel.ClassTimeout},
+		{fmt.Errorf("keel: connection lost: %w", keel.ErrBusyTimeout), keelotel.ClassTimeout},
 		{context.Canceled, keelotel.ClassCanceled},
 		{fmt.Errorf("%w: MOVED", keel.ErrTooManyRedirects), keelotel.ClassRedirect},
 		{&resp.Error{Code: "CLUSTERDOWN", Msg: "The cluster is down"}, keelotel.ClassCluster},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/keel-go/keel/cmd/keel/internal/bench"
 	"github.com/keel-go/keel/lab"
@@ -19,7 +20,8 @@ import (
 func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	cfg := bench.Config{Progress: stderr}
 	var workloads, goroutines, clients, jsonPath string
-	var quiet bool
+	var quiet, fleet bool
+	var fleetCfg bench.FleetConfig
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "measured time per client, cell and round")
@@ -31,6 +33,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.IntVar(&cfg.Keys, "keys", bench.DefaultKeys, "keys read (pre-populated) and as many written")
 	fs.StringVar(&jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&fleet, "fleet", false, "measure a fleet instead: topology queries per client per second and recovery after a failover (see -fleet-*)")
+	fs.IntVar(&fleetCfg.Clients, "fleet-clients", 200, "with -fleet: clients of each kind, run together")
+	fs.DurationVar(&fleetCfg.Steady, "fleet-steady", 20*time.Second, "with -fleet: the steady-state window")
+	fs.DurationVar(&fleetCfg.Incident, "fleet-incident", 2*time.Second, "with -fleet: how long the killed primary stays unreplaced, and the window after the failover")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: keel bench [flags]\n\n"+
 			"Starts a local Redis Cluster (3 primaries, no replicas) and measures keel,\n"+
@@ -52,6 +58,13 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	if cfg.Clients, err = bench.ParseClients(clients); err != nil {
 		return fmt.Errorf("bench: -clients: %w", err)
+	}
+	if fleet {
+		fleetCfg.Kinds = cfg.Clients
+		if !quiet {
+			fleetCfg.Progress = stderr
+		}
+		return runFleet(ctx, stdout, fleetCfg, args)
 	}
 	if cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Rounds < 1 || cfg.Keys < 100 {
 		return errors.New("bench: want -duration > 0, -warmup ≥ 0, -rounds ≥ 1 and -keys ≥ 100")
@@ -82,6 +95,20 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	fmt.Fprintf(stdout, "keel bench %s\n", strings.Join(args, " "))
 	return rep.WriteText(stdout)
+}
+
+// runFleet implements "keel bench -fleet" (see bench.RunFleet).
+func runFleet(ctx context.Context, stdout io.Writer, cfg bench.FleetConfig, args []string) error {
+	if cfg.Clients < 1 || cfg.Steady <= 0 || cfg.Incident <= 0 {
+		return errors.New("bench: want -fleet-clients ≥ 1, -fleet-steady > 0 and -fleet-incident > 0")
+	}
+	results, err := bench.RunFleet(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "keel bench %s\n", strings.Join(args, " "))
+	fmt.Fprintln(stdout, "topology commands served per client per second: full (CLUSTER SHARDS/SLOTS/NODES) / ROLE")
+	return bench.WriteFleetText(stdout, results)
 }
 
 func writeJSONFile(path string, rep *bench.Report) error {

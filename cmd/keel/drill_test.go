@@ -67,9 +67,13 @@ func TestSelectScenarios(t *testing.T) {
 	if err != nil || len(kill) != 1 || !kill[0].Replication {
 		t.Errorf("one replication scenario by name: %v, %v", kill, err)
 	}
+	sen, err := selectScenarios("sentinel,sentinel-kill-primary", "")
+	if err != nil || len(sen) != len(drill.SentinelScenarios())+1 || !sen[0].Sentinel || sen[len(sen)-1].Name != "sentinel-kill-primary" {
+		t.Errorf("-scenarios sentinel,sentinel-kill-primary: %v, %v", sen, err)
+	}
 	for _, sc := range all {
-		if len(sc.Probes) > 0 || sc.Replication {
-			t.Errorf("the default suite has the probe or replication scenario %q", sc.Name)
+		if len(sc.Probes) > 0 || sc.Replication || sc.Sentinel {
+			t.Errorf("the default suite has the probe, replication or Sentinel scenario %q", sc.Name)
 		}
 	}
 }

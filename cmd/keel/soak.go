@@ -25,6 +25,7 @@ func runSoak(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	var duration, maxGap time.Duration
 	var seed, faults string
 	var shape drill.ClusterShape
+	var network bool
 	fs := flag.NewFlagSet("drill soak", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs, "keel")
@@ -35,6 +36,7 @@ func runSoak(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	fs.IntVar(&shape.Shards, "shards", 3, "primaries in the local cluster")
 	fs.IntVar(&shape.Replicas, "replicas", 1, "replicas per primary (at least 1)")
 	fs.DurationVar(&shape.NodeTimeout, "node-timeout", time.Second, "cluster-node-timeout")
+	fs.BoolVar(&network, "network", false, "give each node a network namespace of its own (Linux, as root) and draw partitions too")
 	// The summary charts a whole soak: 100 ms buckets would make an hour's
 	// report needlessly large.
 	fs.Lookup("bucket").DefValue, f.bucket = "1s", time.Second
@@ -71,7 +73,7 @@ func runSoak(ctx context.Context, stdout, stderr io.Writer, args []string) error
 			plan.Faults = append(plan.Faults, strings.TrimSpace(k))
 		}
 	}
-	sc := drill.SoakScenario(plan)
+	sc := drill.SoakScenario(plan, network)
 	if err := sc.Check(); err != nil {
 		return err
 	}

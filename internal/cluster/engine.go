@@ -47,6 +47,9 @@ type Engine struct {
 	// useSlots is set once a node answered CLUSTER SHARDS as an unknown
 	// command (Redis before 7): from then on keel asks CLUSTER SLOTS.
 	useSlots atomic.Bool
+	// roleUnusable is set once a node refused ROLE (a user without
+	// @admin): incident probes are full topology queries of one node then.
+	roleUnusable atomic.Bool
 
 	// single is set, before any request, when the deployment has no
 	// cluster support (see mode.go): one primary serves every slot.
@@ -56,6 +59,9 @@ type Engine struct {
 	demoted atomic.Pointer[string]
 	// sentinels are the sentinels known in ModeSentinel.
 	sentinels sentinels
+	// endpoints is what ModeReplication's primary endpoint resolved to at
+	// the last primary search (see endpoints.go).
+	endpoints endpointState
 
 	// learner routes commands missing from keel's table by what the
 	// server says of them.
@@ -224,6 +230,8 @@ func (e *Engine) Stats() Stats {
 		Reauths:         e.stats.reauths.Load(),
 		ReauthFailures:  e.stats.reauthFailures.Load(),
 		Replaced:        e.stats.replaced.Load(),
+		BusyWaits:       e.stats.busyWaits.Load(),
+		DivertedReads:   e.stats.diverted.Load(),
 		IncidentMode:    e.inIncident(),
 	}
 	if t := e.topo.Load(); t != nil {
@@ -252,7 +260,12 @@ func (e *Engine) suspect(addr string, err error) {
 		close(*e.suspected.Swap(newChange()))
 	}
 	e.abortOn(addr, err)
-	e.trigger("node " + addr + " failed")
+	if !already {
+		// A node failing again is no news: the refresh loop is already
+		// polling, and a fleet retrying against a dead node must not turn
+		// each failure into a topology query.
+		e.trigger("node " + addr + " failed")
+	}
 }
 
 // recovered clears a node's suspicion after it answered again.

@@ -109,10 +109,13 @@ type Stats struct {
 	Reauths          int64 // live connections re-authenticated
 	ReauthFailures   int64 // re-authentications that failed (ReauthFailed)
 	Replaced         int64 // shared connections replaced for their age
+	BusyWaits        int64 // silent connections kept because their node answered a probe
+	DivertedReads    int64 // reads sent on a side connection around a stalled shared one
 }
 
 type counters struct {
 	requests, errors, retries, moved, asked, unknownOutcomes atomic.Int64
 	refreshes, topologyChanges, dials, dialFailures          atomic.Int64
 	eventsDropped, reauths, reauthFailures, replaced         atomic.Int64
+	busyWaits, diverted                                      atomic.Int64
 }

@@ -181,6 +181,8 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 			v = replies[1]
 			err = v.Err()
 		}
+	} else if cmd.ReadOnly {
+		v, err = e.doRead(ctx, c, addr, args)
 	} else {
 		v, err = c.Do(ctx, args...)
 	}

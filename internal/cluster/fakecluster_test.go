@@ -102,3 +102,18 @@ func newFakeEngine(t *testing.T, fc *fakeCluster, opts Options) *Engine {
 // testCtx is a context for one request of a test: long enough never to be
 // what ends it.
 func testCtx(t *testing.T) context.Context { return testutil.Context(t, 5*time.Second) }
+
+// getAsync sends GET key on a goroutine of its own and delivers its reply's
+// string, or its error's text.
+func getAsync(t *testing.T, e *Engine, key string) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		v, err := e.Do(testCtx(t), "GET", key)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- v.Str
+	}()
+	return done
+}

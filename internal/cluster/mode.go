@@ -106,6 +106,9 @@ type role struct {
 // queryRole asks addr for its ROLE.
 func (e *Engine) queryRole(ctx context.Context, addr string) (role, error) {
 	c, err := e.pool.get(ctx, addr, !e.isSuspect(addr))
+	if np := (*notPrimaryError)(nil); errors.As(err, &np) {
+		return np.role, nil // its connection's check asked already
+	}
 	if err != nil {
 		return role{}, err
 	}
@@ -216,6 +219,8 @@ func (e *Engine) findPrimary(ctx context.Context) (*Topology, error) {
 			sh.Replicas = append(sh.Replicas, Node{Addr: r})
 		}
 	}
+	sh.Replicas = append(sh.Replicas, e.readerReplicas(ctx, primary, sh.Replicas, roles)...)
+	e.searched(seeds)
 	return Merge(View{From: primary, Claims: []Claim{{Start: 0, End: SlotCount - 1, Shard: sh}}}), nil
 }
 
@@ -255,7 +260,10 @@ func (e *Engine) refreshPrimary(cause string) {
 	if e.inIncident() {
 		timeout = min(timeout, 4*e.opts.IncidentInterval)
 	}
-	ctx, cancel := context.WithTimeout(e.pool.ctx, 3*timeout) // seeds, their masters, known nodes
+	if cause == periodicCause && e.endpointsUnchanged() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(e.pool.ctx, 4*timeout) // seeds, their masters, known nodes, reader endpoint
 	defer cancel()
 	t, err := e.findPrimary(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -49,12 +50,21 @@ type Resolver interface {
 
 // Defaults for Options fields left zero.
 const (
-	DefaultRefreshInterval  = 10 * time.Second
-	DefaultIncidentInterval = 50 * time.Millisecond
-	DefaultRefreshTimeout   = time.Second
-	DefaultMaxRedirects     = 16
-	DefaultRetryTimeout     = 10 * time.Second
-	DefaultWatchAttempts    = 16
+	DefaultRefreshInterval = 10 * time.Second
+	// DefaultReplicationRefreshInterval is RefreshInterval's default in
+	// ModeReplication, where a refresh re-resolves the primary endpoint
+	// and asks ROLE only when its addresses changed.
+	DefaultReplicationRefreshInterval = time.Second
+	DefaultIncidentInterval           = 50 * time.Millisecond
+	DefaultRefreshTimeout             = time.Second
+	DefaultMaxRedirects               = 16
+	DefaultRetryTimeout               = 10 * time.Second
+	DefaultWatchAttempts              = 16
+	// DefaultBusyTimeout bounds how long a node that answers probes may
+	// hold a request (conn.Options.BusyTimeout): as long as a manual
+	// failover may pause writes (twice its 5 s timeout), and as
+	// DefaultRetryTimeout.
+	DefaultBusyTimeout = 10 * time.Second
 	// DefaultBlockingConnsPerNode bounds the connections per node that
 	// blocking commands hold. Each blocked call holds one for as long as it
 	// blocks (one server client, with its buffers and file descriptor), so
@@ -75,14 +85,23 @@ type Options struct {
 	// SentinelMaster is the name the sentinels monitor the primary under;
 	// required in ModeSentinel, and only there. Default "".
 	SentinelMaster string
+	// SentinelUsername and SentinelPassword authenticate the connections
+	// to the sentinels, which have credentials of their own; only in
+	// ModeSentinel. Default "": no authentication.
+	SentinelUsername string
+	SentinelPassword string
+	// ReaderEndpoint is "host:port" of a name that resolves to replicas
+	// of a replication group; only in ModeReplication. Default "": none.
+	ReaderEndpoint string
 	// Conn is the template for every node connection: authentication, TLS,
 	// timeouts. Its ReadOnly and OnClose are set by the engine.
 	Conn conn.Options
 	// RefreshInterval is the steady-state topology refresh period.
 	// Default DefaultRefreshInterval.
 	RefreshInterval time.Duration
-	// IncidentInterval is how often the topology is polled while a primary
-	// is suspect. Default DefaultIncidentInterval.
+	// IncidentInterval is the pause, at most, between the probes of a
+	// suspect primary's shard in the first seconds of an incident (see
+	// incident.go). Default DefaultIncidentInterval.
 	IncidentInterval time.Duration
 	// RefreshTimeout bounds one node's answer to a topology query.
 	// Default DefaultRefreshTimeout.
@@ -143,6 +162,12 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: Mode sentinel needs SentinelMaster, the name the sentinels monitor the primary under", ErrBadOptions)
 	case o.Mode != ModeSentinel && o.SentinelMaster != "":
 		return fmt.Errorf("%w: SentinelMaster %q needs Mode sentinel", ErrBadOptions, o.SentinelMaster)
+	case o.Mode != ModeSentinel && (o.SentinelUsername != "" || o.SentinelPassword != ""):
+		return fmt.Errorf("%w: SentinelUsername and SentinelPassword need Mode sentinel", ErrBadOptions)
+	case o.Mode != ModeReplication && o.ReaderEndpoint != "":
+		return fmt.Errorf("%w: ReaderEndpoint %q needs Mode replication", ErrBadOptions, o.ReaderEndpoint)
+	case o.ReaderEndpoint != "" && !isHostPort(o.ReaderEndpoint):
+		return fmt.Errorf("%w: ReaderEndpoint %q is not host:port", ErrBadOptions, o.ReaderEndpoint)
 	case o.Conn.DB != 0 && o.Mode != ModeStandalone && o.Mode != ModeReplication && o.Mode != ModeSentinel:
 		return fmt.Errorf("%w: database %d needs Mode standalone, replication or sentinel (a cluster has only database 0)", ErrBadOptions, o.Conn.DB)
 	case o.Conn.DB < 0:
@@ -166,6 +191,9 @@ func (o Options) validate() error {
 func (o Options) withDefaults() Options {
 	if o.RefreshInterval <= 0 {
 		o.RefreshInterval = DefaultRefreshInterval
+		if o.Mode == ModeReplication {
+			o.RefreshInterval = DefaultReplicationRefreshInterval
+		}
 	}
 	if o.IncidentInterval <= 0 {
 		o.IncidentInterval = DefaultIncidentInterval
@@ -196,6 +224,18 @@ func (o Options) withDefaults() Options {
 	if o.NodeError == nil {
 		o.NodeError = newNodeError
 	}
+	if o.Conn.BusyTimeout == 0 {
+		o.Conn.BusyTimeout = DefaultBusyTimeout
+	}
+	if ht := cmp.Or(o.Conn.HealthTimeout, conn.DefaultHealthTimeout); ht > 0 && o.Conn.BusyTimeout > 0 {
+		o.Conn.DivertReadsAfter = ht / 5
+	}
 	o.Conn.ReadOnly = o.ReadPolicy != ReadPrimary
 	return o
+}
+
+// isHostPort reports whether addr is "host:port" with both parts present.
+func isHostPort(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	return err == nil && host != "" && port != ""
 }

@@ -56,6 +56,13 @@ type nodeConn struct {
 	dialing  chan struct{} // non-nil while a dial runs; closed when it ends
 	dialErr  error         // the last dial's error
 	failedAt time.Time     // when the last dial failed
+
+	// side is the connection that serves reads diverted from conn while
+	// its oldest request stalls (sideconn.go); nil until first needed.
+	side         *conn.Conn
+	sideDialing  chan struct{} // non-nil while its dial runs
+	sideErr      error         // its last dial's error
+	sideFailedAt time.Time     // when that dial failed
 }
 
 func newPool(e *Engine) *pool {
@@ -179,8 +186,11 @@ func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn,
 // runs under mu.
 func (p *pool) startDial(addr string, nc *nodeConn) {
 	nc.dialing = make(chan struct{})
+	// Requests that wait for this dial picked addr under the topology of
+	// now: if it is the primary, the new connection must confirm it.
+	wasPrimary := p.e.confirmsRole() && p.e.isPrimary(addr)
 	p.e.wg.Add(1)
-	go p.dial(addr, nc, nc.dialing)
+	go p.dial(addr, nc, nc.dialing, wasPrimary)
 }
 
 // dial opens a connection to addr for nc. It runs on a goroutine of its own,
@@ -188,11 +198,12 @@ func (p *pool) startDial(addr string, nc *nodeConn) {
 // still has a live connection (it is being replaced for its age), that one
 // serves until the new one is in use, and is then drained; if the new one
 // cannot be opened, the old one is kept.
-func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
+func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}, wasPrimary bool) {
 	defer p.e.wg.Done()
-	opts := p.e.connOptions(p.e.opts.Conn, addr)
-	opts.OnClose = func(cause error) { p.lost(addr, cause) }
-	c, err := conn.Dial(p.ctx, addr, opts)
+	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
+	if err == nil {
+		err = p.e.confirmPrimary(c, addr, wasPrimary)
+	}
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
@@ -219,6 +230,12 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 	case err == nil:
 		p.e.recovered(addr)
 	case p.ctx.Err() != nil:
+	case errors.As(err, new(*notPrimaryError)):
+		// Not a failing node but a demoted primary: find the new one at
+		// the incident pace, as after READONLY.
+		p.e.opts.Logger.Warn("keel: the primary answers ROLE replica", "node", addr, "err", err)
+		p.e.primaryRefused(addr)
+		p.e.trigger("primary " + addr + " answers ROLE replica")
 	case alive(replaced):
 		// The old connection still serves: the node is not suspected for
 		// a replacement that can wait for the next try.
@@ -235,6 +252,14 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}) {
 		nc.stats.dialFailures.Add(1)
 		p.e.suspect(addr, err)
 	}
+}
+
+// connOptions are the options of addr's shared and side connections.
+func (p *pool) connOptions(addr string) conn.Options {
+	opts := p.e.connOptions(p.e.opts.Conn, addr)
+	opts.OnClose = func(cause error) { p.lost(addr, cause) }
+	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
+	return opts
 }
 
 // lost is called when a node's connection fails.
@@ -258,13 +283,15 @@ func (p *pool) retire(keep func(addr string) bool) {
 	}
 	removed := false
 	for addr, nc := range p.nodes {
-		if keep(addr) || nc.dialing != nil {
+		if keep(addr) || nc.dialing != nil || nc.sideDialing != nil {
 			continue
 		}
 		delete(p.nodes, addr)
 		removed = true
-		if c := nc.conn; alive(c) {
-			p.drain(c)
+		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+			if alive(c) {
+				p.drain(c)
+			}
 		}
 	}
 	if removed {
@@ -294,6 +321,9 @@ func (p *pool) alive() int {
 		if alive(nc.conn) {
 			n++
 		}
+		if alive(nc.side) {
+			n++
+		}
 	}
 	return n
 }
@@ -309,8 +339,10 @@ func (p *pool) close() {
 	p.mu.Unlock()
 	p.cancel()
 	for _, nc := range nodes {
-		if nc.conn != nil {
-			_ = nc.conn.Close()
+		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+			if c != nil {
+				_ = c.Close()
+			}
 		}
 	}
 }

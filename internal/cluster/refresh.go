@@ -17,8 +17,10 @@ import (
 // triggers a refresh at most this often.
 const minRefreshGap = 10 * time.Millisecond
 
-// steadyQueries is how many nodes a steady-state refresh asks, so that one
-// confused node cannot mislead keel.
+// steadyQueries is how many nodes a triggered refresh asks, so that one
+// confused node cannot mislead keel. A periodic refresh asks one node (a
+// different one each time): with nothing to suspect, the cheapest check
+// that the topology still holds, once per RefreshInterval per client.
 const steadyQueries = 3
 
 // trigger asks the refresh loop for a refresh; causes are coalesced.
@@ -46,24 +48,35 @@ func (e *Engine) takeCause(fallback string) string {
 }
 
 // refreshLoop is the one goroutine that refreshes the topology: every
-// RefreshInterval, every IncidentInterval while a primary is suspect, and
-// when triggered.
+// RefreshInterval (plus up to a tenth, so a fleet of clients spreads out),
+// when triggered, and, while a shard's primary is suspect, by the incident
+// polling of incident.go.
 func (e *Engine) refreshLoop() {
 	defer e.wg.Done()
 	timer := time.NewTimer(e.opts.RefreshInterval)
 	defer timer.Stop()
-	last := time.Now()
+	inc := incidentState{lastFull: time.Now()}
+	last := inc.lastFull // the last refresh or probe
 	for {
-		interval, fallback := e.opts.RefreshInterval, "periodic"
-		if e.inIncident() {
-			interval, fallback = e.opts.IncidentInterval, "incident"
+		polling := e.inIncident()
+		var due time.Time
+		switch {
+		case polling && !e.single:
+			due = inc.nextProbe(last, e.opts.IncidentInterval)
+		case polling:
+			// Outside a cluster every refresh is a ROLE query already.
+			due = last.Add(e.opts.IncidentInterval)
+		default:
+			due = inc.lastFull.Add(steadyInterval(e.opts.RefreshInterval))
 		}
-		timer.Reset(max(interval-time.Since(last), 0))
+		timer.Reset(max(time.Until(due), 0))
+		woken := false
 		select {
 		case <-e.stopped:
 			return
 		case <-timer.C:
 		case <-e.wake:
+			woken = true
 			if gap := minRefreshGap - time.Since(last); gap > 0 {
 				timer.Reset(gap)
 				select {
@@ -73,13 +86,36 @@ func (e *Engine) refreshLoop() {
 				}
 			}
 		}
+		cause := e.takeCause("")
+		switch {
+		case !e.single && e.inIncident():
+			if woken && time.Since(inc.lastFull) < incidentFullGap {
+				continue // the trigger waits for the next probe
+			}
+			last = time.Now()
+			e.incidentStep(&inc, cause)
+			continue
+		case cause != "":
+			e.refresh(cause, steadyQueries)
+		case polling:
+			e.refresh("incident", steadyQueries)
+		default:
+			e.refresh(periodicCause, 1)
+		}
 		last = time.Now()
-		e.refresh(e.takeCause(fallback))
+		inc = incidentState{lastFull: last}
 	}
 }
 
-// refresh asks nodes for their view and installs the merged topology.
-func (e *Engine) refresh(cause string) {
+// steadyInterval is the pause between periodic refreshes: interval plus a
+// random tenth of it.
+func steadyInterval(interval time.Duration) time.Duration {
+	return interval + rand.N(interval/10+1)
+}
+
+// refresh asks up to n nodes (every candidate in an incident) for their
+// view and installs the merged topology.
+func (e *Engine) refresh(cause string, n int) {
 	e.stats.refreshes.Add(1)
 	if e.single {
 		e.refreshPrimary(cause)
@@ -91,7 +127,13 @@ func (e *Engine) refresh(cause string) {
 	if incident {
 		timeout = min(timeout, 4*e.opts.IncidentInterval)
 	}
-	views, err := e.gatherViews(e.candidates(cur, incident), timeout)
+	views, err := e.gatherViews(e.candidates(cur, incident, n), timeout)
+	e.installViews(cur, views, err, cause)
+}
+
+// installViews merges the views that arrived (asking the seeds when none
+// did) and installs the result; err explains the missing ones.
+func (e *Engine) installViews(cur *Topology, views []View, err error, cause string) {
 	if len(views) == 0 {
 		// No known node answered: the cluster may have moved. Ask the seeds
 		// again, resolving their names anew.
@@ -158,8 +200,8 @@ func claimsOf(t *Topology) []Claim {
 
 // candidates returns the nodes to ask, best first. In an incident the
 // suspect shards' replicas come first (one of them is about to be promoted),
-// then every other node that is not suspect; otherwise a few random nodes.
-func (e *Engine) candidates(t *Topology, incident bool) []string {
+// then every other node that is not suspect; otherwise n random nodes.
+func (e *Engine) candidates(t *Topology, incident bool, n int) []string {
 	if t == nil {
 		return nil
 	}
@@ -170,7 +212,7 @@ func (e *Engine) candidates(t *Topology, incident bool) []string {
 		if len(healthy) == 0 {
 			healthy = all
 		}
-		return healthy[:min(len(healthy), steadyQueries)]
+		return healthy[:min(len(healthy), n)]
 	}
 	var out []string
 	for _, sh := range e.suspectShards(t) {
@@ -227,13 +269,19 @@ func (e *Engine) resolveSeeds() ([]string, error) {
 	return e.resolveSeedsCtx(ctx)
 }
 
-// resolveSeedsCtx resolves each seed's host through the Resolver; seeds
-// whose host is an IP address are kept as they are. It remembers the name
-// each address was found under, for TLS (see connOptions).
+// resolveSeedsCtx resolves each seed's host through the Resolver (see
+// resolveAddrs).
 func (e *Engine) resolveSeedsCtx(ctx context.Context) ([]string, error) {
+	return e.resolveAddrs(ctx, e.opts.Seeds)
+}
+
+// resolveAddrs resolves each "host:port" seed's host through the Resolver;
+// seeds whose host is an IP address are kept as they are. It remembers the
+// name each address was found under, for TLS (see connOptions).
+func (e *Engine) resolveAddrs(ctx context.Context, seeds []string) ([]string, error) {
 	var out []string
 	var errs []error
-	for _, seed := range e.opts.Seeds {
+	for _, seed := range seeds {
 		host, port, err := net.SplitHostPort(seed)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("keel: seed %q: %w", seed, err))

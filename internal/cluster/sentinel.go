@@ -47,11 +47,11 @@ func (s *sentinels) learned(answered string, known []string) {
 
 // sentinelConnOptions are the options of a connection to a sentinel: the
 // nodes' TLS, timeouts and limits, but no database (a sentinel has none) and
-// none of the nodes' credentials (a sentinel's are its own).
+// the sentinels' credentials, not the nodes'.
 func (e *Engine) sentinelConnOptions(addr string) conn.Options {
 	o := e.connOptions(e.opts.Conn, addr)
 	o.DB, o.ReadOnly = 0, false
-	o.Username, o.Password, o.Credentials = "", "", nil
+	o.Username, o.Password, o.Credentials = e.opts.SentinelUsername, e.opts.SentinelPassword, nil
 	o.OnPush, o.OnClose = nil, nil
 	return o
 }
@@ -205,7 +205,10 @@ func (e *Engine) watchSwitches() {
 }
 
 // followSwitches subscribes on the sentinel at addr and reads until the
-// connection fails; it reports whether the subscription was confirmed.
+// connection fails or the sentinel stops answering; it reports whether the
+// subscription was confirmed. It pings the sentinel every PingInterval and
+// gives up when nothing arrives for PingInterval+HealthTimeout, so a hung
+// or paused sentinel is left within that bound.
 func (e *Engine) followSwitches(ctx context.Context, addr string) (subscribed bool) {
 	dctx, cancel := context.WithTimeout(ctx, e.opts.RefreshTimeout)
 	raw, err := conn.DialRaw(dctx, addr, e.sentinelConnOptions(addr))
@@ -217,17 +220,25 @@ func (e *Engine) followSwitches(ctx context.Context, addr string) (subscribed bo
 	defer raw.Close()
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
 	defer stop()
+	every, patience := e.sentinelPingTimes()
+	_ = raw.SetWriteDeadline(time.Now().Add(patience))
 	if _, err := raw.Write(resp.AppendCommand(nil, []string{"SUBSCRIBE", switchChannel})); err != nil {
 		return false
 	}
+	pinging := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go pingRaw(raw, every, patience, pinging, &wg)
+	defer func() { close(pinging); wg.Wait() }()
 	for {
+		_ = raw.SetReadDeadline(time.Now().Add(every + patience))
 		v, err := raw.Reader.Read()
 		if err != nil {
 			return subscribed
 		}
 		items, err := v.Slice()
 		if err != nil || len(items) < 3 {
-			continue
+			continue // a PING's answer
 		}
 		kind, _ := items[0].Text()
 		switch kind {
@@ -238,6 +249,42 @@ func (e *Engine) followSwitches(ctx context.Context, addr string) (subscribed bo
 			if name, _, _ := strings.Cut(text, " "); name == e.opts.SentinelMaster {
 				e.trigger(switchChannel)
 			}
+		}
+	}
+}
+
+// sentinelPingTimes returns how often the +switch-master subscriber pings
+// its sentinel, and how long past that it waits for an answer: the nodes'
+// PingInterval and HealthTimeout, or their defaults when those are zero or
+// disabled.
+func (e *Engine) sentinelPingTimes() (every, patience time.Duration) {
+	every, patience = e.opts.Conn.PingInterval, e.opts.Conn.HealthTimeout
+	if every <= 0 {
+		every = conn.DefaultPingInterval
+	}
+	if patience <= 0 {
+		patience = conn.DefaultHealthTimeout
+	}
+	return every, patience
+}
+
+// pingRaw writes PING on raw every interval until stop is closed or a write
+// fails; each write must be taken within patience. It calls wg.Done when it
+// returns.
+func pingRaw(raw *conn.Raw, every, patience time.Duration, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	ping := resp.AppendCommand(nil, []string{"PING"})
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		_ = raw.SetWriteDeadline(time.Now().Add(patience))
+		if _, err := raw.Write(ping); err != nil {
+			return
 		}
 	}
 }

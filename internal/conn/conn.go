@@ -32,6 +32,10 @@ type Conn struct {
 	draining bool          // Shutdown began: no new requests; guarded by mu
 	drained  chan struct{} // closed when draining and nothing is left; guarded by mu
 	rtt      time.Duration // the handshake's round trip
+	probe    probeState    // the monitor's probes of a silent server; guarded by mu
+
+	life    context.Context // ends when the connection fails: stops its probes
+	endLife context.CancelFunc
 
 	wake    chan struct{} // capacity 1: "the queue has work"
 	closing chan struct{} // closed by fail
@@ -45,6 +49,7 @@ type Conn struct {
 	owed      atomic.Int64 // requests in flight (inflight.len()), read without mu
 	reading   atomic.Bool  // the reader is waiting on the socket: it has processed every byte it read
 	unwritten atomic.Bool  // the writer holds requests already in flight that it has not yet handed to the kernel
+	diverting atomic.Bool  // the oldest request stalls: DoRead hands reads back (ErrDiverted)
 }
 
 // Dial connects to addr ("host:port"), performs the handshake and starts the
@@ -54,6 +59,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	now := c.clock()
 	c.lastRead.Store(now)
 	c.lastWrite.Store(now)
@@ -110,6 +116,7 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		epoch:   time.Now(),
+		probe:   newProbeState(),
 	}
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
 	began := time.Now()
@@ -161,6 +168,11 @@ func (c *Conn) Err() error {
 // sent or its reply is read and dropped, so later replies stay in step.
 // When the connection fails, the error is an *Error.
 func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	return c.do(ctx, args, false)
+}
+
+// do is Do, for a read DoRead may divert when divertible.
+func (c *Conn) do(ctx context.Context, args []string, divertible bool) (resp.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return resp.Value{}, err // never sent
 	}
@@ -169,6 +181,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 		r.release()
 		return resp.Value{}, refused(args)
 	}
+	r.divertible = divertible
 	if err := c.enqueue(r); err != nil {
 		r.release()
 		return resp.Value{}, err
@@ -177,6 +190,9 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	v, err := r.reply, r.err
+	if err == ErrDiverted {
+		return v, err // the queue may still hold r: it is left to the garbage collector
+	}
 	r.release()
 	if err == nil {
 		err = v.Err()
@@ -381,6 +397,9 @@ func (c *Conn) fail(cause error) {
 	c.mu.Unlock()
 
 	close(c.closing)
+	if c.endLife != nil {
+		c.endLife()
+	}
 	_ = c.nc.Close()
 	for _, r := range inflight {
 		r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: !r.unsent, Err: cause})

@@ -15,6 +15,11 @@ var (
 	// ErrHealthTimeout is the cause when the server sent no reply bytes for
 	// the health timeout while requests were waiting.
 	ErrHealthTimeout = errors.New("no reply within the health timeout")
+	// ErrBusyTimeout is the cause when a server kept answering probes on a
+	// second connection, so was busy rather than hung, but left the oldest
+	// request without reply bytes for Options.BusyTimeout: a server stuck on
+	// one command, cut loose like a hung one.
+	ErrBusyTimeout = errors.New("server busy beyond the busy timeout")
 	// ErrAuth is matched by handshake errors caused by a rejected username
 	// or password, or a user without permission to connect.
 	ErrAuth = errors.New("authentication failed")

@@ -18,6 +18,12 @@ func (f *fifo) peek() *request {
 	return f.buf[f.head]
 }
 
+// at returns the i-th oldest request; i < len().
+func (f *fifo) at(i int) *request { return f.buf[(f.head+i)%len(f.buf)] }
+
+// set replaces the i-th oldest request; i < len().
+func (f *fifo) set(i int, r *request) { f.buf[(f.head+i)%len(f.buf)] = r }
+
 func (f *fifo) push(r *request) {
 	if f.n == len(f.buf) {
 		grown := make([]*request, max(16, 2*len(f.buf)))

@@ -71,12 +71,20 @@ func (c *Conn) monitor() {
 
 		if busy && c.opts.HealthTimeout > 0 {
 			silent.from(max(busyAt, c.lastRead.Load()))
-			if silent.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&silent, period) }) {
-				c.fail(ErrHealthTimeout)
+			if d := c.opts.DivertReadsAfter; d > 0 {
+				// Re-applied on every look while stalled: it also hands back
+				// the reads queued since the last.
+				if stalled := silent.elapsed(now) > int64(d); stalled || c.diverting.Load() {
+					c.setDiverting(stalled)
+				}
+			}
+			if cause := c.judge(&silent, now, period, ErrHealthTimeout); cause != nil {
+				c.fail(cause)
 				return
 			}
 		} else {
 			silent.reset()
+			c.diverting.Store(false)
 		}
 		switch {
 		case !headLeft || c.opts.HealthTimeout <= 0:
@@ -84,9 +92,11 @@ func (c *Conn) monitor() {
 		case abandoned.since < 0 || popped != seenPopped:
 			abandoned.from(now)
 			seenPopped = popped
-		case abandoned.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&abandoned, period) }):
-			c.fail(ErrAbandonedReply)
-			return
+		default:
+			if cause := c.judge(&abandoned, now, period, ErrAbandonedReply); cause != nil {
+				c.fail(cause)
+				return
+			}
 		}
 		if c.opts.PingInterval <= 0 {
 			continue
@@ -100,6 +110,27 @@ func (c *Conn) monitor() {
 			_ = c.enqueue(newRequest(pingArgs))
 		}
 	}
+}
+
+// judge returns the cause to fail the connection with for the wait w, or
+// nil to keep waiting: cause once the wait is over the health timeout with
+// the server to blame and, when BusyTimeout is set, a probe on a second
+// connection unanswered too; ErrBusyTimeout once a server that keeps
+// answering probes has held the wait for BusyTimeout.
+func (c *Conn) judge(w *wait, now int64, period time.Duration, cause error) error {
+	if !w.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(w, period) }) {
+		return nil
+	}
+	if c.opts.BusyTimeout <= 0 {
+		return cause
+	}
+	if w.elapsed(now) > int64(c.opts.BusyTimeout) {
+		return ErrBusyTimeout
+	}
+	if c.corroborate(now, w.since) == verdictDead {
+		return cause
+	}
+	return nil
 }
 
 // serverAtFault corroborates a long wait w before the server is blamed for
@@ -150,10 +181,13 @@ func (w *wait) stall(lag int64) {
 	}
 }
 
+// elapsed is how long the wait has lasted, without the monitor's own lag.
+func (w *wait) elapsed(now int64) int64 { return now - w.since - w.stalled }
+
 // blame reports whether the wait has lasted over budget and atFault has
 // confirmed, on blameLooks checks in a row, that the server is to blame.
 func (w *wait) blame(now int64, budget time.Duration, atFault func() bool) bool {
-	if w.since < 0 || now-w.since-w.stalled <= int64(budget) {
+	if w.since < 0 || w.elapsed(now) <= int64(budget) {
 		w.looks = 0
 		return false
 	}

@@ -56,6 +56,34 @@ type Options struct {
 	// slowest command you send on the connection; negative disables the check
 	// (for blocking commands). Default: DefaultHealthTimeout.
 	HealthTimeout time.Duration
+	// BusyTimeout, when positive, makes the health check tell a busy server
+	// from a hung one: when the oldest request has waited HealthTimeout with
+	// no reply bytes, a PING on a second, short-lived connection must also
+	// go unanswered for HealthTimeout before the connection is declared dead
+	// (ErrHealthTimeout). A server that answers it is busy (one slow command,
+	// DEBUG SLEEP, writes paused by CLIENT PAUSE WRITE or a manual failover):
+	// the connection stays, its requests wait (each bounded by its own
+	// context), and the probe is repeated every HealthTimeout. A hung server
+	// is then declared dead after up to twice HealthTimeout. BusyTimeout
+	// bounds how long a server that keeps answering probes may leave the
+	// oldest request without reply bytes before the connection is cut anyway
+	// (ErrBusyTimeout): the escape for a server stuck on one command. Zero
+	// or negative: no probe, a connection silent for HealthTimeout is
+	// declared dead. Default 0.
+	BusyTimeout time.Duration
+	// OnBusy is called each time a probe finds the server busy rather than
+	// hung: it answered the probe while the connection waited over
+	// HealthTimeout. It runs on a goroutine of the connection's and must
+	// not block. Default: none.
+	OnBusy func()
+	// DivertReadsAfter, when positive, is how long the oldest request may
+	// wait without reply bytes before the reads sent with DoRead behind it
+	// are handed back with ErrDiverted, to go on another connection: the
+	// server answers a connection's commands in order, so a read queued
+	// behind a write held by CLIENT PAUSE WRITE (a manual failover) would
+	// wait for the pause although the server serves reads. Default 0: reads
+	// are never diverted.
+	DivertReadsAfter time.Duration
 	// PingInterval is how long a connection may be idle before it sends PING,
 	// so a dead server is noticed before a caller needs it. Negative disables
 	// pings. Default: DefaultPingInterval.

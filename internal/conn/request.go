@@ -40,6 +40,9 @@ type request struct {
 	// complete from the batch's last request, which completes after them.
 	quiet    bool
 	answered atomic.Bool
+	// divertible marks a read (DoRead) the connection may hand back with
+	// ErrDiverted while its oldest request stalls.
+	divertible bool
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}

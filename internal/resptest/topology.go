@@ -3,6 +3,7 @@ package resptest
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/keel-go/keel/resp"
@@ -26,13 +27,37 @@ type Shard struct {
 	Failed []string
 }
 
-// HandleTopology makes the server answer CLUSTER SHARDS, CLUSTER SLOTS and
-// CLUSTER INFO from view, called for each query so the test can change its
-// answer as it goes.
+// HandleTopology makes the server answer CLUSTER SHARDS, CLUSTER SLOTS,
+// CLUSTER INFO and ROLE from view, called for each query so the test can
+// change its answer as it goes.
 func (s *Server) HandleTopology(view func() Topology) {
 	s.Handle("CLUSTER SHARDS", func([]string) Reply { return Value(ShardsReply(view())) })
 	s.Handle("CLUSTER SLOTS", func([]string) Reply { return Value(SlotsReply(view())) })
 	s.Handle("CLUSTER INFO", func([]string) Reply { return Value(InfoReply(view())) })
+	s.Handle("ROLE", func([]string) Reply { return Value(RoleReply(view(), s.addr)) })
+}
+
+// RoleReply is ROLE as the node at addr answers it in t: a replica of its
+// shard's primary, or a master (with its replicas) when it is a primary or
+// absent from t.
+func RoleReply(t Topology, addr string) resp.Value {
+	for _, sh := range t.Shards {
+		if slices.Contains(sh.Replicas, addr) {
+			host, port := splitAddr(sh.Primary)
+			return array([]resp.Value{bulk("slave"), bulk(host), integer(port), bulk("connected"), integer(0)})
+		}
+	}
+	var replicas []resp.Value
+	for _, sh := range t.Shards {
+		if sh.Primary != addr {
+			continue
+		}
+		for _, r := range sh.Replicas {
+			host, port := splitAddr(r)
+			replicas = append(replicas, array([]resp.Value{bulk(host), bulk(strconv.FormatInt(port, 10)), bulk("0")}))
+		}
+	}
+	return array([]resp.Value{bulk("master"), integer(0), array(replicas)})
 }
 
 // ShardsReply is t as Redis 7 answers CLUSTER SHARDS in RESP3.

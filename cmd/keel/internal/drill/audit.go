@@ -19,17 +19,19 @@ type audit struct {
 	counters map[string]*counterAudit
 }
 
-// ackedSet is a SET the client acknowledged, and when (offset from the run's start).
+// ackedSet is a SET the client acknowledged, when it was issued and when
+// acknowledged (offsets from the run's start).
 type ackedSet struct {
-	key string
-	at  time.Duration
+	key    string
+	issued time.Duration
+	at     time.Duration
 }
 
 type counterAudit struct {
 	attempts int                     // INCRs issued, whatever their outcome
-	acked    int                     // INCRs the client acknowledged
-	seen     map[int64]time.Duration // values acknowledged INCRs returned, and when first
-	repeats  []time.Duration         // per acknowledged INCR that returned a value already returned: when that value was first
+	acked    []time.Duration         // when each INCR the client acknowledged was issued
+	seen     map[int64]time.Duration // values acknowledged INCRs returned, and when first acknowledged
+	repeats  []time.Duration         // per acknowledged INCR that returned a value already returned: when that value was first acknowledged
 }
 
 func newAudit() *audit { return &audit{counters: make(map[string]*counterAudit)} }
@@ -40,9 +42,9 @@ func (a *audit) attemptSet(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackSet(key string, at time.Duration) {
+func (a *audit) ackSet(key string, issued, at time.Duration) {
 	a.mu.Lock()
-	a.acked = append(a.acked, ackedSet{key, at})
+	a.acked = append(a.acked, ackedSet{key, issued, at})
 	a.mu.Unlock()
 }
 
@@ -61,10 +63,12 @@ func (a *audit) attemptIncr(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackIncr(key string, v int64, at time.Duration) {
+// ackIncr records an acknowledged INCR, issued and acknowledged at those
+// offsets, that returned v.
+func (a *audit) ackIncr(key string, issued, at time.Duration, v int64) {
 	a.mu.Lock()
 	c := a.counter(key)
-	c.acked++
+	c.acked = append(c.acked, issued)
 	if first, ok := c.seen[v]; ok {
 		c.repeats = append(c.repeats, first)
 	} else {
@@ -73,12 +77,12 @@ func (a *audit) ackIncr(key string, v int64, at time.Duration) {
 	a.mu.Unlock()
 }
 
-// auditResult is what verification found.
+// auditResult is what verification found. LostWrites and LostIncrs are the
+// losses no server explains; ServerLostWrites and ServerLostIncrs those a
+// primary's death or demotion explains (see verify).
 type auditResult struct {
 	LostWrites, LostIncrs, DuplicateIncrs int
-	// LostWritesForced and LostIncrsForced are the part of LostWrites and
-	// LostIncrs acknowledged within a forced fault's window.
-	LostWritesForced, LostIncrsForced int
+	ServerLostWrites, ServerLostIncrs     int
 }
 
 // verify reads back with c every write acknowledged at or after since
@@ -86,19 +90,32 @@ type auditResult struct {
 // holds another value. With counters, for a counter holding V after `acked`
 // acknowledged INCRs out of `attempts`: acknowledged increments were lost
 // when V < acked, or when two acknowledged INCRs returned the same value;
-// an increment ran twice when V > attempts. A lost acknowledgement counts
-// as forced too when it came within forced: for an INCR, that of a value
-// returned again later, or above V.
-func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration, counters bool, forced windows, shardOf func(key string) int) (auditResult, error) {
+// an increment ran twice when V > attempts.
+//
+// lossUntil, when not zero, is when the group's old primary stopped being
+// able to acknowledge a write that the group would then lose (it died, or
+// the switch away from it was announced). A write issued before it may
+// have been acknowledged by that primary and lost with it, the server's
+// doing (asynchronous replication); a write issued after it can only have
+// been acknowledged by a server whose data survives, so its loss is the
+// client's. Lost SETs issued before lossUntil, and up to as many lost
+// increments of a counter as its acknowledged INCRs issued before
+// lossUntil, count as lost by the server.
+//
+// So do the lost writes acknowledged within forced, a forced fault's window
+// on the write's shard (shardOf): for an INCR, the acknowledgement that
+// first returned a value returned again later, or a value above V.
+func (a *audit) verify(ctx context.Context, c *keel.Client, since, lossUntil time.Duration, counters bool, forced windows, shardOf func(key string) int) (auditResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	inForced := func(key string, at time.Duration) bool { return len(forced) > 0 && forced.contain(shardOf(key), at) }
 	var r auditResult
 	var keys []string
-	var acked []time.Duration
+	var early []bool // the server may have lost the SET: issued before lossUntil, or acknowledged in a forced window
 	for _, s := range a.acked {
 		if s.at >= since {
 			keys = append(keys, s.key)
-			acked = append(acked, s.at)
+			early = append(early, s.issued < lossUntil || inForced(s.key, s.at))
 		}
 	}
 	const batch = 500
@@ -109,11 +126,12 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration,
 			return r, err
 		}
 		for j, v := range vals {
-			if !v.Valid || v.Value != writeValue(part[j]) {
+			switch {
+			case v.Valid && v.Value == writeValue(part[j]):
+			case early[i+j]:
+				r.ServerLostWrites++
+			default:
 				r.LostWrites++
-				if forced.contain(shardOf(part[j]), acked[i+j]) {
-					r.LostWritesForced++
-				}
 			}
 		}
 	}
@@ -132,9 +150,18 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since time.Duration,
 				return r, err
 			}
 		}
-		lost := max(int(int64(ca.acked)-v), len(ca.repeats))
-		r.LostIncrs += lost
-		r.LostIncrsForced += min(lost, ca.lostForced(v, forced, shardOf(key)))
+		lost := max(int(int64(len(ca.acked))-v), len(ca.repeats))
+		early := 0
+		for _, at := range ca.acked {
+			if at < lossUntil {
+				early++
+			}
+		}
+		if len(forced) > 0 {
+			early += ca.lostForced(v, forced, shardOf(key))
+		}
+		r.ServerLostIncrs += min(lost, early)
+		r.LostIncrs += lost - min(lost, early)
 		r.DuplicateIncrs += max(0, int(v-int64(ca.attempts)))
 	}
 	return r, nil

@@ -15,8 +15,11 @@
 // [Consumer]) and fed by an independent publisher or producer that speaks
 // lab's RESP; [AnalyzeDelivery] turns what they recorded into delivery
 // gaps, missed, lost and duplicated items. [RunSuite] runs
-// scenarios on lab clusters, or on a lab replication group behind a DNS
-// name for a [Scenario.Replication] one ([ReplicationScenarios]); [RunWatch] watches an existing cluster
+// scenarios on lab clusters, on a lab replication group behind a DNS name
+// for a [Scenario.Replication] one ([ReplicationScenarios]), on a lab
+// Sentinel group for a [Scenario.Sentinel] one ([SentinelScenarios]), or on
+// a cluster whose nodes have network namespaces for a [Scenario.Network]
+// one ([NetworkScenarios]); [RunWatch] watches an existing cluster
 // ([lab.WatchTarget]). Package report holds the report and writes it.
 //
 // The drill uses only keel's public API and package lab: it measures keel

@@ -27,6 +27,10 @@ type Target struct {
 	// open their library's standalone client to it, as its documentation
 	// recommends for such a deployment.
 	Replication bool
+	// SentinelMaster, when set, says the seeds are sentinels monitoring the
+	// primary under this name: drivers open their library's Sentinel
+	// client. Default "": not a Sentinel group.
+	SentinelMaster string
 }
 
 // Dialer returns a dialer that resolves names with t.Resolver, for drivers

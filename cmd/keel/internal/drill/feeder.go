@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,8 @@ type feeder struct {
 	key    string
 	owner  func() string // "" while no node serves the slot
 	start  time.Time
+	// timeout bounds each command; zero means feedTimeout.
+	timeout time.Duration
 
 	conns map[string]*lab.Conn // used only by the feeding goroutine, then closed
 
@@ -78,7 +81,7 @@ func (f *feeder) call(ctx context.Context, args []string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := c.Do(feedTimeout, args...)
+		v, err := c.Do(cmp.Or(f.timeout, feedTimeout), args...)
 		var re lab.ReplyError
 		switch {
 		case errors.As(err, &re):
@@ -107,7 +110,7 @@ func (f *feeder) conn(ctx context.Context, addr string) (*lab.Conn, error) {
 	if c := f.conns[addr]; c != nil {
 		return c, nil
 	}
-	c, err := f.target.lab().Dial(ctx, addr, feedTimeout)
+	c, err := f.target.lab().Dial(ctx, addr, cmp.Or(f.timeout, feedTimeout))
 	if err != nil {
 		return nil, err
 	}

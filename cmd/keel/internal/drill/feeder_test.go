@@ -32,8 +32,10 @@ func TestFeederSendsAndReportsWhatIsLeft(t *testing.T) {
 	}
 
 	for _, probe := range []string{ProbeBLPop, ProbeXReadGroup, ProbeSubscribe} {
+		// A generous timeout: on a loaded machine a send may take longer
+		// than the drill's own bound, and this test checks the accounting.
 		f := &feeder{probe: probe, key: "feed:" + probe, conns: map[string]*lab.Conn{},
-			owner: func() string { return srv.Addr() }}
+			owner: func() string { return srv.Addr() }, timeout: 5 * time.Second}
 		if err := f.setup(ctx); err != nil {
 			t.Fatalf("%s: setup: %v", probe, err)
 		}

@@ -41,6 +41,9 @@ func (d KeelDriver) Open(ctx context.Context, t Target) (Client, error) {
 	if t.Replication {
 		opts.Mode = keel.ModeReplication
 	}
+	if t.SentinelMaster != "" {
+		opts.Mode, opts.SentinelMaster = keel.ModeSentinel, t.SentinelMaster
+	}
 	c, err := keel.New(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -101,7 +101,7 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	defer soakProfiling(opts.Scenarios)()
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
 	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
-	if !slices.ContainsFunc(opts.Scenarios, func(sc Scenario) bool { return !sc.Replication }) {
+	if !slices.ContainsFunc(opts.Scenarios, Scenario.onCluster) {
 		rep.Settings.Shards, rep.Settings.Replicas = 1, 1 // one primary and its replica
 	}
 	rep.Settings.NodeTimeoutMS = ms(opts.Cluster.NodeTimeout)
@@ -131,16 +131,19 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 	}()
 	for i, j := range jobs {
 		prefetch := func() {
-			if i+1 < len(jobs) && !jobs[i+1].sc.Replication {
-				next = startClusterAsync(ctx, opts.Cluster)
+			if i+1 < len(jobs) && jobs[i+1].sc.onCluster() {
+				next = startClusterAsync(ctx, opts.Cluster, jobs[i+1].sc.Network)
 			}
 		}
 		var run report.Run
-		if j.sc.Replication {
+		switch {
+		case j.sc.Replication:
 			run = runReplInLab(ctx, opts, j.sc, j.d, i+1, prefetch)
-		} else {
+		case j.sc.Sentinel:
+			run = runSentinelInLab(ctx, opts, j.sc, j.d, i+1, prefetch)
+		default:
 			if next == nil {
-				next = startClusterAsync(ctx, opts.Cluster)
+				next = startClusterAsync(ctx, opts.Cluster, j.sc.Network)
 			}
 			started := <-next
 			next = nil
@@ -165,12 +168,15 @@ type startedCluster struct {
 	err error
 }
 
-func startClusterAsync(ctx context.Context, shape ClusterShape) <-chan startedCluster {
+// startClusterAsync starts a cluster of shape in the background; network
+// puts each node in a network namespace of its own (for Network scenarios)
+// instead of on its own 127.x address.
+func startClusterAsync(ctx context.Context, shape ClusterShape, network bool) <-chan startedCluster {
 	out := make(chan startedCluster, 1)
 	go func() {
 		c, err := lab.StartCluster(ctx, lab.ClusterOptions{Shards: shape.Shards,
 			Replicas: shape.Replicas, NodeTimeout: shape.NodeTimeout,
-			DistinctHosts: true, Binary: shape.Binary, TLS: shape.TLS})
+			DistinctHosts: !network, NetNamespaces: network, Binary: shape.Binary, TLS: shape.TLS})
 		out <- startedCluster{c, err}
 	}()
 	return out
@@ -234,7 +240,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 		rc.setError(err)
 		return rc.run
 	}
-	w, err := c.Watch(ctx, lab.WatchOptions{Slots: rc.env.slots})
+	w, err := c.Watch(ctx, lab.WatchOptions{Slots: rc.env.slots, ProbeTimeout: watchProbeTimeout(sc)})
 	if err != nil {
 		rc.client.Close()
 		rc.setError(err)

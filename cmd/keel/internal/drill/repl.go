@@ -56,97 +56,57 @@ func replicationLayout(primary string) Layout {
 }
 
 // runReplInLab runs one driver through one replication scenario on a fresh
-// group it starts and closes. loadStopped is called once the workload has
-// stopped.
-//
-// The group's own serving is marked from the steps: served from the start,
-// unserved when the step began (the pause or the kill), served again when
-// the name pointed at the new primary and a write through the name
-// succeeded (the lab promotes before it repoints, so the repointing is that
-// moment).
+// group it starts and closes (see runGroupInLab).
 func runReplInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int, loadStopped func()) report.Run {
-	rc := &runCore{driver: d, scenario: sc.Name, work: opts.Workload, bucket: opts.Bucket,
-		seq: seq, progress: opts.Progress, log: opts.Logger}
-	rc.run = report.Run{Scenario: sc.Name, Client: d.Name()}
-	rc.report("starting", 0)
-	defer loadStopped()
-	g, err := lab.StartReplicationGroup(ctx, lab.ReplicationOptions{Replicas: 1, Binary: opts.Cluster.Binary})
-	if err != nil {
-		rc.setError(fmt.Errorf("starting the replication group: %w", err))
-		return rc.run
-	}
-	defer g.Close()
-	rc.env.target = Target{Seeds: []string{g.Seed()}, Resolver: g.Resolver(), Replication: true}
-	rc.env.layout = replicationLayout(g.Primary().Addr())
-	rc.env.slots = rc.env.layout.FirstSlots()
-	if err := rc.open(ctx); err != nil {
-		rc.setError(err)
-		return rc.run
-	}
-	stopLoad := rc.start(ctx)
-	rc.markers = append(rc.markers, report.Marker{At: 0, Kind: report.MarkServed, Shard: replicationShard, Label: "served by " + g.Primary().Addr()})
-
-	setPhase, stopTicker := rc.reportPhases(sc)
-	var servedAt time.Duration
-	err = replSteps(ctx, sc, g, rc, setPhase, &servedAt)
-	if err != nil {
-		rc.setError(err)
-	}
-	setPhase("recovery")
-	rc.replTail(ctx, sc)
-	stopLoad()
-	stopTicker()
-	run := rc.finish(context.WithoutCancel(ctx), nil)
-	run.Figures.ReadOnlyAfterServed = readOnlyAfter(rc.load.rec.Samples(), servedAt)
-	return run
+	return runGroupInLab(ctx, opts, sc, d, seq, loadStopped, func(ctx context.Context) (groupLab, error) {
+		g, err := lab.StartReplicationGroup(ctx, lab.ReplicationOptions{Replicas: 1, Binary: opts.Cluster.Binary})
+		if err != nil {
+			return nil, err
+		}
+		return replLab{g}, nil
+	})
 }
 
-// replSteps waits out the warm-up, then carries out each step after its
-// delay, marking it and the group's serving on the timeline; servedAt is set
-// to when the group served writes again after the last step.
-func replSteps(ctx context.Context, sc Scenario, g *lab.ReplicationGroup, rc *runCore, phase func(string), servedAt *time.Duration) error {
-	if err := sleep(ctx, time.Duration(sc.Warmup)); err != nil {
-		return err
+// replLab is a replication group behind a DNS name, as a groupLab. A step
+// stops the group's serving when it begins (the pause or the kill); the
+// group serves again when the name points at the new primary and a write
+// through the name succeeds (the lab promotes before it repoints, so the
+// repointing is that moment).
+type replLab struct{ g *lab.ReplicationGroup }
+
+func (r replLab) target() Target {
+	return Target{Seeds: []string{r.g.Seed()}, Resolver: r.g.Resolver(), Replication: true}
+}
+
+func (r replLab) primary(context.Context) (string, error) { return r.g.Primary().Addr(), nil }
+
+func (r replLab) Close() error { return r.g.Close() }
+
+func (r replLab) do(ctx context.Context, st Step) (groupStep, error) {
+	replicas := r.g.Replicas()
+	if len(replicas) == 0 {
+		return groupStep{}, fmt.Errorf("drill: %s: the group has no replica", st.Action)
 	}
-	phase("fault")
-	for _, st := range sc.Steps {
-		if err := sleep(ctx, time.Duration(st.After)); err != nil {
-			return err
-		}
-		replicas := g.Replicas()
-		if len(replicas) == 0 {
-			return fmt.Errorf("drill: %s: the group has no replica", st.Action)
-		}
-		var step lab.Step
-		var err error
-		switch st.Action {
-		case ActionReplFailover:
-			step, err = g.Failover(ctx, replicas[0], replRepointDelay)
-		case ActionReplKillPrimary:
-			step, err = g.KillPrimary(ctx, replicas[0], replRepointDelay)
-		default:
-			return fmt.Errorf("drill: action %q is not for a replication group", st.Action)
-		}
-		label := step.Action + " " + step.Node + " (" + step.Detail + ")"
-		if !step.Began.IsZero() {
-			at := step.Began.Sub(rc.started)
-			rc.markers = append(rc.markers,
-				report.Marker{At: at, Kind: report.MarkStep, Shard: replicationShard, Label: label},
-				report.Marker{At: at, Kind: report.MarkUnserved, Shard: replicationShard, Label: "unserved"})
-		}
-		if !step.Done.IsZero() {
-			rc.markers = append(rc.markers, report.Marker{At: step.Done.Sub(rc.started), Kind: report.MarkStepDone, Shard: replicationShard, Label: label})
-		}
-		if err != nil {
-			return fmt.Errorf("drill: %s: %w", label, err)
-		}
-		if err := confirmWritable(ctx, g); err != nil {
-			return err
-		}
-		*servedAt = step.Done.Sub(rc.started)
-		rc.markers = append(rc.markers, report.Marker{At: *servedAt, Kind: report.MarkServed, Shard: replicationShard, Label: "served by " + step.Detail})
+	gs := groupStep{unserved: true}
+	var err error
+	switch st.Action {
+	case ActionReplFailover:
+		gs.Step, err = r.g.Failover(ctx, replicas[0], replRepointDelay)
+	case ActionReplKillPrimary:
+		exitedAt := watchExit(r.g.Primary())
+		gs.Step, err = r.g.KillPrimary(ctx, replicas[0], replRepointDelay)
+		gs.lossUntil = exitedAt()
+	default:
+		return gs, fmt.Errorf("drill: action %q is not for a replication group", st.Action)
 	}
-	return nil
+	if err != nil {
+		return gs, err
+	}
+	if err := confirmWritable(ctx, r.g); err != nil {
+		return gs, err
+	}
+	gs.served, gs.servedBy = gs.Done, gs.Detail
+	return gs, nil
 }
 
 // confirmWritable checks that the name points at the new primary and that

@@ -55,6 +55,13 @@ type runCore struct {
 	// the cluster's data by design (Scenario.LosesData).
 	auditSince   time.Duration
 	skipCounters bool
+	// lossUntil, when not zero, ends the time in which a killed or demoted
+	// primary could acknowledge writes that its group then lost (a kill
+	// loses what it had not yet replicated; a Sentinel switchover what it
+	// took before the switch was announced): the audit counts the
+	// acknowledged writes issued before it that went missing as lost by the
+	// server, not by the client. See audit.verify.
+	lossUntil time.Duration
 
 	// probes are the scenario's subscribers and consumers (Scenario.Probes).
 	probes []*probe
@@ -86,6 +93,10 @@ func (rc *runCore) checker(ctx context.Context) (*keel.Client, error) {
 	// Seeded with every node the run began with too: the given seeds may be
 	// the very nodes the run killed or replaced.
 	t := rc.env.target
+	if t.SentinelMaster != "" {
+		return keel.New(ctx, keel.Options{Seeds: t.Seeds, Username: t.Username, Password: t.Password,
+			TLS: t.TLS, Mode: keel.ModeSentinel, SentinelMaster: t.SentinelMaster})
+	}
 	if t.Replication {
 		// The name leads to the primary of the moment; the group's old
 		// primary may be dead or a replica.
@@ -181,7 +192,8 @@ func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) report.R
 		rc.setError(fmt.Errorf("verifying the data: %w", err))
 	} else {
 		fig.LostWrites, fig.LostIncrs, fig.DuplicateIncrs = a.LostWrites, a.LostIncrs, a.DuplicateIncrs
-		rc.run.Soak = rc.soakFigures(a, duration)
+		fig.ServerLostWrites, fig.ServerLostIncrs = a.ServerLostWrites, a.ServerLostIncrs
+		rc.run.Soak = rc.soakFigures(duration)
 	}
 	rc.run.DurationMS = ms(duration)
 	rc.run.Figures, rc.run.Shards, rc.run.Timeline = fig, shards, timeline
@@ -213,7 +225,11 @@ func (rc *runCore) verify(ctx context.Context) (auditResult, error) {
 		return auditResult{}, err
 	}
 	defer c.Close()
-	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, !rc.skipCounters, forcedWindows(rc.markers), rc.load.ks.shardOf())
+	var forced windows // losses within a forced fault are the server's: judged so in a soak only
+	if rc.soak != nil {
+		forced = forcedWindows(rc.markers)
+	}
+	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, rc.lossUntil, !rc.skipCounters, forced, rc.load.ks.shardOf())
 	if err != nil {
 		return a, err
 	}

@@ -42,11 +42,35 @@ type Scenario struct {
 	// repl-failover or repl-kill-primary, and it takes no probes. Default
 	// false.
 	Replication bool `json:"replication,omitempty"`
+	// Sentinel runs the scenario on a Sentinel group (a primary, a replica
+	// and three sentinels; see [SentinelScenarios]): its steps are then
+	// sentinel-switchover, sentinel-kill-primary or sentinel-kill-sentinel,
+	// and it takes no probes. Default false.
+	Sentinel bool `json:"sentinel,omitempty"`
+	// Network runs the scenario on a cluster whose nodes each have a
+	// network namespace of their own (Linux, as root; see
+	// lab.ClusterOptions.NetNamespaces), which its steps may partition,
+	// heal and slow down ([NetworkScenarios]). Default false.
+	Network bool `json:"network,omitempty"`
 	// Soak makes the scenario a chaos soak: instead of Steps, random faults
 	// drawn from a seeded generator until its Duration has passed (see
 	// [SoakScenario]). Default none.
 	Soak *Soak `json:"soak,omitempty"`
 }
+
+// kind names what the scenario runs on, for messages.
+func (s Scenario) kind() string {
+	switch {
+	case s.Replication:
+		return "replication group"
+	case s.Sentinel:
+		return "Sentinel group"
+	}
+	return "cluster"
+}
+
+// onCluster reports whether the scenario runs on a cluster.
+func (s Scenario) onCluster() bool { return !s.Replication && !s.Sentinel }
 
 // Step is one action on the cluster.
 type Step struct {
@@ -68,6 +92,9 @@ type Step struct {
 	//                                  serves no slot as a primary (bounded by Timeout)
 	//   wait-stable                    wait until the cluster has settled: every node healthy,
 	//                                  every replica in sync (lab's WaitStable; bounded by Timeout)
+	//   partition, heal                drop every packet to and from Target, silently; undo it
+	//   latency, clear-latency         delay what Target sends by Delay; undo it
+	// partition, heal, latency and clear-latency need a Network scenario.
 	Action string `json:"action"`
 	// Target names the node acted on: "primary:N" (the primary of shard N),
 	// "replica:N" (a replica of shard N) or "last" (the node of the
@@ -77,6 +104,9 @@ type Step struct {
 	Slots int `json:"slots,omitempty"`
 	// Timeout bounds a wait-served step. Default 30s.
 	Timeout Duration `json:"timeout,omitempty"`
+	// Delay is what a latency step adds to every round trip with Target.
+	// Default 200ms.
+	Delay Duration `json:"delay,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string in JSON,
@@ -122,9 +152,13 @@ var knownActions = map[string]bool{
 	"kill": true, "pause": true, "resume": true, "restart": true,
 	"failover": true, "failover-force": true, "failover-takeover": true,
 	"replace": true, "migrate": true, "restart-all": true, "restart-all-new": true,
-	"rolling-restart": true, "wait-served": true, "wait-stable": true, "migrate-back": true,
-	"wait-failed-over": true,
+	"rolling-restart": true, "wait-served": true,
+	"partition": true, "heal": true, "latency": true, "clear-latency": true,
+	"wait-stable": true, "migrate-back": true, "wait-failed-over": true,
 }
+
+// networkActions need a Network scenario's cluster.
+var networkActions = map[string]bool{"partition": true, "heal": true, "latency": true, "clear-latency": true}
 
 // replicationActions are the actions of a Replication scenario.
 var replicationActions = map[string]bool{ActionReplFailover: true, ActionReplKillPrimary: true}
@@ -140,8 +174,14 @@ func (s Scenario) Check() error {
 	if len(s.Steps) == 0 {
 		return fmt.Errorf("drill: scenario %q has no steps", s.Name)
 	}
-	if s.Replication && len(s.Probes) > 0 {
-		return fmt.Errorf("drill: scenario %q: a replication scenario takes no probes", s.Name)
+	if s.Replication && s.Sentinel {
+		return fmt.Errorf("drill: scenario %q: replication and sentinel both set", s.Name)
+	}
+	if s.Network && !s.onCluster() {
+		return fmt.Errorf("drill: scenario %q: a %s scenario cannot be a network one", s.Name, s.kind())
+	}
+	if !s.onCluster() && len(s.Probes) > 0 {
+		return fmt.Errorf("drill: scenario %q: a %s scenario takes no probes", s.Name, s.kind())
 	}
 	for _, p := range s.Probes {
 		if !knownProbes[p] {
@@ -149,16 +189,19 @@ func (s Scenario) Check() error {
 		}
 	}
 	for i, st := range s.Steps {
-		if s.Replication != replicationActions[st.Action] {
-			return fmt.Errorf("drill: scenario %q step %d: action %q is not for a %s", s.Name, i+1, st.Action, map[bool]string{true: "replication group", false: "cluster"}[s.Replication])
-		}
-		if !knownActions[st.Action] && !replicationActions[st.Action] {
+		if !knownActions[st.Action] && !replicationActions[st.Action] && !sentinelActions[st.Action] {
 			return fmt.Errorf("drill: scenario %q step %d: unknown action %q", s.Name, i+1, st.Action)
+		}
+		if s.Replication != replicationActions[st.Action] || s.Sentinel != sentinelActions[st.Action] {
+			return fmt.Errorf("drill: scenario %q step %d: action %q is not for a %s", s.Name, i+1, st.Action, s.kind())
+		}
+		if networkActions[st.Action] && !s.Network {
+			return fmt.Errorf("drill: scenario %q step %d: action %q needs \"network\": true", s.Name, i+1, st.Action)
 		}
 		if _, _, err := parseTarget(st.Target); err != nil {
 			return fmt.Errorf("drill: scenario %q step %d: %w", s.Name, i+1, err)
 		}
-		if st.After < 0 || st.Timeout < 0 || st.Slots < 0 {
+		if st.After < 0 || st.Timeout < 0 || st.Slots < 0 || st.Delay < 0 {
 			return fmt.Errorf("drill: scenario %q step %d: negative value", s.Name, i+1)
 		}
 	}
@@ -187,11 +230,33 @@ func (s Scenario) withDefaults() Scenario {
 		if st.Timeout == 0 {
 			st.Timeout = Duration(30 * time.Second)
 		}
+		if st.Delay == 0 {
+			st.Delay = Duration(200 * time.Millisecond)
+		}
 		steps[i] = st
 	}
 	s.Steps = steps
 	return s
 }
+
+// watchProbeTimeout is how long the watcher gives a node to answer in sc:
+// lab's default, plus the largest delay a latency step adds, so that a node
+// that is slow but serves is not taken for one that does not.
+func watchProbeTimeout(sc Scenario) time.Duration {
+	var most time.Duration
+	for _, st := range sc.Steps {
+		if st.Action == "latency" {
+			most = max(most, time.Duration(st.Delay))
+		}
+	}
+	if most == 0 {
+		return 0
+	}
+	return defaultWatchProbeTimeout + most
+}
+
+// defaultWatchProbeTimeout is lab.WatchOptions.ProbeTimeout's default.
+const defaultWatchProbeTimeout = 100 * time.Millisecond
 
 // parseTarget splits "primary:N", "replica:N" or "last".
 func parseTarget(t string) (role string, shard int, err error) {
@@ -265,4 +330,20 @@ func DeliveryScenarios() []Scenario {
 		)
 	}
 	return out
+}
+
+// NetworkScenarios returns the network-fault scenarios, run on a cluster
+// whose nodes each have a network namespace (Linux, as root). `keel drill
+// -scenarios net` runs them all; they are not in the default suite.
+func NetworkScenarios() []Scenario {
+	return []Scenario{
+		{Name: "partition-primary", Network: true,
+			Description: "shard 0's primary is cut off the network (packets dropped, no RST: dials hang); its replica takes over; the old primary rejoins 3s later as a replica",
+			Steps: []Step{{Action: "partition"}, {Action: "wait-served"},
+				{After: Duration(3 * time.Second), Action: "heal", Target: "last"}}},
+		{Name: "slow-network", Network: true,
+			Description: "every reply of shard 0's primary is delayed by 200ms for 5s, then the delay goes",
+			Steps: []Step{{Action: "latency", Delay: Duration(200 * time.Millisecond)},
+				{After: Duration(5 * time.Second), Action: "clear-latency", Target: "last"}}},
+	}
 }

@@ -130,3 +130,29 @@ func TestReadScenariosWithProbes(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkScenarios(t *testing.T) {
+	for _, sc := range NetworkScenarios() {
+		if err := sc.Check(); err != nil {
+			t.Errorf("%s: %v", sc.Name, err)
+		}
+		if !sc.Network {
+			t.Errorf("%s is not a Network scenario", sc.Name)
+		}
+	}
+	bad := Scenario{Name: "x", Steps: []Step{{Action: "partition"}}}
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "network") {
+		t.Errorf("partition without network: %v, want an error asking for network", err)
+	}
+	bad = Scenario{Name: "x", Network: true, Replication: true, Steps: []Step{{Action: ActionReplFailover}}}
+	if err := bad.Check(); err == nil {
+		t.Error("a replication scenario with network passed Check")
+	}
+	slow := Scenario{Name: "x", Network: true, Steps: []Step{{Action: "latency", Delay: Duration(300 * time.Millisecond)}}}
+	if got := watchProbeTimeout(slow.withDefaults()); got != 400*time.Millisecond {
+		t.Errorf("watchProbeTimeout = %v, want 400ms: the default plus the delay", got)
+	}
+	if got := watchProbeTimeout(DefaultScenarios()[0]); got != 0 {
+		t.Errorf("watchProbeTimeout without latency = %v, want 0 (lab's default)", got)
+	}
+}

@@ -25,7 +25,8 @@ type Soak struct {
 	// Seed seeds the fault generator. 0 is a seed like any other.
 	Seed uint64 `json:"seed"`
 	// Faults are the kinds of fault drawn, each equally likely: see
-	// [SoakFaults]. Default: every kind available.
+	// [SoakFaults]. Default: every kind available (partition only on a
+	// Network scenario's cluster).
 	Faults []string `json:"faults,omitempty"`
 	// MaxGap bounds the random pause after each fault, drawn uniformly in
 	// [0, MaxGap]. Default 2s.
@@ -35,7 +36,7 @@ type Soak struct {
 	SampleEvery Duration `json:"sample_every,omitempty"`
 }
 
-func (p Soak) withDefaults() Soak {
+func (p Soak) withDefaults(network bool) Soak {
 	if p.MaxGap == 0 {
 		p.MaxGap = Duration(2 * time.Second)
 	}
@@ -43,7 +44,7 @@ func (p Soak) withDefaults() Soak {
 		p.SampleEvery = Duration(2 * time.Second)
 	}
 	if len(p.Faults) == 0 {
-		for _, f := range soakFaults() {
+		for _, f := range soakFaults(network) {
 			p.Faults = append(p.Faults, f.name)
 		}
 	}
@@ -51,10 +52,12 @@ func (p Soak) withDefaults() Soak {
 }
 
 // SoakScenario returns the scenario `keel drill soak` runs: plan's faults,
-// named "soak".
-func SoakScenario(plan Soak) Scenario {
-	plan = plan.withDefaults()
-	return Scenario{Name: "soak", Soak: &plan, MaxTail: Duration(60 * time.Second),
+// named "soak"; network runs it on a cluster whose nodes have network
+// namespaces of their own (see Scenario.Network), where partitions can be
+// drawn too.
+func SoakScenario(plan Soak, network bool) Scenario {
+	plan = plan.withDefaults(network)
+	return Scenario{Name: "soak", Soak: &plan, Network: network, MaxTail: Duration(60 * time.Second),
 		Description: fmt.Sprintf("random faults (%s) on random shards for %v, seed %d",
 			strings.Join(plan.Faults, ", "), time.Duration(plan.Duration), plan.Seed)}
 }
@@ -63,23 +66,24 @@ func SoakScenario(plan Soak) Scenario {
 // bring the cluster back to its full size, settled.
 type soakFault struct {
 	name, describe string
-	// available reports whether the drill can inject it; nil means always.
-	available func() bool
-	steps     func(r *rand.Rand, target string) []Step
+	// network says it needs a Network scenario's cluster.
+	network bool
+	steps   func(r *rand.Rand, target string) []Step
 }
 
 // SoakFaults lists the kinds of fault a soak can draw, with what each does,
 // as "name: description" lines.
 func SoakFaults() []string {
 	var out []string
-	for _, f := range soakFaults() {
+	for _, f := range soakFaults(true) {
 		out = append(out, f.name+": "+f.describe)
 	}
 	return out
 }
 
-// soakFaults are the kinds of fault the drill can inject now.
-func soakFaults() []soakFault {
+// soakFaults are the kinds of fault the drill can inject, on a cluster
+// with network namespaces or not.
+func soakFaults(network bool) []soakFault {
 	settle := Step{Action: "wait-stable", Timeout: Duration(60 * time.Second)}
 	// A failed primary must have been replaced before it comes back: one
 	// restarted first would serve its slots again, empty (the lab's nodes
@@ -131,28 +135,27 @@ func soakFaults() []soakFault {
 				return []Step{{Action: "migrate", Target: target, Slots: 1 + r.IntN(500)}, settle,
 					{After: between(r, 0, 3*time.Second), Action: "migrate-back"}, settle}
 			}},
-		// The hook for network faults: a partitioned primary (packets
-		// dropped, no RST) is failed over, then the partition heals. It is
-		// drawn only when the drill knows the partition and heal actions.
-		{name: "partition", describe: "a primary's packets are dropped until its replica took over, then the partition heals",
-			available: func() bool { return knownActions["partition"] && knownActions["heal"] },
-			steps:     undone("partition", "heal", true)},
+		// A partitioned primary (packets dropped, no RST) is failed over,
+		// then the partition heals: only where nodes have network
+		// namespaces (a Network scenario; `keel drill soak -network`).
+		{name: "partition", describe: "(with -network) a primary's packets are dropped until its replica took over, then the partition heals",
+			network: true, steps: undone("partition", "heal", true)},
 	}
-	return slices.DeleteFunc(all, func(f soakFault) bool { return f.available != nil && !f.available() })
+	return slices.DeleteFunc(all, func(f soakFault) bool { return f.network && !network })
 }
 
 // checkSoak reports the first thing wrong with a soak scenario.
 func (s Scenario) checkSoak() error {
 	p := s.Soak
 	switch {
-	case len(s.Steps) > 0 || s.Replication || len(s.Probes) > 0:
-		return fmt.Errorf("drill: soak scenario %q: a soak draws its own steps and takes no steps, probes or replication", s.Name)
+	case len(s.Steps) > 0 || !s.onCluster() || len(s.Probes) > 0:
+		return fmt.Errorf("drill: soak scenario %q: a soak draws its own steps on a cluster and takes no steps or probes", s.Name)
 	case p.Duration <= 0:
 		return fmt.Errorf("drill: soak scenario %q: the duration must be positive", s.Name)
 	case p.MaxGap < 0 || p.SampleEvery < 0:
 		return fmt.Errorf("drill: soak scenario %q: negative value", s.Name)
 	}
-	known := soakFaults()
+	known := soakFaults(s.Network)
 	for _, f := range p.Faults {
 		if !slices.ContainsFunc(known, func(k soakFault) bool { return k.name == f }) {
 			var names []string
@@ -173,10 +176,10 @@ type soakGenerator struct {
 	maxGap time.Duration
 }
 
-func newSoakGenerator(p Soak, shards int) *soakGenerator {
-	p = p.withDefaults()
+func newSoakGenerator(p Soak, shards int, network bool) *soakGenerator {
+	p = p.withDefaults(network)
 	g := &soakGenerator{r: rand.New(rand.NewPCG(p.Seed, 0x6b65656c)), shards: shards, maxGap: time.Duration(p.MaxGap)}
-	for _, f := range soakFaults() {
+	for _, f := range soakFaults(network) {
 		if slices.Contains(p.Faults, f.name) {
 			g.faults = append(g.faults, f)
 		}
@@ -198,6 +201,7 @@ func (g *soakGenerator) next() (kind string, steps []Step) {
 // soakRun is a chaos soak's state during its run.
 type soakRun struct {
 	plan    Soak
+	network bool // the cluster's nodes have network namespaces
 	sampler *resourceSampler
 	// failed are the errors of the steps that failed and that the soak
 	// went on past, once the cluster had settled again.
@@ -213,7 +217,7 @@ var undoActions = map[string]bool{"restart": true, "resume": true, "heal": true,
 // steps (restart, resume, heal, migrate-back) still run, and the soak goes
 // on once the cluster has settled again. It fails if the cluster does not.
 func (sr *soakRun) steps(ctx context.Context, st *stepper) error {
-	g := newSoakGenerator(sr.plan, len(st.shards))
+	g := newSoakGenerator(sr.plan, len(st.shards), sr.network)
 	end := time.Now().Add(time.Duration(sr.plan.Duration))
 	for time.Now().Before(end) {
 		_, steps := g.next()
@@ -254,8 +258,8 @@ func (rc *runCore) startSoak(sc Scenario) {
 	if sc.Soak == nil {
 		return
 	}
-	p := sc.Soak.withDefaults()
-	rc.soak = &soakRun{plan: p,
+	p := sc.Soak.withDefaults(sc.Network)
+	rc.soak = &soakRun{plan: p, network: sc.Network,
 		sampler: startResourceSampler(time.Duration(sc.Warmup), time.Duration(p.SampleEvery), rc.load.inflight.Load)}
 }
 
@@ -267,15 +271,14 @@ func (rc *runCore) stopSoak() {
 }
 
 // soakFigures is a soak's own report (nil for other scenarios): the
-// faults injected, the audit's losses within forced faults, the resources.
-func (rc *runCore) soakFigures(a auditResult, duration time.Duration) *report.Soak {
+// faults injected, the forced faults' windows, the resources.
+func (rc *runCore) soakFigures(duration time.Duration) *report.Soak {
 	if rc.soak == nil {
 		return nil
 	}
 	ws := forcedWindows(rc.markers)
 	out := &report.Soak{Seed: rc.soak.plan.Seed, DurationMS: ms(time.Duration(rc.soak.plan.Duration)),
-		Faults: map[string]int{}, LostWritesForced: a.LostWritesForced, LostIncrsForced: a.LostIncrsForced,
-		ForcedWindows: len(ws), FailedSteps: rc.soak.failed}
+		Faults: map[string]int{}, ForcedWindows: len(ws), FailedSteps: rc.soak.failed}
 	for shard := range rc.env.slots {
 		out.ForcedWindowMS += ms(ws.covered(shard, duration))
 	}

@@ -12,7 +12,7 @@ import (
 
 // drawSoak returns the first n faults a generator draws, with their steps.
 func drawSoak(p Soak, shards, n int) (kinds []string, steps [][]Step) {
-	g := newSoakGenerator(p, shards)
+	g := newSoakGenerator(p, shards, true)
 	for range n {
 		k, st := g.next()
 		kinds, steps = append(kinds, k), append(steps, st)
@@ -37,7 +37,7 @@ func TestSoakGeneratorReplays(t *testing.T) {
 	seen := map[string]bool{}
 	for i, st := range steps {
 		seen[kinds[i]] = true
-		sc := Scenario{Name: "episode", Steps: st}
+		sc := Scenario{Name: "episode", Steps: st, Network: true}
 		if err := sc.Check(); err != nil {
 			t.Fatalf("fault %d (%s): %v", i, kinds[i], err)
 		}
@@ -60,7 +60,7 @@ func TestSoakGeneratorReplays(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range soakFaults() {
+	for _, f := range soakFaults(true) {
 		if !seen[f.name] {
 			t.Errorf("200 draws never drew %q", f.name)
 		}
@@ -76,15 +76,17 @@ func TestSoakScenarioCheck(t *testing.T) {
 	if err != nil || scs[0].Soak.Seed != 7 || len(scs[0].Soak.Faults) != 2 {
 		t.Fatalf("a soak scenario from JSON: %+v, %v", scs, err)
 	}
-	if err := SoakScenario(Soak{Duration: Duration(time.Minute)}).Check(); err != nil {
+	if err := SoakScenario(Soak{Duration: Duration(time.Minute)}, false).Check(); err != nil {
 		t.Errorf("SoakScenario: %v", err)
 	}
 	for name, sc := range map[string]Scenario{
-		"no duration":   SoakScenario(Soak{}),
-		"unknown fault": SoakScenario(Soak{Duration: 1, Faults: []string{"meteor"}}),
-		"with steps":    {Name: "x", Soak: &Soak{Duration: 1}, Steps: []Step{{Action: "kill"}}},
-		"with probes":   {Name: "x", Soak: &Soak{Duration: 1}, Probes: []string{ProbeSubscribe}},
-		"negative gap":  {Name: "x", Soak: &Soak{Duration: 1, MaxGap: -1}},
+		"no duration":               SoakScenario(Soak{}, false),
+		"unknown fault":             SoakScenario(Soak{Duration: 1, Faults: []string{"meteor"}}, false),
+		"partition without network": SoakScenario(Soak{Duration: 1, Faults: []string{"partition"}}, false),
+		"on a replication group":    {Name: "x", Soak: &Soak{Duration: 1}, Replication: true},
+		"with steps":                {Name: "x", Soak: &Soak{Duration: 1}, Steps: []Step{{Action: "kill"}}},
+		"with probes":               {Name: "x", Soak: &Soak{Duration: 1}, Probes: []string{ProbeSubscribe}},
+		"negative gap":              {Name: "x", Soak: &Soak{Duration: 1, MaxGap: -1}},
 	} {
 		if err := sc.Check(); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -92,27 +94,25 @@ func TestSoakScenarioCheck(t *testing.T) {
 	}
 }
 
-// TestSoakPartitionHook checks that the partition fault is drawn exactly
-// when the drill knows the partition and heal actions.
-func TestSoakPartitionHook(t *testing.T) {
-	has := func() bool {
-		return slices.ContainsFunc(soakFaults(), func(f soakFault) bool { return f.name == "partition" })
+// TestSoakPartition checks that partitions are drawn exactly on a Network
+// soak, and what their steps are.
+func TestSoakPartition(t *testing.T) {
+	has := func(network bool) bool {
+		return slices.ContainsFunc(soakFaults(network), func(f soakFault) bool { return f.name == "partition" })
 	}
-	if has() != (knownActions["partition"] && knownActions["heal"]) {
-		t.Fatalf("partition offered: %v, with partition and heal actions known: %v", has(), knownActions["partition"] && knownActions["heal"])
+	if has(false) || !has(true) {
+		t.Fatalf("partition offered without network namespaces: %v, with: %v", has(false), has(true))
 	}
-	if knownActions["partition"] {
-		return
-	}
-	knownActions["partition"], knownActions["heal"] = true, true
-	defer func() { delete(knownActions, "partition"); delete(knownActions, "heal") }()
-	if !has() {
-		t.Error("partition is not offered once the drill knows partition and heal")
+	if sc := SoakScenario(Soak{Duration: 1}, true); !sc.Network || !slices.Contains(sc.Soak.Faults, "partition") || sc.Check() != nil {
+		t.Errorf("a network soak: %+v, %v", sc.Soak, sc.Check())
 	}
 	_, steps := drawSoak(Soak{Duration: 1, Faults: []string{"partition"}}, 3, 1)
-	actions := []string{}
+	var actions []string
 	for _, s := range steps[0] {
 		actions = append(actions, s.Action)
+		if s.Action != "" && !knownActions[s.Action] {
+			t.Errorf("unknown action %q", s.Action)
+		}
 	}
 	if want := []string{"partition", "wait-failed-over", "wait-served", "heal", "wait-stable"}; !slices.Equal(actions, want) {
 		t.Errorf("partition steps %v, want %v", actions, want)
@@ -162,9 +162,9 @@ func TestCounterLostForced(t *testing.T) {
 	a := newAudit()
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	for i, at := range []float64{1, 2, 3, 10} { // values 1..4; 4 lost in a failover at 10 s
-		a.ackIncr("c", int64(i+1), sec(at))
+		a.ackIncr("c", sec(at), sec(at), int64(i+1))
 	}
-	a.ackIncr("c", 4, sec(12)) // the counter, rolled back to 3, returns 4 again
+	a.ackIncr("c", sec(12), sec(12), 4) // the counter, rolled back to 3, returns 4 again
 	c := a.counters["c"]
 	forced := windows{{shard: 0, from: sec(9), to: sec(11)}}
 	if n := c.lostForced(4, forced, 0); n != 1 {
@@ -174,8 +174,8 @@ func TestCounterLostForced(t *testing.T) {
 		t.Errorf("a window on another shard excused %d", n)
 	}
 	b := newAudit()
-	b.ackIncr("c", 1, sec(1))
-	b.ackIncr("c", 2, sec(10))
+	b.ackIncr("c", sec(1), sec(1), 1)
+	b.ackIncr("c", sec(10), sec(10), 2)
 	if n := b.counters["c"].lostForced(1, forced, 0); n != 1 {
 		t.Errorf("a value above the final count, acknowledged in the window: %d forced, want 1", n)
 	}

@@ -69,6 +69,14 @@ func (s *stepper) do(ctx context.Context, st Step) error {
 		})
 	case "migrate":
 		return s.migrate(ctx, n, shard, st.Slots)
+	case "partition":
+		return s.record(shard, func() (lab.Step, error) { return s.c.Partition(n) })
+	case "heal":
+		return s.record(shard, func() (lab.Step, error) { return s.c.Heal(n) })
+	case "latency":
+		return s.record(shard, func() (lab.Step, error) { return s.c.AddLatency(n, time.Duration(st.Delay)) })
+	case "clear-latency":
+		return s.record(shard, func() (lab.Step, error) { return s.c.ClearLatency(n) })
 	case "failover", "failover-force", "failover-takeover":
 		mode := map[string]lab.FailoverMode{"failover": lab.FailoverGraceful,
 			"failover-force": lab.FailoverForce, "failover-takeover": lab.FailoverTakeover}[st.Action]

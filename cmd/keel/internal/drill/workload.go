@@ -121,15 +121,15 @@ func (l *load) issue(due time.Time, shard int, op Op, key string) {
 		defer l.wg.Done()
 		defer l.inflight.Add(-1)
 		ctx, cancel := context.WithDeadline(l.abort, due.Add(l.w.Timeout))
-		s.Class = l.do(ctx, op, key)
+		s.Class = l.do(ctx, s.Start, op, key)
 		cancel()
 		s.Latency = time.Since(due)
 		l.record(s)
 	}()
 }
 
-// do runs one request and audits its outcome.
-func (l *load) do(ctx context.Context, op Op, key string) Class {
+// do runs one request, issued at the offset issued, and audits its outcome.
+func (l *load) do(ctx context.Context, issued time.Duration, op Op, key string) Class {
 	switch op {
 	case OpGet:
 		v, found, err := l.client.Get(ctx, key)
@@ -146,14 +146,14 @@ func (l *load) do(ctx context.Context, op Op, key string) Class {
 		if err := l.client.Set(ctx, key, writeValue(key)); err != nil {
 			return Classify(err)
 		}
-		l.audit.ackSet(key, time.Since(l.start))
+		l.audit.ackSet(key, issued, time.Since(l.start))
 	case OpIncr:
 		l.audit.attemptIncr(key)
 		v, err := l.client.Incr(ctx, key)
 		if err != nil {
 			return Classify(err)
 		}
-		l.audit.ackIncr(key, v, time.Since(l.start))
+		l.audit.ackIncr(key, issued, time.Since(l.start), v)
 	}
 	return ClassOK
 }

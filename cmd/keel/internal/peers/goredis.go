@@ -49,13 +49,18 @@ func (d goRedisDriver) Describe() string {
 	if d.tuned {
 		opts = goRedisTunedOptions
 	}
-	return fmt.Sprintf("%s %s ClusterClient (Client on a replication group), %s", goRedisModule, drill.ModuleVersion(goRedisModule, redis.Version()), opts)
+	return fmt.Sprintf("%s %s ClusterClient (Client on a replication group, FailoverClient on a Sentinel group), %s", goRedisModule, drill.ModuleVersion(goRedisModule, redis.Version()), opts)
 }
 
 // Open creates the ClusterClient and pings the cluster, which makes it load
 // the slot map: go-redis connects lazily, and a client that cannot reach the
 // cluster should fail here rather than in the workload.
 func (d goRedisDriver) Open(ctx context.Context, t drill.Target) (drill.Client, error) {
+	if t.SentinelMaster != "" {
+		// The tuning is a ClusterClient option: both rows open the same
+		// FailoverClient on a Sentinel group.
+		return openGoRedisFailover(ctx, t)
+	}
 	if t.Replication {
 		// The tuning is a ClusterClient option: both rows open the same
 		// Client on a replication group.
@@ -91,8 +96,8 @@ func (d goRedisDriver) Open(ctx context.Context, t drill.Target) (drill.Client, 
 }
 
 // goRedisClient is a drill.Client over a go-redis ClusterClient, or a Client
-// on a replication group. Its errors
-// are go-redis's own, unwrapped (see the package doc).
+// on a replication or Sentinel group. Its errors are go-redis's own,
+// unwrapped (see the package doc).
 type goRedisClient struct{ c redis.UniversalClient }
 
 func (c goRedisClient) Get(ctx context.Context, key string) (string, bool, error) {

@@ -21,7 +21,7 @@ type rueidisDriver struct{ name string }
 func (d rueidisDriver) Name() string { return d.name }
 
 func (d rueidisDriver) Describe() string {
-	return fmt.Sprintf("%s %s Client (ForceSingleClient on a replication group), default options", rueidisModule, drill.ModuleVersion(rueidisModule, rueidis.LibVer))
+	return fmt.Sprintf("%s %s Client (ForceSingleClient on a replication group, Sentinel.MasterSet on a Sentinel group), default options", rueidisModule, drill.ModuleVersion(rueidisModule, rueidis.LibVer))
 }
 
 // Open creates the client. rueidis.NewClient connects and reads the slot map
@@ -44,6 +44,9 @@ func (d rueidisDriver) Open(_ context.Context, t drill.Target) (drill.Client, er
 		// On a replication group's primary endpoint, rueidis's standalone
 		// client: the name, not a guess at the deployment.
 		ForceSingleClient: t.Replication,
+		// On a Sentinel group, rueidis's Sentinel client: InitAddress are
+		// then the sentinels.
+		Sentinel: rueidis.SentinelOption{MasterSet: t.SentinelMaster},
 		DialCtxFn: func(ctx context.Context, addr string, rd *net.Dialer, _ *tls.Config) (net.Conn, error) {
 			d := t.Dialer()
 			d.Timeout, d.KeepAlive, d.KeepAliveConfig = rd.Timeout, rd.KeepAlive, rd.KeepAliveConfig

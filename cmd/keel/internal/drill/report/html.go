@@ -327,7 +327,10 @@ func rptPanelTitle(run Run) []rptSpan {
 		errs += " (" + cl + ")"
 	}
 	if f.ReadOnlyAfterServed > 0 {
-		errs += " · " + strconv.Itoa(f.ReadOnlyAfterServed) + " READONLY after the name was repointed"
+		errs += " · " + strconv.Itoa(f.ReadOnlyAfterServed) + " READONLY after the group served again"
+	}
+	if n := rptServerLost(f); n != "" {
+		errs += " · " + n
 	}
 	return append(spans, rptSpan{"psum", " · " + errs + " · p99 " + rptMS(f.P99MS) + " ms · max " + rptMS(f.MaxMS) + " ms"})
 }

@@ -108,6 +108,15 @@ type Figures struct {
 	LostWrites     int `json:"lost_writes"`
 	LostIncrs      int `json:"lost_incrs"`
 	DuplicateIncrs int `json:"duplicate_incrs"`
+	// ServerLostWrites and ServerLostIncrs are acknowledged SETs and INCRs
+	// lost by the server, not the client, and not in LostWrites and
+	// LostIncrs: issued before a killed primary died or before the switch
+	// away from a demoted one was announced, they may have been
+	// acknowledged by it and not replicated (Redis replicates
+	// asynchronously). Only replication and Sentinel scenarios that kill or
+	// demote a primary count them; 0 otherwise.
+	ServerLostWrites int `json:"server_lost_writes,omitempty"`
+	ServerLostIncrs  int `json:"server_lost_incrs,omitempty"`
 	// GoroutinesLeft counts goroutines still running 2s after Close that
 	// were not running before the client was opened.
 	GoroutinesLeft int `json:"goroutines_left"`

@@ -474,14 +474,43 @@ func TestReportsShowReadOnlyAfterServed(t *testing.T) {
 	if err := WriteHTML(&html, r); err != nil {
 		t.Fatal(err)
 	}
-	want := r.Runs[0].Scenario + " / " + r.Runs[0].Client + ": 42 READONLY errors after the name pointed at the new primary"
+	want := r.Runs[0].Scenario + " / " + r.Runs[0].Client + ": 42 READONLY errors after the group served writes again"
 	if !strings.Contains(text.String(), want) {
 		t.Errorf("text report lacks %q:\n%s", want, text.String())
 	}
-	if !strings.Contains(html.String(), "42 READONLY after the name was repointed") {
+	if !strings.Contains(html.String(), "42 READONLY after the group served again") {
 		t.Error("HTML report lacks the READONLY count")
 	}
 	if strings.Count(text.String(), "READONLY") != 1 {
 		t.Errorf("text report mentions READONLY for runs without any:\n%s", text.String())
+	}
+}
+
+func TestReportsShowServerLosses(t *testing.T) {
+	r := sampleReport()
+	r.Runs[0].Error = ""
+	r.Runs[0].Figures.ServerLostWrites, r.Runs[0].Figures.ServerLostIncrs = 7, 3
+	var text, html, js bytes.Buffer
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	const want = "7 writes and 3 INCRs lost by the server"
+	if !strings.Contains(text.String(), r.Runs[0].Scenario+" / "+r.Runs[0].Client+": "+want) {
+		t.Errorf("text report lacks %q:\n%s", want, text.String())
+	}
+	if !strings.Contains(html.String(), want) {
+		t.Error("HTML report lacks the server's losses")
+	}
+	if !strings.Contains(js.String(), `"server_lost_writes": 7`) || !strings.Contains(js.String(), `"server_lost_incrs": 3`) {
+		t.Errorf("JSON report lacks the server's losses:\n%s", js.String())
+	}
+	if strings.Count(text.String(), "lost by the server") != 1 {
+		t.Errorf("text report mentions server losses for runs without any:\n%s", text.String())
 	}
 }

@@ -1,9 +1,12 @@
 package report
 
 // Soak is what a chaos soak run adds to its Run: the faults it injected,
-// how its audit losses split between forced faults and everything else,
-// and whether the drill process's goroutines and the client's heap stayed
-// flat.
+// the forced faults' windows, and whether the drill process's goroutines
+// and the client's heap stayed flat. In a soak, an acknowledged write lost
+// within a forced fault's window counts in Figures.ServerLostWrites or
+// ServerLostIncrs (a killed, hung or forcibly failed-over primary may lose
+// what it acknowledged before replicating it), any other in
+// Figures.LostWrites or LostIncrs.
 type Soak struct {
 	// Seed drew the faults: `keel drill soak -seed` with it replays the same
 	// sequence.
@@ -12,14 +15,6 @@ type Soak struct {
 	DurationMS float64 `json:"duration_ms"`
 	// Faults counts the faults injected, by kind (kill, pause, failover, …).
 	Faults map[string]int `json:"faults"`
-	// LostWritesForced and LostIncrsForced are the part of
-	// Figures.LostWrites and Figures.LostIncrs acknowledged within a forced
-	// fault's window (see ForcedWindowMS): a killed, hung or forcibly failed
-	// over primary may lose writes it acknowledged before replicating them.
-	// The rest (Figures.LostWrites − LostWritesForced, and the same for
-	// INCRs) were lost outside any such window: a fault of the client.
-	LostWritesForced int `json:"lost_writes_forced"`
-	LostIncrsForced  int `json:"lost_incrs_forced"`
 	// ForcedWindows counts the forced faults' windows, each on the shard
 	// its fault acted on (a loss on another shard is not excused);
 	// ForcedWindowMS is how much of the run they covered, summed over
@@ -50,13 +45,4 @@ type Series struct {
 	// Grew is set when the last sample exceeds the first by more than the
 	// series' allowance (see the soak's documentation): a leak suspect.
 	Grew bool `json:"grew,omitempty"`
-}
-
-// LostOutsideForced returns the run's lost acknowledged SETs and INCRs
-// that no forced fault explains.
-func (r Run) LostOutsideForced() int {
-	if r.Soak == nil {
-		return r.Figures.LostWrites + r.Figures.LostIncrs
-	}
-	return r.Figures.LostWrites - r.Soak.LostWritesForced + r.Figures.LostIncrs - r.Soak.LostIncrsForced
 }

@@ -11,21 +11,18 @@ import (
 // summary, the HTML page and the JSON file, and that other runs show none.
 func TestSoakInReports(t *testing.T) {
 	run := Run{Scenario: "soak", Client: "keel", DurationMS: 60000, Shards: make([]ShardFigures, 3),
-		Figures: Figures{Recovered: true, LostWrites: 3, LostIncrs: 1},
+		Figures: Figures{Recovered: true, LostWrites: 1, ServerLostWrites: 2, ServerLostIncrs: 1},
 		Soak: &Soak{Seed: 7, DurationMS: 60000, Faults: map[string]int{"kill": 2, "restart": 2},
-			LostWritesForced: 2, LostIncrsForced: 1, ForcedWindows: 4, ForcedWindowMS: 18000,
+			ForcedWindows: 4, ForcedWindowMS: 18000,
 			Goroutines: Series{Samples: 30, First: 40, Last: 41, Max: 64},
 			ClientHeap: Series{Samples: 30, First: 1 << 20, Last: 9 << 20, Max: 9 << 20, Grew: true}}}
-	if n := run.LostOutsideForced(); n != 1 {
-		t.Errorf("LostOutsideForced = %d, want 1", n)
-	}
 	rep := Report{Schema: reportSchema, Mode: "lab", Runs: []Run{run}, Scenarios: []ScenarioInfo{{Name: "soak"}}}
 	var text, html, js bytes.Buffer
 	if err := WriteText(&text, rep); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"soak keel (seed 7, faults for 60 s): kill ×2, restart ×2",
-		"1 outside forced faults, 3 within them", "10% of the shards' time",
+		"1 outside forced faults, 3 within them (2 SETs, 1 INCRs", "10% of the shards' time",
 		"goroutines 40 → 41 (max 64)", "client heap 1.0 → 9.0 MiB (max 9.0) GREW"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text summary lacks %q:\n%s", want, text.String())

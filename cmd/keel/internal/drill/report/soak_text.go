@@ -33,7 +33,7 @@ func soakLines(r Report) []string {
 		out = append(out,
 			fmt.Sprintf("soak %s (seed %d, faults for %.0f s): %s", run.Client, s.Seed, s.DurationMS/1000, soakFaultsText(s.Faults)),
 			fmt.Sprintf("  lost acknowledged writes: %d outside forced faults, %d within them (%d SETs, %d INCRs; %d windows covering %.0f%% of the shards' time); duplicated INCRs: %d",
-				run.LostOutsideForced(), s.LostWritesForced+s.LostIncrsForced, f.LostWrites, f.LostIncrs,
+				f.LostWrites+f.LostIncrs, f.ServerLostWrites+f.ServerLostIncrs, f.ServerLostWrites, f.ServerLostIncrs,
 				s.ForcedWindows, covered, f.DuplicateIncrs),
 			fmt.Sprintf("  goroutines %s; client heap %s; process heap %s",
 				seriesText(s.Goroutines, 1, ""), seriesText(s.ClientHeap, 1<<20, " MiB"), seriesText(s.Heap, 1<<20, " MiB")))

@@ -41,7 +41,8 @@ var rptLegend = []string{
 	"errors: errors the client surfaced to its caller. healthy: success rate on the shards " +
 		"no step touched (— when every shard was touched).",
 	"p99, max: latency of every request, failed or not, in ms. lost: acknowledged SETs and " +
-		"INCRs missing afterwards. dup: INCRs counted twice. leaked: goroutines still running " +
+		"INCRs missing afterwards (not those the server lost with a killed or demoted primary, " +
+		"listed apart). dup: INCRs counted twice. leaked: goroutines still running " +
 		"2 s after Close. close: how long Close took, in ms.",
 }
 
@@ -82,6 +83,14 @@ func rptRows(r Report) []rptRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// rptServerLost says what the server lost, "" for nothing.
+func rptServerLost(f Figures) string {
+	if f.ServerLostWrites+f.ServerLostIncrs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d writes and %d INCRs lost by the server (acknowledged by the old primary, not replicated)", f.ServerLostWrites, f.ServerLostIncrs)
 }
 
 // rptMS formats milliseconds: one decimal below 10 ms, none above.
@@ -272,7 +281,10 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	for _, run := range r.Runs {
 		if n := run.Figures.ReadOnlyAfterServed; n > 0 && run.Error == "" {
-			bw.printf("%s / %s: %d READONLY errors after the name pointed at the new primary\n", run.Scenario, run.Client, n)
+			bw.printf("%s / %s: %d READONLY errors after the group served writes again\n", run.Scenario, run.Client, n)
+		}
+		if n := rptServerLost(run.Figures); n != "" && run.Error == "" {
+			bw.printf("%s / %s: %s (not in \"lost\")\n", run.Scenario, run.Client, n)
 		}
 	}
 

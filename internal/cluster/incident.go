@@ -1,0 +1,169 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// Incident polling, in a cluster. While a shard's primary is suspect, keel
+// must notice the failover at once, yet a fleet of clients must not flood
+// the cluster with topology queries at the moment it is weakest. So each
+// poll is a probe: ROLE on the suspect shards' replicas and on the suspect
+// primaries, a cheap command that says the one thing a failover changes.
+// Only when a probe shows a change (a node answering master) does keel ask
+// one node, the one that showed it, for the full topology. Probes come
+// every IncidentInterval, less a random part of it, so clients that
+// suspected a node at the same moment spread out; after incidentFastPhase
+// the interval doubles every second up to incidentSlowProbe. Triggers
+// (MOVED, CLUSTERDOWN, a new suspect…) get a full query of one node at most
+// once per incidentFullGap, and a probe otherwise.
+const (
+	incidentFastPhase = 5 * time.Second
+	incidentSlowProbe = time.Second
+	incidentFullGap   = time.Second
+)
+
+// incidentState is what the refresh loop remembers of an incident.
+type incidentState struct {
+	began    time.Time // when the incident's probing began; zero before
+	next     time.Time // when the next probe is due; zero before the first is planned
+	lastFull time.Time // the last full topology query, incident or not
+	lastSign string    // what the last probe found (see probe)
+}
+
+// nextProbe returns when the next probe is due, planning it (from last, the
+// last refresh or probe) if it is not yet.
+func (s *incidentState) nextProbe(last time.Time, base time.Duration) time.Time {
+	if s.began.IsZero() {
+		s.began = time.Now()
+	}
+	if s.next.IsZero() {
+		s.next = last.Add(s.probeInterval(base))
+	}
+	return s.next
+}
+
+// probeInterval is the pause before a probe: between half and all of base
+// for the first incidentFastPhase, then doubling every second up to
+// incidentSlowProbe.
+func (s *incidentState) probeInterval(base time.Duration) time.Duration {
+	d := base
+	if over := time.Since(s.began) - incidentFastPhase; !s.began.IsZero() && over > 0 {
+		d = max(base, min(base<<min(int(over/time.Second)+1, 16), incidentSlowProbe))
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// incidentStep is one turn of the refresh loop while a shard's primary is
+// suspect: a full query of one node when a trigger (cause) or the periodic
+// refresh calls for one, a probe otherwise.
+func (e *Engine) incidentStep(s *incidentState, cause string) {
+	now := time.Now()
+	if s.began.IsZero() {
+		s.began = now
+	}
+	s.next = time.Time{}
+	sinceFull := now.Sub(s.lastFull)
+	switch {
+	case cause != "" && sinceFull >= incidentFullGap:
+	case sinceFull >= e.opts.RefreshInterval:
+		cause = "periodic"
+	case e.roleUnusable.Load():
+		// ROLE is refused (a user without @admin): the probe is a full
+		// query of one node, at the probing pace.
+		cause = "incident"
+	default:
+		sign, ask, blind := e.probe()
+		if blind {
+			// A suspect shard has no replica keel knows of (it may have
+			// rejoined since the last refresh): only a full query of
+			// another node can tell its failover.
+			s.lastFull = now
+			e.refreshOne("incident", "")
+			return
+		}
+		if sign != "" && (sign != s.lastSign || sinceFull >= incidentFullGap) {
+			s.lastFull = now
+			e.refreshOne("probe: "+sign+" answered master", ask)
+		}
+		s.lastSign = sign
+		return
+	}
+	s.lastFull = now
+	e.refreshOne(cause, "")
+}
+
+// probe asks the suspect shards' replicas and primaries for their ROLE.
+// sign lists the nodes that answered master, the only answer that means
+// the shard changed (a replica promoted, or the suspect primary serving
+// again), "" when none did; ask is the node to ask for the full topology
+// ("" for the incident's candidates). blind reports a suspect shard
+// without a replica that is not suspect itself.
+func (e *Engine) probe() (sign, ask string, blind bool) {
+	t := e.topo.Load()
+	var addrs []string
+	for _, sh := range e.suspectShards(t) {
+		healthy := 0
+		for _, r := range sh.Replicas {
+			addrs = append(addrs, r.Addr)
+			if !e.isSuspect(r.Addr) {
+				healthy++
+			}
+		}
+		blind = blind || healthy == 0
+		addrs = append(addrs, sh.Primary.Addr)
+	}
+	ctx, cancel := context.WithTimeout(e.pool.ctx, min(e.opts.RefreshTimeout, 4*e.opts.IncidentInterval))
+	defer cancel()
+	var errs []error
+	roles := e.gatherRoles(ctx, addrs, &errs)
+	for _, err := range errs {
+		if errors.Is(err, ErrNoPermission) || resp.IsUnknownCommand(err) {
+			e.roleUnusable.Store(true)
+		}
+	}
+	var masters []string
+	for _, a := range addrs {
+		if r, ok := roles[a]; ok && r.master {
+			masters = append(masters, a)
+		}
+	}
+	if len(masters) == 0 {
+		return "", "", blind
+	}
+	// A promoted replica knows the new topology first. A suspect primary
+	// answering master may only be back from a pause, or not yet know it
+	// was replaced: the incident's candidates are asked then.
+	if !e.isSuspect(masters[0]) {
+		ask = masters[0]
+	}
+	return strings.Join(masters, ","), ask, blind
+}
+
+// refreshOne is a full topology query of one node: first (when not "")
+// and then, until one answers, the incident's candidates one at a time.
+func (e *Engine) refreshOne(cause, first string) {
+	e.stats.refreshes.Add(1)
+	cur := e.topo.Load()
+	addrs := e.candidates(cur, true, 0)
+	if first != "" {
+		addrs = append([]string{first}, slices.DeleteFunc(addrs, func(a string) bool { return a == first })...)
+	}
+	timeout := min(e.opts.RefreshTimeout, 4*e.opts.IncidentInterval)
+	var errs []error
+	for _, addr := range addrs {
+		views, err := e.gatherViews([]string{addr}, timeout)
+		if len(views) > 0 {
+			e.installViews(cur, views, nil, cause)
+			return
+		}
+		errs = append(errs, err)
+	}
+	e.installViews(cur, nil, errors.Join(errs...), cause)
+}

@@ -1,0 +1,107 @@
+package cluster
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
+)
+
+// The probe interval is jittered within [base/2, base] for the first
+// incidentFastPhase, then doubles every second up to incidentSlowProbe.
+func TestProbeIntervalBacksOff(t *testing.T) {
+	const base = 50 * time.Millisecond
+	for _, tc := range []struct {
+		into     time.Duration // how long the incident has lasted
+		min, max time.Duration
+	}{
+		{0, base / 2, base},
+		{4 * time.Second, base / 2, base},
+		{incidentFastPhase + 1500*time.Millisecond, 2 * base, 4 * base}, // 200 ms, jittered
+		{time.Minute, incidentSlowProbe / 2, incidentSlowProbe},
+	} {
+		s := incidentState{began: time.Now().Add(-tc.into)}
+		seen := map[time.Duration]bool{}
+		for range 200 {
+			d := s.probeInterval(base)
+			if d < tc.min || d > tc.max {
+				t.Fatalf("%v into an incident: probe interval %v, want within [%v, %v]", tc.into, d, tc.min, tc.max)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 10 {
+			t.Errorf("%v into an incident: only %d distinct intervals in 200: not jittered", tc.into, len(seen))
+		}
+	}
+}
+
+// A user without @admin gets NOPERM for ROLE: the probes become full
+// queries of one node, and the failover is still found.
+func TestEngineIncidentWithoutRole(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	noperm := func([]string) resptest.Reply {
+		return resptest.Err("NOPERM User u has no permissions to run the 'role' command")
+	}
+	fc.nodes[0].Handle("ROLE", noperm)
+	fc.nodes[1].Handle("ROLE", noperm)
+	fc.nodes[0].Handle("GET", bulkFrom("p"))
+	fc.nodes[1].Handle("GET", bulkFrom("r"))
+	e := newFakeEngine(t, fc, Options{})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-p" {
+		t.Fatalf("GET before the incident = %v, %v", v, err)
+	}
+	fc.nodes[0].Freeze()
+	replica := fc.nodes[1]
+	before := replica.Count("CLUSTER SHARDS")
+	done := getAsync(t, e, "k")
+	testutil.WaitFor(t, 5*time.Second, "the replica is asked for the topology 3 times", func() bool {
+		return replica.Count("CLUSTER SHARDS") >= before+3
+	})
+	fc.setView(oneShard(2, r, p), 1)
+	select {
+	case got := <-done:
+		if got != "from-r" {
+			t.Fatalf("GET during the incident = %q, want the new primary's reply", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request did not move to the new primary")
+	}
+}
+
+// Requests failing against a dead primary, again and again, do not turn
+// into topology queries: while the probes show no change, the incident
+// costs at most one full query per second.
+func TestEngineIncidentFullQueriesBounded(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	fc.nodes[1].Handle("GET", bulkFrom("r"))
+	e := newFakeEngine(t, fc, Options{})
+	fc.nodes[0].Close() // dials are refused: every request fails fast
+	start := fc.count("CLUSTER SHARDS")
+	began := time.Now()
+	probes := fc.nodes[1].Count("ROLE")
+	requests := 0
+	for time.Since(began) < 1500*time.Millisecond {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		_, _ = e.Do(ctx, "GET", "k")
+		cancel()
+		requests++
+	}
+	if requests < 20 {
+		t.Fatalf("only %d requests in 1.5 s", requests)
+	}
+	if !e.Stats().IncidentMode {
+		t.Fatal("not in incident mode with the primary's dials refused")
+	}
+	if full := fc.count("CLUSTER SHARDS") - start; full > 2 {
+		t.Errorf("%d full topology queries in 1.5 s of failing requests, want at most 2", full)
+	}
+	if n := fc.nodes[1].Count("ROLE") - probes; n < 10 {
+		t.Errorf("%d ROLE probes of the replica in 1.5 s, want about one per 15 ms (IncidentInterval 20 ms)", n)
+	}
+}
