@@ -65,6 +65,9 @@ type FleetConfig struct {
 	// KeelRefreshInterval sets keel's Options.RefreshInterval. Default 0:
 	// keel's default.
 	KeelRefreshInterval time.Duration
+	// CPUProfileDir, when set, receives a CPU profile of the benchmark's
+	// process for each window, fleet-<kind>-<window>.pprof. Default "": none.
+	CPUProfileDir string
 	// Progress receives a line per step; nil for none.
 	Progress io.Writer
 }
@@ -112,6 +115,8 @@ type FleetResult struct {
 	// with no successful write within recoveryLimit of it.
 	RecoveryP50, RecoveryMax time.Duration
 	Unrecovered              int
+	// Costs are the windows' CPU costs, in order: steady, incident, after.
+	Costs []PhaseCost
 }
 
 // RunFleet runs the fleet benchmark for every kind of cfg.Kinds.
@@ -167,10 +172,21 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 		if err := resetStats(ctx, nodes); err != nil {
 			return nil, err
 		}
-		began := time.Now()
-		if err := run(); err != nil {
+		meter, err := startCost(ctx, kind, window, cfg.CPUProfileDir, nodes)
+		if err != nil {
 			return nil, err
 		}
+		began := time.Now()
+		runErr := run()
+		cost, err := meter.stop(ctx)
+		if runErr != nil {
+			return nil, runErr
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.Costs = append(res.Costs, cost)
+		cfg.progress("%s: %s", kind, cost)
 		counts, err := countTopology(ctx, nodes)
 		if err != nil {
 			return nil, err
@@ -207,8 +223,9 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 	if err != nil {
 		return res, err
 	}
-	var served time.Time
+	var served, failover time.Time
 	res.After, err = measure("after failover", live, func() error {
+		failover = time.Now()
 		if served, err = forceFailover(ctx, replica.Addr()); err != nil {
 			return err
 		}
@@ -224,6 +241,11 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 		res.RecoveryP50, res.RecoveryMax = times[len(times)/2], times[len(times)-1]
 	}
 	cfg.progress("%s: recovery p50 %v, max %v, %d unrecovered", kind, res.RecoveryP50, res.RecoveryMax, unrecovered)
+	if learned := fleet.learned(failover, served); len(learned) > 0 {
+		slices.Sort(learned)
+		cfg.progress("%s: %d clients installed the new topology: p50 %v, max %v after the cluster served (the failover was sent %v before)",
+			kind, len(learned), learned[len(learned)/2], learned[len(learned)-1], served.Sub(failover).Round(time.Microsecond))
+	}
 	return res, nil
 }
 
@@ -298,15 +320,20 @@ type fleet struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu   sync.Mutex
-	oks  [][]time.Time // per client: when each successful write ended
-	seen chan struct{} // closed and replaced at every successful write
+	mu      sync.Mutex
+	oks     [][]time.Time // per client: when each successful write ended
+	seen    chan struct{} // closed and replaced at every successful write
+	changes [][]time.Time // per keel client: when it installed a new topology
 }
 
 func startFleet(ctx context.Context, cfg FleetConfig, kind string, seeds []string) (*fleet, error) {
-	f := &fleet{oks: make([][]time.Time, cfg.Clients), seen: make(chan struct{})}
-	for range cfg.Clients {
-		cl, err := openFleetClient(ctx, kind, seeds, cfg.KeelRefreshInterval)
+	f := &fleet{oks: make([][]time.Time, cfg.Clients), seen: make(chan struct{}), changes: make([][]time.Time, cfg.Clients)}
+	for i := range cfg.Clients {
+		cl, err := openFleetClient(ctx, kind, seeds, cfg.KeelRefreshInterval, func(at time.Time) {
+			f.mu.Lock()
+			f.changes[i] = append(f.changes[i], at)
+			f.mu.Unlock()
+		})
 		if err != nil {
 			f.close()
 			return nil, err
@@ -323,12 +350,18 @@ func startFleet(ctx context.Context, cfg FleetConfig, kind string, seeds []strin
 }
 
 // openFleetClient opens one client of kind; keel with refresh as its
-// RefreshInterval when it is set, the others as Open does.
-func openFleetClient(ctx context.Context, kind string, seeds []string, refresh time.Duration) (Client, error) {
+// RefreshInterval when it is set, and changed called when it installs a new
+// topology; the others as Open does.
+func openFleetClient(ctx context.Context, kind string, seeds []string, refresh time.Duration, changed func(time.Time)) (Client, error) {
 	if kind != Keel {
 		return Open(ctx, kind, seeds)
 	}
-	c, err := keel.New(ctx, keel.Options{Seeds: slices.Clone(seeds), RefreshInterval: refresh})
+	onEvent := func(ev keel.Event) {
+		if ev.Kind == keel.EventTopologyChanged {
+			changed(ev.Time)
+		}
+	}
+	c, err := keel.New(ctx, keel.Options{Seeds: slices.Clone(seeds), RefreshInterval: refresh, OnEvent: onEvent})
 	if err != nil {
 		return nil, fmt.Errorf("keel: %w", err)
 	}
@@ -386,6 +419,21 @@ func (f *fleet) recoveries(ctx context.Context, served time.Time, limit time.Dur
 			return times, len(f.oks) - len(times)
 		}
 	}
+}
+
+// learned returns, for each keel client that installed a new topology at or
+// after since, the delay from served to the first such change (negative when
+// it came before served): the part of recovery spent learning the failover.
+func (f *fleet) learned(since, served time.Time) []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Duration
+	for _, ch := range f.changes {
+		if j, _ := slices.BinarySearchFunc(ch, since, time.Time.Compare); j < len(ch) {
+			out = append(out, ch[j].Sub(served))
+		}
+	}
+	return out
 }
 
 func (f *fleet) close() {
