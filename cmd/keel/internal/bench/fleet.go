@@ -172,7 +172,7 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 		if err := resetStats(ctx, nodes); err != nil {
 			return nil, err
 		}
-		meter, err := startCost(ctx, kind, window, cfg.CPUProfileDir, nodes)
+		meter, err := startCost(ctx, kind, window, cfg.CPUProfileDir, nodes, fleet.clients)
 		if err != nil {
 			return nil, err
 		}

@@ -33,14 +33,46 @@ type PhaseCost struct {
 	// the machine while ready to run (Linux only): other processes'
 	// share of a busy machine.
 	RunQueueWait time.Duration
+	// Keel sums the keel clients' Stats counters over the window (zero
+	// for other kinds): what their work was.
+	Keel KeelWork
+}
+
+// KeelWork is work the keel clients of a fleet did in a window, from the
+// difference of their summed keel.Stats.
+type KeelWork struct {
+	Requests, Retries, Refreshes, Dials, DialFailures int64
+}
+
+func keelWork(clients []Client) KeelWork {
+	var w KeelWork
+	for _, c := range clients {
+		if k, ok := c.(keelClient); ok {
+			s := k.c.Stats()
+			w.Requests += s.Requests
+			w.Retries += s.Retries
+			w.Refreshes += s.Refreshes
+			w.Dials += s.Dials
+			w.DialFailures += s.DialFailures
+		}
+	}
+	return w
+}
+
+func (w KeelWork) minus(o KeelWork) KeelWork {
+	return KeelWork{w.Requests - o.Requests, w.Retries - o.Retries, w.Refreshes - o.Refreshes, w.Dials - o.Dials, w.DialFailures - o.DialFailures}
+}
+
+func (w KeelWork) String() string {
+	return fmt.Sprintf("keel requests %d, retries %d, refreshes %d, dials %d (%d failed)", w.Requests, w.Retries, w.Refreshes, w.Dials, w.DialFailures)
 }
 
 // String is one line: the window's wall time, CPU times and goroutines.
 func (p PhaseCost) String() string {
-	return fmt.Sprintf("%s: %v wall, process CPU %v (%.0f%% of a core), servers' CPU %v, %d goroutines, scheduling latency p50 %v p99 %v, threads waited %v for a CPU",
+	return fmt.Sprintf("%s: %v wall, process CPU %v (%.0f%% of a core), servers' CPU %v, %d goroutines, scheduling latency p50 %v p99 %v, threads waited %v for a CPU; %v",
 		p.Name, p.Wall.Round(time.Millisecond), p.ProcessCPU.Round(time.Millisecond),
 		100*p.ProcessCPU.Seconds()/max(p.Wall.Seconds(), 1e-9), p.ServerCPU.Round(time.Millisecond), p.Goroutines,
-		p.SchedP50, p.SchedP99, p.RunQueueWait.Round(time.Millisecond))
+		p.SchedP50, p.SchedP99, p.RunQueueWait.Round(time.Millisecond), p.Keel)
 }
 
 // costMeter measures one phase: the process's and the nodes' CPU time, and
@@ -53,13 +85,15 @@ type costMeter struct {
 	serverCPU time.Duration
 	sched     *metrics.Float64Histogram
 	waited    time.Duration
+	clients   []Client
+	work      KeelWork
 	profile   *os.File
 }
 
-// startCost begins measuring phase name on nodes; with profileDir set it
+// startCost begins measuring phase name on nodes, with clients the fleet; with profileDir set it
 // writes the phase's CPU profile to profileDir/fleet-<kind>-<name>.pprof.
-func startCost(ctx context.Context, kind, name, profileDir string, nodes []string) (*costMeter, error) {
-	m := &costMeter{name: name, nodes: nodes}
+func startCost(ctx context.Context, kind, name, profileDir string, nodes []string, clients []Client) (*costMeter, error) {
+	m := &costMeter{name: name, nodes: nodes, clients: clients}
 	var err error
 	if m.serverCPU, err = serversCPU(ctx, nodes); err != nil {
 		return nil, err
@@ -74,7 +108,7 @@ func startCost(ctx context.Context, kind, name, profileDir string, nodes []strin
 			return nil, err
 		}
 	}
-	m.began, m.cpu, m.sched, m.waited = time.Now(), processCPU(), schedLatencies(), runQueueWait()
+	m.began, m.cpu, m.sched, m.waited, m.work = time.Now(), processCPU(), schedLatencies(), runQueueWait(), keelWork(clients)
 	return m, nil
 }
 
@@ -83,6 +117,7 @@ func (m *costMeter) stop(ctx context.Context) (PhaseCost, error) {
 	p := PhaseCost{Name: m.name, Wall: time.Since(m.began), ProcessCPU: processCPU() - m.cpu, Goroutines: runtime.NumGoroutine()}
 	p.SchedP50, p.SchedP99 = quantiles(m.sched, schedLatencies())
 	p.RunQueueWait = runQueueWait() - m.waited
+	p.Keel = keelWork(m.clients).minus(m.work)
 	if m.profile != nil {
 		pprof.StopCPUProfile()
 		if err := m.profile.Close(); err != nil {
