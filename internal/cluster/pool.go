@@ -116,6 +116,13 @@ func (p *pool) node(ctx context.Context, addr string, wait bool) (*conn.Conn, *n
 	return c, &nc.stats, nil
 }
 
+// live returns addr's connection and counters when it has a live
+// connection; it never dials.
+func (p *pool) live(addr string) (*conn.Conn, *nodeCounters, bool) {
+	r := (*p.conns.Load())[addr]
+	return r.conn, r.stats, alive(r.conn)
+}
+
 // counters returns addr's counters, for requests sent on connections of
 // their own (blocking commands); nil once the pool is closed.
 func (p *pool) counters(addr string) *nodeCounters {
