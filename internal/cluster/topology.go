@@ -193,9 +193,10 @@ func (t *Topology) WithPromoted(addr string) *Topology {
 		promoted := sh.Replicas[j]
 		promoted.Health = Online
 		replicas := append(slices.Delete(slices.Clone(sh.Replicas), j, j+1), old)
-		n := &Topology{Shards: slices.Clone(t.Shards), owner: t.owner, Epoch: t.Epoch}
+		n := *t // the slot table is shared: no slot changes shard
+		n.Shards = slices.Clone(t.Shards)
 		n.Shards[i] = Shard{Primary: promoted, Replicas: replicas}
-		return n
+		return &n
 	}
 	return t
 }
