@@ -103,24 +103,31 @@ func (c *Cluster) create(ctx context.Context) error {
 	c.mu.Unlock()
 
 	primaries, replicas := nodes[:o.Shards], nodes[o.Shards:]
-	for i, n := range nodes {
-		if _, err := n.call(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1)); err != nil {
+	err = inParallel(len(nodes), func(i int) error {
+		if _, err := nodes[i].call(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1)); err != nil {
 			return err
 		}
-	}
-	for i, p := range primaries {
+		if i >= o.Shards {
+			return nil
+		}
 		first, last := i*16384/o.Shards, (i+1)*16384/o.Shards-1
-		if _, err := p.call(ctx, "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(first), strconv.Itoa(last)); err != nil {
-			return err
-		}
-	}
-	if err := c.meet(ctx, nodes[0], nodes[1:]...); err != nil {
+		_, err := nodes[i].call(ctx, "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(first), strconv.Itoa(last))
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	for i, r := range replicas {
-		if err := c.replicate(ctx, r, primaries[i%o.Shards]); err != nil {
-			return err
-		}
+	// No wait for the handshakes here: replicate retries until the replica
+	// knows its primary, and WaitStable below checks that every node knows
+	// every other one.
+	if err := c.sendMeets(ctx, nodes[0], nodes[1:]); err != nil {
+		return err
+	}
+	err = inParallel(len(replicas), func(i int) error {
+		return c.replicate(ctx, replicas[i], primaries[i%o.Shards])
+	})
+	if err != nil {
+		return err
 	}
 	return c.WaitStable(ctx)
 }
@@ -128,14 +135,13 @@ func (c *Cluster) create(ctx context.Context) error {
 // meet introduces nodes to the cluster through via, and waits until every
 // node involved knows every other one (the handshake is over).
 func (c *Cluster) meet(ctx context.Context, via *Node, nodes ...*Node) error {
-	for _, n := range nodes {
-		if _, err := via.call(ctx, "CLUSTER", "MEET", n.host, strconv.Itoa(n.port), strconv.Itoa(n.busPort)); err != nil {
-			return err
-		}
+	if err := c.sendMeets(ctx, via, nodes); err != nil {
+		return err
 	}
 	all := append([]*Node{via}, nodes...)
-	return poll(ctx, "nodes to learn of each other", func() error {
-		for _, n := range all {
+	return c.pollAll(ctx, "nodes to learn of each other", func() error {
+		return inParallel(len(all), func(i int) error {
+			n := all[i]
 			view, err := n.clusterNodes(ctx)
 			if err != nil {
 				return err
@@ -146,23 +152,33 @@ func (c *Cluster) meet(ctx context.Context, via *Node, nodes ...*Node) error {
 					return fmt.Errorf("%s does not know %s yet", n, m)
 				}
 			}
-		}
-		return nil
+			return nil
+		})
+	})
+}
+
+// sendMeets asks via to start the handshake with every node of nodes; it
+// does not wait for the handshakes to finish.
+func (c *Cluster) sendMeets(ctx context.Context, via *Node, nodes []*Node) error {
+	return inParallel(len(nodes), func(i int) error {
+		n := nodes[i]
+		_, err := via.call(ctx, "CLUSTER", "MEET", n.host, strconv.Itoa(n.port), strconv.Itoa(n.busPort))
+		return err
 	})
 }
 
 // replicate makes r a replica of p, retrying while r has not yet learnt of p
-// through gossip.
+// through gossip, and after a call that got no reply (a busy machine
+// starting many nodes at once): REPLICATE to the same primary is safe to
+// repeat.
 func (c *Cluster) replicate(ctx context.Context, r, p *Node) error {
 	return poll(ctx, "replica "+r.name+" to attach", func() error {
 		_, err := r.call(ctx, "CLUSTER", "REPLICATE", p.ID())
-		if err != nil && strings.Contains(err.Error(), "Unknown node") {
-			return err
-		}
-		if err != nil {
+		var re ReplyError
+		if err != nil && errors.As(err, &re) && !strings.Contains(err.Error(), "Unknown node") {
 			return permanent{err}
 		}
-		return nil
+		return err
 	})
 }
 
@@ -174,7 +190,26 @@ func (p permanent) Unwrap() error { return p.error }
 // poll runs check every pollInterval until it returns nil, returns a
 // permanent error, or ctx ends; then it reports the last failure.
 func poll(ctx context.Context, what string, check func() error) error {
-	t := time.NewTicker(pollInterval)
+	return pollEvery(ctx, what, pollInterval, check)
+}
+
+// nodesPerPollInterval is how many nodes a check that asks every node may
+// cover per pollInterval. Each check opens a connection per node: on a
+// cluster of dozens of nodes a 10 ms cadence would open thousands of
+// connections a second and run the machine out of local ports.
+const nodesPerPollInterval = 6
+
+// pollAll is poll for checks that ask every member: it waits longer between
+// checks the more members the cluster has (10 ms up to 6 nodes, 100 ms at 60).
+func (c *Cluster) pollAll(ctx context.Context, what string, check func() error) error {
+	n := max(len(c.Nodes()), 1)
+	every := pollInterval * time.Duration((n+nodesPerPollInterval-1)/nodesPerPollInterval)
+	return pollEvery(ctx, what, every, check)
+}
+
+// pollEvery is poll with its own interval.
+func pollEvery(ctx context.Context, what string, every time.Duration, check func() error) error {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		err := check()

@@ -80,7 +80,7 @@ func (c *Cluster) waitOwned(ctx context.Context, slots []int, owner *Node) error
 		ctx, cancel = context.WithTimeout(ctx, stableTimeout)
 		defer cancel()
 	}
-	err := poll(ctx, "every node to give the slots to "+owner.name, func() error {
+	err := c.pollAll(ctx, "every node to give the slots to "+owner.name, func() error {
 		return c.eachView(ctx, func(n *Node, view View) error {
 			owners := view.Owners()
 			for _, s := range slots {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -15,7 +16,8 @@ import (
 // node directly. A slot is served by a node when a write to a key in it (a
 // SET with a 60 s expiry) gets a non-error reply from that node: a replica
 // answers MOVED, a killed node refuses the connection, a paused one does
-// not answer in time, a node that considers the cluster down answers
+// not answer in time (twice in a row, so that a probe starved by a loaded
+// machine is not taken for the node), a node that considers the cluster down answers
 // CLUSTERDOWN, and a primary whose writes are paused for a manual failover
 // holds the write past the probe's timeout. A read would not do: a primary
 // answers reads through that pause, so a shard would look served while no
@@ -28,8 +30,9 @@ type WatchOptions struct {
 	// Interval is how often each node is probed. Default 10ms.
 	Interval time.Duration
 	// ProbeTimeout is how long a node has to answer a probe (and, separately,
-	// to accept a connection) before it counts as serving nothing.
-	// Default 100ms.
+	// to accept a connection). A node that lets two probes in a row time
+	// out counts as serving nothing from the first: one alone may be a
+	// loaded machine starving the probe. Default 100ms.
 	ProbeTimeout time.Duration
 	// MembersEvery is how often the members are read again, so that nodes
 	// added by a replacement are watched and nodes that left are not.
@@ -294,12 +297,12 @@ func (w *Watcher) poll(ctx context.Context, addr string, firstRound *sync.WaitGr
 	}()
 	t := time.NewTicker(w.opts.Interval)
 	defer t.Stop()
+	var timeouts timeoutFilter
 	for {
 		var r probeResult
 		rc, r = w.probeNode(ctx, addr, rc)
-		at := time.Now()
-		if ctx.Err() == nil {
-			// A probe cut short by Close or by addr leaving says nothing.
+		// A probe cut short by Close or by addr leaving says nothing.
+		if at, ok := timeouts.date(r, time.Now()); ok && ctx.Err() == nil {
 			w.observe(addr, at, r)
 		}
 		if firstRound != nil {
@@ -317,11 +320,34 @@ func (w *Watcher) poll(ctx context.Context, addr string, firstRound *sync.WaitGr
 	}
 }
 
+// timeoutFilter holds back a node's first timed-out round: one timeout may
+// be the machine rather than the node, as a loaded machine can starve a
+// probe past ProbeTimeout. The next round decides, and a timeout it
+// confirms is dated from the first.
+type timeoutFilter struct {
+	doubted time.Time // when the unconfirmed timeout was observed; zero if none
+}
+
+// date returns when round r, observed at, is to be recorded, and false
+// when it is held back.
+func (f *timeoutFilter) date(r probeResult, at time.Time) (time.Time, bool) {
+	switch {
+	case !r.timedOut:
+		f.doubted = time.Time{}
+		return at, true
+	case f.doubted.IsZero():
+		f.doubted = at
+		return time.Time{}, false
+	}
+	return f.doubted, true
+}
+
 // probeResult is the outcome of one round.
 type probeResult struct {
-	ok      bool   // the node replied
-	role    string // what ROLE said; "" when unknown
-	serving []bool // per watched slot
+	ok       bool   // the node replied
+	timedOut bool   // the node did not answer (or accept) within ProbeTimeout
+	role     string // what ROLE said; "" when unknown
+	serving  []bool // per watched slot
 }
 
 // probeNode runs one round on rc, dialling first when rc is nil. It returns
@@ -331,6 +357,7 @@ func (w *Watcher) probeNode(ctx context.Context, addr string, rc *rawConn) (*raw
 	if rc == nil {
 		var err error
 		if rc, err = w.dial(ctx, addr); err != nil {
+			r.timedOut = isTimeout(err)
 			return nil, r
 		}
 	}
@@ -338,10 +365,17 @@ func (w *Watcher) probeNode(ctx context.Context, addr string, rc *rawConn) (*raw
 	if err != nil {
 		// The connection may hold a late reply; start afresh next round.
 		rc.Close()
+		r.timedOut = isTimeout(err)
 		return nil, r
 	}
 	r.ok, r.role = true, role
 	return rc, r
+}
+
+// isTimeout reports whether err is a deadline passing, not a refusal.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // roundTrip sends the pipelined probe and reads its replies within

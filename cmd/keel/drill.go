@@ -178,6 +178,9 @@ func runDrill(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if len(args) > 0 && args[0] == "watch" {
 		return runWatch(ctx, stdout, stderr, args[1:])
 	}
+	if len(args) > 0 && args[0] == "soak" {
+		return runSoak(ctx, stdout, stderr, args[1:])
+	}
 	var f drillFlags
 	var scenarios, scenarioFile string
 	var list bool

@@ -24,6 +24,10 @@ usage:
   keel drill watch -seeds host:port[,...] [flags]
                        the same workload and report against an existing cluster
                        while its operator fails it over, until Ctrl-C
+  keel drill soak -duration 1m [-seed N] [flags]
+                       chaos soak: random faults on a local cluster for the
+                       duration under the audited workload (lost and
+                       duplicated writes, goroutines and heap over time)
   keel demo [flags]    start a local 3×1 cluster, load one keel.Client from
                        many goroutines, then pause a primary (how fast keel
                        notices) and kill one (how soon after the cluster keel
@@ -37,8 +41,8 @@ usage:
   keel version         print keel's version and the keel library version it
                        was built with
 
-Run "keel drill -h", "keel drill watch -h", "keel demo -h" or "keel lab up -h"
-for their flags.
+Run "keel drill -h", "keel drill watch -h", "keel drill soak -h", "keel demo -h"
+or "keel lab up -h" for their flags.
 `
 
 func main() {
@@ -73,7 +77,7 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "keel:", err)
-		if errors.Is(err, errAudit) {
+		if errors.Is(err, errAudit) || errors.Is(err, errGrowth) {
 			os.Exit(3)
 		}
 		os.Exit(1)

@@ -185,9 +185,9 @@ func allKnown(t *Topology, views []View) bool {
 func claimsOf(t *Topology) []Claim {
 	var claims []Claim
 	for s := 0; s < SlotCount; {
-		o := t.owner[s]
+		o := t.ownerOf(s)
 		end := s
-		for end+1 < SlotCount && t.owner[end+1] == o {
+		for end+1 < SlotCount && t.ownerOf(end+1) == o {
 			end++
 		}
 		if o != 0 {

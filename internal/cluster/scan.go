@@ -57,8 +57,8 @@ type Scan struct {
 func (e *Engine) ShardScans(opts ...string) []*Scan {
 	t := e.topo.Load()
 	slots := make([][]int, len(t.Shards))
-	for s, o := range t.owner {
-		if o != 0 {
+	for s := range SlotCount {
+		if o := t.ownerOf(s); o != 0 {
 			slots[o-1] = append(slots[o-1], s)
 		}
 	}

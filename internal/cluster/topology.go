@@ -34,17 +34,40 @@ type Shard struct {
 // without locks.
 type Topology struct {
 	Shards []Shard
-	// owner[s] is 1 + the index in Shards of slot s's shard; 0 when the
-	// slot is not served by any shard known.
-	owner [SlotCount]uint16
+	// owner[s/slotsPerChunk][s%slotsPerChunk] is 1 + the index in Shards of
+	// slot s's shard; 0 when the slot is not served by any shard known. A
+	// nil chunk serves nothing. Chunks are shared between topologies and
+	// never written once the topology is built, so a MOVED (WithSlot)
+	// copies one chunk instead of the whole table.
+	owner [chunkCount]*slotChunk
+	// served[i] is how many slots Shards[i] serves, so that WithSlot knows
+	// without a scan when a shard serves none any more.
+	served []int
 	// Epoch is the highest cluster current epoch among the views it was
 	// built from; 0 when unknown.
 	Epoch int64
 }
 
+// The slot table is split into chunks of slotsPerChunk slots.
+const (
+	slotsPerChunk = 128
+	chunkCount    = SlotCount / slotsPerChunk
+)
+
+type slotChunk [slotsPerChunk]uint16
+
+// ownerOf returns 1 + the index in t.Shards of slot's shard, 0 when none.
+func (t *Topology) ownerOf(slot int) uint16 {
+	c := t.owner[slot/slotsPerChunk]
+	if c == nil {
+		return 0
+	}
+	return c[slot%slotsPerChunk]
+}
+
 // ShardFor returns the shard serving slot.
 func (t *Topology) ShardFor(slot int) (*Shard, bool) {
-	i := t.owner[slot]
+	i := t.ownerOf(slot)
 	if i == 0 {
 		return nil, false
 	}
@@ -54,10 +77,8 @@ func (t *Topology) ShardFor(slot int) (*Shard, bool) {
 // Covered reports how many slots have a shard.
 func (t *Topology) Covered() int {
 	n := 0
-	for _, o := range t.owner {
-		if o != 0 {
-			n++
-		}
+	for _, c := range t.served {
+		n += c
 	}
 	return n
 }
@@ -123,6 +144,7 @@ func Merge(views ...View) *Topology {
 		return 0
 	})
 	t := &Topology{}
+	owners := new([SlotCount]uint16)
 	index := map[string]int{} // primary address → 1 + index in t.Shards
 	for _, v := range ordered {
 		t.Epoch = max(t.Epoch, v.Epoch)
@@ -134,47 +156,87 @@ func Merge(views ...View) *Topology {
 				index[c.Shard.Primary.Addr] = i
 			}
 			for s := max(c.Start, 0); s <= min(c.End, SlotCount-1); s++ {
-				if t.owner[s] == 0 {
-					t.owner[s] = uint16(i)
+				if owners[s] == 0 {
+					owners[s] = uint16(i)
 				}
 			}
 		}
 	}
-	t.dropUnused()
+	t.setOwners(owners)
 	return t
 }
 
-// dropUnused removes shards that won no slot and renumbers the rest.
-func (t *Topology) dropUnused() {
-	used := make([]bool, len(t.Shards)+1)
-	for _, o := range t.owner {
-		used[o] = true
+// setOwners makes owners (which t then owns and never writes again) t's
+// slot table, dropping the shards that serve no slot and renumbering the
+// rest.
+func (t *Topology) setOwners(owners *[SlotCount]uint16) {
+	served := make([]int, len(t.Shards)+1)
+	for _, o := range owners {
+		served[o]++
 	}
 	renum := make([]uint16, len(t.Shards)+1)
 	var kept []Shard
+	t.served = nil
 	for i, sh := range t.Shards {
-		if used[i+1] {
+		if served[i+1] > 0 {
 			kept = append(kept, sh)
+			t.served = append(t.served, served[i+1])
 			renum[i+1] = uint16(len(kept))
 		}
 	}
-	for s, o := range t.owner {
-		t.owner[s] = renum[o]
+	if len(kept) < len(t.Shards) {
+		for s, o := range owners {
+			owners[s] = renum[o]
+		}
 	}
 	t.Shards = kept
+	for c := range t.owner {
+		t.owner[c] = (*slotChunk)(owners[c*slotsPerChunk : (c+1)*slotsPerChunk])
+	}
+}
+
+// table returns a copy of t's whole slot table.
+func (t *Topology) table() *[SlotCount]uint16 {
+	owners := new([SlotCount]uint16)
+	for c, chunk := range t.owner {
+		if chunk != nil {
+			copy(owners[c*slotsPerChunk:], chunk[:])
+		}
+	}
+	return owners
 }
 
 // WithSlot returns a copy of t in which slot is served by the shard whose
-// primary is addr (a new shard when none is), as a MOVED reply says.
+// primary is addr (a new shard when none is), as a MOVED reply says. The copy
+// shares all of t's slot table but the chunk that holds slot, so a MOVED
+// storm (a migration under load) costs a small copy per MOVED; only when a
+// shard loses its last slot is the table rebuilt.
 func (t *Topology) WithSlot(slot int, addr string) *Topology {
-	n := &Topology{Shards: slices.Clone(t.Shards), owner: t.owner, Epoch: t.Epoch}
+	n := &Topology{Shards: t.Shards, owner: t.owner, served: slices.Clone(t.served), Epoch: t.Epoch}
 	i := slices.IndexFunc(n.Shards, func(sh Shard) bool { return sh.Primary.Addr == addr })
 	if i < 0 {
-		n.Shards = append(n.Shards, Shard{Primary: Node{Addr: addr}})
+		// Clip: never append into an array another topology shares.
+		n.Shards = append(slices.Clip(n.Shards), Shard{Primary: Node{Addr: addr}})
+		n.served = append(n.served, 0)
 		i = len(n.Shards) - 1
 	}
-	n.owner[slot] = uint16(i + 1)
-	n.dropUnused()
+	old := t.ownerOf(slot)
+	if old == uint16(i+1) {
+		return n
+	}
+	chunk := new(slotChunk)
+	if c := t.owner[slot/slotsPerChunk]; c != nil {
+		*chunk = *c
+	}
+	chunk[slot%slotsPerChunk] = uint16(i + 1)
+	n.owner[slot/slotsPerChunk] = chunk
+	n.served[i]++
+	if old != 0 {
+		n.served[old-1]--
+		if n.served[old-1] == 0 {
+			n.setOwners(n.table())
+		}
+	}
 	return n
 }
 
@@ -242,8 +304,23 @@ func Compare(a, b *Topology) Diff {
 		a = &Topology{}
 	}
 	var d Diff
+	// A slot moved when its primary's address differs: compare shard
+	// indices, a's mapped to b's by primary address, rather than 16384 pairs
+	// of strings.
+	inB := make(map[string]uint16, len(b.Shards))
+	for j, sh := range b.Shards {
+		inB[sh.Primary.Addr] = uint16(j + 1)
+	}
+	toB := make([]uint16, len(a.Shards)+1) // toB[0] = 0: uncovered in both
+	for i, sh := range a.Shards {
+		j, ok := inB[sh.Primary.Addr]
+		if !ok {
+			j = noShard
+		}
+		toB[i+1] = j
+	}
 	for s := range SlotCount {
-		if primaryOf(a, s) != primaryOf(b, s) {
+		if toB[a.ownerOf(s)] != b.ownerOf(s) {
 			d.SlotsMoved++
 		}
 	}
@@ -273,12 +350,8 @@ func Compare(a, b *Topology) Diff {
 	return d
 }
 
-func primaryOf(t *Topology, slot int) string {
-	if sh, ok := t.ShardFor(slot); ok {
-		return sh.Primary.Addr
-	}
-	return ""
-}
+// noShard is a shard index no topology uses.
+const noShard = ^uint16(0)
 
 func nodeSet(t *Topology) map[string]bool {
 	m := map[string]bool{}

@@ -28,10 +28,10 @@ type ackedSet struct {
 }
 
 type counterAudit struct {
-	attempts int             // INCRs issued, whatever their outcome
-	acked    []time.Duration // when each INCR the client acknowledged was issued
-	seen     map[int64]bool  // values acknowledged INCRs returned
-	repeats  int             // acknowledged INCRs that returned a value already returned
+	attempts int                     // INCRs issued, whatever their outcome
+	acked    []time.Duration         // when each INCR the client acknowledged was issued
+	seen     map[int64]time.Duration // values acknowledged INCRs returned, and when first acknowledged
+	repeats  []time.Duration         // per acknowledged INCR that returned a value already returned: when that value was first acknowledged
 }
 
 func newAudit() *audit { return &audit{counters: make(map[string]*counterAudit)} }
@@ -51,7 +51,7 @@ func (a *audit) ackSet(key string, issued, at time.Duration) {
 func (a *audit) counter(key string) *counterAudit {
 	c := a.counters[key]
 	if c == nil {
-		c = &counterAudit{seen: make(map[int64]bool)}
+		c = &counterAudit{seen: make(map[int64]time.Duration)}
 		a.counters[key] = c
 	}
 	return c
@@ -63,14 +63,17 @@ func (a *audit) attemptIncr(key string) {
 	a.mu.Unlock()
 }
 
-func (a *audit) ackIncr(key string, issued time.Duration, v int64) {
+// ackIncr records an acknowledged INCR, issued and acknowledged at those
+// offsets, that returned v.
+func (a *audit) ackIncr(key string, issued, at time.Duration, v int64) {
 	a.mu.Lock()
 	c := a.counter(key)
 	c.acked = append(c.acked, issued)
-	if c.seen[v] {
-		c.repeats++
+	if first, ok := c.seen[v]; ok {
+		c.repeats = append(c.repeats, first)
+	} else {
+		c.seen[v] = at
 	}
-	c.seen[v] = true
 	a.mu.Unlock()
 }
 
@@ -98,16 +101,21 @@ type auditResult struct {
 // client's. Lost SETs issued before lossUntil, and up to as many lost
 // increments of a counter as its acknowledged INCRs issued before
 // lossUntil, count as lost by the server.
-func (a *audit) verify(ctx context.Context, c *keel.Client, since, lossUntil time.Duration, counters bool) (auditResult, error) {
+//
+// So do the lost writes acknowledged within forced, a forced fault's window
+// on the write's shard (shardOf): for an INCR, the acknowledgement that
+// first returned a value returned again later, or a value above V.
+func (a *audit) verify(ctx context.Context, c *keel.Client, since, lossUntil time.Duration, counters bool, forced windows, shardOf func(key string) int) (auditResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	inForced := func(key string, at time.Duration) bool { return len(forced) > 0 && forced.contain(shardOf(key), at) }
 	var r auditResult
 	var keys []string
-	var early []bool // the SET was issued before lossUntil
+	var early []bool // the server may have lost the SET: issued before lossUntil, or acknowledged in a forced window
 	for _, s := range a.acked {
 		if s.at >= since {
 			keys = append(keys, s.key)
-			early = append(early, s.issued < lossUntil)
+			early = append(early, s.issued < lossUntil || inForced(s.key, s.at))
 		}
 	}
 	const batch = 500
@@ -142,12 +150,15 @@ func (a *audit) verify(ctx context.Context, c *keel.Client, since, lossUntil tim
 				return r, err
 			}
 		}
-		lost := max(int(int64(len(ca.acked))-v), ca.repeats)
+		lost := max(int(int64(len(ca.acked))-v), len(ca.repeats))
 		early := 0
 		for _, at := range ca.acked {
 			if at < lossUntil {
 				early++
 			}
+		}
+		if len(forced) > 0 {
+			early += ca.lostForced(v, forced, shardOf(key))
 		}
 		r.ServerLostIncrs += min(lost, early)
 		r.LostIncrs += lost - min(lost, early)
@@ -165,4 +176,22 @@ func (a *audit) keys() []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// lostForced counts the acknowledged INCRs known lost, with the counter
+// (on shard) holding v, that came within forced: the first of each value
+// returned twice, and each value above v.
+func (c *counterAudit) lostForced(v int64, forced windows, shard int) int {
+	n := 0
+	for _, at := range c.repeats {
+		if forced.contain(shard, at) {
+			n++
+		}
+	}
+	for val, at := range c.seen {
+		if val > v && forced.contain(shard, at) {
+			n++
+		}
+	}
+	return n
 }

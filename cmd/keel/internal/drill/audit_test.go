@@ -53,13 +53,13 @@ func TestAuditSplitsServerLosses(t *testing.T) {
 	}{{"early", []float64{1, 1.5, 3}}, {"late", []float64{3, 3.5}}} {
 		for i, at := range k.issued {
 			a.attemptIncr(k.key)
-			a.ackIncr(k.key, sec(at), int64(i+1))
+			a.ackIncr(k.key, sec(at), sec(at), int64(i+1))
 		}
 		if err := c.Set(ctx, k.key, "1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r, err := a.verify(ctx, c, 0, sec(2), true)
+	r, err := a.verify(ctx, c, 0, sec(2), true, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +68,30 @@ func TestAuditSplitsServerLosses(t *testing.T) {
 		t.Errorf("verify = %+v, want %+v", r, want)
 	}
 	// Without a kill or a demotion, every loss is the client's.
-	r, err = a.verify(ctx, c, 0, 0, true)
+	r, err = a.verify(ctx, c, 0, 0, true, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := (auditResult{LostWrites: 2, LostIncrs: 3}); r != want {
 		t.Errorf("verify without lossUntil = %+v, want %+v", r, want)
+	}
+	// A soak's forced fault on shard 0 from 3s to 4s explains the losses
+	// acknowledged in it on that shard: lost-late; of "early", value 3
+	// (acknowledged at 3s; value 2, at 1.5s, is the client's); of "late",
+	// value 2 (3.5s). On another shard it explains nothing.
+	forced := windows{{shard: 0, from: sec(3), to: sec(4)}}
+	r, err = a.verify(ctx, c, 0, 0, true, forced, func(string) int { return 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (auditResult{LostWrites: 1, ServerLostWrites: 1, LostIncrs: 1, ServerLostIncrs: 2}); r != want {
+		t.Errorf("verify with a forced window = %+v, want %+v", r, want)
+	}
+	r, err = a.verify(ctx, c, 0, 0, true, forced, func(string) int { return 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (auditResult{LostWrites: 2, LostIncrs: 3}); r != want {
+		t.Errorf("verify with a forced window on another shard = %+v, want %+v", r, want)
 	}
 }

@@ -98,6 +98,7 @@ func RunSuite(ctx context.Context, opts Options) (report.Report, error) {
 			return report.Report{}, err
 		}
 	}
+	defer soakProfiling(opts.Scenarios)()
 	rep := newReport("lab", opts.Drivers, opts.Workload, opts.Bucket)
 	rep.Settings.Shards, rep.Settings.Replicas = opts.Cluster.Shards, opts.Cluster.Replicas
 	if !slices.ContainsFunc(opts.Scenarios, Scenario.onCluster) {
@@ -247,10 +248,11 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	}
 	stopLoad := rc.start(ctx)
 	rc.startProbes(ctx, sc.Probes, w)
+	rc.startSoak(sc)
 
 	setPhase, stopTicker := rc.reportPhases(sc)
 
-	st := &stepper{c: c, shards: rc.env.slots, start: rc.started,
+	st := &stepper{c: c, shards: rc.env.slots, start: rc.started, soak: rc.soak,
 		mark: func(m report.Marker) { rc.markers = append(rc.markers, m) },
 		served: func(ctx context.Context, timeout time.Duration) error {
 			return waitServed(ctx, w, rc.env.slots, timeout)
@@ -264,6 +266,7 @@ func runInLab(ctx context.Context, opts Options, sc Scenario, d Driver, seq int,
 	}
 	setPhase("recovery")
 	rc.tail(ctx, sc, w)
+	rc.stopSoak()
 	rc.stopProbes(ctx)
 	stopLoad()
 	stopTicker()
@@ -278,6 +281,9 @@ func (rc *runCore) reportPhases(sc Scenario) (setPhase func(string), stop func()
 	var phase atomic.Value
 	phase.Store("warm-up")
 	maxRun := time.Duration(sc.Warmup) + time.Duration(sc.MaxTail)
+	if sc.Soak != nil {
+		maxRun += time.Duration(sc.Soak.Duration)
+	}
 	for _, st := range sc.Steps {
 		maxRun += time.Duration(st.After)
 	}
@@ -291,6 +297,9 @@ func scenarioSteps(ctx context.Context, sc Scenario, st *stepper, phase func(str
 		return err
 	}
 	phase("fault")
+	if sc.Soak != nil {
+		return st.soak.steps(ctx, st)
+	}
 	for _, step := range sc.Steps {
 		if err := sleep(ctx, time.Duration(step.After)); err != nil {
 			return err

@@ -65,6 +65,9 @@ type runCore struct {
 
 	// probes are the scenario's subscribers and consumers (Scenario.Probes).
 	probes []*probe
+
+	// soak is a chaos soak's state; nil for other scenarios.
+	soak *soakRun
 }
 
 // open prepares the keys, then opens the client under test.
@@ -190,6 +193,7 @@ func (rc *runCore) finish(ctx context.Context, events []lab.WatchEvent) report.R
 	} else {
 		fig.LostWrites, fig.LostIncrs, fig.DuplicateIncrs = a.LostWrites, a.LostIncrs, a.DuplicateIncrs
 		fig.ServerLostWrites, fig.ServerLostIncrs = a.ServerLostWrites, a.ServerLostIncrs
+		rc.run.Soak = rc.soakFigures(duration)
 	}
 	rc.run.DurationMS = ms(duration)
 	rc.run.Figures, rc.run.Shards, rc.run.Timeline = fig, shards, timeline
@@ -221,7 +225,11 @@ func (rc *runCore) verify(ctx context.Context) (auditResult, error) {
 		return auditResult{}, err
 	}
 	defer c.Close()
-	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, rc.lossUntil, !rc.skipCounters)
+	var forced windows // losses within a forced fault are the server's: judged so in a soak only
+	if rc.soak != nil {
+		forced = forcedWindows(rc.markers)
+	}
+	a, err := rc.load.audit.verify(ctx, c, rc.auditSince, rc.lossUntil, !rc.skipCounters, forced, rc.load.ks.shardOf())
 	if err != nil {
 		return a, err
 	}

@@ -52,6 +52,10 @@ type Scenario struct {
 	// lab.ClusterOptions.NetNamespaces), which its steps may partition,
 	// heal and slow down ([NetworkScenarios]). Default false.
 	Network bool `json:"network,omitempty"`
+	// Soak makes the scenario a chaos soak: instead of Steps, random faults
+	// drawn from a seeded generator until its Duration has passed (see
+	// [SoakScenario]). Default none.
+	Soak *Soak `json:"soak,omitempty"`
 }
 
 // kind names what the scenario runs on, for messages.
@@ -79,10 +83,15 @@ type Step struct {
 	//                                  CLUSTER FAILOVER on a replica of Target's shard
 	//   replace                        a new node takes Target's place
 	//   migrate                        move Slots slots from Target's shard to the next shard
+	//   migrate-back                   move the slots of the latest migrate back where they came from
 	//   restart-all, restart-all-new   restart every node, on the same or new addresses
 	//   rolling-restart                restart every node in turn, failing each
 	//                                  primary over to its replica first (an engine upgrade)
 	//   wait-served                    wait until the cluster serves every shard (bounded by Timeout)
+	//   wait-failed-over               wait until the node of the previous step that named one
+	//                                  serves no slot as a primary (bounded by Timeout)
+	//   wait-stable                    wait until the cluster has settled: every node healthy,
+	//                                  every replica in sync (lab's WaitStable; bounded by Timeout)
 	//   partition, heal                drop every packet to and from Target, silently; undo it
 	//   latency, clear-latency         delay what Target sends by Delay; undo it
 	// partition, heal, latency and clear-latency need a Network scenario.
@@ -145,6 +154,7 @@ var knownActions = map[string]bool{
 	"replace": true, "migrate": true, "restart-all": true, "restart-all-new": true,
 	"rolling-restart": true, "wait-served": true,
 	"partition": true, "heal": true, "latency": true, "clear-latency": true,
+	"wait-stable": true, "migrate-back": true, "wait-failed-over": true,
 }
 
 // networkActions need a Network scenario's cluster.
@@ -157,6 +167,9 @@ var replicationActions = map[string]bool{ActionReplFailover: true, ActionReplKil
 func (s Scenario) Check() error {
 	if s.Name == "" {
 		return fmt.Errorf("drill: a scenario has no name")
+	}
+	if s.Soak != nil {
+		return s.checkSoak()
 	}
 	if len(s.Steps) == 0 {
 		return fmt.Errorf("drill: scenario %q has no steps", s.Name)

@@ -21,12 +21,24 @@ type stepper struct {
 	start     time.Time
 	last      *lab.Node // the node of the latest step that named one
 	lastShard int       // and the shard it belonged to then
+
+	moved *movedSlots // the latest migrate step's slots, for migrate-back
+	soak  *soakRun    // a chaos soak's state; nil for other scenarios
 }
 
 // do carries out one step.
 func (s *stepper) do(ctx context.Context, st Step) error {
 	if st.Action == "wait-served" {
 		return s.served(ctx, time.Duration(st.Timeout))
+	}
+	if st.Action == "wait-stable" {
+		return s.waitStable(ctx, time.Duration(st.Timeout))
+	}
+	if st.Action == "migrate-back" {
+		return s.migrateBack(ctx)
+	}
+	if st.Action == "wait-failed-over" {
+		return s.waitFailedOver(ctx, time.Duration(st.Timeout))
 	}
 	if st.Action == "rolling-restart" {
 		return s.rollingRestart(ctx)
@@ -150,6 +162,7 @@ func (s *stepper) migrate(ctx context.Context, from *lab.Node, shard, count int)
 	if len(slots) == 0 {
 		return fmt.Errorf("drill: %v owns no slots to migrate", from)
 	}
+	s.moved = &movedSlots{slots: slots, from: from, to: to, shard: shard}
 	return s.record(shard, func() (lab.Step, error) {
 		return s.c.MigrateSlots(ctx, slots, from, to, lab.MigrateOptions{})
 	})

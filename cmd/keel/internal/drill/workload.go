@@ -153,7 +153,7 @@ func (l *load) do(ctx context.Context, issued time.Duration, op Op, key string) 
 		if err != nil {
 			return Classify(err)
 		}
-		l.audit.ackIncr(key, issued, v)
+		l.audit.ackIncr(key, issued, time.Since(l.start), v)
 	}
 	return ClassOK
 }

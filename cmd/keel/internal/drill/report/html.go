@@ -75,6 +75,8 @@ type (
 		DeliveryLegend  []string
 		Swatches        []rptSwatch
 		Scenarios       []rptScenario
+		// The chaos soaks' figures, as the text summary writes them.
+		Soak []string
 	}
 	rptKV      struct{ K, V string }
 	rptHead    struct{ Head, Unit string }
@@ -193,6 +195,7 @@ func rptBuildPage(r Report) rptPage {
 			First: first, ErrSpan: len(rptDeliveryColumns)})
 		prev, prevClient = row.Scenario, client
 	}
+	p.Soak = soakLines(r)
 	if len(p.DeliveryRows) > 0 {
 		for _, c := range rptDeliveryColumns {
 			p.DeliveryColumns = append(p.DeliveryColumns, rptHead{c.head, c.unit})

@@ -76,6 +76,9 @@ type Run struct {
 	// Delivery holds the figures of the run's subscribers and consumers, one
 	// per probe, for scenarios that have probes; absent otherwise.
 	Delivery []Delivery `json:"delivery,omitempty"`
+	// Soak holds a chaos soak's own figures (`keel drill soak`); absent
+	// for other runs.
+	Soak *Soak `json:"soak,omitempty"`
 }
 
 // Figures are a run's headline numbers. Latencies cover every request,

@@ -310,6 +310,7 @@ func WriteText(w io.Writer, r Report) error {
 		}
 	}
 	writeDeliveryText(bw, r)
+	writeSoakText(bw, r)
 	return bw.err
 }
 
