@@ -165,3 +165,24 @@ func TestEngineRequestsLeaveSuspectPrimaryToProbes(t *testing.T) {
 		t.Errorf("%d retries made %d dials, want at least 5 retries and at most 2 dials", st.Retries, st.Dials-dials)
 	}
 }
+
+// A suspect primary that refuses connections (its process is gone) is
+// dialled at most every two IncidentIntervals, not at every probe.
+func TestEngineRefusingSuspectRedialledSparingly(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	const interval = 100 * time.Millisecond // probes every 50–100 ms
+	e := newFakeEngine(t, fc, Options{IncidentInterval: interval})
+	fc.nodes[0].Close()
+	testutil.WaitFor(t, 5*time.Second, "the primary is suspect", func() bool { return e.Stats().IncidentMode })
+	probes, dials := fc.nodes[1].Count("ROLE"), e.Stats().Dials
+	time.Sleep(time.Second) // the window counted: no event ends it
+	probes, dials = fc.nodes[1].Count("ROLE")-probes, e.Stats().Dials-dials
+	if probes < 5 {
+		t.Fatalf("only %d probes in 1 s", probes)
+	}
+	if limit := int64(time.Second/(2*interval)) + 1; dials > limit {
+		t.Errorf("%d dials of the refusing primary in 1 s (%d probes), want at most %d", dials, probes, limit)
+	}
+}
