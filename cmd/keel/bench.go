@@ -36,6 +36,8 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.BoolVar(&fleet, "fleet", false, "measure a fleet instead: topology queries per client per second and recovery after a failover (see -fleet-*)")
 	fs.IntVar(&fleetCfg.Clients, "fleet-clients", 200, "with -fleet: clients of each kind, run together")
 	fs.DurationVar(&fleetCfg.Steady, "fleet-steady", 20*time.Second, "with -fleet: the steady-state window")
+	fs.DurationVar(&fleetCfg.WriteEvery, "fleet-write-every", 0, "with -fleet: the pause between one client's writes (default 10ms, longer for fleets of more than 100 clients: at most 10,000 writes a second in all)")
+	fs.StringVar(&fleetCfg.CPUProfileDir, "fleet-cpuprofile", "", "with -fleet: write a CPU profile of each window (steady, incident, after failover) to this directory")
 	fs.DurationVar(&fleetCfg.Incident, "fleet-incident", 2*time.Second, "with -fleet: how long the killed primary stays unreplaced, and the window after the failover")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: keel bench [flags]\n\n"+

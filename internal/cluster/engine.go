@@ -278,6 +278,8 @@ func (e *Engine) recovered(addr string) {
 	if was {
 		e.opts.Logger.Info("keel: node recovered", "node", addr)
 		e.emit(Event{Kind: NodeRecovered, Node: addr})
+		// Requests that wait for a suspect primary (errNodeSuspect) may go.
+		e.broadcastChange()
 	}
 }
 

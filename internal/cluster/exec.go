@@ -237,7 +237,17 @@ func (e *Engine) classify(ctx context.Context, addr string, v resp.Value, err er
 // on the node's counters.
 func (e *Engine) connect(ctx context.Context, addr string, a *attempt) (*conn.Conn, error) {
 	a.addr = addr
-	c, stats, err := e.pool.node(ctx, addr, !e.isSuspect(addr))
+	suspect := e.isSuspect(addr)
+	if suspect && e.probed(addr) {
+		c, stats, ok := e.pool.live(addr)
+		if !ok {
+			return nil, errNodeSuspect
+		}
+		a.stats = stats
+		a.sent()
+		return c, nil
+	}
+	c, stats, err := e.pool.node(ctx, addr, !suspect)
 	a.stats = stats
 	if err != nil {
 		return nil, err
@@ -342,7 +352,7 @@ func (e *Engine) connFailure(ctx context.Context, err error, retryUnknown bool) 
 	if ctx.Err() != nil {
 		// The caller's time is up. If the command may have been sent, its
 		// outcome is unknown: say so when it matters.
-		if !retryUnknown && !errors.Is(err, errNodeDialing) {
+		if !retryUnknown && !errors.Is(err, errNodeDialing) && !errors.Is(err, errNodeSuspect) {
 			e.stats.unknownOutcomes.Add(1)
 			return unknownOutcome(ctx.Err()), false
 		}

@@ -90,6 +90,9 @@ func (e *Engine) incidentStep(s *incidentState, cause string) {
 		}
 		if sign != "" && (sign != s.lastSign || sinceFull >= incidentFullGap) {
 			s.lastFull = now
+			if ask != "" {
+				e.promote(ask)
+			}
 			e.refreshOne("probe: "+sign+" answered master", ask)
 		}
 		s.lastSign = sign
@@ -144,6 +147,42 @@ func (e *Engine) probe() (sign, ask string, blind bool) {
 		ask = masters[0]
 	}
 	return strings.Join(masters, ","), ask, blind
+}
+
+// promote installs at once the failover a probe found (the replica at addr
+// answered ROLE master), so that requests waiting for the suspect primary
+// go to addr without waiting for the full topology query that follows: a
+// round trip, and the parse of the reply, saved at the moment every client
+// of a fleet asks the new primary for the same topology.
+func (e *Engine) promote(addr string) {
+	cur := e.topo.Load()
+	if t := cur.WithPromoted(addr); t != cur {
+		e.install(t, "probe: "+addr+" answered master")
+	}
+}
+
+// errNodeSuspect is a request's try at a suspect primary without a live
+// connection: the incident's probes dial it (see probed), so the request
+// waits for a topology change or the node's recovery instead.
+var errNodeSuspect = errors.New("keel: primary suspect, waiting for a failover or its return")
+
+// probed reports whether the incident's probes dial addr, a suspect node:
+// whether, in a cluster, it is a primary of the topology. Requests leave
+// such a node to the probes rather than dial it themselves: a fleet of
+// clients retrying every few milliseconds against a dead primary would
+// spend most of their CPU on refused connections, all for the one answer a
+// probe gets every IncidentInterval.
+func (e *Engine) probed(addr string) bool {
+	t := e.topo.Load()
+	if e.single || t == nil {
+		return false
+	}
+	for _, sh := range t.Shards {
+		if sh.Primary.Addr == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshOne is a full topology query of one node: first (when not "")

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -103,5 +104,85 @@ func TestEngineIncidentFullQueriesBounded(t *testing.T) {
 	}
 	if n := fc.nodes[1].Count("ROLE") - probes; n < 10 {
 		t.Errorf("%d ROLE probes of the replica in 1.5 s, want about one per 15 ms (IncidentInterval 20 ms)", n)
+	}
+}
+
+// A probe that finds the suspect shard's replica answering master moves
+// waiting requests there at once: they do not wait for the full topology
+// query that follows, here one the new primary is slow to answer.
+func TestEngineIncidentPromotesAtProbe(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	fc.nodes[0].Handle("GET", bulkFrom("p"))
+	fc.nodes[1].Handle("GET", bulkFrom("r"))
+	e := newFakeEngine(t, fc, Options{RefreshTimeout: 5 * time.Second})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-p" {
+		t.Fatalf("GET before the incident = %v, %v", v, err)
+	}
+	fc.nodes[0].Close()
+	done := getAsync(t, e, "k")
+	testutil.WaitFor(t, 5*time.Second, "the replica is probed", func() bool { return fc.nodes[1].Count("ROLE") > 0 })
+	shardsDone := make(chan struct{})
+	t.Cleanup(func() { close(shardsDone) })
+	fc.nodes[1].Handle("CLUSTER SHARDS", func([]string) resptest.Reply {
+		<-shardsDone // the full query never answers within the test
+		return resptest.Err("ERR test over")
+	})
+	fc.setView(oneShard(2, r, p), 1) // ROLE on the replica: master
+	select {
+	case got := <-done:
+		if got != "from-r" {
+			t.Fatalf("GET during the incident = %q, want the promoted replica's reply", got)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the request did not move to the promoted replica before the full query answered")
+	}
+}
+
+// Requests for a suspect primary whose dials fail leave the dialling to the
+// incident's probes: with probes a second apart, a request retrying for
+// 300 ms dials the dead node about once, not at every retry.
+func TestEngineRequestsLeaveSuspectPrimaryToProbes(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	fc.nodes[0].Handle("GET", bulkFrom("p"))
+	e := newFakeEngine(t, fc, Options{IncidentInterval: 2 * time.Second})
+	if _, err := e.Do(testCtx(t), "GET", "k"); err != nil {
+		t.Fatal(err)
+	}
+	fc.nodes[0].Close()
+	testutil.WaitFor(t, 5*time.Second, "the primary is suspect", func() bool { return e.Stats().IncidentMode })
+	dials := e.Stats().Dials
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := e.Do(ctx, "GET", "k")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errNodeSuspect) {
+		t.Fatalf("GET against a dead primary = %v, want the deadline, after errNodeSuspect", err)
+	}
+	if st := e.Stats(); st.Retries < 5 || st.Dials-dials > 2 {
+		t.Errorf("%d retries made %d dials, want at least 5 retries and at most 2 dials", st.Retries, st.Dials-dials)
+	}
+}
+
+// A suspect primary that refuses connections (its process is gone) is
+// dialled at most every two IncidentIntervals, not at every probe.
+func TestEngineRefusingSuspectRedialledSparingly(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	const interval = 100 * time.Millisecond // probes every 50–100 ms
+	e := newFakeEngine(t, fc, Options{IncidentInterval: interval})
+	fc.nodes[0].Close()
+	testutil.WaitFor(t, 5*time.Second, "the primary is suspect", func() bool { return e.Stats().IncidentMode })
+	probes, dials := fc.nodes[1].Count("ROLE"), e.Stats().Dials
+	time.Sleep(time.Second) // the window counted: no event ends it
+	probes, dials = fc.nodes[1].Count("ROLE")-probes, e.Stats().Dials-dials
+	if probes < 5 {
+		t.Fatalf("only %d probes in 1 s", probes)
+	}
+	if limit := int64(time.Second/(2*interval)) + 1; dials > limit {
+		t.Errorf("%d dials of the refusing primary in 1 s (%d probes), want at most %d", dials, probes, limit)
 	}
 }

@@ -240,6 +240,29 @@ func (t *Topology) WithSlot(slot int, addr string) *Topology {
 	return n
 }
 
+// WithPromoted returns a copy of t in which the replica at addr is its
+// shard's primary, with the old primary among its replicas, marked Failed:
+// the failover a replica's ROLE master reports. It returns t when addr is
+// no replica in t.
+func (t *Topology) WithPromoted(addr string) *Topology {
+	for i, sh := range t.Shards {
+		j := slices.IndexFunc(sh.Replicas, func(r Node) bool { return r.Addr == addr })
+		if j < 0 {
+			continue
+		}
+		old := sh.Primary
+		old.Health = Failed
+		promoted := sh.Replicas[j]
+		promoted.Health = Online
+		replicas := append(slices.Delete(slices.Clone(sh.Replicas), j, j+1), old)
+		n := *t // the slot table is shared: no slot changes shard
+		n.Shards = slices.Clone(t.Shards)
+		n.Shards[i] = Shard{Primary: promoted, Replicas: replicas}
+		return &n
+	}
+	return t
+}
+
 // Diff describes how b differs from a, for events and logs: slots that
 // changed shard and nodes that appeared or left.
 type Diff struct {

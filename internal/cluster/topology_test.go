@@ -464,3 +464,32 @@ func TestCompare(t *testing.T) {
 		}
 	})
 }
+
+// WithPromoted makes a replica its shard's primary, the old primary a
+// failed replica, and keeps every slot's shard; a node that is no replica
+// changes nothing.
+func TestTopologyWithPromoted(t *testing.T) {
+	t0 := cluster.Merge(cluster.View{From: "a:1", Epoch: 3, Claims: []cluster.Claim{
+		{Start: 0, End: 99, Shard: cluster.Shard{Primary: cluster.Node{Addr: "a:1"}, Replicas: []cluster.Node{{Addr: "b:1", Health: cluster.Loading}, {Addr: "c:1"}}}},
+		{Start: 100, End: cluster.SlotCount - 1, Shard: cluster.Shard{Primary: cluster.Node{Addr: "d:1"}}},
+	}})
+	got := t0.WithPromoted("b:1")
+	sh, ok := got.ShardFor(50)
+	if !ok || sh.Primary.Addr != "b:1" || sh.Primary.Health != cluster.Online {
+		t.Fatalf("slot 50's shard after promoting b:1 = %+v, want b:1 online as primary", sh)
+	}
+	if len(sh.Replicas) != 2 || sh.Replicas[0].Addr != "c:1" || sh.Replicas[1].Addr != "a:1" || sh.Replicas[1].Health != cluster.Failed {
+		t.Errorf("replicas after promoting b:1 = %+v, want c:1 and a failed a:1", sh.Replicas)
+	}
+	if other, _ := got.ShardFor(200); other.Primary.Addr != "d:1" || got.Epoch != 3 || got.Covered() != cluster.SlotCount {
+		t.Errorf("promotion changed the rest: slot 200 served by %s, epoch %d, %d slots covered", other.Primary.Addr, got.Epoch, got.Covered())
+	}
+	if old, _ := t0.ShardFor(50); old.Primary.Addr != "a:1" {
+		t.Errorf("the original topology changed: slot 50 served by %s", old.Primary.Addr)
+	}
+	for _, addr := range []string{"a:1", "d:1", "x:1"} {
+		if t0.WithPromoted(addr) != t0 {
+			t.Errorf("WithPromoted(%s), not a replica, returned a new topology", addr)
+		}
+	}
+}

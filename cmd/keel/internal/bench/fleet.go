@@ -60,11 +60,15 @@ type FleetConfig struct {
 	// Incident is how long the killed primary stays unreplaced, and the
 	// window measured after the failover. Default 2s.
 	Incident time.Duration
-	// WriteEvery is the pause between one client's writes. Default 10ms.
+	// WriteEvery is the pause between one client's writes. Default
+	// DefaultWriteEvery for Clients.
 	WriteEvery time.Duration
 	// KeelRefreshInterval sets keel's Options.RefreshInterval. Default 0:
 	// keel's default.
 	KeelRefreshInterval time.Duration
+	// CPUProfileDir, when set, receives a CPU profile of the benchmark's
+	// process for each window, fleet-<kind>-<window>.pprof. Default "": none.
+	CPUProfileDir string
 	// Progress receives a line per step; nil for none.
 	Progress io.Writer
 }
@@ -83,9 +87,29 @@ func (c FleetConfig) withDefaults() FleetConfig {
 		c.Incident = 2 * time.Second
 	}
 	if c.WriteEvery <= 0 {
-		c.WriteEvery = 10 * time.Millisecond
+		c.WriteEvery = DefaultWriteEvery(c.Clients)
 	}
 	return c
+}
+
+// fleetWriteBudget is the fleet's default write rate, all clients
+// together: what one process of clients and the lab's six redis-servers
+// carry on a 2-core machine with latencies in the millisecond. Above it the
+// fleet's steady state already queues (200 clients writing every 10 ms were
+// served 14,000 of their 20,000 writes a second, p99 51 ms, before any
+// fault), and the recovery times measured would be that queue's, not the
+// clients' reaction to the failover.
+const fleetWriteBudget = 10_000
+
+// DefaultWriteEvery is the default pause between one client's writes: 10 ms,
+// or longer so that the fleet's clients together write at most
+// fleetWriteBudget times a second (20 ms for 200 clients). Recovery is
+// measured as finely: a client retries its write throughout the incident
+// (each is bounded by a second, the next follows within the pause), so its
+// recovering write is most often in flight when the cluster serves again;
+// one that is between two writes then counts the wait against the client.
+func DefaultWriteEvery(clients int) time.Duration {
+	return max(10*time.Millisecond, time.Duration(clients)*time.Second/fleetWriteBudget)
 }
 
 // Rates are topology commands served per client per second, by
@@ -112,6 +136,16 @@ type FleetResult struct {
 	// with no successful write within recoveryLimit of it.
 	RecoveryP50, RecoveryMax time.Duration
 	Unrecovered              int
+	// Costs are the windows' CPU costs, in order: steady, incident, after.
+	Costs []PhaseCost
+	// WriteEvery is the pause between one client's writes; SteadyWrites
+	// the successful writes per second of the whole fleet in the steady
+	// window, and SteadyWriteP99 their 99th percentile latency: a fleet
+	// that falls short of Clients/WriteEvery, or whose writes queue, is
+	// more than the machine carries.
+	WriteEvery     time.Duration
+	SteadyWrites   float64
+	SteadyWriteP99 time.Duration
 }
 
 // RunFleet runs the fleet benchmark for every kind of cfg.Kinds.
@@ -141,7 +175,7 @@ func (c FleetConfig) progress(format string, args ...any) {
 const fleetSlot = 0
 
 func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResult, error) {
-	res := FleetResult{Kind: kind, Clients: cfg.Clients}
+	res := FleetResult{Kind: kind, Clients: cfg.Clients, WriteEvery: cfg.WriteEvery}
 	cfg.progress("%s: starting a 3×1 cluster", kind)
 	// The node timeout outlasts the incident window: only the forced
 	// failover ends it.
@@ -167,10 +201,21 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 		if err := resetStats(ctx, nodes); err != nil {
 			return nil, err
 		}
-		began := time.Now()
-		if err := run(); err != nil {
+		meter, err := startCost(ctx, kind, window, cfg.CPUProfileDir, nodes, fleet.clients)
+		if err != nil {
 			return nil, err
 		}
+		began := time.Now()
+		runErr := run()
+		cost, err := meter.stop(ctx)
+		if runErr != nil {
+			return nil, runErr
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.Costs = append(res.Costs, cost)
+		cfg.progress("%s: %s", kind, cost)
 		counts, err := countTopology(ctx, nodes)
 		if err != nil {
 			return nil, err
@@ -193,8 +238,20 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 	if err := sleep(2 * time.Second)(); err != nil {
 		return res, err
 	}
+	steadyFrom := time.Now()
 	if res.Steady, err = measure("steady", c.Addrs(), sleep(cfg.Steady)); err != nil {
 		return res, err
+	}
+	var took []time.Duration
+	took, res.SteadyWrites = fleet.writesBetween(steadyFrom, time.Now())
+	if len(took) > 0 {
+		slices.Sort(took)
+		res.SteadyWriteP99 = took[len(took)*99/100]
+	}
+	offered := float64(cfg.Clients) / cfg.WriteEvery.Seconds()
+	cfg.progress("%s: steady: %.0f writes/s of %.0f offered, p99 %v", kind, res.SteadyWrites, offered, res.SteadyWriteP99.Round(time.Microsecond))
+	if res.SteadyWrites < 0.9*offered {
+		cfg.progress("%s: WARNING: the machine does not carry the fleet's writes: recovery times include its queueing (try a longer -fleet-write-every)", kind)
 	}
 	// The killed node answers nothing, so its counters are neither reset
 	// nor read: the incident counts the survivors'.
@@ -207,8 +264,9 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 	if err != nil {
 		return res, err
 	}
-	var served time.Time
+	var served, failover time.Time
 	res.After, err = measure("after failover", live, func() error {
+		failover = time.Now()
 		if served, err = forceFailover(ctx, replica.Addr()); err != nil {
 			return err
 		}
@@ -224,6 +282,11 @@ func runFleetKind(ctx context.Context, cfg FleetConfig, kind string) (FleetResul
 		res.RecoveryP50, res.RecoveryMax = times[len(times)/2], times[len(times)-1]
 	}
 	cfg.progress("%s: recovery p50 %v, max %v, %d unrecovered", kind, res.RecoveryP50, res.RecoveryMax, unrecovered)
+	if learned := fleet.learned(failover, served); len(learned) > 0 {
+		slices.Sort(learned)
+		cfg.progress("%s: %d clients installed the new topology: p50 %v, max %v after the cluster served (the failover was sent %v before)",
+			kind, len(learned), learned[len(learned)/2], learned[len(learned)-1], served.Sub(failover).Round(time.Microsecond))
+	}
 	return res, nil
 }
 
@@ -298,15 +361,22 @@ type fleet struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu   sync.Mutex
-	oks  [][]time.Time // per client: when each successful write ended
-	seen chan struct{} // closed and replaced at every successful write
+	mu      sync.Mutex
+	oks     [][]time.Time     // per client: when each successful write ended
+	took    [][]time.Duration // per client: how long each successful write took
+	seen    chan struct{}     // closed and replaced at every successful write
+	changes [][]time.Time     // per keel client: when it installed a new topology
 }
 
 func startFleet(ctx context.Context, cfg FleetConfig, kind string, seeds []string) (*fleet, error) {
-	f := &fleet{oks: make([][]time.Time, cfg.Clients), seen: make(chan struct{})}
-	for range cfg.Clients {
-		cl, err := openFleetClient(ctx, kind, seeds, cfg.KeelRefreshInterval)
+	f := &fleet{oks: make([][]time.Time, cfg.Clients), seen: make(chan struct{}),
+		took: make([][]time.Duration, cfg.Clients), changes: make([][]time.Time, cfg.Clients)}
+	for i := range cfg.Clients {
+		cl, err := openFleetClient(ctx, kind, seeds, cfg.KeelRefreshInterval, func(at time.Time) {
+			f.mu.Lock()
+			f.changes[i] = append(f.changes[i], at)
+			f.mu.Unlock()
+		})
 		if err != nil {
 			f.close()
 			return nil, err
@@ -323,12 +393,18 @@ func startFleet(ctx context.Context, cfg FleetConfig, kind string, seeds []strin
 }
 
 // openFleetClient opens one client of kind; keel with refresh as its
-// RefreshInterval when it is set, the others as Open does.
-func openFleetClient(ctx context.Context, kind string, seeds []string, refresh time.Duration) (Client, error) {
+// RefreshInterval when it is set, and changed called when it installs a new
+// topology; the others as Open does.
+func openFleetClient(ctx context.Context, kind string, seeds []string, refresh time.Duration, changed func(time.Time)) (Client, error) {
 	if kind != Keel {
 		return Open(ctx, kind, seeds)
 	}
-	c, err := keel.New(ctx, keel.Options{Seeds: slices.Clone(seeds), RefreshInterval: refresh})
+	onEvent := func(ev keel.Event) {
+		if ev.Kind == keel.EventTopologyChanged {
+			changed(ev.Time)
+		}
+	}
+	c, err := keel.New(ctx, keel.Options{Seeds: slices.Clone(seeds), RefreshInterval: refresh, OnEvent: onEvent})
 	if err != nil {
 		return nil, fmt.Errorf("keel: %w", err)
 	}
@@ -344,11 +420,14 @@ func (f *fleet) write(ctx context.Context, i int, cl Client, every time.Duration
 	defer t.Stop()
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		began := time.Now()
 		err := cl.Set(wctx, key, "v")
+		ended := time.Now()
 		cancel()
 		if err == nil {
 			f.mu.Lock()
-			f.oks[i] = append(f.oks[i], time.Now())
+			f.oks[i] = append(f.oks[i], ended)
+			f.took[i] = append(f.took[i], ended.Sub(began))
 			close(f.seen)
 			f.seen = make(chan struct{})
 			f.mu.Unlock()
@@ -386,6 +465,35 @@ func (f *fleet) recoveries(ctx context.Context, served time.Time, limit time.Dur
 			return times, len(f.oks) - len(times)
 		}
 	}
+}
+
+// writesBetween returns how long each successful write that ended between
+// from and to took, and how many ended per second.
+func (f *fleet) writesBetween(from, to time.Time) ([]time.Duration, float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var took []time.Duration
+	for i, oks := range f.oks {
+		j, _ := slices.BinarySearchFunc(oks, from, time.Time.Compare)
+		k, _ := slices.BinarySearchFunc(oks, to, time.Time.Compare)
+		took = append(took, f.took[i][j:k]...)
+	}
+	return took, float64(len(took)) / to.Sub(from).Seconds()
+}
+
+// learned returns, for each keel client that installed a new topology at or
+// after since, the delay from served to the first such change (negative when
+// it came before served): the part of recovery spent learning the failover.
+func (f *fleet) learned(since, served time.Time) []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Duration
+	for _, ch := range f.changes {
+		if j, _ := slices.BinarySearchFunc(ch, since, time.Time.Compare); j < len(ch) {
+			out = append(out, ch[j].Sub(served))
+		}
+	}
+	return out
 }
 
 func (f *fleet) close() {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +56,33 @@ func TestParseCommandStats(t *testing.T) {
 	got := parseCommandStats(text)
 	if len(got) != 2 || got["cluster|shards"] != 12 || got["role"] != 7 {
 		t.Errorf("parseCommandStats = %v, want cluster|shards 12 and role 7 only", got)
+	}
+}
+
+// Up to 100 clients write every 10 ms; a larger fleet writes less often
+// each, so that the fleet's writes stay at 10,000 a second.
+func TestDefaultWriteEvery(t *testing.T) {
+	for clients, want := range map[int]time.Duration{1: 10 * time.Millisecond, 100: 10 * time.Millisecond,
+		200: 20 * time.Millisecond, 500: 50 * time.Millisecond} {
+		if got := DefaultWriteEvery(clients); got != want {
+			t.Errorf("DefaultWriteEvery(%d) = %v, want %v", clients, got, want)
+		}
+	}
+}
+
+func TestParseServerCPU(t *testing.T) {
+	text := "# CPU\r\nused_cpu_sys:1.500000\r\nused_cpu_user:0.250000\r\nused_cpu_sys_children:9.000000\r\n"
+	if got := parseServerCPU(text); got != 1750*time.Millisecond {
+		t.Errorf("parseServerCPU = %v, want 1.75s (children not counted)", got)
+	}
+}
+
+func TestQuantiles(t *testing.T) {
+	before := &metrics.Float64Histogram{Counts: []uint64{5, 0, 0}, Buckets: []float64{0, 0.001, 0.01, 0.1}}
+	after := &metrics.Float64Histogram{Counts: []uint64{5 + 97, 2, 1}, Buckets: before.Buckets}
+	p50, p99 := quantiles(before, after)
+	// The window's 100 samples: 97 up to 1 ms, 2 up to 10 ms, 1 up to 100 ms.
+	if p50 != time.Millisecond || p99 != 100*time.Millisecond {
+		t.Errorf("quantiles = %v, %v, want 1ms, 100ms (the window's counts only)", p50, p99)
 	}
 }
