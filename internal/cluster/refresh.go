@@ -204,8 +204,9 @@ func claimsOf(t *Topology) []Claim {
 }
 
 // candidates returns the nodes to ask, best first. In an incident the
-// replicas of the shards whose primary is suspect or in doubt come first (one of them is about to be promoted),
-// then every other node that is not suspect; otherwise n random nodes.
+// replicas of the shards whose primary is suspect or in doubt come first
+// (one of them may be about to be promoted), then every other node that is
+// not suspect; otherwise n random nodes.
 func (e *Engine) candidates(t *Topology, incident bool, n int) []string {
 	if t == nil {
 		return nil
