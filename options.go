@@ -182,7 +182,9 @@ type Options struct {
 	// writes (CLIENT PAUSE WRITE, as a manual failover does), so the
 	// connection stays, its requests wait (each bounded by its context or
 	// RetryTimeout), the node is not suspected, and the probe is repeated
-	// every HealthTimeout (Stats.BusyWaits counts the probes answered). A
+	// every HealthTimeout (Stats.BusyWaits counts the probes answered).
+	// While a probe is out, the node's shard is probed for a failover as
+	// in an incident (ROLE on its replicas), without suspecting it. A
 	// node that answers neither is hung: the connection is declared dead
 	// (ErrHealthTimeout) and the node suspected, at most twice HealthTimeout
 	// after its last reply. A node that keeps answering probes but leaves

@@ -69,6 +69,7 @@ type Engine struct {
 
 	suspectMu sync.Mutex
 	suspects  map[string]time.Time // node address → when it became suspect
+	doubts    map[string]int       // node address → its connections in doubt (see doubt)
 	// suspectCount mirrors len(suspects), so that routing, when no node is
 	// suspect (nearly always), asks without taking suspectMu.
 	suspectCount atomic.Int32
@@ -99,6 +100,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		opts:     opts.withDefaults(),
 		wake:     make(chan struct{}, 1),
 		suspects: map[string]time.Time{},
+		doubts:   map[string]int{},
 		drained:  make(chan struct{}, 1),
 		closing:  make(chan struct{}),
 		stopped:  make(chan struct{}),
@@ -268,6 +270,34 @@ func (e *Engine) suspect(addr string, err error) {
 	}
 }
 
+// doubt counts a connection of addr's entering (on) or leaving a doubt:
+// its oldest request has waited over the health timeout and a probe is
+// deciding whether the node is busy or hung (conn.Options.OnDoubt). The
+// node is not suspected for it, but while a shard's primary is in doubt
+// the refresh loop probes the shard's replicas as in an incident
+// (incident.go): the failover of a hung primary is then noticed as soon as
+// the cluster makes it, not only once the probe has timed out.
+func (e *Engine) doubt(addr string, on bool) {
+	e.suspectMu.Lock()
+	n := e.doubts[addr] - 1
+	if on {
+		n += 2
+	}
+	if n > 0 {
+		e.doubts[addr] = n
+	} else {
+		delete(e.doubts, addr)
+	}
+	e.suspectMu.Unlock()
+	if on && n == 1 {
+		e.opts.Logger.Debug("keel: node in doubt", "node", addr)
+		select {
+		case e.wake <- struct{}{}: // no cause: the loop plans a probe
+		default:
+		}
+	}
+}
+
 // recovered clears a node's suspicion after it answered again.
 func (e *Engine) recovered(addr string) {
 	e.suspectMu.Lock()
@@ -323,15 +353,23 @@ func (e *Engine) inIncident() bool {
 	return false
 }
 
-// suspectShards returns the shards whose primary is suspect.
-func (e *Engine) suspectShards(t *Topology) []Shard {
+// incidentShards returns the shards whose primary is suspect or in doubt.
+func (e *Engine) incidentShards(t *Topology) []Shard {
 	e.suspectMu.Lock()
 	defer e.suspectMu.Unlock()
 	var out []Shard
 	for _, sh := range t.Shards {
-		if _, ok := e.suspects[sh.Primary.Addr]; ok {
+		_, suspect := e.suspects[sh.Primary.Addr]
+		if suspect || e.doubts[sh.Primary.Addr] > 0 {
 			out = append(out, sh)
 		}
 	}
 	return out
+}
+
+// probing reports whether the refresh loop probes for a failover: some
+// shard's primary, in a cluster, is suspect or in doubt.
+func (e *Engine) probing() bool {
+	t := e.topo.Load()
+	return !e.single && t != nil && len(e.incidentShards(t)) > 0
 }

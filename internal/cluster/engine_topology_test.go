@@ -26,16 +26,16 @@ func TestEngineIncidentPollsUntilFailover(t *testing.T) {
 	}
 
 	replica := fc.nodes[1]
-	before := replica.Count("ROLE")
 	fullBefore := fc.count("CLUSTER SHARDS")
 	fc.nodes[0].Freeze()
 	done := getAsync(t, e, "k")
+	testutil.WaitFor(t, 5*time.Second, "the primary is suspect (Stats.IncidentMode)", func() bool {
+		return e.Stats().IncidentMode
+	})
+	before := replica.Count("ROLE")
 	testutil.WaitFor(t, 5*time.Second, "the replica is probed 3 times in incident mode", func() bool {
 		return replica.Count("ROLE") >= before+3
 	})
-	if !e.Stats().IncidentMode {
-		t.Error("Stats.IncidentMode is false while the primary is suspect")
-	}
 	if full := fc.count("CLUSTER SHARDS") - fullBefore; full > 1 {
 		t.Errorf("%d full topology queries while the probes showed no change, want at most 1 (the suspicion's)", full)
 	}

@@ -23,6 +23,11 @@ import (
 // the interval doubles every second up to incidentSlowProbe. Triggers
 // (MOVED, CLUSTERDOWN, a new suspect…) get a full query of one node at most
 // once per incidentFullGap, and a probe otherwise.
+//
+// The same probes run while a shard's primary is only in doubt (see
+// Engine.doubt): silent for a health timeout while a second connection
+// checks whether it is busy or hung. A hung primary's failover is then
+// found as soon as a replica is promoted; a busy one costs a few probes.
 const (
 	incidentFastPhase = 5 * time.Second
 	incidentSlowProbe = time.Second
@@ -102,22 +107,29 @@ func (e *Engine) incidentStep(s *incidentState, cause string) {
 	e.refreshOne(cause, "")
 }
 
-// probe asks the suspect shards' replicas and primaries for their ROLE.
+// probe asks for their ROLE the replicas of the shards whose primary is
+// suspect or in doubt, and the suspect primaries.
 // sign lists the nodes that answered master, the only answer that means
 // the shard changed (a replica promoted, or the suspect primary serving
 // again), "" when none did; ask is the node to ask for the full topology
 // ("" for the incident's candidates). blind reports a suspect shard
-// without a replica that is not suspect itself.
+// without a replica that is not suspect itself (a shard in doubt only is
+// never blind: it is not failing yet).
 func (e *Engine) probe() (sign, ask string, blind bool) {
 	t := e.topo.Load()
 	var addrs []string
-	for _, sh := range e.suspectShards(t) {
+	for _, sh := range e.incidentShards(t) {
 		healthy := 0
 		for _, r := range sh.Replicas {
 			addrs = append(addrs, r.Addr)
 			if !e.isSuspect(r.Addr) {
 				healthy++
 			}
+		}
+		if !e.isSuspect(sh.Primary.Addr) {
+			// In doubt only: its own connection is the one stalled, and
+			// without replicas there is no failover to look for.
+			continue
 		}
 		blind = blind || healthy == 0
 		addrs = append(addrs, sh.Primary.Addr)

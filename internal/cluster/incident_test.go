@@ -3,11 +3,14 @@ package cluster
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/internal/resptest"
 	"github.com/keel-go/keel/internal/testutil"
+	"github.com/keel-go/keel/resp"
 )
 
 // The probe interval is jittered within [base/2, base] for the first
@@ -184,5 +187,73 @@ func TestEngineRefusingSuspectRedialledSparingly(t *testing.T) {
 	}
 	if limit := int64(time.Second/(2*interval)) + 1; dials > limit {
 		t.Errorf("%d dials of the refusing primary in 1 s (%d probes), want at most %d", dials, probes, limit)
+	}
+}
+
+// A primary that leaves a request without a reply for the health timeout is
+// in doubt while a probe on a second connection decides whether it is busy:
+// the shard's replica is probed with ROLE meanwhile, and its promotion is
+// installed at once, with no node suspected and the connection kept.
+func TestEngineDoubtFindsFailoverWithoutSuspect(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	var stalled atomic.Bool
+	fc.nodes[0].Handle("GET", func([]string) resptest.Reply {
+		if stalled.Load() {
+			return resptest.Hang()
+		}
+		return resptest.Bulk("from-p")
+	})
+	// The probe's PING is answered late but within the health timeout: the
+	// node is busy, never hung, and each probe is a doubt of 100 ms.
+	fc.nodes[0].Handle("PING", func([]string) resptest.Reply {
+		return resptest.Reply{Value: resp.Value{Kind: resp.KindSimpleString, Str: "PONG"}, Delay: 100 * time.Millisecond}
+	})
+	fc.nodes[1].Handle("GET", bulkFrom("r"))
+	var suspects atomic.Int64
+	e := newFakeEngine(t, fc, Options{
+		Conn: conn.Options{HealthTimeout: 300 * time.Millisecond, BusyTimeout: time.Minute},
+		OnEvent: func(ev Event) {
+			if ev.Kind == NodeSuspect {
+				suspects.Add(1)
+			}
+		},
+	})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-p" {
+		t.Fatalf("GET before the stall = %v, %v", v, err)
+	}
+	replica := fc.nodes[1]
+	roles := replica.Count("ROLE")
+	stalled.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stuck := make(chan error, 1)
+	go func() {
+		_, err := e.Do(ctx, "GET", "k")
+		stuck <- err
+	}()
+	testutil.WaitFor(t, 5*time.Second, "the replica is probed with ROLE 3 times", func() bool {
+		return replica.Count("ROLE") >= roles+3
+	})
+	fc.setView(oneShard(2, r, p)) // the cluster fails over
+	testutil.WaitFor(t, 5*time.Second, "the replica's promotion is installed", func() bool {
+		sh, ok := e.topo.Load().ShardFor(0)
+		return ok && sh.Primary.Addr == r
+	})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-r" {
+		t.Fatalf("GET after the promotion = %v, %v; want the new primary's reply", v, err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "a probe finds the stalled node busy", func() bool {
+		return e.Stats().BusyWaits > 0
+	})
+	st := e.Stats()
+	if n := suspects.Load(); n > 0 || st.SuspectNodes > 0 || st.IncidentMode {
+		t.Fatalf("%d suspect events, %d suspect nodes, incident mode %v; want none for a node in doubt", n, st.SuspectNodes, st.IncidentMode)
+	}
+	select {
+	case err := <-stuck:
+		t.Fatalf("the request on the stalled connection ended (%v); want it still waiting", err)
+	default:
 	}
 }

@@ -281,6 +281,7 @@ func (p *pool) connOptions(addr string) conn.Options {
 	opts := p.e.connOptions(p.e.opts.Conn, addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
 	opts.OnBusy = func() { p.e.stats.busyWaits.Add(1) }
+	opts.OnDoubt = func(on bool) { p.e.doubt(addr, on) }
 	return opts
 }
 

@@ -49,8 +49,8 @@ func (e *Engine) takeCause(fallback string) string {
 
 // refreshLoop is the one goroutine that refreshes the topology: every
 // RefreshInterval (plus up to a tenth, so a fleet of clients spreads out),
-// when triggered, and, while a shard's primary is suspect, by the incident
-// polling of incident.go.
+// when triggered, and, while a shard's primary is suspect or in doubt, by
+// the incident polling of incident.go.
 func (e *Engine) refreshLoop() {
 	defer e.wg.Done()
 	timer := time.NewTimer(e.opts.RefreshInterval)
@@ -58,10 +58,10 @@ func (e *Engine) refreshLoop() {
 	inc := incidentState{lastFull: time.Now()}
 	last := inc.lastFull // the last refresh or probe
 	for {
-		polling := e.inIncident()
+		polling, probing := e.inIncident(), e.probing()
 		var due time.Time
 		switch {
-		case polling && !e.single:
+		case probing:
 			due = inc.nextProbe(last, e.opts.IncidentInterval)
 		case polling:
 			// Outside a cluster every refresh is a ROLE query already.
@@ -88,7 +88,7 @@ func (e *Engine) refreshLoop() {
 		}
 		cause := e.takeCause("")
 		switch {
-		case !e.single && e.inIncident():
+		case e.probing():
 			if woken && time.Since(inc.lastFull) < incidentFullGap {
 				continue // the trigger waits for the next probe
 			}
@@ -99,6 +99,11 @@ func (e *Engine) refreshLoop() {
 			e.refresh(cause, steadyQueries)
 		case polling:
 			e.refresh("incident", steadyQueries)
+		case probing:
+			// A doubt ended without a suspect (the node was busy): nothing
+			// changed, the periodic refresh keeps its pace.
+			inc = incidentState{lastFull: inc.lastFull}
+			continue
 		default:
 			e.refresh(periodicCause, 1)
 		}
@@ -199,8 +204,9 @@ func claimsOf(t *Topology) []Claim {
 }
 
 // candidates returns the nodes to ask, best first. In an incident the
-// suspect shards' replicas come first (one of them is about to be promoted),
-// then every other node that is not suspect; otherwise n random nodes.
+// replicas of the shards whose primary is suspect or in doubt come first
+// (one of them may be about to be promoted), then every other node that is
+// not suspect; otherwise n random nodes.
 func (e *Engine) candidates(t *Topology, incident bool, n int) []string {
 	if t == nil {
 		return nil
@@ -215,7 +221,7 @@ func (e *Engine) candidates(t *Topology, incident bool, n int) []string {
 		return healthy[:min(len(healthy), n)]
 	}
 	var out []string
-	for _, sh := range e.suspectShards(t) {
+	for _, sh := range e.incidentShards(t) {
 		for _, r := range sh.Replicas {
 			out = append(out, r.Addr)
 		}

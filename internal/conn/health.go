@@ -49,7 +49,13 @@ func (c *Conn) monitor() {
 		seenPopped uint64 // the reply count when the current oldest request was first seen left
 		silent     = newWait()
 		abandoned  = newWait() // since the current oldest request's caller was first seen gone
+		doubting   bool        // as last reported to OnDoubt
 	)
+	defer func() {
+		if doubting {
+			c.opts.OnDoubt(false)
+		}
+	}()
 	for {
 		select {
 		case <-c.closing:
@@ -69,6 +75,7 @@ func (c *Conn) monitor() {
 		headLeft := busy && c.inflight.peek().state.Load() == stateLeft
 		c.mu.Unlock()
 
+		silentDoubt, abandonedDoubt := false, false
 		if busy && c.opts.HealthTimeout > 0 {
 			silent.from(max(busyAt, c.lastRead.Load()))
 			if d := c.opts.DivertReadsAfter; d > 0 {
@@ -78,7 +85,8 @@ func (c *Conn) monitor() {
 					c.setDiverting(stalled)
 				}
 			}
-			if cause := c.judge(&silent, now, period, ErrHealthTimeout); cause != nil {
+			var cause error
+			if silentDoubt, cause = c.judge(&silent, now, period, ErrHealthTimeout); cause != nil {
 				c.fail(cause)
 				return
 			}
@@ -93,10 +101,15 @@ func (c *Conn) monitor() {
 			abandoned.from(now)
 			seenPopped = popped
 		default:
-			if cause := c.judge(&abandoned, now, period, ErrAbandonedReply); cause != nil {
+			var cause error
+			if abandonedDoubt, cause = c.judge(&abandoned, now, period, ErrAbandonedReply); cause != nil {
 				c.fail(cause)
 				return
 			}
+		}
+		if doubt := silentDoubt || abandonedDoubt; doubt != doubting && c.opts.OnDoubt != nil {
+			doubting = doubt
+			c.opts.OnDoubt(doubt)
 		}
 		if c.opts.PingInterval <= 0 {
 			continue
@@ -116,21 +129,25 @@ func (c *Conn) monitor() {
 // nil to keep waiting: cause once the wait is over the health timeout with
 // the server to blame and, when BusyTimeout is set, a probe on a second
 // connection unanswered too; ErrBusyTimeout once a server that keeps
-// answering probes has held the wait for BusyTimeout.
-func (c *Conn) judge(w *wait, now int64, period time.Duration, cause error) error {
+// answering probes has held the wait for BusyTimeout. doubt reports a wait
+// kept while a probe decides between busy and hung.
+func (c *Conn) judge(w *wait, now int64, period time.Duration, cause error) (doubt bool, _ error) {
 	if !w.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(w, period) }) {
-		return nil
+		return false, nil
 	}
 	if c.opts.BusyTimeout <= 0 {
-		return cause
+		return false, cause
 	}
 	if w.elapsed(now) > int64(c.opts.BusyTimeout) {
-		return ErrBusyTimeout
+		return false, ErrBusyTimeout
 	}
-	if c.corroborate(now, w.since) == verdictDead {
-		return cause
+	switch c.corroborate(now, w.since) {
+	case verdictDead:
+		return false, cause
+	case verdictPending:
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // serverAtFault corroborates a long wait w before the server is blamed for

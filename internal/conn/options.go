@@ -76,6 +76,15 @@ type Options struct {
 	// HealthTimeout. It runs on a goroutine of the connection's and must
 	// not block. Default: none.
 	OnBusy func()
+	// OnDoubt is called with true when the oldest request has waited over
+	// HealthTimeout and a probe is out to tell a busy server from a hung
+	// one (BusyTimeout set), and with false when that doubt ends: a reply
+	// arrived, the probe found the server busy, or the connection failed
+	// (after OnClose, when the health check failed it). Calls alternate,
+	// starting with true. The server is not declared dead for a doubt: it
+	// lets the caller look for a failover while the probe runs. It runs on
+	// the connection's monitor goroutine and must not block. Default: none.
+	OnDoubt func(doubting bool)
 	// DivertReadsAfter, when positive, is how long the oldest request may
 	// wait without reply bytes before the reads sent with DoRead behind it
 	// are handed back with ErrDiverted, to go on another connection: the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -325,6 +326,93 @@ func TestProbeVerdicts(t *testing.T) {
 			}
 			if answered := tc.probeReply != ""; answered != (busy.Load() > 0) || probes.Load() == 0 {
 				t.Fatalf("%d probes, %d answered; want probes, answered: %v", probes.Load(), busy.Load(), answered)
+			}
+		})
+	}
+}
+
+// While a probe decides between busy and hung, OnDoubt reports the doubt:
+// a busy verdict ends it, and a dead verdict ends it after OnClose, so a
+// caller sees the connection fail before the doubt clears.
+func TestOnDoubtReportsTheProbe(t *testing.T) {
+	const health = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name, probeReply string
+		cause            error
+	}{
+		{"busy", "+PONG\r\n", conn.ErrBusyTimeout},
+		{"hung", "", conn.ErrHealthTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := probedServer(t, tc.probeReply)
+			var (
+				mu     sync.Mutex
+				events []string
+			)
+			record := func(ev string) {
+				mu.Lock()
+				events = append(events, ev)
+				mu.Unlock()
+			}
+			c, err := conn.Dial(context.Background(), addr, conn.Options{HealthTimeout: health, BusyTimeout: 6 * health, PingInterval: -1,
+				OnDoubt: func(on bool) {
+					if on {
+						record("doubt")
+					} else {
+						record("clear")
+					}
+				},
+				OnClose: func(error) { record("close") }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Do(context.Background(), "GET", "k"); !errors.Is(err, tc.cause) {
+				t.Fatalf("err = %v; want %v", err, tc.cause)
+			}
+			var got []string
+			testutil.WaitFor(t, 5*time.Second, "the doubt cleared after the close", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				got = slices.Clone(events)
+				doubts, clears := 0, 0
+				for _, ev := range got {
+					switch ev {
+					case "doubt":
+						doubts++
+					case "clear":
+						clears++
+					}
+				}
+				return slices.Contains(got, "close") && doubts == clears
+			})
+			t.Logf("events: %v", got)
+			closes := 0
+			for i, ev := range got {
+				if ev == "close" {
+					closes++
+					continue
+				}
+				want := "doubt"
+				if prev := slices.DeleteFunc(slices.Clone(got[:i]), func(s string) bool { return s == "close" }); len(prev)%2 == 1 {
+					want = "clear"
+				}
+				if ev != want {
+					t.Fatalf("event %d is %q, want %q: %v", i, ev, want, got)
+				}
+			}
+			if closes != 1 || got[0] != "doubt" {
+				t.Fatalf("events %v: want a doubt first and one close", got)
+			}
+			switch tc.name {
+			case "busy":
+				if got[1] != "clear" || got[2] == "close" {
+					t.Fatalf("events %v: want the busy verdict to clear the doubt before the cut", got)
+				}
+			case "hung":
+				if !slices.Equal(got, []string{"doubt", "close", "clear"}) {
+					t.Fatalf("events %v: want doubt, close, clear", got)
+				}
 			}
 		})
 	}
