@@ -27,15 +27,11 @@ func (c *Conn) DoReadElsewhere(ctx context.Context, args []string, alt Elsewhere
 	if c.opts.DivertReadsAfter <= 0 {
 		return c.do(ctx, args, false)
 	}
-	if err := ctx.Err(); err != nil {
-		return resp.Value{}, err // never sent
-	}
 	// Even a read that goes elsewhere at once is copied into a request: alt
 	// is given the request's args, so the caller's slice never escapes.
-	r := newRequest(args)
-	if r.expect == expectRefused {
-		r.release()
-		return resp.Value{}, refused(args)
+	r, err := prepare(ctx, args)
+	if err != nil {
+		return resp.Value{}, err
 	}
 	if c.diverting.Load() {
 		v, err := alt.ReadElsewhere(ctx, c.addr, r.args)
