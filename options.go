@@ -194,7 +194,10 @@ type Options struct {
 	// fifth of HealthTimeout, the read-only commands behind it (sent alone,
 	// not in a pipeline or transaction) go on a second connection to the
 	// node (Stats.DivertedReads), since the node answers a connection's
-	// commands in order: reads keep flowing while writes are paused. Negative turns probing and diverting off: a connection silent
+	// commands in order: reads keep flowing while writes are paused. A read
+	// already sent on the shared connection also keeps waiting there, and the
+	// first answer wins: when the whole server or machine is slow rather than
+	// writes paused, that reply usually comes first. Negative turns probing and diverting off: a connection silent
 	// for HealthTimeout is declared dead. Default DefaultBusyTimeout (10s).
 	BusyTimeout time.Duration
 	// PingInterval is how long a connection may stay idle before keel sends

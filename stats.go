@@ -59,7 +59,8 @@ type Stats struct {
 	// DivertedReads counts read-only commands sent on a second connection
 	// to their node because the shared one stalled behind its oldest request
 	// (a write paused by a failover, a slow command) for a fifth of
-	// HealthTimeout (see Options.BusyTimeout).
+	// HealthTimeout (see Options.BusyTimeout), including those whose reply on
+	// the shared connection came first.
 	DivertedReads int64
 }
 

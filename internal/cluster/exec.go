@@ -182,7 +182,7 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 			err = v.Err()
 		}
 	} else if cmd.ReadOnly {
-		v, err = e.doRead(ctx, c, addr, args)
+		v, err = e.doRead(ctx, c, args)
 	} else {
 		v, err = c.Do(ctx, args...)
 	}

@@ -18,12 +18,14 @@ import (
 // the node.
 
 // doRead sends a read-only command on c, the shared connection to addr, or,
-// when c diverts it, on addr's side connection.
-func (e *Engine) doRead(ctx context.Context, c *conn.Conn, addr string, args []string) (resp.Value, error) {
-	v, err := c.DoRead(ctx, args...)
-	if err != conn.ErrDiverted { // returned unwrapped: no errors.Is on the hot path
-		return v, err
-	}
+// when c diverts it, on addr's side connection (see conn.DoReadElsewhere).
+func (e *Engine) doRead(ctx context.Context, c *conn.Conn, args []string) (resp.Value, error) {
+	return c.DoReadElsewhere(ctx, args, e)
+}
+
+// ReadElsewhere implements conn.Elsewhere: it sends a read diverted from
+// the shared connection to addr on addr's side connection.
+func (e *Engine) ReadElsewhere(ctx context.Context, addr string, args []string) (resp.Value, error) {
 	e.stats.diverted.Add(1)
 	side, err := e.pool.side(ctx, addr)
 	if err != nil {

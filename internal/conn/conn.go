@@ -173,13 +173,9 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 
 // do is Do, for a read DoRead may divert when divertible.
 func (c *Conn) do(ctx context.Context, args []string, divertible bool) (resp.Value, error) {
-	if err := ctx.Err(); err != nil {
-		return resp.Value{}, err // never sent
-	}
-	r := newRequest(args)
-	if r.expect == expectRefused {
-		r.release()
-		return resp.Value{}, refused(args)
+	r, err := prepare(ctx, args)
+	if err != nil {
+		return resp.Value{}, err
 	}
 	r.divertible = divertible
 	if err := c.enqueue(r); err != nil {
@@ -198,6 +194,20 @@ func (c *Conn) do(ctx context.Context, args []string, divertible bool) (resp.Val
 		err = v.Err()
 	}
 	return v, err
+}
+
+// prepare returns a request for args, or the error that keeps it from
+// being sent at all: ctx ended, or a command the connection refuses.
+func prepare(ctx context.Context, args []string) (*request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // never sent
+	}
+	r := newRequest(args)
+	if r.expect == expectRefused {
+		r.release()
+		return nil, refused(args)
+	}
+	return r, nil
 }
 
 // DoMulti sends the commands back to back, as one pipeline, and returns

@@ -34,7 +34,8 @@ func (c *Conn) Diverting() bool { return c.diverting.Load() }
 // setDiverting starts or stops diverting reads. Starting hands back every
 // divertible read already queued or in flight behind the oldest request:
 // queued ones unsent, written ones replaced in the in-flight list by a
-// stand-in whose reply is dropped, so the replies stay in step.
+// stand-in whose reply is dropped, so the replies stay in step; written
+// hedged ones (DoReadElsewhere) stay, their callers signalled to race.
 func (c *Conn) setDiverting(on bool) {
 	if !on {
 		c.diverting.Store(false)
@@ -45,6 +46,12 @@ func (c *Conn) setDiverting(on bool) {
 	var out []*request
 	for i := 1; i < c.inflight.len(); i++ { // not the oldest: the server may be running it
 		r := c.inflight.at(i)
+		if r.hedged {
+			if r.state.Load() == stateWritten && !r.raced.Swap(true) {
+				r.hedge <- struct{}{} // capacity 1, sent once: never blocks
+			}
+			continue
+		}
 		if !r.divertible || !r.state.CompareAndSwap(stateWritten, stateLeft) {
 			continue
 		}

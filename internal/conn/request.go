@@ -43,9 +43,17 @@ type request struct {
 	// divertible marks a read (DoRead) the connection may hand back with
 	// ErrDiverted while its oldest request stalls.
 	divertible bool
+	// hedged marks a divertible read (DoReadElsewhere) that, once written,
+	// stays in flight when the connection diverts: hedge is then signalled
+	// and its caller races the reply here against the read sent elsewhere.
+	hedged bool
+	hedge  chan struct{} // capacity 1, kept across reuse like done
+	raced  atomic.Bool   // hedge was signalled
 }
 
-var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+var requestPool = sync.Pool{New: func() any {
+	return &request{done: make(chan struct{}, 1), hedge: make(chan struct{}, 1)}
+}}
 
 func newRequest(args []string) *request {
 	r := requestPool.Get().(*request)
@@ -80,7 +88,11 @@ func (r *request) reset() {
 	if cap(args) > maxKeptArgs {
 		args = nil
 	}
-	*r = request{done: r.done, args: args[:0]}
+	select {
+	case <-r.hedge: // signalled after its caller stopped looking
+	default:
+	}
+	*r = request{done: r.done, hedge: r.hedge, args: args[:0]}
 }
 
 // complete records the result and wakes the caller, if it is still waiting.

@@ -52,6 +52,8 @@ const defaultBucketWidth = 100 * time.Millisecond
 //     report.MarkServed marker (its serving node changed). HealthyAvailability is
 //     the success ratio over the samples of untouched shards, -1 when every
 //     shard was touched or untouched shards have no samples.
+//   - report.Figures.Reads and FailedReads count the GET samples, all and
+//     failed (skipped ones included, as in Errors).
 //   - report.Figures.DowntimeMS is the largest shard downtime; report.Figures.Recovered is
 //     true when every shard recovered.
 func Analyze(in RunInput) (report.Figures, []report.ShardFigures, [][]report.Bucket) {
@@ -63,11 +65,19 @@ func Analyze(in RunInput) (report.Figures, []report.ShardFigures, [][]report.Buc
 	// One histogram, reused for every bucket: it is 26KB.
 	h := new(Histogram)
 
-	fig := report.Figures{Recovered: true, ErrorsByClass: map[string]int{}, HealthyAvailability: -1}
+	fig := report.Figures{Recovered: true, ErrorsByClass: map[string]int{}, FailedReadsByClass: map[string]int{}, HealthyAvailability: -1}
 	for _, s := range in.Samples {
 		h.Record(s.Latency)
-		if !s.OK() {
-			fig.ErrorsByClass[s.Class.String()]++
+		if s.Op == OpGet {
+			fig.Reads++
+		}
+		if s.OK() {
+			continue
+		}
+		fig.ErrorsByClass[s.Class.String()]++
+		if s.Op == OpGet {
+			fig.FailedReads++
+			fig.FailedReadsByClass[s.Class.String()]++
 		}
 	}
 	fig.Requests = len(in.Samples)

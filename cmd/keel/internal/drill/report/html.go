@@ -326,6 +326,14 @@ func rptPanelTitle(run Run) []rptSpan {
 	if cl := rptErrClasses(f.ErrorsByClass); cl != "" {
 		errs += " (" + cl + ")"
 	}
+	reads := strconv.Itoa(f.FailedReads) + " failed reads"
+	if f.FailedReads == 1 {
+		reads = "1 failed read"
+	}
+	if cl := rptErrClasses(f.FailedReadsByClass); cl != "" {
+		reads += " (" + cl + ")"
+	}
+	errs += " · " + reads
 	if f.ReadOnlyAfterServed > 0 {
 		errs += " · " + strconv.Itoa(f.ReadOnlyAfterServed) + " READONLY after the group served again"
 	}

@@ -28,6 +28,9 @@ func WriteJSON(w io.Writer, r Report) error {
 		if run.Figures.ErrorsByClass == nil {
 			run.Figures.ErrorsByClass = map[string]int{}
 		}
+		if run.Figures.FailedReadsByClass == nil {
+			run.Figures.FailedReadsByClass = map[string]int{}
+		}
 		if run.Shards == nil {
 			run.Shards = []ShardFigures{}
 		}

@@ -95,6 +95,13 @@ type Figures struct {
 	Errors   int `json:"errors"`
 	// ErrorsByClass splits Errors by class (see Class).
 	ErrorsByClass map[string]int `json:"errors_by_class"`
+	// Reads counts the requests that only read (GET); FailedReads those of
+	// them in Errors, and FailedReadsByClass splits FailedReads by class.
+	// A write pause (a manual failover) must not fail reads: this is where
+	// it shows.
+	Reads              int            `json:"reads"`
+	FailedReads        int            `json:"failed_reads"`
+	FailedReadsByClass map[string]int `json:"failed_reads_by_class"`
 	// HealthyAvailability is the success ratio on the shards no step
 	// touched and whose serving node never changed; -1 when every shard was
 	// touched or the untouched ones saw no request.

@@ -40,6 +40,7 @@ func sampleReport() Report {
 		tl := make([][]Bucket, shards)
 		var f Figures
 		f.ErrorsByClass = map[string]int{}
+		f.FailedReadsByClass = map[string]int{}
 		sf := make([]ShardFigures, shards)
 		for sh := range shards {
 			sf[sh] = ShardFigures{Shard: sh, Recovered: true}
@@ -146,6 +147,7 @@ func sampleReport() Report {
 	sf[0].DowntimeMS, sf[0].Recovered, sf[0].Touched = 22600, false, true
 	f.LostWrites, f.LostIncrs, f.DuplicateIncrs, f.GoroutinesLeft, f.CloseMS = 2, 1, 1, 3, 5003
 	f.ErrorsByClass["conn"] = 17
+	f.Reads, f.FailedReads, f.FailedReadsByClass = 7000, 6, map[string]int{"conn": 4, "timeout": 2}
 	r.Runs = append(r.Runs, Run{Scenario: "kill-primary", Client: "go-redis", Started: start.Add(120 * time.Second),
 		DurationMS: buckets * bucketMS, FaultMS: faultMS, Figures: f, Shards: sf, Timeline: tl, Markers: kill})
 	return r
@@ -192,9 +194,9 @@ func TestWriteTextReport(t *testing.T) {
 			t.Errorf("%s: row %q, want %q", key, got, want)
 		}
 	}
-	checkRow("graceful-failover keel", "310", "180", "100%", "1.4", "600", "0", "0", "0", "1.2")
-	checkRow("kill-primary keel", "120", "1500", "99.99%", "1.4", "600", "0", "0", "0", "0.8")
-	checkRow("kill-primary go-redis", "22600+", "15000", "100%", "1.4", "600", "3", "1", "3", "5003")
+	checkRow("graceful-failover keel", "310", "180", "0", "100%", "1.4", "600", "0", "0", "0", "1.2")
+	checkRow("kill-primary keel", "120", "1500", "0", "99.99%", "1.4", "600", "0", "0", "0", "0.8")
+	checkRow("kill-primary go-redis", "22600+", "15000", "6", "100%", "1.4", "600", "3", "1", "3", "5003")
 }
 
 func TestTextReportFormats(t *testing.T) {
@@ -512,5 +514,47 @@ func TestReportsShowServerLosses(t *testing.T) {
 	}
 	if strings.Count(text.String(), "lost by the server") != 1 {
 		t.Errorf("text report mentions server losses for runs without any:\n%s", text.String())
+	}
+}
+
+func TestReportsShowFailedReads(t *testing.T) {
+	r := sampleReport()
+	var text, html, js bytes.Buffer
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "failed reads: those of them on GETs") {
+		t.Error("text legend does not explain failed reads")
+	}
+	for _, want := range []string{"6 failed reads (conn 4, timeout 2)", "0 failed reads", "<th class=\"num\">failed<small>reads</small></th>"} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+	var back struct {
+		Runs []struct {
+			Figures map[string]json.RawMessage `json:"figures"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0", "0", "0", "6"}
+	for i, run := range back.Runs {
+		if got := string(run.Figures["failed_reads"]); got != want[i] {
+			t.Errorf("run %d: failed_reads %q, want %s", i, got, want[i])
+		}
+		if _, ok := run.Figures["failed_reads_by_class"]; !ok {
+			t.Errorf("run %d: no failed_reads_by_class", i)
+		}
+	}
+	if got := string(back.Runs[3].Figures["reads"]); got != "7000" {
+		t.Errorf("reads %q, want 7000", got)
 	}
 }

@@ -22,6 +22,7 @@ const rptWidth = 100
 var rptColumns = []struct{ head, unit string }{
 	{"downtime", "ms"},
 	{"errors", ""},
+	{"failed", "reads"},
 	{"healthy", ""},
 	{"p99", "ms"},
 	{"max", "ms"},
@@ -38,8 +39,9 @@ var rptLegend = []string{
 		"served a shard, it is the time from the client's first failed request to the first " +
 		"success after which none failed. \"+\" marks a client that had not recovered when " +
 		"the run ended: the figure is then a lower bound.",
-	"errors: errors the client surfaced to its caller. healthy: success rate on the shards " +
-		"no step touched (— when every shard was touched).",
+	"errors: errors the client surfaced to its caller. failed reads: those of them on GETs, " +
+		"which a write pause (a manual failover) must not fail. healthy: success rate on the " +
+		"shards no step touched (— when every shard was touched).",
 	"p99, max: latency of every request, failed or not, in ms. lost: acknowledged SETs and " +
 		"INCRs missing afterwards (not those the server lost with a killed or demoted primary, " +
 		"listed apart). dup: INCRs counted twice. leaked: goroutines still running " +
@@ -72,6 +74,7 @@ func rptRows(r Report) []rptRow {
 		row.Cells = []string{
 			rptDowntime(f),
 			strconv.Itoa(f.Errors),
+			strconv.Itoa(f.FailedReads),
 			rptAvail(f.HealthyAvailability),
 			rptMS(f.P99MS),
 			rptMS(f.MaxMS),
