@@ -60,7 +60,9 @@ func sharedClients(tb testing.TB) ([]Client, *Keys) {
 			clients = append(clients, cl)
 		}
 		benchKeys = NewKeys(DefaultKeys)
-		clientsErr = benchKeys.Populate(ctx, clients[0])
+		if clientsErr = benchKeys.Populate(ctx, clients[0]); clientsErr == nil {
+			clientsErr = benchKeys.PopulateLarge(ctx, clients[0], Workloads)
+		}
 	})
 	if clientsErr != nil {
 		tb.Fatal(clientsErr)
@@ -153,11 +155,14 @@ func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
 			wk, h := workers[i], &hists[i]
 			for range n {
 				t := time.Now()
-				if err := wk.op(ctx); err != nil {
+				counted, err := wk.op(ctx)
+				if err != nil {
 					errs[i] = err
 					return
 				}
-				h.Record(time.Since(t))
+				if counted {
+					h.Record(time.Since(t))
+				}
 			}
 		}()
 	}

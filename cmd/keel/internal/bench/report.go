@@ -44,6 +44,14 @@ type Row struct {
 	// elsewhere): how well the client batches its socket I/O.
 	ReadsPerOp  float64 `json:"read_syscalls_per_op"`
 	WritesPerOp float64 `json:"write_syscalls_per_op"`
+	// HeapInUse is how much the process's heap in use (runtime.MemStats
+	// HeapInuse) grew under the load: at the end of a window less just
+	// before its goroutines started (after a GC), the largest of the rounds.
+	// It includes garbage not yet collected, as a process's memory does.
+	HeapInUse int64 `json:"heap_in_use_bytes"`
+	// OfLimit is ReqPerSec divided by the servers' limit for the workload
+	// (see Limit); 0 when there is none.
+	OfLimit float64 `json:"of_limit,omitempty"`
 	// Ops and Errors count operations over all windows.
 	Ops        int64  `json:"ops"`
 	Errors     int64  `json:"errors"`

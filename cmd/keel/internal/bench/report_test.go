@@ -265,7 +265,7 @@ func TestWorkerOps(t *testing.T) {
 		f := newFake()
 		wk := newWorker(f, w, keys, 7)
 		for range n {
-			if err := wk.op(ctx); err != nil {
+			if _, err := wk.op(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -313,5 +313,72 @@ func TestWorkerOps(t *testing.T) {
 				seen[k] = true
 			}
 		}
+	}
+}
+
+// TestWorkerLargeOps checks the large-value workloads: value sizes, the
+// large keys, and LargeMix's 1% of large requests, which are not counted.
+func TestWorkerLargeOps(t *testing.T) {
+	keys := NewKeys(1000)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		w      Workload
+		prefix string // of every key touched
+		set    int    // value length of the SETs; 0 for a GET workload
+	}{
+		{Get16K, "bench:r16k:", 0}, {Set16K, "bench:w16k:", size16K},
+		{Get1M, "bench:r1m:", 0}, {Set1M, "bench:w1m:", size1M},
+	} {
+		f := newFake()
+		wk := newWorker(f, tc.w, keys, 3)
+		for range 200 {
+			counted, err := wk.op(ctx)
+			if err != nil || !counted {
+				t.Fatalf("%s: counted %v, err %v", tc.w, counted, err)
+			}
+		}
+		if tc.set > 0 && f.setValues[tc.set] != 200 {
+			t.Errorf("%s: value lengths %v, want 200 of %d", tc.w, f.setValues, tc.set)
+		}
+		if tc.set == 0 && f.gets != 200 {
+			t.Errorf("%s: %d GETs, want 200", tc.w, f.gets)
+		}
+		for k := range f.readKey {
+			if !strings.HasPrefix(k, tc.prefix) {
+				t.Errorf("%s read %q", tc.w, k)
+			}
+		}
+		for k := range f.written {
+			if !strings.HasPrefix(k, tc.prefix) {
+				t.Errorf("%s wrote %q", tc.w, k)
+			}
+		}
+	}
+
+	f := newFake()
+	wk := newWorker(f, LargeMix, keys, 5)
+	const n = 100000
+	uncounted := 0
+	for range n {
+		counted, err := wk.op(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !counted {
+			uncounted++
+		}
+	}
+	read1M := 0
+	for k := range f.readKey {
+		if strings.HasPrefix(k, "bench:r1m:") {
+			read1M++
+		}
+	}
+	if uncounted < 800 || uncounted > 1200 || f.sets != f.setValues[size1M] || f.sets < 400 || f.sets > 600 {
+		t.Errorf("LARGEMIX: %d uncounted of %d, %d SETs (lengths %v); want about 1%%, half of them SETs of 1 MiB",
+			uncounted, n, f.sets, f.setValues)
+	}
+	if read1M != keys1M {
+		t.Errorf("LARGEMIX read %d of the %d 1 MiB keys", read1M, keys1M)
 	}
 }

@@ -137,6 +137,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := keys.Populate(ctx, clients[0]); err != nil {
 		return nil, err
 	}
+	if err := keys.PopulateLarge(ctx, clients[0], cfg.Workloads); err != nil {
+		return nil, err
+	}
 
 	var r runner
 	for _, w := range cfg.Workloads {
@@ -177,6 +180,7 @@ type runResult struct {
 	elapsed        time.Duration
 	mallocs, bytes uint64
 	reads, writes  uint64           // system calls; both 0 when unknown
+	heap           int64            // HeapInuse at the window's end less before the load
 	hist           *drill.Histogram // merged over the goroutines; the runner's
 }
 
@@ -187,6 +191,7 @@ type cellResult struct {
 	ops, errs      int64
 	mallocs, bytes uint64
 	reads, writes  uint64
+	heap           int64 // the largest of the rounds'
 	firstErr       error
 }
 
@@ -199,6 +204,7 @@ func (c *cellResult) add(r runResult) {
 	c.bytes += r.bytes
 	c.reads += r.reads
 	c.writes += r.writes
+	c.heap = max(c.heap, r.heap)
 	if c.firstErr == nil {
 		c.firstErr = r.firstErr
 	}
@@ -215,6 +221,7 @@ func (c *cellResult) row(w Workload, g int, client string) Row {
 		P99:        c.hist.Quantile(0.99),
 		Ops:        c.ops,
 		Errors:     c.errs,
+		HeapInUse:  c.heap,
 	}
 	if n := c.ops + c.errs; n > 0 {
 		row.AllocsPerOp = float64(c.mallocs) / float64(n)
@@ -276,6 +283,8 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 	// Garbage left by the previous run (another client's, perhaps) is
 	// collected now, not inside this window.
 	runtime.GC()
+	var idle runtime.MemStats
+	runtime.ReadMemStats(&idle)
 
 	var phase atomic.Int32
 	var wg sync.WaitGroup
@@ -292,7 +301,7 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 					return
 				}
 				start := time.Now()
-				err := wk.op(ctx)
+				counted, err := wk.op(ctx)
 				if p != phaseMeasure {
 					continue
 				}
@@ -303,8 +312,10 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 					}
 					continue
 				}
-				h.Record(time.Since(start))
-				t.ops++
+				if counted {
+					h.Record(time.Since(start))
+					t.ops++
+				}
 			}
 		}()
 	}
@@ -326,6 +337,7 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 		elapsed: elapsed,
 		mallocs: m1.Mallocs - m0.Mallocs,
 		bytes:   m1.TotalAlloc - m0.TotalAlloc,
+		heap:    int64(m1.HeapInuse) - int64(idle.HeapInuse),
 		hist:    &r.merged,
 	}
 	if ok0 && ok1 {
