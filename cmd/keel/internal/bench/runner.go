@@ -35,6 +35,14 @@ type Config struct {
 	// Keys is the number of read keys (and of write keys). Default 10000,
 	// at least 100 (one PIPE100 batch).
 	Keys int
+	// MemoryClients is how many clients of each library the memory
+	// measurement (see Memory) opens together. Default
+	// DefaultMemoryClients; negative for no memory measurement.
+	MemoryClients int
+	// NoLimit skips measuring the servers' limit for each workload with
+	// redis-benchmark (see Limit). Default false: measured, Rounds times
+	// per workload, just before the workload's cells.
+	NoLimit bool
 	// Progress, when set, gets a line per cell as the run goes.
 	Progress io.Writer
 }
@@ -75,6 +83,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Keys == 0 {
 		c.Keys = DefaultKeys
 	}
+	if c.MemoryClients == 0 {
+		c.MemoryClients = DefaultMemoryClients
+	}
 	switch {
 	case c.Duration < 0 || c.Rounds < 0:
 		return c, errors.New("bench: duration and rounds must not be negative")
@@ -97,7 +108,15 @@ func (c Config) EstimatedTime() time.Duration {
 		return 0
 	}
 	runs := len(c.Workloads) * len(c.Goroutines) * len(c.Clients) * c.Rounds
-	return time.Duration(runs) * (c.Duration + c.Warmup)
+	total := time.Duration(runs) * (c.Duration + c.Warmup)
+	if !c.NoLimit {
+		// A redis-benchmark run (its SET and GET tests) takes about a
+		// window; one per value size a workload needs, per round.
+		for _, w := range c.Workloads {
+			total += time.Duration(len(limitSizes(w))*c.Rounds) * c.Duration
+		}
+	}
+	return total
 }
 
 // Run opens every client on the cluster at cfg.Seeds, writes the read keys,
@@ -141,8 +160,36 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 
+	if cfg.MemoryClients > 0 {
+		rep.Memory = measureMemories(ctx, cfg, keys)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+
+	var lim *limiter
+	var limErr error
+	if !cfg.NoLimit {
+		lim, limErr = newLimiter(cfg.Seeds[0], cfg.Duration)
+	}
+
 	var r runner
 	for _, w := range cfg.Workloads {
+		var wLimit Limit
+		switch {
+		case lim != nil:
+			wLimit = lim.measure(ctx, w, cfg.Rounds)
+			rep.Limits = append(rep.Limits, wLimit)
+		case limErr != nil:
+			wLimit = Limit{Workload: w, Error: limErr.Error()}
+			rep.Limits = append(rep.Limits, wLimit)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if cfg.Progress != nil && (lim != nil || limErr != nil) {
+			fmt.Fprintln(cfg.Progress, limitLine(wLimit))
+		}
 		for _, g := range cfg.Goroutines {
 			cell := make([]*cellResult, len(clients))
 			for i := range cell {
@@ -162,16 +209,44 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				rows[i] = cell[i].row(w, g, c.Name())
 			}
 			fillRatios(rows)
+			fillOfLimit(rows, wLimit)
 			rep.Rows = append(rep.Rows, rows...)
 			if cfg.Progress != nil {
 				fmt.Fprintln(cfg.Progress, progressLine(rows))
 			}
 		}
 	}
+	fillHeapUnderLoad(rep.Memory, rep.Rows)
 	rep.Machine.LoadEnd = loadAverage()
 	rep.Took = time.Since(began)
 	return rep, nil
 }
+
+// measureMemories measures the memory of every client of cfg, rueidis
+// last: its goroutines outlive its Close by seconds (see bench_test.go),
+// holding memory that would count in the next client's baseline.
+func measureMemories(ctx context.Context, cfg Config, keys *Keys) []Memory {
+	names := slices.Clone(cfg.Clients)
+	if i := slices.Index(names, Rueidis); i >= 0 {
+		names = append(slices.Delete(names, i, i+1), Rueidis)
+	}
+	probe := keys.read[:min(len(keys.read), memoryProbes)]
+	out := make([]Memory, 0, len(names))
+	for _, name := range names {
+		out = append(out, measureMemory(ctx, name, cfg.Seeds, cfg.MemoryClients, probe))
+		if cfg.Progress != nil {
+			m := out[len(out)-1]
+			fmt.Fprintf(cfg.Progress, "memory   %s: %s B/client idle, %s B/client used, %.1f conns/client %s\n",
+				m.Client, FormatBytes(m.IdleBytesPerClient), FormatBytes(m.UsedBytesPerClient), m.ConnsPerClient, m.Error)
+		}
+	}
+	return out
+}
+
+// memoryProbes is how many keys each client reads in the memory
+// measurement: random slots, so all three primaries of a lab cluster are
+// reached but with a chance of about 3·(2/3)^48, 10⁻⁸.
+const memoryProbes = 48
 
 // runResult is one client's measured window in one round.
 type runResult struct {
