@@ -101,7 +101,15 @@ func sampleReport() *Report {
 	}
 	fillRatios(rows[:3])
 	fillRatios(rows[3:])
+	getLimit := Limit{Workload: Get, ReqPerSec: 800000, Rounds: []float64{760000, 840000}, Method: "redis-benchmark (GET)"}
+	fillOfLimit(rows[:3], getLimit)
+	rows[0].HeapInUse = 3 << 20
 	return &Report{
+		Limits: []Limit{getLimit, {Workload: Set16, Error: "no redis-benchmark"}},
+		Memory: []Memory{
+			{Client: Keel, Clients: 50, IdleBytesPerClient: 140000, UsedBytesPerClient: 150000, ConnsPerClient: 3, BytesPerConn: 50000, HeapUnderLoad: 3 << 20, LoadCell: "GET g=64"},
+			{Client: GoRedis, Clients: 50, Error: "refused"},
+		},
 		Machine:  Machine{CPU: "Test CPU", Cores: 2, GOMAXPROCS: 2, Go: "go1.26", OS: "linux", Arch: "amd64", Redis: "7.0.15", Primaries: 3, Clients: map[string]string{Keel: "local checkout", Rueidis: "v1.0.79", GoRedis: "v9.23.0"}},
 		Duration: 2 * time.Second, Warmup: 100 * time.Millisecond, Rounds: 2, Keys: 10000, Took: 5 * time.Minute,
 		Rows: rows,
@@ -145,10 +153,14 @@ func TestWriteText(t *testing.T) {
 	for _, want := range []string{
 		"machine: Test CPU, 2 cores (GOMAXPROCS 2), go1.26 linux/amd64, redis 7.0.15\n",
 		"clients: keel local checkout, rueidis v1.0.79, go-redis v9.23.0 (default options)\n",
-		"workload    g  client       req/s   ±     p50     p99  allocs/op  B/op  rd/op  wr/op  keel÷rueidis  keel÷go-redis\n",
-		"GET        64  keel       240,000  8%   200µs   900µs        2.0    48   0.12   0.34         1.20×          2.40×\n",
-		"GET        64  rueidis    200,000  0%   250µs  1.10ms        3.0    16   0.10   0.10             -              -\n",
+		"workload    g  client       req/s    ±     p50     p99  allocs/op  B/op  rd/op  wr/op    heap  of limit  keel÷rueidis  keel÷go-redis\n",
+		"GET         -  limit      800,000  10%\n",
+		"GET        64  keel       240,000   8%   200µs   900µs        2.0    48   0.12   0.34  3.0MiB       30%         1.20×          2.40×\n",
+		"GET        64  rueidis    200,000   0%   250µs  1.10ms        3.0    16   0.10   0.10       -       25%             -              -\n",
 		"\n\nSET16B    256  keel       150,000",
+		"  GET      redis-benchmark (GET)\n  SET16B   none: no redis-benchmark\n",
+		"keel           50         140,000        150,000           3.0  50,000  3.0MiB (GET g=64)\n",
+		"go-redis       50  error: refused\n",
 		"SET16B    256  go-redis  !100,000",
 		"GET        64  1.20× met            2.40× met     0.818× met       2.0 vs 3.0 met\n",
 		"SET16B    256  0.75× MISSED         1.50× MISSED  2.500× MISSED    1.0 vs 0.0 MISSED\n",
@@ -210,9 +222,15 @@ func TestParse(t *testing.T) {
 
 func TestEstimatedTime(t *testing.T) {
 	c := Config{Seeds: []string{"x:1"}}
-	// 6 workloads × 4 goroutine counts × 3 clients × 2 rounds × 2.05s.
-	if got, want := c.EstimatedTime(), 144*2050*time.Millisecond; got != want {
+	// 11 workloads × 4 goroutine counts × 3 clients × 2 rounds × 2.05s,
+	// and 2 rounds of 12 redis-benchmark runs of 2s (LARGEMIX needs two
+	// value sizes, the others one).
+	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond+24*2*time.Second; got != want {
 		t.Errorf("default estimate %v, want %v", got, want)
+	}
+	c.NoLimit = true
+	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond; got != want {
+		t.Errorf("estimate without limits %v, want %v", got, want)
 	}
 }
 
