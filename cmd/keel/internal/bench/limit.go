@@ -195,7 +195,9 @@ func newLimiter(addr string, d time.Duration) (*limiter, error) {
 func (l *limiter) run(ctx context.Context, size int) (set, get float64, err error) {
 	c := rbArgs(size, "")
 	n := int(float64(c.perWindow) * l.d.Seconds() / DefaultDuration.Seconds())
-	c.requests = strconv.Itoa(max(n, c.conns*c.pipeline*4))
+	// A tenth of a window at least: below that, connecting and the
+	// first round trips weigh on the rate more than the servers do.
+	c.requests = strconv.Itoa(max(n, c.perWindow/10))
 	args, err := c.args(l.addr)
 	if err != nil {
 		return 0, 0, err
