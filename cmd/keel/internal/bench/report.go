@@ -179,6 +179,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(w, "errors: %s %s g=%d: %d, first: %s\n", row.Workload, row.Client, row.Goroutines, row.Errors, row.FirstError)
 		}
+		if row.Ops == 0 && row.Errors == 0 {
+			if !blank {
+				fmt.Fprintln(w)
+				blank = true
+			}
+			fmt.Fprintf(w, "no operation: %s %s g=%d: none that began in a window ended (each took longer than %v)\n",
+				row.Workload, row.Client, row.Goroutines, r.Duration)
+		}
 	}
 	return nil
 }

@@ -89,7 +89,8 @@ func TestFillRatios(t *testing.T) {
 }
 
 // sampleReport has two target cells: GET at 64 goroutines, where keel meets
-// every target, and SET16B at 256, where it misses every one.
+// every target, and SET16B at 256, where it misses every one. GET has a
+// limit, SET16B none.
 func sampleReport() *Report {
 	rows := []Row{
 		{Workload: Get, Goroutines: 64, Client: Keel, ReqPerSec: 240000, Rounds: []float64{230000, 250000}, P50: 200 * time.Microsecond, P99: 900 * time.Microsecond, AllocsPerOp: 2, BytesPerOp: 48, ReadsPerOp: 0.12, WritesPerOp: 0.345},
@@ -98,6 +99,11 @@ func sampleReport() *Report {
 		{Workload: Set16, Goroutines: 256, Client: Keel, ReqPerSec: 150000, Rounds: []float64{150000, 150000}, P50: time.Millisecond, P99: 5 * time.Millisecond, AllocsPerOp: 1, BytesPerOp: 48},
 		{Workload: Set16, Goroutines: 256, Client: Rueidis, ReqPerSec: 200000, Rounds: []float64{200000, 200000}, P50: time.Millisecond, P99: 2 * time.Millisecond, AllocsPerOp: 0, BytesPerOp: 0},
 		{Workload: Set16, Goroutines: 256, Client: GoRedis, ReqPerSec: 100000, Rounds: []float64{100000, 100000}, P50: 2 * time.Millisecond, P99: 8 * time.Millisecond, AllocsPerOp: 8, BytesPerOp: 282, Errors: 3, FirstError: "boom"},
+	}
+	for i := range rows {
+		if i != 4 { // SET16B rueidis: none ended, listed under the table
+			rows[i].Ops = 1000
+		}
 	}
 	fillRatios(rows[:3])
 	fillRatios(rows[3:])
@@ -165,6 +171,7 @@ func TestWriteText(t *testing.T) {
 		"GET        64  1.20× met            2.40× met     0.818× met       2.0 vs 3.0 met\n",
 		"SET16B    256  0.75× MISSED         1.50× MISSED  2.500× MISSED    1.0 vs 0.0 MISSED\n",
 		"MISSED\n\nerrors: SET16B go-redis g=256: 3, first: boom\n",
+		"no operation: SET16B rueidis g=256: none that began in a window ended (each took longer than 2s)\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
