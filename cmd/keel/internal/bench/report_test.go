@@ -170,8 +170,8 @@ func TestWriteText(t *testing.T) {
 		"SET16B    256  go-redis  !100,000",
 		"GET        64  1.20× met            2.40× met     0.818× met       2.0 vs 3.0 met\n",
 		"SET16B    256  0.75× MISSED         1.50× MISSED  2.500× MISSED    1.0 vs 0.0 MISSED\n",
-		"MISSED\n\nerrors: SET16B go-redis g=256: 3, first: boom\n",
-		"no operation: SET16B rueidis g=256: none that began in a window ended (each took longer than 2s)\n",
+		"MISSED\n\nno operation: SET16B rueidis g=256: none that began in a window ended (each took longer than 2s)\n" +
+			"errors: SET16B go-redis g=256: 3, first: boom\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
