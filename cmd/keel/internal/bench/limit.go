@@ -20,8 +20,9 @@ import (
 // the primaries, each keeping a pipeline of requests in flight.
 //
 // redis-benchmark does one command per test, so it measures GET and SET of
-// each value size; the other workloads' limits are derived from those (see
-// limitParts), and Limit.Method says which.
+// each value size; the other workloads (a mix, or several commands per
+// operation) are measured by the raw load generator of rawload.go, which
+// draws the same commands (see limitParts). Limit.Method says which.
 
 // Limit is the servers' limit for one workload.
 type Limit struct {
@@ -46,11 +47,10 @@ type limitPart struct {
 	perOp float64
 }
 
-// limitParts returns what one operation of w costs the servers, in
-// redis-benchmark runs, and the fraction of operations the figures count
-// (LargeMix counts its small requests only). A single part with perOp 1 is
-// measured directly; anything else is derived: the time of an operation is
-// the sum of its parts' times at their measured rates.
+// limitParts returns the commands one operation of w costs the servers,
+// and the fraction of operations the figures count (LargeMix counts its
+// small requests only). A single part with perOp 1 is one redis-benchmark
+// test; anything else is run by the raw load generator.
 //
 // MGET10 is taken for 10 GETs: keel and rueidis send one single-key MGET
 // per slot, go-redis 10 GETs, and the servers do the same work for each.
@@ -84,34 +84,24 @@ func limitParts(w Workload) (parts []limitPart, counted float64) {
 	return nil, 0
 }
 
-// deriveLimit combines the measured rates (test and size → req/s) into the
-// workload's operations per second.
-func deriveLimit(parts []limitPart, counted float64, rate func(test string, size int) float64) float64 {
-	var secs float64 // per operation
-	for _, p := range parts {
-		r := rate(p.test, p.size)
-		if r <= 0 {
-			return 0
-		}
-		secs += p.perOp / r
-	}
-	if secs == 0 {
-		return 0
-	}
-	return counted / secs
-}
+// isDirect reports whether parts are one redis-benchmark test.
+func isDirect(parts []limitPart) bool { return len(parts) == 1 && parts[0].perOp == 1 }
 
-// limitMethod describes how a workload's limit comes from the runs.
+// limitMethod describes how a workload's limit is measured.
 func limitMethod(parts []limitPart, counted float64) string {
-	if len(parts) == 1 && parts[0].perOp == 1 {
+	if isDirect(parts) {
 		return rbArgs(parts[0].size, "N").describe(parts[0].test)
 	}
 	terms := make([]string, len(parts))
 	for i, p := range parts {
-		terms[i] = fmt.Sprintf("%g/%s", p.perOp, rbName(p.test, p.size))
+		terms[i] = fmt.Sprintf("%g %s", p.perOp, rbName(p.test, p.size))
 	}
-	s := "derived: " + strconv.FormatFloat(counted, 'g', -1, 64) + " ÷ (" + strings.Join(terms, " + ") + ")"
-	return s + " of the redis-benchmark runs"
+	s := fmt.Sprintf("raw pipelined load, %d connections per primary × %d commands in flight; an op = %s",
+		rawConns, rawPipeline, strings.Join(terms, " + "))
+	if counted < 1 {
+		s += fmt.Sprintf(", counted: the %g of 16 B", counted)
+	}
+	return s
 }
 
 func rbName(test string, size int) string {
@@ -244,30 +234,31 @@ func parseRedisBenchmarkCSV(out []byte) (map[string]float64, error) {
 	return rates, nil
 }
 
-// measure returns w's limit over rounds runs of what it needs.
-func (l *limiter) measure(ctx context.Context, w Workload, rounds int) Limit {
+// measure returns w's limit over rounds runs of what it needs; k are the
+// keys the raw load reads and writes.
+func (l *limiter) measure(ctx context.Context, w Workload, rounds int, k *Keys) Limit {
 	parts, counted := limitParts(w)
 	lim := Limit{Workload: w, Method: limitMethod(parts, counted)}
-	for range rounds {
-		type key struct {
-			test string
-			size int
-		}
-		rates := map[key]float64{}
-		for _, p := range parts {
-			if _, done := rates[key{"get", p.size}]; done {
-				continue
-			}
-			set, get, err := l.run(ctx, p.size)
+	if !isDirect(parts) {
+		for range rounds {
+			x, err := rawLimit(ctx, l.addr, w, k, l.d)
 			if err != nil {
 				lim.Error = err.Error()
 				return lim
 			}
-			rates[key{"set", p.size}], rates[key{"get", p.size}] = set, get
+			lim.Rounds = append(lim.Rounds, x)
 		}
-		lim.Rounds = append(lim.Rounds, deriveLimit(parts, counted, func(test string, size int) float64 {
-			return rates[key{test, size}]
-		}))
+		lim.ReqPerSec = median(lim.Rounds)
+		return lim
+	}
+	p := parts[0]
+	for range rounds {
+		set, get, err := l.run(ctx, p.size)
+		if err != nil {
+			lim.Error = err.Error()
+			return lim
+		}
+		lim.Rounds = append(lim.Rounds, map[string]float64{"set": set, "get": get}[p.test])
 	}
 	lim.ReqPerSec = median(lim.Rounds)
 	return lim
@@ -278,17 +269,4 @@ func fillOfLimit(rows []Row, lim Limit) {
 	for i := range rows {
 		rows[i].OfLimit = ratio(rows[i].ReqPerSec, lim.ReqPerSec)
 	}
-}
-
-// limitSizes returns the value sizes whose redis-benchmark runs w's limit
-// needs, in order.
-func limitSizes(w Workload) []int {
-	parts, _ := limitParts(w)
-	var sizes []int
-	for _, p := range parts {
-		if !contains(sizes, p.size) {
-			sizes = append(sizes, p.size)
-		}
-	}
-	return sizes
 }

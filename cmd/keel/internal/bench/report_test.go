@@ -230,9 +230,8 @@ func TestParse(t *testing.T) {
 func TestEstimatedTime(t *testing.T) {
 	c := Config{Seeds: []string{"x:1"}}
 	// 11 workloads × 4 goroutine counts × 3 clients × 2 rounds × 2.05s,
-	// and 2 rounds of 12 redis-benchmark runs of 2s (LARGEMIX needs two
-	// value sizes, the others one).
-	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond+24*2*time.Second; got != want {
+	// and a limit measurement of 2s per workload and round.
+	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond+22*2*time.Second; got != want {
 		t.Errorf("default estimate %v, want %v", got, want)
 	}
 	c.NoLimit = true

@@ -110,11 +110,9 @@ func (c Config) EstimatedTime() time.Duration {
 	runs := len(c.Workloads) * len(c.Goroutines) * len(c.Clients) * c.Rounds
 	total := time.Duration(runs) * (c.Duration + c.Warmup)
 	if !c.NoLimit {
-		// A redis-benchmark run (its SET and GET tests) takes about a
-		// window; one per value size a workload needs, per round.
-		for _, w := range c.Workloads {
-			total += time.Duration(len(limitSizes(w))*c.Rounds) * c.Duration
-		}
+		// A redis-benchmark run (its SET and GET tests) or a raw load
+		// takes about a window, per round.
+		total += time.Duration(len(c.Workloads)*c.Rounds) * c.Duration
 	}
 	return total
 }
@@ -178,7 +176,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		var wLimit Limit
 		switch {
 		case lim != nil:
-			wLimit = lim.measure(ctx, w, cfg.Rounds)
+			wLimit = lim.measure(ctx, w, cfg.Rounds, keys)
 			rep.Limits = append(rep.Limits, wLimit)
 		case limErr != nil:
 			wLimit = Limit{Workload: w, Error: limErr.Error()}
