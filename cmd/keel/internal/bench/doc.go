@@ -39,11 +39,12 @@
 // 16 KiB, 12 × 2 for 1 MiB), runs its SET then GET test against the same
 // cluster, Config.Rounds times; the median is the workload's limit: what
 // the servers deliver on this machine to a client that does nothing else.
-// redis-benchmark runs one command per test, so GET, SET and the 16 KiB and
-// 1 MiB workloads are measured directly and the others derived from those
-// runs (the time of an operation is the sum of its commands' times): MIX
-// from GET and SET of 16 B, MGET10 as 10 GETs, PIPE100 as 100, LARGEMIX
-// from GET of 16 B and GET and SET of 1 MiB. Limit.Method says which. No
+// redis-benchmark runs one command per test, so it measures GET, SET and
+// the 16 KiB and 1 MiB workloads; the others are measured by a raw load
+// generator of this package (16 connections per primary, 64 commands in
+// flight on each, raw RESP) drawing the workload's commands: MIX's GETs and
+// SETs, MGET10 as 10 GETs, PIPE100 as 100, LARGEMIX's small GETs and 1 MiB
+// GETs and SETs (counting the small ones). Limit.Method says which. No
 // limit is measured with Config.NoLimit or without redis-benchmark on PATH.
 //
 // # Memory
