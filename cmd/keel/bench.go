@@ -31,6 +31,8 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.StringVar(&workloads, "workloads", joinWorkloads(bench.Workloads), "workloads, comma-separated")
 	fs.StringVar(&clients, "clients", strings.Join(bench.ClientNames, ","), "clients, comma-separated")
 	fs.IntVar(&cfg.Keys, "keys", bench.DefaultKeys, "keys read (pre-populated) and as many written")
+	fs.IntVar(&cfg.MemoryClients, "memory-clients", bench.DefaultMemoryClients, "clients of each library opened together to measure memory per client and connection; 0 for none")
+	fs.BoolVar(&cfg.NoLimit, "no-limit", false, "do not measure the servers' limit per workload with redis-benchmark")
 	fs.StringVar(&jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.BoolVar(&fleet, "fleet", false, "measure a fleet instead: topology queries per client per second and recovery after a failover (see -fleet-*)")
@@ -42,7 +44,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: keel bench [flags]\n\n"+
 			"Starts a local Redis Cluster (3 primaries, no replicas) and measures keel,\n"+
-			"rueidis and go-redis on it, interleaved, with their default options.\n\n")
+			"rueidis and go-redis on it, interleaved, with their default options; before\n"+
+			"each workload, redis-benchmark --cluster (pipelined) measures what the servers\n"+
+			"deliver, and every figure is also shown as a share of that limit. Memory per\n"+
+			"client and per connection is measured first.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -68,8 +73,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		}
 		return runFleet(ctx, stdout, fleetCfg, args)
 	}
-	if cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Rounds < 1 || cfg.Keys < 100 {
-		return errors.New("bench: want -duration > 0, -warmup ≥ 0, -rounds ≥ 1 and -keys ≥ 100")
+	if cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Rounds < 1 || cfg.Keys < 100 || cfg.MemoryClients < 0 {
+		return errors.New("bench: want -duration > 0, -warmup ≥ 0, -rounds ≥ 1, -keys ≥ 100 and -memory-clients ≥ 0")
+	}
+	if cfg.MemoryClients == 0 {
+		cfg.MemoryClients = -1 // none; Config reads 0 as the default
 	}
 	if cfg.Warmup == 0 {
 		cfg.Warmup = -1 // none; Config reads 0 as the default

@@ -17,7 +17,7 @@ import (
 func TestBenchRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-workloads", "HGET"}, {"-clients", "redigo"}, {"-goroutines", "0"},
-		{"-rounds", "0"}, {"-duration", "0s"}, {"-keys", "10"}, {"extra"},
+		{"-rounds", "0"}, {"-duration", "0s"}, {"-keys", "10"}, {"-memory-clients", "-1"}, {"extra"},
 	} {
 		var errOut bytes.Buffer
 		if err := runBench(context.Background(), &bytes.Buffer{}, &errOut, args); err == nil {
@@ -47,16 +47,19 @@ func TestBenchEndToEnd(t *testing.T) {
 	var out, errOut bytes.Buffer
 	err := runBench(context.Background(), &out, &errOut, []string{
 		"-workloads", "get,pipe100", "-goroutines", "2", "-duration", "50ms", "-warmup", "10ms",
-		"-rounds", "1", "-keys", "500", "-json", jsonPath,
+		"-rounds", "1", "-keys", "500", "-memory-clients", "2", "-json", jsonPath,
 	})
 	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"machine: ", "redis 7", "keel÷rueidis", "PIPE100"} {
+	for _, want := range []string{"machine: ", "redis 7", "keel÷rueidis", "PIPE100", "of limit", "limit ", "B/client idle"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("stdout lacks %q", want)
 		}
+	}
+	if n := strings.Count(errOut.String(), "limit "); n != 2 {
+		t.Errorf("%d limit lines in the progress, want 2", n)
 	}
 	if n := strings.Count(errOut.String(), " req/s p99 "); n != 2*len(bench.ClientNames) {
 		t.Errorf("%d client results in the progress lines, want %d", n, 2*len(bench.ClientNames))
@@ -69,8 +72,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 2*len(bench.ClientNames) {
-		t.Fatalf("JSON has %d rows, want %d", len(rep.Rows), 2*len(bench.ClientNames))
+	if len(rep.Rows) != 2*len(bench.ClientNames) || len(rep.Limits) != 2 || len(rep.Memory) != len(bench.ClientNames) {
+		t.Fatalf("JSON has %d rows, %d limits, %d memory results; want %d, 2, %d",
+			len(rep.Rows), len(rep.Limits), len(rep.Memory), 2*len(bench.ClientNames), len(bench.ClientNames))
 	}
 	for _, r := range rep.Rows {
 		if r.Ops == 0 || r.Errors > 0 {

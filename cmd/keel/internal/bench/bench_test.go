@@ -60,7 +60,9 @@ func sharedClients(tb testing.TB) ([]Client, *Keys) {
 			clients = append(clients, cl)
 		}
 		benchKeys = NewKeys(DefaultKeys)
-		clientsErr = benchKeys.Populate(ctx, clients[0])
+		if clientsErr = benchKeys.Populate(ctx, clients[0]); clientsErr == nil {
+			clientsErr = benchKeys.PopulateLarge(ctx, clients[0], Workloads)
+		}
 	})
 	if clientsErr != nil {
 		tb.Fatal(clientsErr)
@@ -153,11 +155,14 @@ func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
 			wk, h := workers[i], &hists[i]
 			for range n {
 				t := time.Now()
-				if err := wk.op(ctx); err != nil {
+				counted, err := wk.op(ctx)
+				if err != nil {
 					errs[i] = err
 					return
 				}
-				h.Record(time.Since(t))
+				if counted {
+					h.Record(time.Since(t))
+				}
 			}
 		}()
 	}
@@ -184,7 +189,9 @@ func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
 }
 
 // TestBenchSmoke runs every workload on every client briefly through Run
-// and checks that each did some work without an error.
+// and checks that each did some work without an error, that every workload
+// has a limit from redis-benchmark and every row its share of it, and that
+// every client's memory was measured.
 func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
@@ -194,13 +201,14 @@ func TestBenchSmoke(t *testing.T) {
 	defer cancel()
 	var progress bytes.Buffer
 	rep, err := Run(ctx, Config{
-		Seeds:      c.Addrs(),
-		Goroutines: []int{4},
-		Duration:   100 * time.Millisecond,
-		Warmup:     20 * time.Millisecond,
-		Rounds:     1,
-		Keys:       1000,
-		Progress:   &progress,
+		Seeds:         c.Addrs(),
+		Goroutines:    []int{4},
+		Duration:      100 * time.Millisecond,
+		Warmup:        20 * time.Millisecond,
+		Rounds:        1,
+		Keys:          1000,
+		MemoryClients: 5,
+		Progress:      &progress,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -223,8 +231,33 @@ func TestBenchSmoke(t *testing.T) {
 	if rep.Machine.Redis == "unknown" || rep.Machine.Primaries != 3 {
 		t.Errorf("machine: redis %q, %d primaries; want a version and 3", rep.Machine.Redis, rep.Machine.Primaries)
 	}
-	if n := strings.Count(progress.String(), "\n"); n != len(Workloads) {
-		t.Errorf("%d progress lines, want %d:\n%s", n, len(Workloads), progress.String())
+	// A line per cell, per workload's limit, per client's memory.
+	if n, want := strings.Count(progress.String(), "\n"), 2*len(Workloads)+len(ClientNames); n != want {
+		t.Errorf("%d progress lines, want %d:\n%s", n, want, progress.String())
+	}
+	if len(rep.Limits) != len(Workloads) {
+		t.Fatalf("%d limits, want %d", len(rep.Limits), len(Workloads))
+	}
+	for _, l := range rep.Limits {
+		if l.Error != "" || l.ReqPerSec <= 0 || len(l.Rounds) != 1 || l.Method == "" {
+			t.Errorf("limit %+v", l)
+		}
+	}
+	for _, r := range rep.Rows {
+		if r.OfLimit <= 0 {
+			t.Errorf("%s %s: no share of the limit", r.Workload, r.Client)
+		}
+	}
+	if len(rep.Memory) != len(ClientNames) {
+		t.Fatalf("%d memory results, want %d", len(rep.Memory), len(ClientNames))
+	}
+	for _, m := range rep.Memory {
+		// Every client keeps at least one connection and some kilobytes;
+		// under load (4 goroutines here) the heap grows.
+		if m.Error != "" || m.Clients != 5 || m.IdleBytesPerClient < 1000 || m.UsedBytesPerClient < 1000 ||
+			m.ConnsPerClient < 1 || m.BytesPerConn <= 0 || m.LoadCell != "GET g=4" {
+			t.Errorf("memory %+v", m)
+		}
 	}
 	var out bytes.Buffer
 	if err := rep.WriteText(&out); err != nil {

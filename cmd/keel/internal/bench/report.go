@@ -21,6 +21,21 @@ type Report struct {
 	Started  time.Time     `json:"started"`
 	Took     time.Duration `json:"took_ns"`
 	Rows     []Row         `json:"rows"`
+	// Limits has the servers' limit for each workload (see Limit), none
+	// when Config.NoLimit was set.
+	Limits []Limit `json:"limits,omitempty"`
+	// Memory has each client's memory at rest (see Memory).
+	Memory []Memory `json:"memory,omitempty"`
+}
+
+// limit returns the limit of w, and false when there is none.
+func (r *Report) limit(w Workload) (Limit, bool) {
+	for _, l := range r.Limits {
+		if l.Workload == w && l.Error == "" && l.ReqPerSec > 0 {
+			return l, true
+		}
+	}
+	return Limit{}, false
 }
 
 // Row is one client in one cell.
@@ -44,6 +59,14 @@ type Row struct {
 	// elsewhere): how well the client batches its socket I/O.
 	ReadsPerOp  float64 `json:"read_syscalls_per_op"`
 	WritesPerOp float64 `json:"write_syscalls_per_op"`
+	// HeapInUse is how much the process's heap in use (runtime.MemStats
+	// HeapInuse) grew under the load: at the end of a window less just
+	// before its goroutines started (after a GC), the largest of the rounds.
+	// It includes garbage not yet collected, as a process's memory does.
+	HeapInUse int64 `json:"heap_in_use_bytes"`
+	// OfLimit is ReqPerSec divided by the servers' limit for the workload
+	// (see Limit); 0 when there is none.
+	OfLimit float64 `json:"of_limit,omitempty"`
 	// Ops and Errors count operations over all windows.
 	Ops        int64  `json:"ops"`
 	Errors     int64  `json:"errors"`
@@ -123,6 +146,24 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w, "req/s: median of rounds; ±: spread of rounds, (max−min)/median. p50/p99: all rounds.")
 	fmt.Fprintln(w, "allocs/op, B/op: the whole process (client and its goroutines) over the window ÷ ops.")
 	fmt.Fprintln(w, "rd/op, wr/op: read(2)/write(2) calls of the process (/proc/self/io; EAGAIN reads and the runtime's eventfd included) ÷ ops.")
+	fmt.Fprintln(w, "heap: growth of the process's heap in use under the load (end of window less before it, garbage included; largest round).")
+	fmt.Fprintln(w, "LARGEMIX: 99% GETs of 16 B, 1% GET or SET of 1 MiB; its req/s and latencies are the small requests' only.")
+	if len(r.Limits) > 0 {
+		fmt.Fprintln(w, "limit: the servers' own rate for the workload, measured just before its cells; of limit: req/s ÷ limit. How each was obtained:")
+		for _, l := range r.Limits {
+			if l.Error != "" {
+				fmt.Fprintf(w, "  %-8s none: %s\n", l.Workload, l.Error)
+				continue
+			}
+			fmt.Fprintf(w, "  %-8s %s\n", l.Workload, l.Method)
+		}
+	}
+	if len(r.Memory) > 0 {
+		fmt.Fprintln(w)
+		if err := WriteMemory(w, r.Memory); err != nil {
+			return err
+		}
+	}
 	if checks := r.Targets(); len(checks) > 0 {
 		fmt.Fprintln(w)
 		if err := WriteTargets(w, checks); err != nil {
@@ -138,6 +179,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(w, "errors: %s %s g=%d: %d, first: %s\n", row.Workload, row.Client, row.Goroutines, row.Errors, row.FirstError)
 		}
+		if row.Ops == 0 && row.Errors == 0 {
+			if !blank {
+				fmt.Fprintln(w)
+				blank = true
+			}
+			fmt.Fprintf(w, "no operation: %s %s g=%d: none that began in a window ended (each took longer than %v)\n",
+				row.Workload, row.Client, row.Goroutines, r.Duration)
+		}
 	}
 	return nil
 }
@@ -145,10 +194,15 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteTable writes one line per row, the ratios on keel's lines.
 func (r *Report) WriteTable(w io.Writer) error {
 	t := table{left: []bool{true, false, true}}
-	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "keel÷rueidis", "keel÷go-redis")
+	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "heap", "of limit", "keel÷rueidis", "keel÷go-redis")
 	for i, row := range r.Rows {
-		if i > 0 && row.Workload != r.Rows[i-1].Workload {
-			t.add()
+		if i == 0 || row.Workload != r.Rows[i-1].Workload {
+			if i > 0 {
+				t.add()
+			}
+			if l, ok := r.limit(row.Workload); ok {
+				t.add(string(row.Workload), "-", "limit", FormatRate(l.ReqPerSec), FormatPercent(l.Spread()))
+			}
 		}
 		rate := FormatRate(row.ReqPerSec)
 		if row.Errors > 0 {
@@ -159,6 +213,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			FormatLatency(row.P50), FormatLatency(row.P99),
 			FormatAllocs(row.AllocsPerOp), FormatBytes(row.BytesPerOp),
 			FormatSyscalls(row.ReadsPerOp), FormatSyscalls(row.WritesPerOp),
+			FormatMiB(row.HeapInUse), formatOfLimit(row.OfLimit),
 			FormatRatio(row.VsRueidis), FormatRatio(row.VsGoRedis))
 	}
 	return t.write(w)
@@ -327,6 +382,14 @@ func mark(ok bool) string {
 	return "MISSED"
 }
 
+// limitLine summarises a workload's limit for the progress output.
+func limitLine(l Limit) string {
+	if l.Error != "" {
+		return fmt.Sprintf("%-8s limit: none (%s)", l.Workload, l.Error)
+	}
+	return fmt.Sprintf("%-8s limit %s req/s", l.Workload, FormatRate(l.ReqPerSec))
+}
+
 // progressLine summarises one cell for the progress output.
 func progressLine(rows []Row) string {
 	if len(rows) == 0 {
@@ -418,6 +481,30 @@ func FormatSyscalls(x float64) string {
 
 // FormatBytes formats bytes per operation as a whole number.
 func FormatBytes(x float64) string { return FormatRate(x) }
+
+// Spread is how far apart the rounds were: (max−min)/median, 0 for fewer
+// than two rounds.
+func (l Limit) Spread() float64 {
+	return Row{ReqPerSec: l.ReqPerSec, Rounds: l.Rounds}.Spread()
+}
+
+// formatOfLimit formats a share of the limit as a whole percentage, "-"
+// for none.
+func formatOfLimit(x float64) string {
+	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return "-"
+	}
+	return FormatPercent(x)
+}
+
+// FormatMiB formats a byte count in MiB with one decimal: 12.3MiB; "-" for
+// none or a negative count.
+func FormatMiB(b int64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) + "MiB"
+}
 
 // FormatPercent formats a fraction as a whole percentage: 0.034 is "3%".
 func FormatPercent(x float64) string {

@@ -89,7 +89,8 @@ func TestFillRatios(t *testing.T) {
 }
 
 // sampleReport has two target cells: GET at 64 goroutines, where keel meets
-// every target, and SET16B at 256, where it misses every one.
+// every target, and SET16B at 256, where it misses every one. GET has a
+// limit, SET16B none.
 func sampleReport() *Report {
 	rows := []Row{
 		{Workload: Get, Goroutines: 64, Client: Keel, ReqPerSec: 240000, Rounds: []float64{230000, 250000}, P50: 200 * time.Microsecond, P99: 900 * time.Microsecond, AllocsPerOp: 2, BytesPerOp: 48, ReadsPerOp: 0.12, WritesPerOp: 0.345},
@@ -99,9 +100,22 @@ func sampleReport() *Report {
 		{Workload: Set16, Goroutines: 256, Client: Rueidis, ReqPerSec: 200000, Rounds: []float64{200000, 200000}, P50: time.Millisecond, P99: 2 * time.Millisecond, AllocsPerOp: 0, BytesPerOp: 0},
 		{Workload: Set16, Goroutines: 256, Client: GoRedis, ReqPerSec: 100000, Rounds: []float64{100000, 100000}, P50: 2 * time.Millisecond, P99: 8 * time.Millisecond, AllocsPerOp: 8, BytesPerOp: 282, Errors: 3, FirstError: "boom"},
 	}
+	for i := range rows {
+		if i != 4 { // SET16B rueidis: none ended, listed under the table
+			rows[i].Ops = 1000
+		}
+	}
 	fillRatios(rows[:3])
 	fillRatios(rows[3:])
+	getLimit := Limit{Workload: Get, ReqPerSec: 800000, Rounds: []float64{760000, 840000}, Method: "redis-benchmark (GET)"}
+	fillOfLimit(rows[:3], getLimit)
+	rows[0].HeapInUse = 3 << 20
 	return &Report{
+		Limits: []Limit{getLimit, {Workload: Set16, Error: "no redis-benchmark"}},
+		Memory: []Memory{
+			{Client: Keel, Clients: 50, IdleBytesPerClient: 140000, UsedBytesPerClient: 150000, ConnsPerClient: 3, BytesPerConn: 50000, HeapUnderLoad: 3 << 20, LoadCell: "GET g=64"},
+			{Client: GoRedis, Clients: 50, Error: "refused"},
+		},
 		Machine:  Machine{CPU: "Test CPU", Cores: 2, GOMAXPROCS: 2, Go: "go1.26", OS: "linux", Arch: "amd64", Redis: "7.0.15", Primaries: 3, Clients: map[string]string{Keel: "local checkout", Rueidis: "v1.0.79", GoRedis: "v9.23.0"}},
 		Duration: 2 * time.Second, Warmup: 100 * time.Millisecond, Rounds: 2, Keys: 10000, Took: 5 * time.Minute,
 		Rows: rows,
@@ -145,14 +159,19 @@ func TestWriteText(t *testing.T) {
 	for _, want := range []string{
 		"machine: Test CPU, 2 cores (GOMAXPROCS 2), go1.26 linux/amd64, redis 7.0.15\n",
 		"clients: keel local checkout, rueidis v1.0.79, go-redis v9.23.0 (default options)\n",
-		"workload    g  client       req/s   ±     p50     p99  allocs/op  B/op  rd/op  wr/op  keel÷rueidis  keel÷go-redis\n",
-		"GET        64  keel       240,000  8%   200µs   900µs        2.0    48   0.12   0.34         1.20×          2.40×\n",
-		"GET        64  rueidis    200,000  0%   250µs  1.10ms        3.0    16   0.10   0.10             -              -\n",
+		"workload    g  client       req/s    ±     p50     p99  allocs/op  B/op  rd/op  wr/op    heap  of limit  keel÷rueidis  keel÷go-redis\n",
+		"GET         -  limit      800,000  10%\n",
+		"GET        64  keel       240,000   8%   200µs   900µs        2.0    48   0.12   0.34  3.0MiB       30%         1.20×          2.40×\n",
+		"GET        64  rueidis    200,000   0%   250µs  1.10ms        3.0    16   0.10   0.10       -       25%             -              -\n",
 		"\n\nSET16B    256  keel       150,000",
+		"  GET      redis-benchmark (GET)\n  SET16B   none: no redis-benchmark\n",
+		"keel           50         140,000        150,000           3.0  50,000  3.0MiB (GET g=64)\n",
+		"go-redis       50  error: refused\n",
 		"SET16B    256  go-redis  !100,000",
 		"GET        64  1.20× met            2.40× met     0.818× met       2.0 vs 3.0 met\n",
 		"SET16B    256  0.75× MISSED         1.50× MISSED  2.500× MISSED    1.0 vs 0.0 MISSED\n",
-		"MISSED\n\nerrors: SET16B go-redis g=256: 3, first: boom\n",
+		"MISSED\n\nno operation: SET16B rueidis g=256: none that began in a window ended (each took longer than 2s)\n" +
+			"errors: SET16B go-redis g=256: 3, first: boom\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
@@ -210,9 +229,14 @@ func TestParse(t *testing.T) {
 
 func TestEstimatedTime(t *testing.T) {
 	c := Config{Seeds: []string{"x:1"}}
-	// 6 workloads × 4 goroutine counts × 3 clients × 2 rounds × 2.05s.
-	if got, want := c.EstimatedTime(), 144*2050*time.Millisecond; got != want {
+	// 11 workloads × 4 goroutine counts × 3 clients × 2 rounds × 2.05s,
+	// and a limit measurement of 2s per workload and round.
+	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond+22*2*time.Second; got != want {
 		t.Errorf("default estimate %v, want %v", got, want)
+	}
+	c.NoLimit = true
+	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond; got != want {
+		t.Errorf("estimate without limits %v, want %v", got, want)
 	}
 }
 
@@ -265,7 +289,7 @@ func TestWorkerOps(t *testing.T) {
 		f := newFake()
 		wk := newWorker(f, w, keys, 7)
 		for range n {
-			if err := wk.op(ctx); err != nil {
+			if _, err := wk.op(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -313,5 +337,72 @@ func TestWorkerOps(t *testing.T) {
 				seen[k] = true
 			}
 		}
+	}
+}
+
+// TestWorkerLargeOps checks the large-value workloads: value sizes, the
+// large keys, and LargeMix's 1% of large requests, which are not counted.
+func TestWorkerLargeOps(t *testing.T) {
+	keys := NewKeys(1000)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		w      Workload
+		prefix string // of every key touched
+		set    int    // value length of the SETs; 0 for a GET workload
+	}{
+		{Get16K, "bench:r16k:", 0}, {Set16K, "bench:w16k:", size16K},
+		{Get1M, "bench:r1m:", 0}, {Set1M, "bench:w1m:", size1M},
+	} {
+		f := newFake()
+		wk := newWorker(f, tc.w, keys, 3)
+		for range 200 {
+			counted, err := wk.op(ctx)
+			if err != nil || !counted {
+				t.Fatalf("%s: counted %v, err %v", tc.w, counted, err)
+			}
+		}
+		if tc.set > 0 && f.setValues[tc.set] != 200 {
+			t.Errorf("%s: value lengths %v, want 200 of %d", tc.w, f.setValues, tc.set)
+		}
+		if tc.set == 0 && f.gets != 200 {
+			t.Errorf("%s: %d GETs, want 200", tc.w, f.gets)
+		}
+		for k := range f.readKey {
+			if !strings.HasPrefix(k, tc.prefix) {
+				t.Errorf("%s read %q", tc.w, k)
+			}
+		}
+		for k := range f.written {
+			if !strings.HasPrefix(k, tc.prefix) {
+				t.Errorf("%s wrote %q", tc.w, k)
+			}
+		}
+	}
+
+	f := newFake()
+	wk := newWorker(f, LargeMix, keys, 5)
+	const n = 100000
+	uncounted := 0
+	for range n {
+		counted, err := wk.op(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !counted {
+			uncounted++
+		}
+	}
+	read1M := 0
+	for k := range f.readKey {
+		if strings.HasPrefix(k, "bench:r1m:") {
+			read1M++
+		}
+	}
+	if uncounted < 800 || uncounted > 1200 || f.sets != f.setValues[size1M] || f.sets < 400 || f.sets > 600 {
+		t.Errorf("LARGEMIX: %d uncounted of %d, %d SETs (lengths %v); want about 1%%, half of them SETs of 1 MiB",
+			uncounted, n, f.sets, f.setValues)
+	}
+	if read1M != keys1M {
+		t.Errorf("LARGEMIX read %d of the %d 1 MiB keys", read1M, keys1M)
 	}
 }

@@ -35,6 +35,14 @@ type Config struct {
 	// Keys is the number of read keys (and of write keys). Default 10000,
 	// at least 100 (one PIPE100 batch).
 	Keys int
+	// MemoryClients is how many clients of each library the memory
+	// measurement (see Memory) opens together. Default
+	// DefaultMemoryClients; negative for no memory measurement.
+	MemoryClients int
+	// NoLimit skips measuring the servers' limit for each workload with
+	// redis-benchmark (see Limit). Default false: measured, Rounds times
+	// per workload, just before the workload's cells.
+	NoLimit bool
 	// Progress, when set, gets a line per cell as the run goes.
 	Progress io.Writer
 }
@@ -75,6 +83,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Keys == 0 {
 		c.Keys = DefaultKeys
 	}
+	if c.MemoryClients == 0 {
+		c.MemoryClients = DefaultMemoryClients
+	}
 	switch {
 	case c.Duration < 0 || c.Rounds < 0:
 		return c, errors.New("bench: duration and rounds must not be negative")
@@ -97,7 +108,13 @@ func (c Config) EstimatedTime() time.Duration {
 		return 0
 	}
 	runs := len(c.Workloads) * len(c.Goroutines) * len(c.Clients) * c.Rounds
-	return time.Duration(runs) * (c.Duration + c.Warmup)
+	total := time.Duration(runs) * (c.Duration + c.Warmup)
+	if !c.NoLimit {
+		// A redis-benchmark run (its SET and GET tests) or a raw load
+		// takes about a window, per round.
+		total += time.Duration(len(c.Workloads)*c.Rounds) * c.Duration
+	}
+	return total
 }
 
 // Run opens every client on the cluster at cfg.Seeds, writes the read keys,
@@ -137,9 +154,40 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := keys.Populate(ctx, clients[0]); err != nil {
 		return nil, err
 	}
+	if err := keys.PopulateLarge(ctx, clients[0], cfg.Workloads); err != nil {
+		return nil, err
+	}
+
+	if cfg.MemoryClients > 0 {
+		rep.Memory = measureMemories(ctx, cfg, keys)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+
+	var lim *limiter
+	var limErr error
+	if !cfg.NoLimit {
+		lim, limErr = newLimiter(cfg.Seeds[0], cfg.Duration)
+	}
 
 	var r runner
 	for _, w := range cfg.Workloads {
+		var wLimit Limit
+		switch {
+		case lim != nil:
+			wLimit = lim.measure(ctx, w, cfg.Rounds, keys)
+			rep.Limits = append(rep.Limits, wLimit)
+		case limErr != nil:
+			wLimit = Limit{Workload: w, Error: limErr.Error()}
+			rep.Limits = append(rep.Limits, wLimit)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if cfg.Progress != nil && (lim != nil || limErr != nil) {
+			fmt.Fprintln(cfg.Progress, limitLine(wLimit))
+		}
 		for _, g := range cfg.Goroutines {
 			cell := make([]*cellResult, len(clients))
 			for i := range cell {
@@ -159,16 +207,44 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				rows[i] = cell[i].row(w, g, c.Name())
 			}
 			fillRatios(rows)
+			fillOfLimit(rows, wLimit)
 			rep.Rows = append(rep.Rows, rows...)
 			if cfg.Progress != nil {
 				fmt.Fprintln(cfg.Progress, progressLine(rows))
 			}
 		}
 	}
+	fillHeapUnderLoad(rep.Memory, rep.Rows)
 	rep.Machine.LoadEnd = loadAverage()
 	rep.Took = time.Since(began)
 	return rep, nil
 }
+
+// measureMemories measures the memory of every client of cfg, rueidis
+// last: its goroutines outlive its Close by seconds (see bench_test.go),
+// holding memory that would count in the next client's baseline.
+func measureMemories(ctx context.Context, cfg Config, keys *Keys) []Memory {
+	names := slices.Clone(cfg.Clients)
+	if i := slices.Index(names, Rueidis); i >= 0 {
+		names = append(slices.Delete(names, i, i+1), Rueidis)
+	}
+	probe := keys.read[:min(len(keys.read), memoryProbes)]
+	out := make([]Memory, 0, len(names))
+	for _, name := range names {
+		out = append(out, measureMemory(ctx, name, cfg.Seeds, cfg.MemoryClients, probe))
+		if cfg.Progress != nil {
+			m := out[len(out)-1]
+			fmt.Fprintf(cfg.Progress, "memory   %s: %s B/client idle, %s B/client used, %.1f conns/client %s\n",
+				m.Client, FormatBytes(m.IdleBytesPerClient), FormatBytes(m.UsedBytesPerClient), m.ConnsPerClient, m.Error)
+		}
+	}
+	return out
+}
+
+// memoryProbes is how many keys each client reads in the memory
+// measurement: random slots, so all three primaries of a lab cluster are
+// reached but with a chance of about 3·(2/3)^48, 10⁻⁸.
+const memoryProbes = 48
 
 // runResult is one client's measured window in one round.
 type runResult struct {
@@ -177,6 +253,7 @@ type runResult struct {
 	elapsed        time.Duration
 	mallocs, bytes uint64
 	reads, writes  uint64           // system calls; both 0 when unknown
+	heap           int64            // HeapInuse at the window's end less before the load
 	hist           *drill.Histogram // merged over the goroutines; the runner's
 }
 
@@ -187,6 +264,7 @@ type cellResult struct {
 	ops, errs      int64
 	mallocs, bytes uint64
 	reads, writes  uint64
+	heap           int64 // the largest of the rounds'
 	firstErr       error
 }
 
@@ -199,6 +277,7 @@ func (c *cellResult) add(r runResult) {
 	c.bytes += r.bytes
 	c.reads += r.reads
 	c.writes += r.writes
+	c.heap = max(c.heap, r.heap)
 	if c.firstErr == nil {
 		c.firstErr = r.firstErr
 	}
@@ -215,6 +294,7 @@ func (c *cellResult) row(w Workload, g int, client string) Row {
 		P99:        c.hist.Quantile(0.99),
 		Ops:        c.ops,
 		Errors:     c.errs,
+		HeapInUse:  c.heap,
 	}
 	if n := c.ops + c.errs; n > 0 {
 		row.AllocsPerOp = float64(c.mallocs) / float64(n)
@@ -276,6 +356,8 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 	// Garbage left by the previous run (another client's, perhaps) is
 	// collected now, not inside this window.
 	runtime.GC()
+	var idle runtime.MemStats
+	runtime.ReadMemStats(&idle)
 
 	var phase atomic.Int32
 	var wg sync.WaitGroup
@@ -292,7 +374,7 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 					return
 				}
 				start := time.Now()
-				err := wk.op(ctx)
+				counted, err := wk.op(ctx)
 				if p != phaseMeasure {
 					continue
 				}
@@ -303,8 +385,10 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 					}
 					continue
 				}
-				h.Record(time.Since(start))
-				t.ops++
+				if counted {
+					h.Record(time.Since(start))
+					t.ops++
+				}
 			}
 		}()
 	}
@@ -326,6 +410,7 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 		elapsed: elapsed,
 		mallocs: m1.Mallocs - m0.Mallocs,
 		bytes:   m1.TotalAlloc - m0.TotalAlloc,
+		heap:    int64(m1.HeapInuse) - int64(idle.HeapInuse),
 		hist:    &r.merged,
 	}
 	if ok0 && ok1 {
