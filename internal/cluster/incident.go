@@ -183,10 +183,12 @@ var errNodeSuspect = errors.New("keel: primary suspect, waiting for a failover o
 // such a node to the probes rather than dial it themselves: a fleet of
 // clients retrying every few milliseconds against a dead primary would
 // spend most of their CPU on refused connections, all for the one answer a
-// probe gets every IncidentInterval.
+// probe gets every IncidentInterval. Without ROLE (a user without @admin)
+// there are no probes, only full queries of other nodes, so requests dial
+// it themselves: nothing else would notice its return.
 func (e *Engine) probed(addr string) bool {
 	t := e.topo.Load()
-	if e.single || t == nil {
+	if e.single || t == nil || e.roleUnusable.Load() {
 		return false
 	}
 	for _, sh := range t.Shards {

@@ -76,6 +76,39 @@ func TestEngineIncidentWithoutRole(t *testing.T) {
 	}
 }
 
+// Without ROLE there are no probes to dial a suspect primary, so requests
+// dial it themselves: one that returns without a failover (a shard without
+// replicas, or a hang shorter than the cluster's node timeout) serves again.
+func TestEngineSuspectReturnsWithoutRole(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	p, r := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, p, r))
+	noperm := func([]string) resptest.Reply {
+		return resptest.Err("NOPERM User u has no permissions to run the 'role' command")
+	}
+	fc.nodes[0].Handle("ROLE", noperm)
+	fc.nodes[1].Handle("ROLE", noperm)
+	fc.nodes[0].Handle("GET", bulkFrom("p"))
+	e := newFakeEngine(t, fc, Options{})
+	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-p" {
+		t.Fatalf("GET before the incident = %v, %v", v, err)
+	}
+	fc.nodes[0].Freeze()
+	done := getAsync(t, e, "k") // held by the frozen primary until it is suspect
+	testutil.WaitFor(t, 5*time.Second, "the primary is suspect and ROLE found refused", func() bool {
+		return e.Stats().IncidentMode && e.roleUnusable.Load()
+	})
+	fc.nodes[0].Thaw()
+	select {
+	case got := <-done:
+		if got != "from-p" {
+			t.Fatalf("GET after the primary returned = %q, want its reply", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request never reached the returned primary")
+	}
+}
+
 // Requests failing against a dead primary, again and again, do not turn
 // into topology queries: while the probes show no change, the incident
 // costs at most one full query per second.
