@@ -28,10 +28,15 @@ func (e *Engine) doRead(ctx context.Context, c *conn.Conn, args []string) (resp.
 func (e *Engine) ReadElsewhere(ctx context.Context, addr string, args []string) (resp.Value, error) {
 	e.stats.diverted.Add(1)
 	side, err := e.pool.side(ctx, addr)
-	if err != nil {
-		return resp.Value{}, err
+	switch {
+	case err == nil:
+		return side.Do(ctx, args...)
+	case ctx.Err() != nil:
+		return resp.Value{}, ctx.Err()
 	}
-	return side.Do(ctx, args...)
+	// Not the read's answer, even when the dial got a reply (a full client
+	// table): the read waits on the shared connection instead.
+	return resp.Value{}, fmt.Errorf("%w: %s: %v", conn.ErrNoElsewhere, addr, err)
 }
 
 // errNoSide is returned for a side connection to a node the pool no longer

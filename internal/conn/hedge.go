@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"errors"
 
 	"github.com/keel-go/keel/resp"
 )
@@ -14,6 +15,12 @@ type Elsewhere interface {
 	// (an error reply as an error, as Do does).
 	ReadElsewhere(ctx context.Context, addr string, args []string) (resp.Value, error)
 }
+
+// ErrNoElsewhere, wrapped, is what an Elsewhere returns when it has no
+// other connection to send the read on (its dial failed, even with a reply
+// from the server, such as a full client table): the read then waits on
+// this connection instead of failing.
+var ErrNoElsewhere = errors.New("keel: no other connection to send the read on")
 
 // DoReadElsewhere is DoRead for a caller that can send the read elsewhere
 // itself. A read the connection diverts (see Options.DivertReadsAfter) goes
@@ -36,6 +43,9 @@ func (c *Conn) DoReadElsewhere(ctx context.Context, args []string, alt Elsewhere
 	if c.diverting.Load() {
 		v, err := alt.ReadElsewhere(ctx, c.addr, r.args)
 		r.release()
+		if errors.Is(err, ErrNoElsewhere) {
+			return c.do(ctx, args, false)
+		}
 		return v, err
 	}
 	r.divertible, r.hedged = true, true
@@ -54,7 +64,11 @@ func (c *Conn) DoReadElsewhere(ctx context.Context, args []string, alt Elsewhere
 	if r.err == ErrDiverted {
 		// Handed back unsent; the queue may still hold r, so it is left to
 		// the garbage collector.
-		return alt.ReadElsewhere(ctx, c.addr, r.args)
+		v, err := alt.ReadElsewhere(ctx, c.addr, r.args)
+		if errors.Is(err, ErrNoElsewhere) {
+			return c.do(ctx, args, false)
+		}
+		return v, err
 	}
 	return takeReply(r)
 }

@@ -3,6 +3,7 @@ package conn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -102,5 +103,30 @@ func TestHedgedReadAnsweredElsewhereDuringWritePause(t *testing.T) {
 		if c2.alt.calls.Load() == 0 {
 			t.Fatal("the read never went elsewhere")
 		}
+	}
+}
+
+// A read diverted while the connection is stalled, for which no other
+// connection can be had, waits for its reply here instead of failing.
+func TestDivertedReadWithoutElsewhereWaitsHere(t *testing.T) {
+	s := debugServer(t)
+	c := dial(t, s, conn.Options{HealthTimeout: 2 * time.Second, BusyTimeout: 10 * time.Second, DivertReadsAfter: 50 * time.Millisecond})
+	mustDo(t, c, "SET", "k", "here")
+	none := &elsewhereFunc{f: func(context.Context, []string) (resp.Value, error) {
+		return resp.Value{}, fmt.Errorf("%w: dial: %w", conn.ErrNoElsewhere, errors.New("ERR max number of clients reached"))
+	}}
+	slept := make(chan error, 1)
+	go func() { _, err := c.Do(context.Background(), "DEBUG", "SLEEP", "0.4"); slept <- err }()
+	testutil.WaitFor(t, time.Second, "the connection diverts reads", c.Diverting)
+
+	v, err := c.DoReadElsewhere(context.Background(), []string{"GET", "k"}, none)
+	if err != nil || v.Str != "here" {
+		t.Fatalf("diverted read without elsewhere: %v %v; want \"here\" from this connection", v, err)
+	}
+	if none.calls.Load() != 1 {
+		t.Fatalf("elsewhere asked %d times, want 1", none.calls.Load())
+	}
+	if err := <-slept; err != nil {
+		t.Fatal(err)
 	}
 }
