@@ -75,7 +75,7 @@ func (c *Conn) monitor() {
 		headLeft := busy && c.inflight.peek().state.Load() == stateLeft
 		c.mu.Unlock()
 
-		silentDoubt, abandonedDoubt := false, false
+		doubt := false
 		if busy && c.opts.HealthTimeout > 0 {
 			silent.from(max(busyAt, c.lastRead.Load()))
 			if d := c.opts.DivertReadsAfter; d > 0 {
@@ -86,7 +86,7 @@ func (c *Conn) monitor() {
 				}
 			}
 			var cause error
-			if silentDoubt, cause = c.judge(&silent, now, period, ErrHealthTimeout); cause != nil {
+			if doubt, cause = c.judge(&silent, now, period, ErrHealthTimeout); cause != nil {
 				c.fail(cause)
 				return
 			}
@@ -100,14 +100,18 @@ func (c *Conn) monitor() {
 		case abandoned.since < 0 || popped != seenPopped:
 			abandoned.from(now)
 			seenPopped = popped
+		case silent.elapsed(now) > int64(c.opts.HealthTimeout):
+			// No byte at all: the silent wait's probe tells busy from hung.
 		default:
-			var cause error
-			if abandonedDoubt, cause = c.judge(&abandoned, now, period, ErrAbandonedReply); cause != nil {
-				c.fail(cause)
+			// The abandoned reply is arriving, so the server is there and a
+			// probe would only find it busy; but every later request waits
+			// behind the reply nobody wants, so the health timeout decides.
+			if abandoned.blame(now, c.opts.HealthTimeout, func() bool { return c.serverAtFault(&abandoned, period) }) {
+				c.fail(ErrAbandonedReply)
 				return
 			}
 		}
-		if doubt := silentDoubt || abandonedDoubt; doubt != doubting && c.opts.OnDoubt != nil {
+		if doubt != doubting && c.opts.OnDoubt != nil {
 			doubting = doubt
 			c.opts.OnDoubt(doubt)
 		}

@@ -378,15 +378,19 @@ func TestTrickledReplyDoesNotWedgeConnection(t *testing.T) {
 			}
 		}
 	})
-	c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := c.Do(ctx, "GET", "k"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want the caller's deadline", err)
-	}
-	waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned trickling reply closes")
-	if !errors.Is(c.Err(), conn.ErrAbandonedReply) {
-		t.Fatalf("cause = %v, want ErrAbandonedReply", c.Err())
+	// With BusyTimeout too: a server trickling a reply is there, but the
+	// reply nobody wants still holds up the connection.
+	for _, busy := range []time.Duration{0, 10 * time.Second} {
+		c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second, BusyTimeout: busy})
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		if _, err := c.Do(ctx, "GET", "k"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("BusyTimeout %v: err = %v, want the caller's deadline", busy, err)
+		}
+		cancel()
+		waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned trickling reply closes")
+		if !errors.Is(c.Err(), conn.ErrAbandonedReply) {
+			t.Fatalf("BusyTimeout %v: cause = %v, want ErrAbandonedReply", busy, c.Err())
+		}
 	}
 }
 
