@@ -83,12 +83,12 @@ type Watcher struct {
 	pollers map[string]context.CancelFunc
 
 	mu       sync.Mutex
-	events   []WatchEvent      // in time order
-	changed  chan struct{}     // closed and replaced whenever an event is added
-	roles    map[string]string // last role reported by each member
-	answered map[string]bool   // members whose last probe got replies
-	serving  []map[string]bool // per watched slot: members whose last probe it served
-	server   []string          // per watched slot: member of the last served event; "" when unserved
+	events   []WatchEvent           // in time order
+	changed  chan struct{}          // closed and replaced whenever an event is added
+	roles    map[string]string      // last role reported by each member
+	answered map[string]bool        // members whose last probe got replies
+	serving  []map[string]time.Time // per watched slot: members whose last probe it served, and since when
+	server   []string               // per watched slot: member of the last served event; "" when unserved
 }
 
 // Watch starts watching the cluster and returns once every member has been
@@ -204,13 +204,13 @@ func newWatcher(opts WatchOptions) *Watcher {
 		changed:  make(chan struct{}),
 		roles:    make(map[string]string),
 		answered: make(map[string]bool),
-		serving:  make([]map[string]bool, len(opts.Slots)),
+		serving:  make([]map[string]time.Time, len(opts.Slots)),
 		server:   make([]string, len(opts.Slots)),
 		pollers:  make(map[string]context.CancelFunc),
 	}
 	cmds := [][]string{{"ROLE"}}
 	for i, slot := range opts.Slots {
-		w.serving[i] = make(map[string]bool)
+		w.serving[i] = make(map[string]time.Time)
 		cmds = append(cmds, []string{"SET", KeyInSlot(slot, opts.ProbeKey), "1", "PX", "60000"})
 	}
 	for _, cmd := range cmds {
@@ -430,9 +430,9 @@ func (w *Watcher) observe(addr string, at time.Time, r probeResult) {
 		w.add(WatchEvent{At: at, Kind: "role", Node: addr, Detail: r.role})
 	}
 	for i, s := range r.serving {
-		if s {
-			w.serving[i][addr] = true
-		} else {
+		if _, was := w.serving[i][addr]; s && !was {
+			w.serving[i][addr] = at
+		} else if !s {
 			delete(w.serving[i], addr)
 		}
 		w.settle(i, addr, at)
@@ -457,11 +457,11 @@ func (w *Watcher) forget(addr string) {
 // serves, and prefers by when a new one must be named.
 func (w *Watcher) settle(i int, by string, at time.Time) {
 	cur := w.server[i]
-	if cur != "" && w.serving[i][cur] {
+	if _, serves := w.serving[i][cur]; cur != "" && serves {
 		return
 	}
 	next := by
-	if !w.serving[i][next] {
+	if _, serves := w.serving[i][next]; !serves {
 		next = ""
 		for addr := range w.serving[i] {
 			if next == "" || addr < next {
@@ -472,12 +472,22 @@ func (w *Watcher) settle(i int, by string, at time.Time) {
 	slot := w.opts.Slots[i]
 	switch {
 	case next != "":
+		// at may be older than next's serving: a timeout confirmed late is
+		// dated from the first (see timeoutFilter).
 		w.server[i] = next
-		w.add(WatchEvent{At: at, Kind: "served", Slot: slot, Node: next})
+		w.add(WatchEvent{At: later(at, w.serving[i][next]), Kind: "served", Slot: slot, Node: next})
 	case cur != "":
 		w.server[i] = ""
 		w.add(WatchEvent{At: at, Kind: "unserved", Slot: slot})
 	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // add records e in time order (pollers observe concurrently, so e may be a
