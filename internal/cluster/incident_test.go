@@ -41,17 +41,22 @@ func TestProbeIntervalBacksOff(t *testing.T) {
 	}
 }
 
+// refuseRole makes every node of fc answer ROLE as to a user without @admin.
+func refuseRole(fc *fakeCluster) {
+	for _, n := range fc.nodes {
+		n.Handle("ROLE", func([]string) resptest.Reply {
+			return resptest.Err("NOPERM User u has no permissions to run the 'role' command")
+		})
+	}
+}
+
 // A user without @admin gets NOPERM for ROLE: the probes become full
 // queries of one node, and the failover is still found.
 func TestEngineIncidentWithoutRole(t *testing.T) {
 	fc := newFakeCluster(t, 2)
 	p, r := fc.addr(0), fc.addr(1)
 	fc.setView(oneShard(1, p, r))
-	noperm := func([]string) resptest.Reply {
-		return resptest.Err("NOPERM User u has no permissions to run the 'role' command")
-	}
-	fc.nodes[0].Handle("ROLE", noperm)
-	fc.nodes[1].Handle("ROLE", noperm)
+	refuseRole(fc)
 	fc.nodes[0].Handle("GET", bulkFrom("p"))
 	fc.nodes[1].Handle("GET", bulkFrom("r"))
 	e := newFakeEngine(t, fc, Options{})
@@ -83,11 +88,7 @@ func TestEngineSuspectReturnsWithoutRole(t *testing.T) {
 	fc := newFakeCluster(t, 2)
 	p, r := fc.addr(0), fc.addr(1)
 	fc.setView(oneShard(1, p, r))
-	noperm := func([]string) resptest.Reply {
-		return resptest.Err("NOPERM User u has no permissions to run the 'role' command")
-	}
-	fc.nodes[0].Handle("ROLE", noperm)
-	fc.nodes[1].Handle("ROLE", noperm)
+	refuseRole(fc)
 	fc.nodes[0].Handle("GET", bulkFrom("p"))
 	e := newFakeEngine(t, fc, Options{})
 	if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != "from-p" {
