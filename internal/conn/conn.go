@@ -311,11 +311,16 @@ func (c *Conn) enqueue(reqs ...*request) error {
 	c.queue = append(c.queue, reqs...)
 	c.mu.Unlock()
 	c.enqueued.Add(int64(len(reqs)))
+	c.wakeWriter()
+	return nil
+}
+
+// wakeWriter tells the writer there are requests to send.
+func (c *Conn) wakeWriter() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // wait waits for r's result or ctx's end. On ctx's end, r is abandoned: the

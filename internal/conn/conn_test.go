@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -468,5 +469,45 @@ func TestDialRefusedAndCancelled(t *testing.T) {
 	cancel()
 	if _, err := conn.Dial(ctx, addr, conn.Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("dial with a cancelled context: %v, want Canceled", err)
+	}
+}
+
+// Large values queued together go out over several writes (a write holds
+// about a megabyte of commands): every one of them still arrives whole and
+// in order with the small requests between them.
+func TestLargeValuesSplitAcrossWrites(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{})
+	const n = 24
+	value := func(i int) string { return strings.Repeat(strconv.Itoa(i%10), 1<<20) }
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Do(context.Background(), "SET", "big:"+strconv.Itoa(i), value(i)); err != nil {
+				errs <- err
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := c.Do(context.Background(), "SET", "small:"+strconv.Itoa(i), "x"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if got, _ := mustDo(t, c, "GET", "big:"+strconv.Itoa(i)).Text(); got != value(i) {
+			t.Fatalf("big:%d holds %d bytes, want the 1 MiB value", i, len(got))
+		}
+		if got, _ := mustDo(t, c, "GET", "small:"+strconv.Itoa(i)).Text(); got != "x" {
+			t.Fatalf("small:%d = %q", i, got)
+		}
 	}
 }

@@ -12,6 +12,13 @@ import (
 // a larger one, grown for a burst, is left to the garbage collector.
 const maxKeptBuffer = 1 << 20
 
+// maxBatchBytes bounds one write's encoded commands; the requests queued
+// beyond it go in the next write. Without it, large values queued together
+// (64 SETs of 1 MiB) are copied under the lock into one buffer of their
+// total size, grown by doubling and dropped after the write, and every
+// request behind them waits for the whole of it.
+const maxBatchBytes = maxKeptBuffer
+
 // writeLoop drains the queue into one write per batch: however many callers
 // queued while the previous write was in the kernel go out in one syscall.
 func (c *Conn) writeLoop() {
@@ -26,7 +33,11 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		c.gather()
-		batch, buf, starts = c.takeBatch(batch[:0], buf[:0], starts[:0])
+		var more bool
+		batch, buf, starts, more = c.takeBatch(batch[:0], buf[:0], starts[:0])
+		if more {
+			c.wakeWriter() // for the requests left for the next write
+		}
 		if len(batch) == 0 {
 			continue
 		}
@@ -78,10 +89,15 @@ func (c *Conn) gather() {
 // always in exactly one place fail can find it, and it is encoded before
 // fail (a Close, say) can complete it and hand it back to its caller, who
 // may release it for reuse while the writer is still busy with the batch.
-func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) ([]*request, []byte, []int) {
+func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) (_ []*request, _ []byte, _ []int, more bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	taken := 0
 	for _, r := range c.queue {
+		if len(buf) >= maxBatchBytes {
+			break // the rest go in the next write (at least one is always taken)
+		}
+		taken++
 		if !r.state.CompareAndSwap(stateQueued, stateWritten) {
 			continue // abandoned: its caller has gone, so it is never sent
 		}
@@ -97,10 +113,11 @@ func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) ([]*request
 	if len(batch) > 0 {
 		c.unwritten.Store(true)
 	}
-	clear(c.queue)
-	c.queue = c.queue[:0]
+	left := copy(c.queue, c.queue[taken:])
+	clear(c.queue[left:])
+	c.queue = c.queue[:left]
 	c.checkDrained() // abandoned requests may have been all that was left
-	return batch, buf, starts
+	return batch, buf, starts, left > 0
 }
 
 // markUnsent records which requests of a failed write were certainly not
