@@ -100,24 +100,27 @@ func selectDrivers(list string) ([]drill.Driver, error) {
 	return out, nil
 }
 
-// deliveryGroup is the -scenarios name of every Pub/Sub and consumer scenario.
-const deliveryGroup = "delivery"
+// scenarioGroup is a set of scenarios outside the default suite that
+// -scenarios names as a whole.
+type scenarioGroup struct {
+	name      string
+	heading   string // -list's heading, up to an open parenthesis
+	scenarios func() []drill.Scenario
+}
 
-// replicationGroup is the -scenarios name of every replication-group scenario.
-const replicationGroup = "repl"
-
-// sentinelGroup is the -scenarios name of every Sentinel-group scenario.
-const sentinelGroup = "sentinel"
-
-// networkGroup is the -scenarios name of every network-fault scenario.
-const networkGroup = "net"
+var scenarioGroups = []scenarioGroup{
+	{"delivery", "Pub/Sub and consumer scenarios (", drill.DeliveryScenarios},
+	{"repl", "replication-group scenarios (", drill.ReplicationScenarios},
+	{"sentinel", "Sentinel-group scenarios (", drill.SentinelScenarios},
+	{"net", "network-fault scenarios, nodes in network namespaces (Linux, root; ", drill.NetworkScenarios},
+}
 
 func selectScenarios(list, file string) ([]drill.Scenario, error) {
 	suite := drill.DefaultScenarios()
-	available := append(slices.Clone(suite), drill.DeliveryScenarios()...)
-	available = append(available, drill.ReplicationScenarios()...)
-	available = append(available, drill.SentinelScenarios()...)
-	available = append(available, drill.NetworkScenarios()...)
+	available := slices.Clone(suite)
+	for _, g := range scenarioGroups {
+		available = append(available, g.scenarios()...)
+	}
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
@@ -140,20 +143,8 @@ func selectScenarios(list, file string) ([]drill.Scenario, error) {
 	var out []drill.Scenario
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)
-		if name == deliveryGroup {
-			out = append(out, drill.DeliveryScenarios()...)
-			continue
-		}
-		if name == replicationGroup {
-			out = append(out, drill.ReplicationScenarios()...)
-			continue
-		}
-		if name == sentinelGroup {
-			out = append(out, drill.SentinelScenarios()...)
-			continue
-		}
-		if name == networkGroup {
-			out = append(out, drill.NetworkScenarios()...)
+		if i := slices.IndexFunc(scenarioGroups, func(g scenarioGroup) bool { return g.name == name }); i >= 0 {
+			out = append(out, scenarioGroups[i].scenarios()...)
 			continue
 		}
 		found := false
@@ -234,21 +225,11 @@ func printList(w io.Writer, scs []drill.Scenario) error {
 	for _, sc := range scs {
 		fmt.Fprintf(w, "  %-20s %s\n", sc.Name, sc.Description)
 	}
-	fmt.Fprintf(w, "Pub/Sub and consumer scenarios (-scenarios %s runs them all):\n", deliveryGroup)
-	for _, sc := range drill.DeliveryScenarios() {
-		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
-	}
-	fmt.Fprintf(w, "replication-group scenarios (-scenarios %s runs them all):\n", replicationGroup)
-	for _, sc := range drill.ReplicationScenarios() {
-		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
-	}
-	fmt.Fprintf(w, "Sentinel-group scenarios (-scenarios %s runs them all):\n", sentinelGroup)
-	for _, sc := range drill.SentinelScenarios() {
-		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
-	}
-	fmt.Fprintf(w, "network-fault scenarios, nodes in network namespaces (Linux, root; -scenarios %s runs them all):\n", networkGroup)
-	for _, sc := range drill.NetworkScenarios() {
-		fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
+	for _, g := range scenarioGroups {
+		fmt.Fprintf(w, "%s-scenarios %s runs them all):\n", g.heading, g.name)
+		for _, sc := range g.scenarios() {
+			fmt.Fprintf(w, "  %-26s %s\n", sc.Name, sc.Description)
+		}
 	}
 	fmt.Fprintln(w, "clients:")
 	for _, d := range allDrivers() {
