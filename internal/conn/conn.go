@@ -37,9 +37,20 @@ type Conn struct {
 	life    context.Context // ends when the connection fails: stops its probes
 	endLife context.CancelFunc
 
-	wake    chan struct{} // capacity 1: "the queue has work"
-	closing chan struct{} // closed by fail
-	wg      sync.WaitGroup
+	// writeMu is held by whoever moves requests in flight and writes them:
+	// the writer goroutine, or a caller writing its own (direct.go). Bytes
+	// then reach the socket in the order requests entered the in-flight
+	// list. Taken before mu.
+	writeMu sync.Mutex
+	// readMu is held by whoever reads replies: the reader goroutine, or a
+	// caller reading its own (direct.go). Taken before mu.
+	readMu sync.Mutex
+	direct directState // a lone caller's own write and read
+
+	wake     chan struct{} // capacity 1: "the queue has work"
+	readWake chan struct{} // capacity 1: "replies are owed": the reader goroutine reads them
+	closing  chan struct{} // closed by fail
+	wg       sync.WaitGroup
 
 	epoch     time.Time    // the monotonic origin of clock()
 	lastRead  atomic.Int64 // clock() of the last read that returned bytes
@@ -110,13 +121,14 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	}
 
 	c := &Conn{
-		addr:    addr,
-		opts:    opts,
-		nc:      nc,
-		wake:    make(chan struct{}, 1),
-		closing: make(chan struct{}),
-		epoch:   time.Now(),
-		probe:   newProbeState(),
+		addr:     addr,
+		opts:     opts,
+		nc:       nc,
+		wake:     make(chan struct{}, 1),
+		readWake: make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		epoch:    time.Now(),
+		probe:    newProbeState(),
 	}
 	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
 	began := time.Now()
@@ -134,8 +146,15 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		_ = nc.Close()
 		return nil, fmt.Errorf("keel: dial %s: %w", addr, context.Cause(ctx))
 	}
+	if c.rd.Unasked() {
+		// Nothing may follow the handshake's replies: read later, it would
+		// pass for the first request's reply.
+		_ = nc.Close()
+		return nil, fmt.Errorf("keel: handshake with %s: %w: a reply arrived with no request waiting", addr, resp.ErrProtocol)
+	}
 	_ = nc.SetDeadline(time.Time{})
 	c.rtt = time.Since(began)
+	c.direct.init(c)
 	return c, nil
 }
 
@@ -178,9 +197,11 @@ func (c *Conn) do(ctx context.Context, args []string, divertible bool) (resp.Val
 		return resp.Value{}, err
 	}
 	r.divertible = divertible
-	if err := c.enqueue(r); err != nil {
-		r.release()
-		return resp.Value{}, err
+	if !c.doDirect(ctx, r) {
+		if err := c.enqueue(r); err != nil {
+			r.release()
+			return resp.Value{}, err
+		}
 	}
 	if err := c.wait(ctx, r); err != nil {
 		return resp.Value{}, err
@@ -439,6 +460,7 @@ func (t readTracker) Read(p []byte) (int, error) {
 	if n > 0 {
 		t.c.lastRead.Store(t.c.clock())
 	}
+
 	// After lastRead: the monitor, seeing the reader waiting, then reads a
 	// lastRead at least as recent as the bytes the reader has taken.
 	t.c.reading.Store(false)

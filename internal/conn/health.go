@@ -93,6 +93,9 @@ func (c *Conn) monitor() {
 		} else {
 			silent.reset()
 			c.diverting.Store(false)
+			if !c.lookWhileIdle() {
+				return
+			}
 		}
 		switch {
 		case !headLeft || c.opts.HealthTimeout <= 0:

@@ -99,6 +99,7 @@ func TestUnsolicitedReplyClosesConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	dialled := make(chan struct{})
 	go func() {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -109,10 +110,13 @@ func TestUnsolicitedReplyClosesConnection(t *testing.T) {
 		if _, err := rd.Read(); err != nil {
 			return
 		}
-		_, _ = io.WriteString(nc, helloOK+"+surprise\r\n")
+		_, _ = io.WriteString(nc, helloOK)
+		<-dialled
+		_, _ = io.WriteString(nc, "+surprise\r\n")
 		_, _ = io.Copy(io.Discard, nc)
 	}()
 	c, err := conn.Dial(context.Background(), ln.Addr().String(), conn.Options{})
+	close(dialled)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +124,16 @@ func TestUnsolicitedReplyClosesConnection(t *testing.T) {
 	waitClosed(t, c.Done(), 5*time.Second, "connection closes on a reply nobody asked for")
 	if !errors.Is(c.Err(), resp.ErrProtocol) {
 		t.Fatalf("cause = %v, want a protocol error", c.Err())
+	}
+}
+
+// A reply sent with the handshake's, before any request, fails the dial:
+// read later, it would pass for the first request's reply.
+func TestUnsolicitedReplyWithTheHandshakeFailsTheDial(t *testing.T) {
+	addr := fakeServer(t, helloOK+"+surprise\r\n", "")
+	_, err := conn.Dial(context.Background(), addr, conn.Options{})
+	if !errors.Is(err, resp.ErrProtocol) {
+		t.Fatalf("Dial = %v, want a protocol error", err)
 	}
 }
 

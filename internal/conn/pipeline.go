@@ -33,17 +33,24 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		c.gather()
+		c.writeMu.Lock()
+		if c.direct.possible && c.owed.Load() == 0 && !c.idleUsable() {
+			c.writeMu.Unlock()
+			return // failed: the queue was refused unsent
+		}
 		var more bool
 		batch, buf, starts, more = c.takeBatch(batch[:0], buf[:0], starts[:0])
 		if more {
 			c.wakeWriter() // for the requests left for the next write
 		}
 		if len(batch) == 0 {
+			c.writeMu.Unlock()
 			continue
 		}
 		c.unwritten.Store(false) // from here on, a slow write is the kernel's or the server's doing
 		n, err := c.nc.Write(buf)
 		c.lastWrite.Store(c.clock())
+		c.writeMu.Unlock()
 		if err != nil {
 			c.markUnsent(batch, starts, n)
 			c.fail(err)
@@ -112,6 +119,7 @@ func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) (_ []*reque
 	}
 	if len(batch) > 0 {
 		c.unwritten.Store(true)
+		c.wakeReader()
 	}
 	left := copy(c.queue, c.queue[taken:])
 	clear(c.queue[left:])
@@ -150,54 +158,105 @@ func (c *Conn) failOldest(err error) {
 	}
 }
 
-// readLoop completes in-flight requests in order as replies arrive.
+// readLoop completes in-flight requests in order as replies arrive. While
+// nothing is owed it waits, off the socket, so that a lone caller can read
+// its own reply (direct.go); where that cannot happen it keeps reading, as
+// the only reader.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	for {
-		v, err := c.rd.Read()
-		if err != nil {
-			if errors.Is(err, resp.ErrTooLarge) {
-				// The reply is the oldest request's: it alone gets the
-				// limit's error; the others lose their connection.
-				c.failOldest(err)
-				err = ErrOversizedReply
-			}
-			c.fail(err)
-			return
-		}
-		if v.Kind == resp.KindPush {
-			// Out-of-band data (RESP3), not the reply to any request.
-			if c.opts.OnPush != nil {
-				c.opts.OnPush(v)
-			}
-			continue
-		}
-		c.mu.Lock()
-		r := c.inflight.pop()
-		var outOfStep error
-		if r != nil {
-			c.owed.Add(-1)
-			c.popped++
-			c.checkDrained()
-			// Completed under mu, so that fail, which completes whatever is
-			// left in flight, cannot overtake it: the requests of a batch
-			// then always complete in order, which DoEach relies on when it
-			// waits for the last one only.
-			if r.expect.accepts(v) {
-				r.complete(v, nil)
-			} else {
-				outOfStep = fmt.Errorf("%w: %s answered with a %s", ErrOutOfStep, commandName(r.args), v.Kind)
-				r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: true, Err: outOfStep})
+		if c.direct.possible {
+			select {
+			case <-c.readWake:
+			case <-c.closing:
+				return
 			}
 		}
-		c.mu.Unlock()
-		if r == nil {
-			c.fail(fmt.Errorf("%w: a reply arrived with no request waiting", resp.ErrProtocol))
+		if !c.readMu.TryLock() {
+			continue // a caller reads; it wakes this loop if it leaves replies owed
+		}
+		ok := c.readOwed()
+		c.readMu.Unlock()
+		if !ok {
 			return
 		}
-		if outOfStep != nil {
-			c.fail(outOfStep)
-			return
+	}
+}
+
+// readOwed reads replies while any are owed (or, without direct reads, for
+// as long as the connection lives). It reports false once the connection
+// failed. Call it with readMu held.
+func (c *Conn) readOwed() bool {
+	for c.owed.Load() > 0 || !c.direct.possible {
+		if _, ok := c.readOne(); !ok {
+			return false
 		}
+	}
+	return true
+}
+
+// readOne reads one value and completes the request it answers, which it
+// returns (nil for a push). It reports false, having failed the
+// connection, when the stream broke or the value answers nothing in flight.
+// Call it with readMu held.
+func (c *Conn) readOne() (*request, bool) {
+	v, err := c.rd.Read()
+	if err != nil {
+		if errors.Is(err, resp.ErrTooLarge) {
+			// The reply is the oldest request's: it alone gets the
+			// limit's error; the others lose their connection.
+			c.failOldest(err)
+			err = ErrOversizedReply
+		}
+		c.fail(err)
+		return nil, false
+	}
+	if v.Kind == resp.KindPush {
+		// Out-of-band data (RESP3), not the reply to any request.
+		if c.opts.OnPush != nil {
+			c.opts.OnPush(v)
+		}
+		return nil, true
+	}
+	c.mu.Lock()
+	r := c.inflight.pop()
+	var outOfStep error
+	stray := false
+	if r != nil {
+		c.owed.Add(-1)
+		c.popped++
+		c.checkDrained()
+		// A request is in flight before its bytes leave, so a reply
+		// buffered behind the last one owed answers nothing; read later,
+		// it would pass for the next request's.
+		stray = c.inflight.len() == 0 && c.rd.Unasked()
+		// Completed under mu, so that fail, which completes whatever is
+		// left in flight, cannot overtake it: the requests of a batch
+		// then always complete in order, which DoEach relies on when it
+		// waits for the last one only.
+		if r.expect.accepts(v) {
+			r.complete(v, nil)
+		} else {
+			outOfStep = fmt.Errorf("%w: %s answered with a %s", ErrOutOfStep, commandName(r.args), v.Kind)
+			r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: true, Err: outOfStep})
+		}
+	}
+	c.mu.Unlock()
+	if r == nil || stray {
+		c.fail(fmt.Errorf("%w: a reply arrived with no request waiting", resp.ErrProtocol))
+		return nil, false
+	}
+	if outOfStep != nil {
+		c.fail(outOfStep)
+		return nil, false
+	}
+	return r, true
+}
+
+// wakeReader tells the reader goroutine that replies are owed.
+func (c *Conn) wakeReader() {
+	select {
+	case c.readWake <- struct{}{}:
+	default:
 	}
 }

@@ -1,0 +1,209 @@
+package conn
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keel-go/keel/resp"
+)
+
+// A lone caller on an idle connection (a request-serial handler, the most
+// common shape of a web service) writes its request and reads its reply
+// itself. Going through the writer and reader goroutines instead costs two
+// goroutine wake-ups per request, which on a machine with idle cores are
+// wake-ups of other threads: about a third of the round trip on loopback.
+// Under load the connection is never idle, so requests still share the
+// writer's batches and the reader's reads.
+//
+// The reader goroutine reads only while replies are owed. In between, nobody
+// reads the socket, so an idle connection is looked at (without reading)
+// before anything is written on it: one the server closed fails the request
+// unsent, as the reader would have failed it before, and bytes nobody asked
+// for close it as a protocol error, so they cannot pass for the reply to the
+// next request. The monitor's idle PING notices a dead connection nobody
+// uses. Over TLS the socket holds records the server may send unasked
+// (session tickets), so a look proves nothing: there, the reader goroutine
+// reads all the time and every request goes through it.
+
+// maxDirectBytes bounds a request its caller writes itself: far below any
+// socket's send buffer, so the write into an idle connection's empty buffer
+// never blocks, and the caller's context keeps its meaning.
+const maxDirectBytes = 16 << 10
+
+// directState is what a connection keeps for direct requests.
+type directState struct {
+	// possible is false where the socket cannot be looked at without
+	// reading it (TLS, not a socket, or no way to peek on this platform), or
+	// where pushes are expected while idle: the reader goroutine then reads
+	// all the time, and every request goes through it.
+	possible bool
+	buf      []byte // the encoded request; guarded by writeMu
+	idle     idleCheck
+	count    atomic.Int64 // requests written directly
+
+	// cancel guards against a cancelled wait's callback setting a read
+	// deadline after the direct read ended and cleared it.
+	cancelMu sync.Mutex
+	waiting  bool // a direct read's caller waits on the socket; guarded by cancelMu
+}
+
+func (d *directState) init(c *Conn) {
+	_, isTLS := c.nc.(*tls.Conn)
+	d.possible = c.opts.OnPush == nil && !isTLS && d.idle.init(c.nc)
+}
+
+// lookWhileIdle looks into the socket of a connection nothing is in flight
+// on, which nobody reads (see doDirect), so that the server closing it (its
+// process killed, say) is noticed within a check period, as the reader
+// would have noticed it had it been reading. It reports false once the
+// connection failed.
+func (c *Conn) lookWhileIdle() bool {
+	if !c.direct.possible || c.owed.Load() != 0 || !c.writeMu.TryLock() {
+		return true
+	}
+	defer c.writeMu.Unlock()
+	return c.owed.Load() != 0 || c.idleUsable() // under writeMu nothing can be sent
+}
+
+// DirectRequests returns how many requests their callers wrote and read
+// themselves (see doDirect).
+func (c *Conn) DirectRequests() int64 { return c.direct.count.Load() }
+
+// idleUsable reports whether an idle connection may take a request: its
+// socket is open and holds nothing. Otherwise it fails the connection, so
+// the request is refused unsent. Call it with writeMu held, while nothing is
+// in flight.
+func (c *Conn) idleUsable() bool {
+	switch err := c.direct.idle.look(); {
+	case err == errBytesWaiting:
+		c.fail(fmt.Errorf("%w: bytes arrived with no request waiting", resp.ErrProtocol))
+		return false
+	case err != nil:
+		c.fail(err)
+		return false
+	}
+	return true
+}
+
+// doDirect writes r and reads its reply on the caller's goroutine, when the
+// connection is idle and r small. It reports false, having done nothing,
+// when r must be queued instead. When it reports true, r is complete, or
+// (the caller's context ended, or the reply outgrew the read buffer) left
+// to the reader goroutine: either way the caller waits for r as usual.
+func (c *Conn) doDirect(ctx context.Context, r *request) bool {
+	if !c.direct.possible || c.owed.Load() != 0 || !c.writeMu.TryLock() {
+		return false
+	}
+	if !c.readMu.TryLock() {
+		c.writeMu.Unlock()
+		return false
+	}
+	if !c.writeAlone(r) {
+		c.readMu.Unlock()
+		c.writeMu.Unlock()
+		return false
+	}
+	c.writeMu.Unlock() // the writer may send what queued behind r
+	c.direct.count.Add(1)
+	c.readUntil(ctx, r)
+	c.readMu.Unlock()
+	if c.owed.Load() > 0 {
+		c.wakeReader()
+	}
+	return true
+}
+
+// writeAlone puts r in flight and writes it, if nothing else is queued or in
+// flight, the socket is usable, and r is small. Call
+// it with writeMu and readMu held.
+func (c *Conn) writeAlone(r *request) bool {
+	c.mu.Lock()
+	if c.dead || c.draining || len(c.queue) > 0 || c.inflight.len() > 0 {
+		c.mu.Unlock()
+		return false
+	}
+	c.mu.Unlock()
+	if !c.idleUsable() {
+		return false // r is refused unsent, by enqueue
+	}
+	buf := resp.AppendCommand(c.direct.buf[:0], r.args)
+	if len(buf) > maxDirectBytes {
+		if cap(buf) <= maxDirectBytes {
+			c.direct.buf = buf
+		}
+		return false
+	}
+	c.direct.buf = buf
+	c.mu.Lock()
+	if c.dead || c.draining || len(c.queue) > 0 {
+		c.mu.Unlock()
+		return false
+	}
+	r.state.Store(stateWritten)
+	c.busyAt = c.clock()
+	c.inflight.push(r)
+	c.owed.Add(1)
+	c.mu.Unlock()
+
+	n, err := c.nc.Write(buf)
+	c.lastWrite.Store(c.clock())
+	if err != nil {
+		c.markUnsent([]*request{r}, []int{0}, n)
+		c.fail(err)
+	}
+	return true
+}
+
+// readUntil reads replies until r's arrives, never blocking on the socket
+// except in a wait its context can end: a value is read only once all of it
+// is buffered. It leaves r to the reader goroutine when ctx ends first, or
+// when the reply is larger than the read buffer. Call it with readMu held.
+func (c *Conn) readUntil(ctx context.Context, r *request) {
+	var stop func() bool
+	if ctx.Done() != nil {
+		c.direct.cancelMu.Lock()
+		c.direct.waiting = true
+		c.direct.cancelMu.Unlock()
+		stop = context.AfterFunc(ctx, c.cancelDirectRead)
+	}
+	for len(r.done) == 0 { // signalled once complete: only its caller takes the signal
+		if !c.rd.Ready() {
+			err := c.rd.Fill()
+			if err == nil {
+				continue
+			}
+			// A deadline is set only when ctx ended (cancelDirectRead).
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
+			// The stream ended or broke: Read says how, from what is buffered.
+		}
+		if _, ok := c.readOne(); !ok {
+			break
+		}
+	}
+	if stop != nil {
+		stop()
+		c.direct.cancelMu.Lock()
+		c.direct.waiting = false
+		c.direct.cancelMu.Unlock()
+		_ = c.nc.SetReadDeadline(time.Time{}) // in case the callback ran
+	}
+}
+
+// cancelDirectRead ends a direct read's wait on the socket, at its caller's
+// context's end.
+func (c *Conn) cancelDirectRead() {
+	c.direct.cancelMu.Lock()
+	defer c.direct.cancelMu.Unlock()
+	if c.direct.waiting {
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}

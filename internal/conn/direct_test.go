@@ -1,0 +1,182 @@
+package conn_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
+	"github.com/keel-go/keel/lab"
+	"github.com/keel-go/keel/resp"
+)
+
+// A lone caller on an idle connection writes and reads its own requests.
+func TestLoneCallerSendsDirectly(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{})
+	for i := range 50 {
+		v := strconv.Itoa(i)
+		mustDo(t, c, "SET", "direct", v)
+		if got, _ := mustDo(t, c, "GET", "direct").Text(); got != v {
+			t.Fatalf("GET = %q, want %q", got, v)
+		}
+	}
+	// The monitor's PINGs may make a few requests queue behind them.
+	if n := c.DirectRequests(); n < 90 {
+		t.Fatalf("%d of 100 requests went directly, want nearly all", n)
+	}
+}
+
+// A direct read whose context ends returns at once; the reply, when it
+// comes, is dropped, and the connection serves the next request right.
+func TestDirectReadEndsWithItsContext(t *testing.T) {
+	srv := resptest.New(t)
+	srv.Handle("GET", func(args []string) resptest.Reply {
+		if args[1] == "slow" {
+			return resptest.Reply{Value: resp.Value{Kind: resp.KindBulkString, Str: "late"}, Delay: 300 * time.Millisecond}
+		}
+		return resptest.Bulk("v:" + args[1])
+	})
+	c := dialFake(t, srv.Addr(), conn.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if _, err := c.Do(ctx, "GET", "slow"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("GET slow = %v, want DeadlineExceeded", err)
+	}
+	if took := time.Since(began); took > 250*time.Millisecond {
+		t.Fatalf("GET slow returned after %v, with the reply, not at its deadline", took)
+	}
+	if c.DirectRequests() != 1 {
+		t.Fatalf("DirectRequests = %d, want the slow GET sent directly", c.DirectRequests())
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		v, err := c.Do(context.Background(), "GET", k)
+		if err != nil || v.Str != "v:"+k {
+			t.Fatalf("GET %s = %q, %v", k, v.Str, err)
+		}
+	}
+}
+
+// A reply larger than the read buffer is left to the reader goroutine.
+func TestDirectReadLeavesALargeReplyToTheReader(t *testing.T) {
+	big := strings.Repeat("x", 200<<10)
+	srv := resptest.New(t)
+	srv.Handle("GET", func([]string) resptest.Reply { return resptest.Bulk(big) })
+	c := dialFake(t, srv.Addr(), conn.Options{})
+	for range 3 {
+		v, err := c.Do(context.Background(), "GET", "big")
+		if err != nil || v.Str != big {
+			t.Fatalf("GET big: %d bytes, %v", len(v.Str), err)
+		}
+	}
+}
+
+// A connection the server closed while idle refuses the next request
+// unsent: nobody read the socket, so it is looked at before the write.
+func TestIdleConnectionClosedByServerRefusesUnsent(t *testing.T) {
+	srv := resptest.New(t)
+	srv.Handle("GET", func([]string) resptest.Reply { return resptest.Bulk("v") })
+	c := dialFake(t, srv.Addr(), conn.Options{})
+	if _, err := c.Do(context.Background(), "GET", "k"); err != nil {
+		t.Fatal(err)
+	}
+	srv.DropConnections()
+	waitClosedSocket(t, c)
+	_, err := c.Do(context.Background(), "INCR", "k")
+	var ce *conn.Error
+	if !errors.As(err, &ce) || ce.Sent {
+		t.Fatalf("INCR on a closed idle connection = %v, want an *Error marked unsent", err)
+	}
+}
+
+// Bytes nobody asked for, arriving while the connection is idle, close it
+// before the next request is written: they would pass for its reply.
+func TestUnaskedBytesRefuseTheNextRequest(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sent := make(chan struct{})
+	dialled := make(chan struct{})
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		rd := resp.NewReader(nc, resp.Limits{})
+		if _, err := rd.Read(); err != nil {
+			return
+		}
+		_, _ = io.WriteString(nc, helloOK)
+		<-dialled
+		_, _ = io.WriteString(nc, "+OK\r\n")
+		close(sent)
+		_, _ = io.Copy(io.Discard, nc)
+	}()
+	c, err := conn.Dial(context.Background(), ln.Addr().String(), conn.Options{PingInterval: -1})
+	close(dialled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	<-sent
+	waitBytesArrive(t, c)
+	_, err = c.Do(context.Background(), "SET", "k", "v")
+	var ce *conn.Error
+	if !errors.As(err, &ce) || ce.Sent || !errors.Is(err, resp.ErrProtocol) {
+		t.Fatalf("SET after unasked bytes = %v, want an unsent *Error for a protocol error", err)
+	}
+}
+
+// A reply behind the last one owed answers nothing: the request gets its
+// own reply, and the connection closes.
+func TestStrayReplyBehindTheLastClosesTheConnection(t *testing.T) {
+	srv := resptest.New(t)
+	srv.Handle("GET", func([]string) resptest.Reply { return resptest.Raw("$1\r\na\r\n+extra\r\n") })
+	c := dialFake(t, srv.Addr(), conn.Options{})
+	v, err := c.Do(context.Background(), "GET", "k")
+	if err != nil || v.Str != "a" {
+		t.Fatalf("GET = %q, %v; want its own reply", v.Str, err)
+	}
+	waitClosed(t, c.Done(), 5*time.Second, "connection closes on a stray reply")
+	if !errors.Is(c.Err(), resp.ErrProtocol) {
+		t.Fatalf("cause = %v, want a protocol error", c.Err())
+	}
+}
+
+// waitClosedSocket waits until the server's end of c's connection has
+// reached c's socket.
+func waitClosedSocket(t *testing.T, c *conn.Conn) {
+	t.Helper()
+	testutil.WaitFor(t, 5*time.Second, "the server's close reaches the socket", func() bool {
+		err := conn.LookIdle(c)
+		return err != nil && !errors.Is(err, conn.ErrBytesWaiting)
+	})
+}
+
+// waitBytesArrive waits until c's idle socket holds bytes.
+func waitBytesArrive(t *testing.T, c *conn.Conn) {
+	t.Helper()
+	testutil.WaitFor(t, 5*time.Second, "the server's bytes reach the socket", func() bool {
+		return errors.Is(conn.LookIdle(c), conn.ErrBytesWaiting)
+	})
+}
+
+// Nobody reads an idle connection's socket, yet the monitor notices the
+// server closing it without any request.
+func TestIdleConnectionClosedByServerIsNoticed(t *testing.T) {
+	srv := resptest.New(t)
+	c := dialFake(t, srv.Addr(), conn.Options{})
+	srv.DropConnections()
+	waitClosed(t, c.Done(), 5*time.Second, "the idle connection's close is noticed")
+}
