@@ -192,9 +192,13 @@ func measureFailover(t *testing.T, f fault, bound time.Duration) {
 	if audit != nil {
 		audit.check(t, cl)
 	}
-	if suspects.Load() == 0 || changes.Load() < int64(len(lags)) {
-		t.Errorf("events: %d node-suspect, %d topology changes; want some, and at least one per round", suspects.Load(), changes.Load())
+	// A killed primary is always suspected; a paused one may not be: while
+	// its connection is in doubt (busy or hung?), the replicas' ROLE probes
+	// can find the promotion before the hung verdict, which is then moot.
+	if (f == faultKill && suspects.Load() == 0) || changes.Load() < int64(len(lags)) {
+		t.Errorf("events: %d node-suspect, %d topology changes; want at least one change per round, and suspects after a kill", suspects.Load(), changes.Load())
 	}
+	t.Logf("events: %d node-suspect, %d topology changes", suspects.Load(), changes.Load())
 	s := cl.Stats()
 	t.Logf("client stats: %+v", s)
 }
