@@ -277,9 +277,11 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 			return 0, err
 		}
 	}
-	if err := c.enqueue(b.reqs...); err != nil {
-		b.release()
-		return 0, err
+	if !c.doDirect(ctx, b.reqs...) {
+		if err := c.enqueue(b.reqs...); err != nil {
+			b.release()
+			return 0, err
+		}
 	}
 	ctxErr := waitDone(ctx, b.reqs[n-1]) // collect abandons the batch, whole
 	got, err := c.collect(b.reqs, put, ctxErr)

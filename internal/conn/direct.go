@@ -44,7 +44,8 @@ type directState struct {
 	// where pushes are expected while idle: the reader goroutine then reads
 	// all the time, and every request goes through it.
 	possible bool
-	buf      []byte // the encoded request; guarded by writeMu
+	buf      []byte // the encoded requests; guarded by writeMu
+	starts   []int  // each request's offset in buf; guarded by writeMu
 	idle     idleCheck
 	count    atomic.Int64 // requests written directly
 
@@ -92,12 +93,14 @@ func (c *Conn) idleUsable() bool {
 	return true
 }
 
-// doDirect writes r and reads its reply on the caller's goroutine, when the
-// connection is idle and r small. It reports false, having done nothing,
-// when r must be queued instead. When it reports true, r is complete, or
-// (the caller's context ended, or the reply outgrew the read buffer) left
-// to the reader goroutine: either way the caller waits for r as usual.
-func (c *Conn) doDirect(ctx context.Context, r *request) bool {
+// doDirect writes reqs (one request, or a batch whose last alone is
+// signalled) and reads their replies on the caller's goroutine, when the
+// connection is idle and the requests small. It reports false, having done
+// nothing, when they must be queued instead. When it reports true, they are
+// complete, or (the caller's context ended, or a reply outgrew the read
+// buffer) left to the reader goroutine: either way the caller waits for the
+// last as usual.
+func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
 	if !c.direct.possible || c.owed.Load() != 0 || !c.writeMu.TryLock() {
 		return false
 	}
@@ -105,14 +108,14 @@ func (c *Conn) doDirect(ctx context.Context, r *request) bool {
 		c.writeMu.Unlock()
 		return false
 	}
-	if !c.writeAlone(r) {
+	if !c.writeAlone(reqs) {
 		c.readMu.Unlock()
 		c.writeMu.Unlock()
 		return false
 	}
-	c.writeMu.Unlock() // the writer may send what queued behind r
-	c.direct.count.Add(1)
-	c.readUntil(ctx, r)
+	c.writeMu.Unlock() // the writer may send what queued behind them
+	c.direct.count.Add(int64(len(reqs)))
+	c.readUntil(ctx, reqs[len(reqs)-1])
 	c.readMu.Unlock()
 	if c.owed.Load() > 0 {
 		c.wakeReader()
@@ -120,10 +123,10 @@ func (c *Conn) doDirect(ctx context.Context, r *request) bool {
 	return true
 }
 
-// writeAlone puts r in flight and writes it, if nothing else is queued or in
-// flight, the socket is usable, and r is small. Call
-// it with writeMu and readMu held.
-func (c *Conn) writeAlone(r *request) bool {
+// writeAlone puts reqs in flight and writes them, if nothing else is queued
+// or in flight, the socket is usable, and they are small. Call it with
+// writeMu and readMu held.
+func (c *Conn) writeAlone(reqs []*request) bool {
 	c.mu.Lock()
 	if c.dead || c.draining || len(c.queue) > 0 || c.inflight.len() > 0 {
 		c.mu.Unlock()
@@ -131,31 +134,34 @@ func (c *Conn) writeAlone(r *request) bool {
 	}
 	c.mu.Unlock()
 	if !c.idleUsable() {
-		return false // r is refused unsent, by enqueue
+		return false // the requests are refused unsent, by enqueue
 	}
-	buf := resp.AppendCommand(c.direct.buf[:0], r.args)
-	if len(buf) > maxDirectBytes {
-		if cap(buf) <= maxDirectBytes {
-			c.direct.buf = buf
+	buf, starts := c.direct.buf[:0], c.direct.starts[:0]
+	for _, r := range reqs {
+		starts = append(starts, len(buf))
+		buf = resp.AppendCommand(buf, r.args)
+		if len(buf) > maxDirectBytes {
+			return false // buf is dropped: it outgrew what is worth keeping
 		}
-		return false
 	}
-	c.direct.buf = buf
+	c.direct.buf, c.direct.starts = buf, starts
 	c.mu.Lock()
 	if c.dead || c.draining || len(c.queue) > 0 {
 		c.mu.Unlock()
 		return false
 	}
-	r.state.Store(stateWritten)
 	c.busyAt = c.clock()
-	c.inflight.push(r)
-	c.owed.Add(1)
+	for _, r := range reqs {
+		r.state.Store(stateWritten)
+		c.inflight.push(r)
+	}
+	c.owed.Add(int64(len(reqs)))
 	c.mu.Unlock()
 
 	n, err := c.nc.Write(buf)
 	c.lastWrite.Store(c.clock())
 	if err != nil {
-		c.markUnsent([]*request{r}, []int{0}, n)
+		c.markUnsent(reqs, starts, n)
 		c.fail(err)
 	}
 	return true

@@ -32,6 +32,15 @@ func TestLoneCallerSendsDirectly(t *testing.T) {
 	if n := c.DirectRequests(); n < 90 {
 		t.Fatalf("%d of 100 requests went directly, want nearly all", n)
 	}
+	// A batch goes directly too, whole.
+	before := c.DirectRequests()
+	replies, err := c.DoMulti(context.Background(), []string{"SET", "direct", "b"}, []string{"GET", "direct"}, []string{"PING"})
+	if err != nil || len(replies) != 3 || replies[1].Str != "b" || replies[2].Str != "PONG" {
+		t.Fatalf("DoMulti = %v, %v", replies, err)
+	}
+	if n := c.DirectRequests() - before; n != 3 && n != 0 {
+		t.Fatalf("%d of a batch of 3 went directly, want all or none", n)
+	}
 }
 
 // A direct read whose context ends returns at once; the reply, when it

@@ -49,6 +49,14 @@ func (c *Conn) DoReadElsewhere(ctx context.Context, args []string, alt Elsewhere
 		return v, err
 	}
 	r.divertible, r.hedged = true, true
+	if c.doDirect(ctx, r) {
+		// Alone in flight, r is the oldest request, which is never
+		// diverted: only the reads queued behind it would be.
+		if err := c.wait(ctx, r); err != nil {
+			return resp.Value{}, err
+		}
+		return takeReply(r)
+	}
 	if err := c.enqueue(r); err != nil {
 		r.release()
 		return resp.Value{}, err
