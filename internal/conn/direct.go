@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,16 +47,19 @@ type directState struct {
 	starts   []int  // each request's offset in buf; guarded by writeMu
 	idle     idleCheck
 	count    atomic.Int64 // requests written directly
-
-	// cancel guards against a cancelled wait's callback setting a read
-	// deadline after the direct read ended and cleared it.
-	cancelMu sync.Mutex
-	waiting  bool // a direct read's caller waits on the socket; guarded by cancelMu
+	// patience bounds a direct read's wait for its reply when its context
+	// can end: longer, and the reader goroutine takes over.
+	patience time.Duration
 }
+
+// directPatience is the least patience: a few round trips of a loaded
+// machine's loopback, or of a network within one availability zone.
+const directPatience = 2 * time.Millisecond
 
 func (d *directState) init(c *Conn) {
 	_, isTLS := c.nc.(*tls.Conn)
 	d.possible = c.opts.OnPush == nil && !isTLS && d.idle.init(c.nc)
+	d.patience = max(directPatience, 4*c.rtt)
 }
 
 // lookWhileIdle looks into the socket of a connection nothing is in flight
@@ -168,16 +170,22 @@ func (c *Conn) writeAlone(reqs []*request) bool {
 }
 
 // readUntil reads replies until r's arrives, never blocking on the socket
-// except in a wait its context can end: a value is read only once all of it
-// is buffered. It leaves r to the reader goroutine when ctx ends first, or
-// when the reply is larger than the read buffer. Call it with readMu held.
+// past a deadline: a value is read only once all of it is buffered, and the
+// wait for bytes ends, when ctx can end, at ctx's deadline or after the
+// connection's patience, whichever comes first. It then leaves r to the
+// reader goroutine, and its caller waits on ctx as any other does; so it
+// does when a reply is larger than the read buffer. Call it with readMu
+// held.
 func (c *Conn) readUntil(ctx context.Context, r *request) {
-	var stop func() bool
 	if ctx.Done() != nil {
-		c.direct.cancelMu.Lock()
-		c.direct.waiting = true
-		c.direct.cancelMu.Unlock()
-		stop = context.AfterFunc(ctx, c.cancelDirectRead)
+		// Without a callback on ctx's end (which costs allocations per
+		// request), a cancellation is noticed within the patience.
+		deadline := time.Now().Add(c.direct.patience)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		_ = c.nc.SetReadDeadline(deadline)
+		defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
 	}
 	for len(r.done) == 0 { // signalled once complete: only its caller takes the signal
 		if !c.rd.Ready() {
@@ -185,7 +193,6 @@ func (c *Conn) readUntil(ctx context.Context, r *request) {
 			if err == nil {
 				continue
 			}
-			// A deadline is set only when ctx ended (cancelDirectRead).
 			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, bufio.ErrBufferFull) {
 				break
 			}
@@ -194,22 +201,5 @@ func (c *Conn) readUntil(ctx context.Context, r *request) {
 		if _, ok := c.readOne(); !ok {
 			break
 		}
-	}
-	if stop != nil {
-		stop()
-		c.direct.cancelMu.Lock()
-		c.direct.waiting = false
-		c.direct.cancelMu.Unlock()
-		_ = c.nc.SetReadDeadline(time.Time{}) // in case the callback ran
-	}
-}
-
-// cancelDirectRead ends a direct read's wait on the socket, at its caller's
-// context's end.
-func (c *Conn) cancelDirectRead() {
-	c.direct.cancelMu.Lock()
-	defer c.direct.cancelMu.Unlock()
-	if c.direct.waiting {
-		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }

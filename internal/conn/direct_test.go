@@ -43,8 +43,9 @@ func TestLoneCallerSendsDirectly(t *testing.T) {
 	}
 }
 
-// A direct read whose context ends returns at once; the reply, when it
-// comes, is dropped, and the connection serves the next request right.
+// A direct read whose context ends (deadline or cancellation) returns at
+// once; the reply, when it comes, is dropped, and the connection serves the
+// next request right.
 func TestDirectReadEndsWithItsContext(t *testing.T) {
 	srv := resptest.New(t)
 	srv.Handle("GET", func(args []string) resptest.Reply {
@@ -53,24 +54,56 @@ func TestDirectReadEndsWithItsContext(t *testing.T) {
 		}
 		return resptest.Bulk("v:" + args[1])
 	})
-	c := dialFake(t, srv.Addr(), conn.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	began := time.Now()
-	if _, err := c.Do(ctx, "GET", "slow"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("GET slow = %v, want DeadlineExceeded", err)
+	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1}) // no PING to queue behind
+	deadline := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 20*time.Millisecond)
 	}
-	if took := time.Since(began); took > 250*time.Millisecond {
-		t.Fatalf("GET slow returned after %v, with the reply, not at its deadline", took)
+	cancelled := func() (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel)
+		return ctx, cancel
 	}
-	if c.DirectRequests() != 1 {
-		t.Fatalf("DirectRequests = %d, want the slow GET sent directly", c.DirectRequests())
-	}
-	for _, k := range []string{"a", "b", "c"} {
-		v, err := c.Do(context.Background(), "GET", k)
-		if err != nil || v.Str != "v:"+k {
-			t.Fatalf("GET %s = %q, %v", k, v.Str, err)
+	for _, mk := range []func() (context.Context, context.CancelFunc){deadline, cancelled} {
+		ctx, cancel := mk()
+		before := c.DirectRequests()
+		began := time.Now()
+		_, err := c.Do(ctx, "GET", "slow")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			t.Fatalf("GET slow = %v, want the context's error", err)
 		}
+		if took := time.Since(began); took > 250*time.Millisecond {
+			t.Fatalf("GET slow returned after %v, with the reply, not at its context's end", took)
+		}
+		if n := c.DirectRequests() - before; n != 1 {
+			t.Fatalf("%d requests went directly, want the slow GET", n)
+		}
+		for _, k := range []string{"a", "b", "c"} {
+			v, err := c.Do(context.Background(), "GET", k)
+			if err != nil || v.Str != "v:"+k {
+				t.Fatalf("GET %s = %q, %v", k, v.Str, err)
+			}
+		}
+	}
+}
+
+// A reply slower than the direct read's patience comes through the reader
+// goroutine.
+func TestDirectReadHandsASlowReplyToTheReader(t *testing.T) {
+	srv := resptest.New(t)
+	srv.Handle("GET", func([]string) resptest.Reply {
+		return resptest.Reply{Value: resp.Value{Kind: resp.KindBulkString, Str: "slow"}, Delay: 30 * time.Millisecond}
+	})
+	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1}) // no PING to queue behind
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		if v, err := c.Do(ctx, "GET", "k"); err != nil || v.Str != "slow" {
+			t.Fatalf("GET = %q, %v", v.Str, err)
+		}
+	}
+	if c.DirectRequests() != 3 {
+		t.Fatalf("DirectRequests = %d, want 3", c.DirectRequests())
 	}
 }
 
