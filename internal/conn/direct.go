@@ -26,10 +26,11 @@ import (
 // before anything is written on it: one the server closed fails the request
 // unsent, as the reader would have failed it before, and bytes nobody asked
 // for close it as a protocol error, so they cannot pass for the reply to the
-// next request. The monitor's idle PING notices a dead connection nobody
-// uses. Over TLS the socket holds records the server may send unasked
-// (session tickets), so a look proves nothing: there, the reader goroutine
-// reads all the time and every request goes through it.
+// next request. The monitor looks at idle sockets the same way at every
+// check, so a connection the server closes is noticed with no request. Over
+// TLS the socket holds records the server may send unasked (session
+// tickets), so a look proves nothing: there, the reader goroutine reads all
+// the time and every request goes through it.
 
 // maxDirectBytes bounds a request its caller writes itself: far below any
 // socket's send buffer, so the write into an idle connection's empty buffer
