@@ -120,7 +120,7 @@ func TestWireBatchFailedWriteCountsExactly(t *testing.T) {
 	w, starts, want := encode(wireCommands())
 	cuts := []int{0, 1, len(want) - 1}
 	for _, s := range starts {
-		cuts = append(cuts, s-1, s, s+1, s+bigArgBytes)
+		cuts = append(cuts, s-1, s, s+1, s+bigArgBytes, s+bigLead, s+bigLead+64, s+3*bigLead)
 	}
 	for _, cut := range cuts {
 		if cut < 0 || cut >= len(want) {
