@@ -11,6 +11,9 @@ import (
 )
 
 // largeValue is the 1 MiB value of the large-value benchmarks.
+// largeParallelism × GOMAXPROCS goroutines run the large-value benchmarks.
+var largeParallelism = 128
+
 var largeValue = strings.Repeat("v", 1<<20)
 
 // BenchmarkLarge measures GETs and SETs of 1 MiB values on a real 3-shard
@@ -31,7 +34,7 @@ func BenchmarkLarge(b *testing.B) {
 		before := cl.Stats()
 		b.SetBytes(1 << 20)
 		b.ReportAllocs()
-		b.SetParallelism(128) // × GOMAXPROCS goroutines
+		b.SetParallelism(largeParallelism) // × GOMAXPROCS goroutines
 		var next atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -45,6 +48,7 @@ func BenchmarkLarge(b *testing.B) {
 		b.ReportMetric(float64(after.DivertedReads-before.DivertedReads)/float64(b.N), "diverted/op")
 		b.ReportMetric(float64(after.Retries-before.Retries)/float64(b.N), "retries/op")
 		b.ReportMetric(float64(after.BusyWaits-before.BusyWaits), "busywaits")
+		b.ReportMetric(float64(after.ConnectionsAlive), "conns")
 	}
 	b.Run("GET", func(b *testing.B) {
 		run(b, func(key string) error {

@@ -1,0 +1,132 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
+	"github.com/keel-go/keel/resp"
+)
+
+// A node's score turns its reads into large reads after spreadAt large
+// replies, stays so through a run of small ones no longer than the large
+// run above spreadAt, and ends with the next.
+func TestLargeReadsFollowTheRecentReplies(t *testing.T) {
+	var n nodeCounters
+	large := resp.Value{Kind: resp.KindBulkString, Str: strings.Repeat("v", bulkReplyBytes)}
+	small := resp.Value{Kind: resp.KindBulkString, Str: "v"}
+	for range spreadAt - 1 {
+		n.noteReply(large)
+	}
+	if n.largeReads() {
+		t.Fatalf("large reads after %d large replies, want %d", spreadAt-1, spreadAt)
+	}
+	for range 2 * maxLargeScore {
+		n.noteReply(large)
+	}
+	for range maxLargeScore - spreadAt {
+		n.noteReply(small)
+	}
+	if !n.largeReads() {
+		t.Fatal("a short run of small replies ended large reads")
+	}
+	n.noteReply(small)
+	if n.largeReads() {
+		t.Fatal("large reads go on after the score fell below spreadAt")
+	}
+}
+
+// While a node answers reads with large values, its reads go on bulk
+// connections, dialled for them and closed with the engine, at most
+// maxLargeReads of them in flight at once: the others wait in the client,
+// and one whose context ends while it waits fails with the context's error.
+func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	e := newFakeEngine(t, fc, Options{Conn: conn.Options{HealthTimeout: -1}})
+	big := strings.Repeat("v", bulkReplyBytes)
+	release := make(chan struct{})
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	fc.nodes[0].Handle("GET", func(cmd []string) resptest.Reply {
+		if cmd[1] == "slow" {
+			<-release
+		}
+		return resptest.Bulk(big)
+	})
+	ctx := testCtx(t)
+	for range spreadAt + 1 {
+		if v, err := e.Do(ctx, "GET", "k"); err != nil || v.Str != big {
+			t.Fatalf("GET: %d bytes, %v", len(v.Str), err)
+		}
+	}
+	addr := fc.addr(0)
+	testutil.WaitFor(t, 2*time.Second, "a bulk connection opens", func() bool { return e.Stats().ConnectionsAlive >= 2 })
+
+	p := e.pool
+	inFlight := func() int64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		nc := p.nodes[addr]
+		n := nc.conn.InFlight()
+		for _, b := range nc.bulk {
+			n += b.c.InFlight()
+		}
+		return n
+	}
+	const readers = 2 * maxLargeReads
+	done := make(chan error, readers)
+	for range readers {
+		go func() {
+			v, err := e.Do(ctx, "GET", "slow")
+			if err == nil && v.Str != big {
+				err = errors.New("wrong reply")
+			}
+			done <- err
+		}()
+	}
+	testutil.WaitFor(t, 2*time.Second, "maxLargeReads reads are sent", func() bool { return inFlight() >= maxLargeReads })
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := e.Do(short, "GET", "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read waiting for its turn: %v; want its context's error", err)
+	}
+	if n := inFlight(); n != maxLargeReads {
+		t.Fatalf("%d large reads in flight, want at most %d", n, maxLargeReads)
+	}
+	close(release)
+	released = true
+	for range readers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := e.Stats().ConnectionsAlive
+	if open < 2 || open > 1+maxBulkConns {
+		t.Fatalf("%d connections, want the shared one and 1 to %d bulk ones", open, maxBulkConns)
+	}
+
+	p.mu.Lock()
+	var bulk []*conn.Conn
+	for _, b := range p.nodes[addr].bulk {
+		bulk = append(bulk, b.c)
+	}
+	p.mu.Unlock()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range bulk {
+		if alive(c) {
+			t.Fatal("a bulk connection outlived the engine")
+		}
+	}
+}
