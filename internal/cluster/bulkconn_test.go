@@ -130,3 +130,44 @@ func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
 		}
 	}
 }
+
+// A bulk connection older than MaxConnAge is drained and closed, and the
+// next large reads open another.
+func TestBulkConnectionReplacedForAge(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	const age = 150 * time.Millisecond
+	e := newFakeEngine(t, fc, Options{MaxConnAge: age})
+	big := strings.Repeat("v", bulkReplyBytes)
+	fc.nodes[0].Handle("GET", func([]string) resptest.Reply { return resptest.Bulk(big) })
+	addr := fc.addr(0)
+	firstBulk := func() *conn.Conn {
+		e.pool.mu.Lock()
+		defer e.pool.mu.Unlock()
+		if nc := e.pool.nodes[addr]; nc != nil {
+			for _, b := range nc.bulk {
+				if alive(b.c) {
+					return b.c
+				}
+			}
+		}
+		return nil
+	}
+	read := func() {
+		if v, err := e.Do(testCtx(t), "GET", "k"); err != nil || v.Str != big {
+			t.Fatalf("GET: %d bytes, %v", len(v.Str), err)
+		}
+	}
+	var old *conn.Conn
+	testutil.WaitFor(t, 2*time.Second, "a bulk connection opens", func() bool {
+		read()
+		old = firstBulk()
+		return old != nil
+	})
+	testutil.WaitFor(t, 5*time.Second, "the old bulk connection closes", func() bool { return !alive(old) })
+	testutil.WaitFor(t, 2*time.Second, "another bulk connection opens", func() bool {
+		read()
+		c := firstBulk()
+		return c != nil && c != old
+	})
+}
