@@ -9,26 +9,26 @@ import (
 	"github.com/keel-go/keel/resp"
 )
 
-// A node's shared connection answers in order, and Redis writes each
-// connection at most 64 KiB per turn of its event loop. While a node's reads
-// are answered with large values (1 MiB GETs), the shared connection is
-// therefore a slow lane for them, and, when hundreds of callers queue such
-// reads on it, the node buffers hundreds of megabytes of replies for one
-// connection: measured on a 3-node cluster from 256 goroutines, a quarter of
-// the throughput with one read in flight per goroutine than with eight per
-// node. A read does not say how large its reply will be, but the node's
-// recent replies do. While they are mostly large (largeReads), the node's
-// reads are sent on its bulk connections, at most maxLargeReads at once; the
-// others wait for their turn in the client, where it costs the node nothing.
+// A node's shared connection answers in order, and Redis serves each
+// connection at most 64 KiB of replies per turn of its event loop. While a
+// node's reads are answered with large values (1 MiB GETs), the shared
+// connection is therefore a slow lane for them, and, when hundreds of
+// callers queue such reads on it, the node buffers hundreds of megabytes of
+// replies for one connection: measured on a 3-node cluster from 256
+// goroutines, a quarter of the throughput of eight reads in flight per node.
+// A read does not say how large its reply will be, but the node's recent
+// replies do. While they are mostly large (largeReads), the node's reads go
+// on its bulk connections, at most maxLargeReads at once; the others wait in
+// the client, where waiting costs the node nothing. Writes with large
+// arguments (a 1 MiB SET) go there too, one per bulk connection at a time,
+// which is what Redis reads fastest, and they no longer hold up the small
+// requests of the shared connection.
 //
 // The bulk connections, up to maxBulkConns per node, are dialled in the
 // background on first need with the shared connection's options and health
 // check: one that fails it suspects the node, as the shared one does. They
 // are counted in the connection stats, re-authenticated, replaced for their
-// age, and drained or closed with the node's others. Writes never use them:
-// a large argument is not copied (see conn's writev), and sending large
-// SETs on more connections measured no faster, nor the small requests of a
-// mix any quicker.
+// age, and drained or closed with the node's others.
 
 // bulkReplyBytes is the length from which a reply counts as large.
 const bulkReplyBytes = 64 << 10
@@ -36,9 +36,20 @@ const bulkReplyBytes = 64 << 10
 // maxBulkConns is the most bulk connections per node.
 const maxBulkConns = 4
 
+// bulkArgBytes is the total length of a command's arguments from which a
+// write is a large request.
+const bulkArgBytes = 64 << 10
+
 // maxLargeReads is the most reads per node in flight at once while its
 // replies are large.
 const maxLargeReads = 8
+
+// maxLargeWrites is the most large writes per node in flight at once: one
+// per bulk connection. Connections sending one large value at a time
+// measured faster than the same connections each with several queued, or
+// than one connection (1 MiB SETs from 64 goroutines: about 1.3x go-redis,
+// against 0.6x with eight at once or all on the shared connection).
+const maxLargeWrites = maxBulkConns
 
 // The node's score of large replies: each read reply of bulkReplyBytes or
 // more raises it by one (up to maxLargeScore), each smaller one lowers it by
@@ -66,21 +77,49 @@ func (n *nodeCounters) noteReply(v resp.Value) {
 // large.
 func (n *nodeCounters) largeReads() bool { return n.largeReplies.Load() >= spreadAt }
 
-// slots returns the node's semaphore of large reads, made on first use.
-func (n *nodeCounters) slots() chan struct{} {
-	if s := n.largeSlots.Load(); s != nil {
+// slots returns the node's semaphore of large reads or of large writes,
+// made on first use.
+func (n *nodeCounters) slots(read bool) chan struct{} {
+	p, size := &n.largeWriteSlots, maxLargeWrites
+	if read {
+		p, size = &n.largeReadSlots, maxLargeReads
+	}
+	if s := p.Load(); s != nil {
 		return *s
 	}
-	s := make(chan struct{}, maxLargeReads)
-	n.largeSlots.CompareAndSwap(nil, &s)
-	return *n.largeSlots.Load()
+	s := make(chan struct{}, size)
+	p.CompareAndSwap(nil, &s)
+	return *p.Load()
 }
 
-// largeRead sends a read to addr, the node of counters n, while its replies
-// are large: once one of the node's maxLargeReads turns is free, on its
-// least used bulk connection, or on c, the shared one, until one is open.
-func (e *Engine) largeRead(ctx context.Context, c *conn.Conn, addr string, args []string, n *nodeCounters) (resp.Value, error) {
-	slots := n.slots()
+// isBulk reports whether args are long enough (bulkArgBytes in all) to be
+// sent as a large request.
+func isBulk(args []string) bool {
+	n := 0
+	for _, a := range args {
+		if n += len(a); n >= bulkArgBytes {
+			return true
+		}
+	}
+	return false
+}
+
+// large reports whether cmd with args, for the node of counters n, is a
+// large request: a write with large arguments, or a read while the node's
+// replies are large.
+func large(cmd Command, args []string, n *nodeCounters) bool {
+	if cmd.ReadOnly {
+		return n.largeReads()
+	}
+	return isBulk(args)
+}
+
+// doLarge sends a large request to addr, the node of counters n: once one
+// of the node's turns (maxLargeReads or maxLargeWrites) is free, on its
+// least used bulk connection, or on c, the shared one, until one is open. A read is sent as
+// on a shared connection (diverted if the connection stalls behind a write).
+func (e *Engine) doLarge(ctx context.Context, c *conn.Conn, addr string, args []string, read bool, n *nodeCounters) (resp.Value, error) {
+	slots := n.slots(read)
 	select {
 	case slots <- struct{}{}:
 	case <-ctx.Done():
@@ -88,21 +127,24 @@ func (e *Engine) largeRead(ctx context.Context, c *conn.Conn, addr string, args 
 	}
 	defer func() { <-slots }()
 	if b, ok := e.pool.bulk(addr); ok {
-		b.busy.Add(1)
 		defer b.busy.Add(-1)
 		c = b.c
 	}
-	return e.doRead(ctx, c, args)
+	if read {
+		return e.doRead(ctx, c, args)
+	}
+	return c.Do(ctx, args...)
 }
 
-// bulkConn is one bulk connection and how many reads use it now (queued or
+// bulkConn is one bulk connection and how many requests use it now (queued or
 // in flight: conn.InFlight counts only those written).
 type bulkConn struct {
 	c    *conn.Conn
 	busy atomic.Int64
 }
 
-// bulk returns addr's live bulk connection that the fewest reads use. When
+// bulk returns addr's live bulk connection that the fewest requests use,
+// counting the caller as one more (it must take itself off when done). When
 // every one is in use and there is room for another, one is dialled in the
 // background; until the first is open, ok is false. It never waits for a
 // dial.
@@ -132,13 +174,18 @@ func (p *pool) bulk(addr string) (b *bulkConn, ok bool) {
 		p.e.wg.Add(1)
 		go p.dialBulk(addr, nc)
 	}
-	return b, b != nil
+	if b == nil {
+		return nil, false
+	}
+	b.busy.Add(1) // under mu: the next caller sees it in use
+	return b, true
 }
 
 // dialBulk opens a bulk connection to addr for nc, on a goroutine owned by
 // the engine's WaitGroup and ended by the pool's context. A failed dial does
-// not suspect the node (the shared connection serves its reads, and its own
-// dials judge the node); the next large read tries again after redialGap.
+// not suspect the node (the shared connection serves its requests, and its
+// own dials judge the node); the next large request tries again after
+// redialGap.
 func (p *pool) dialBulk(addr string, nc *nodeConn) {
 	defer p.e.wg.Done()
 	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,16 +74,7 @@ func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
 	testutil.WaitFor(t, 2*time.Second, "a bulk connection opens", func() bool { return e.Stats().ConnectionsAlive >= 2 })
 
 	p := e.pool
-	inFlight := func() int64 {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		nc := p.nodes[addr]
-		n := nc.conn.InFlight()
-		for _, b := range nc.bulk {
-			n += b.c.InFlight()
-		}
-		return n
-	}
+	inFlight := func() int64 { return nodeInFlight(e, addr) }
 	const readers = 2 * maxLargeReads
 	done := make(chan error, readers)
 	for range readers {
@@ -127,6 +119,89 @@ func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
 	for _, c := range bulk {
 		if alive(c) {
 			t.Fatal("a bulk connection outlived the engine")
+		}
+	}
+}
+
+// nodeInFlight sums the requests written to addr and awaiting replies, on
+// all its connections.
+func nodeInFlight(e *Engine, addr string) int64 {
+	e.pool.mu.Lock()
+	defer e.pool.mu.Unlock()
+	nc := e.pool.nodes[addr]
+	n := nc.conn.InFlight()
+	for _, b := range nc.bulk {
+		n += b.c.InFlight()
+	}
+	return n
+}
+
+// Writes with large arguments go on bulk connections, one per connection at
+// a time (maxLargeWrites per node); small requests meanwhile are answered on
+// the shared connection.
+func TestLargeWritesGoOnBulkConnectionsOneEach(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	e := newFakeEngine(t, fc, Options{Conn: conn.Options{HealthTimeout: -1}})
+	release := make(chan struct{})
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	fc.nodes[0].Handle("SET", func(cmd []string) resptest.Reply {
+		if cmd[1] == "slow" {
+			<-release
+		}
+		return resptest.OK()
+	})
+	fc.nodes[0].Handle("GET", func([]string) resptest.Reply { return resptest.Bulk("small") })
+	ctx := testCtx(t)
+	value := strings.Repeat("v", bulkArgBytes)
+	addr := fc.addr(0)
+	// Bursts of large writes open the bulk connections, each dialled when
+	// all the open ones are in use.
+	testutil.WaitFor(t, 2*time.Second, "every bulk connection opens", func() bool {
+		var wg sync.WaitGroup
+		for range maxLargeWrites {
+			wg.Go(func() {
+				if _, err := e.Do(ctx, "SET", "k", value); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return e.Stats().ConnectionsAlive == 1+maxBulkConns
+	})
+
+	const writers = 2 * maxLargeWrites
+	done := make(chan error, writers)
+	for range writers {
+		go func() {
+			_, err := e.Do(ctx, "SET", "slow", value)
+			done <- err
+		}()
+	}
+	testutil.WaitFor(t, 2*time.Second, "maxLargeWrites writes are sent", func() bool { return nodeInFlight(e, addr) >= maxLargeWrites })
+	if v, err := e.Do(ctx, "GET", "k"); err != nil || v.Str != "small" {
+		t.Fatalf("small read while large writes wait: %v %v", v, err)
+	}
+	if n := nodeInFlight(e, addr); n != maxLargeWrites {
+		t.Fatalf("%d large writes in flight, want %d", n, maxLargeWrites)
+	}
+	e.pool.mu.Lock()
+	for _, b := range e.pool.nodes[addr].bulk {
+		if n := b.c.InFlight(); n > 1 {
+			t.Errorf("a bulk connection has %d writes in flight, want at most 1", n)
+		}
+	}
+	e.pool.mu.Unlock()
+	close(release)
+	released = true
+	for range writers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -181,8 +181,8 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 			v = replies[1]
 			err = v.Err()
 		}
-	} else if cmd.ReadOnly && a.node().largeReads() {
-		v, err = e.largeRead(ctx, c, addr, args, a.node())
+	} else if large(cmd, args, a.node()) {
+		v, err = e.doLarge(ctx, c, addr, args, cmd.ReadOnly, a.node())
 	} else if cmd.ReadOnly {
 		v, err = e.doRead(ctx, c, args)
 	} else {

@@ -16,8 +16,9 @@ type nodeCounters struct {
 	dials        atomic.Int64 // connection attempts
 	dialFailures atomic.Int64 // connection attempts that failed
 
-	largeReplies atomic.Int32                  // how much recent read replies were large (bulkconn.go)
-	largeSlots   atomic.Pointer[chan struct{}] // bounds the large reads in flight (bulkconn.go)
+	largeReplies    atomic.Int32                  // how much recent read replies were large (bulkconn.go)
+	largeReadSlots  atomic.Pointer[chan struct{}] // bounds the large reads in flight (bulkconn.go)
+	largeWriteSlots atomic.Pointer[chan struct{}] // bounds the large writes in flight (bulkconn.go)
 }
 
 // NodeStats are one node's figures: counts since the node joined the pool,
