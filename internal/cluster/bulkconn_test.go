@@ -51,19 +51,7 @@ func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
 	fc.setView(oneShard(1, fc.addr(0)))
 	e := newFakeEngine(t, fc, Options{Conn: conn.Options{HealthTimeout: -1}})
 	big := strings.Repeat("v", bulkReplyBytes)
-	release := make(chan struct{})
-	released := false
-	defer func() {
-		if !released {
-			close(release)
-		}
-	}()
-	fc.nodes[0].Handle("GET", func(cmd []string) resptest.Reply {
-		if cmd[1] == "slow" {
-			<-release
-		}
-		return resptest.Bulk(big)
-	})
+	release := holdSlow(t, fc.nodes[0], "GET", resptest.Bulk(big))
 	ctx := testCtx(t)
 	for range spreadAt + 1 {
 		if v, err := e.Do(ctx, "GET", "k"); err != nil || v.Str != big {
@@ -95,8 +83,7 @@ func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
 	if n := inFlight(); n != maxLargeReads {
 		t.Fatalf("%d large reads in flight, want at most %d", n, maxLargeReads)
 	}
-	close(release)
-	released = true
+	release()
 	for range readers {
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -123,6 +110,22 @@ func TestLargeReadsGoOnBulkConnectionsAFewAtATime(t *testing.T) {
 	}
 }
 
+// holdSlow makes srv answer the commands of key with reply, at once except
+// those on the key "slow", which wait for the returned release (called at
+// the test's end if not before).
+func holdSlow(t *testing.T, srv *resptest.Server, key string, reply resptest.Reply) (release func()) {
+	held := make(chan struct{})
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	srv.Handle(key, func(cmd []string) resptest.Reply {
+		if cmd[1] == "slow" {
+			<-held
+		}
+		return reply
+	})
+	return release
+}
+
 // nodeInFlight sums the requests written to addr and awaiting replies, on
 // all its connections.
 func nodeInFlight(e *Engine, addr string) int64 {
@@ -143,19 +146,7 @@ func TestLargeWritesGoOnBulkConnectionsOneEach(t *testing.T) {
 	fc := newFakeCluster(t, 1)
 	fc.setView(oneShard(1, fc.addr(0)))
 	e := newFakeEngine(t, fc, Options{Conn: conn.Options{HealthTimeout: -1}})
-	release := make(chan struct{})
-	released := false
-	defer func() {
-		if !released {
-			close(release)
-		}
-	}()
-	fc.nodes[0].Handle("SET", func(cmd []string) resptest.Reply {
-		if cmd[1] == "slow" {
-			<-release
-		}
-		return resptest.OK()
-	})
+	release := holdSlow(t, fc.nodes[0], "SET", resptest.OK())
 	fc.nodes[0].Handle("GET", func([]string) resptest.Reply { return resptest.Bulk("small") })
 	ctx := testCtx(t)
 	value := strings.Repeat("v", bulkArgBytes)
@@ -197,8 +188,7 @@ func TestLargeWritesGoOnBulkConnectionsOneEach(t *testing.T) {
 		}
 	}
 	e.pool.mu.Unlock()
-	close(release)
-	released = true
+	release()
 	for range writers {
 		if err := <-done; err != nil {
 			t.Fatal(err)
