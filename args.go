@@ -14,7 +14,9 @@ import (
 // commands) may be a string, a []byte, any integer or float type, a bool (sent
 // as 1 or 0), or an encoding.BinaryMarshaler. A []byte is sent without being
 // copied: it must not change until the command has been sent (the call
-// returned, or the pipeline's Exec did).
+// returned, or the pipeline's Exec did). A call ended early by its context
+// may return while a []byte of 16 KiB or more, sent from its own memory, is
+// still being written: give such a call a copy if you reuse the slice at once.
 //
 // time.Duration and time.Time are refused by Do: Redis takes seconds in some
 // commands and milliseconds in others, so the typed commands that take them

@@ -40,7 +40,9 @@ type Stats struct {
 	IncidentMode bool
 	// CoveredSlots is how many of the 16384 slots have a known primary.
 	CoveredSlots int
-	// ConnectionsAlive is how many node connections are open.
+	// ConnectionsAlive is how many node connections are open: the shared
+	// one per node, and the side and bulk ones opened for diverted reads
+	// and for reads of large values.
 	ConnectionsAlive int
 	// Reauths counts live connections re-authenticated
 	// (Options.ReauthInterval).

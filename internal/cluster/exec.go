@@ -181,12 +181,17 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 			v = replies[1]
 			err = v.Err()
 		}
+	} else if large(cmd, args, a.node()) {
+		v, err = e.doLarge(ctx, c, addr, args, cmd.ReadOnly, a.node())
 	} else if cmd.ReadOnly {
 		v, err = e.doRead(ctx, c, args)
 	} else {
 		v, err = c.Do(ctx, args...)
 	}
 	if err == nil {
+		if cmd.ReadOnly {
+			a.node().noteReply(v)
+		}
 		return v, nil, false
 	}
 	return e.classify(ctx, addr, v, err, a, retryUnknown)

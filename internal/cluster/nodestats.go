@@ -15,6 +15,10 @@ type nodeCounters struct {
 	redirects    atomic.Int64 // MOVED and ASK replies from the node
 	dials        atomic.Int64 // connection attempts
 	dialFailures atomic.Int64 // connection attempts that failed
+
+	largeReplies    atomic.Int32                  // how much recent read replies were large (bulkconn.go)
+	largeReadSlots  atomic.Pointer[chan struct{}] // bounds the large reads in flight (bulkconn.go)
+	largeWriteSlots atomic.Pointer[chan struct{}] // bounds the large writes in flight (bulkconn.go)
 }
 
 // NodeStats are one node's figures: counts since the node joined the pool,

@@ -64,6 +64,12 @@ type nodeConn struct {
 	sideDialing  chan struct{} // non-nil while its dial runs
 	sideErr      error         // its last dial's error
 	sideFailedAt time.Time     // when that dial failed
+
+	// bulk are the connections that carry large requests (bulkconn.go),
+	// dialled on first need.
+	bulk         []*bulkConn
+	bulkDialing  int       // bulk dials running
+	bulkFailedAt time.Time // when the last bulk dial failed
 }
 
 func newPool(e *Engine) *pool {
@@ -276,7 +282,7 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}, wasPrimary bo
 	}
 }
 
-// connOptions are the options of addr's shared and side connections.
+// connOptions are the options of addr's shared, side and bulk connections.
 func (p *pool) connOptions(addr string) conn.Options {
 	opts := p.e.connOptions(p.e.opts.Conn, addr)
 	opts.OnClose = func(cause error) { p.lost(addr, cause) }
@@ -311,7 +317,7 @@ func (p *pool) retire(keep func(addr string) bool) {
 		}
 		delete(p.nodes, addr)
 		removed = true
-		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+		for _, c := range append(nc.others(), nc.conn) {
 			if alive(c) {
 				p.drain(c)
 			}
@@ -344,8 +350,10 @@ func (p *pool) alive() int {
 		if alive(nc.conn) {
 			n++
 		}
-		if alive(nc.side) {
-			n++
+		for _, c := range nc.others() {
+			if alive(c) {
+				n++
+			}
 		}
 	}
 	return n
@@ -362,7 +370,7 @@ func (p *pool) close() {
 	p.mu.Unlock()
 	p.cancel()
 	for _, nc := range nodes {
-		for _, c := range []*conn.Conn{nc.conn, nc.side} {
+		for _, c := range append(nc.others(), nc.conn) {
 			if c != nil {
 				_ = c.Close()
 			}

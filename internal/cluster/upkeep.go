@@ -72,8 +72,8 @@ func (e *Engine) reauth(ctx context.Context, c *conn.Conn) {
 }
 
 // upkeep replaces the shared connections older than MaxConnAge (a new one
-// is dialled, and the old one drained once the new one is in use) and
-// re-authenticates those due.
+// is dialled, and the old one drained once the new one is in use), drains
+// the bulk connections older than that, and re-authenticates those due.
 func (p *pool) upkeep() {
 	var due []*conn.Conn
 	p.mu.Lock()
@@ -95,6 +95,23 @@ func (p *pool) upkeep() {
 		case p.e.reauthDue(c):
 			due = append(due, c)
 		}
+		// A bulk connection too old is drained, and another dialled when
+		// next needed.
+		keep := nc.bulk[:0]
+		for _, b := range nc.bulk {
+			switch {
+			case !alive(b.c):
+				continue
+			case p.e.tooOld(b.c):
+				p.drain(b.c)
+				continue
+			case p.e.reauthDue(b.c):
+				due = append(due, b.c)
+			}
+			keep = append(keep, b)
+		}
+		clear(nc.bulk[len(keep):])
+		nc.bulk = keep
 	}
 	p.mu.Unlock()
 	for _, c := range due {

@@ -73,6 +73,7 @@ func (c *Conn) monitor() {
 		c.mu.Lock()
 		busy, busyAt, popped := c.inflight.len() > 0, c.busyAt, c.popped
 		headLeft := busy && c.inflight.peek().state.Load() == stateLeft
+		headRead := busy && c.inflight.peek().divertible
 		c.mu.Unlock()
 
 		doubt := false
@@ -80,8 +81,13 @@ func (c *Conn) monitor() {
 			silent.from(max(busyAt, c.lastRead.Load()))
 			if d := c.opts.DivertReadsAfter; d > 0 {
 				// Re-applied on every look while stalled: it also hands back
-				// the reads queued since the last.
-				if stalled := silent.elapsed(now) > int64(d); stalled || c.diverting.Load() {
+				// the reads queued since the last. A read at the head is
+				// never held by a write pause, so its silence is the whole
+				// server's (a slow command, or a queue of large replies
+				// being produced): the server would serve the reads no
+				// faster on another connection, and sending them there too
+				// only adds load, so they are not diverted.
+				if stalled := !headRead && silent.elapsed(now) > int64(d); stalled || c.diverting.Load() {
 					c.setDiverting(stalled)
 				}
 			}

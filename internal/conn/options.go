@@ -90,8 +90,10 @@ type Options struct {
 	// are handed back with ErrDiverted, to go on another connection: the
 	// server answers a connection's commands in order, so a read queued
 	// behind a write held by CLIENT PAUSE WRITE (a manual failover) would
-	// wait for the pause although the server serves reads. Default 0: reads
-	// are never diverted.
+	// wait for the pause although the server serves reads. A read at the
+	// head of the line is never held by a pause, so while the oldest
+	// request is itself a DoRead read, nothing is diverted. Default 0:
+	// reads are never diverted.
 	DivertReadsAfter time.Duration
 	// PingInterval is how long a connection may be idle before it sends PING,
 	// so a dead server is noticed before a caller needs it. Negative disables

@@ -12,20 +12,20 @@ import (
 // a larger one, grown for a burst, is left to the garbage collector.
 const maxKeptBuffer = 1 << 20
 
-// maxBatchBytes bounds one write's encoded commands; the requests queued
-// beyond it go in the next write. Without it, large values queued together
-// (64 SETs of 1 MiB) are copied under the lock into one buffer of their
-// total size, grown by doubling and dropped after the write, and every
-// request behind them waits for the whole of it.
+// maxBatchBytes bounds one write's wire bytes (large arguments, which are
+// not copied, included); the requests queued beyond it go in the next write.
+// Without it, values just under bigArgBytes queued together are copied under
+// the lock into one buffer of their total size, grown by doubling and dropped
+// after the write, and every request behind them waits for the whole of it.
 const maxBatchBytes = maxKeptBuffer
 
 // writeLoop drains the queue into one write per batch: however many callers
 // queued while the previous write was in the kernel go out in one syscall.
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
-	var buf []byte
+	var wb wireBatch
 	var batch []*request
-	var starts []int // each batch request's offset in buf
+	var starts []int // each batch request's wire offset in wb
 	for {
 		select {
 		case <-c.wake:
@@ -39,16 +39,17 @@ func (c *Conn) writeLoop() {
 			return // failed: the queue was refused unsent
 		}
 		var more bool
-		batch, buf, starts, more = c.takeBatch(batch[:0], buf[:0], starts[:0])
+		batch, starts, more = c.takeBatch(batch[:0], &wb, starts[:0])
 		if more {
 			c.wakeWriter() // for the requests left for the next write
 		}
 		if len(batch) == 0 {
+			wb.reset()
 			c.writeMu.Unlock()
 			continue
 		}
 		c.unwritten.Store(false) // from here on, a slow write is the kernel's or the server's doing
-		n, err := c.nc.Write(buf)
+		n, err := wb.writeTo(c.nc)
 		c.lastWrite.Store(c.clock())
 		c.writeMu.Unlock()
 		if err != nil {
@@ -57,9 +58,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		clear(batch)
-		if cap(buf) > maxKeptBuffer {
-			buf = nil
-		}
+		wb.reset()
 	}
 }
 
@@ -91,17 +90,17 @@ func (c *Conn) gather() {
 }
 
 // takeBatch moves every queued request that its caller has not abandoned to
-// the in-flight list, in order, encodes each into buf and returns them with
-// their offsets in buf. All of it happens under one lock, so a request is
+// the in-flight list, in order, encodes each into wb and returns them with
+// their wire offsets in wb. All of it happens under one lock, so a request is
 // always in exactly one place fail can find it, and it is encoded before
 // fail (a Close, say) can complete it and hand it back to its caller, who
 // may release it for reuse while the writer is still busy with the batch.
-func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) (_ []*request, _ []byte, _ []int, more bool) {
+func (c *Conn) takeBatch(batch []*request, wb *wireBatch, starts []int) (_ []*request, _ []int, more bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	taken := 0
 	for _, r := range c.queue {
-		if len(buf) >= maxBatchBytes {
+		if wb.size >= maxBatchBytes {
 			break // the rest go in the next write (at least one is always taken)
 		}
 		taken++
@@ -114,8 +113,7 @@ func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) (_ []*reque
 		c.inflight.push(r)
 		c.owed.Add(1)
 		batch = append(batch, r)
-		starts = append(starts, len(buf))
-		buf = resp.AppendCommand(buf, r.args)
+		starts = append(starts, wb.appendCommand(r.args))
 	}
 	if len(batch) > 0 {
 		c.unwritten.Store(true)
@@ -125,7 +123,7 @@ func (c *Conn) takeBatch(batch []*request, buf []byte, starts []int) (_ []*reque
 	clear(c.queue[left:])
 	c.queue = c.queue[:left]
 	c.checkDrained() // abandoned requests may have been all that was left
-	return batch, buf, starts, left > 0
+	return batch, starts, left > 0
 }
 
 // markUnsent records which requests of a failed write were certainly not
