@@ -32,10 +32,12 @@ import (
 // tickets), so a look proves nothing: there, the reader goroutine reads all
 // the time and every request goes through it.
 
-// maxDirectBytes bounds a request its caller writes itself: far below any
-// socket's send buffer, so the write into an idle connection's empty buffer
-// never blocks, and the caller's context keeps its meaning.
-const maxDirectBytes = 16 << 10
+// maxDirectBytes bounds the requests a caller writes itself: on an idle
+// connection, whose server has read everything before, a write this small
+// fits the peer's receive window, so it returns once the peer's kernel has
+// it, whatever its process does, and the caller's context keeps its meaning.
+// A 16 KiB value and its command fit.
+const maxDirectBytes = 32 << 10
 
 // directState is what a connection keeps for direct requests.
 type directState struct {
@@ -104,7 +106,7 @@ func (c *Conn) idleUsable() bool {
 // buffer) left to the reader goroutine: either way the caller waits for the
 // last as usual.
 func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
-	if !c.direct.possible || c.owed.Load() != 0 || !c.writeMu.TryLock() {
+	if !c.direct.possible || c.owed.Load() != 0 || argBytes(reqs) > maxDirectBytes || !c.writeMu.TryLock() {
 		return false
 	}
 	if !c.readMu.TryLock() {
@@ -124,6 +126,19 @@ func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
 		c.wakeReader()
 	}
 	return true
+}
+
+// argBytes is the length of reqs' arguments: a little less than their
+// encoding's, known before encoding them (a large value is not copied only
+// to learn it is too large to send here).
+func argBytes(reqs []*request) int {
+	n := 0
+	for _, r := range reqs {
+		for _, a := range r.args {
+			n += len(a)
+		}
+	}
+	return n
 }
 
 // writeAlone puts reqs in flight and writes them, if nothing else is queued

@@ -224,3 +224,23 @@ func TestIdleConnectionClosedByServerIsNoticed(t *testing.T) {
 	srv.DropConnections()
 	waitClosed(t, c.Done(), 5*time.Second, "the idle connection's close is noticed")
 }
+
+// A request too large to go directly is not encoded to find that out: a
+// 1 MiB SET on an idle connection allocates nothing of its size.
+func TestLargeRequestIsNotCopiedOnTheWayToTheQueue(t *testing.T) {
+	if testutil.RaceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{})
+	big := strings.Repeat("x", 1<<20)
+	ctx := context.Background()
+	var err error
+	allocs := testing.AllocsPerRun(20, func() { _, err = c.Do(ctx, "SET", "big", big) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs > 1 {
+		t.Fatalf("a 1 MiB SET allocated %.1f times, want its value never copied", allocs)
+	}
+}
