@@ -3,8 +3,6 @@ package conn_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,38 +142,9 @@ func TestIdleConnectionClosedByServerRefusesUnsent(t *testing.T) {
 // Bytes nobody asked for, arriving while the connection is idle, close it
 // before the next request is written: they would pass for its reply.
 func TestUnaskedBytesRefuseTheNextRequest(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	sent := make(chan struct{})
-	dialled := make(chan struct{})
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		rd := resp.NewReader(nc, resp.Limits{})
-		if _, err := rd.Read(); err != nil {
-			return
-		}
-		_, _ = io.WriteString(nc, helloOK)
-		<-dialled
-		_, _ = io.WriteString(nc, "+OK\r\n")
-		close(sent)
-		_, _ = io.Copy(io.Discard, nc)
-	}()
-	c, err := conn.Dial(context.Background(), ln.Addr().String(), conn.Options{PingInterval: -1})
-	close(dialled)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	<-sent
+	c := dialThenUnasked(t, "+OK\r\n", conn.Options{PingInterval: -1})
 	waitBytesArrive(t, c)
-	_, err = c.Do(context.Background(), "SET", "k", "v")
+	_, err := c.Do(context.Background(), "SET", "k", "v")
 	var ce *conn.Error
 	if !errors.As(err, &ce) || ce.Sent || !errors.Is(err, resp.ErrProtocol) {
 		t.Fatalf("SET after unasked bytes = %v, want an unsent *Error for a protocol error", err)

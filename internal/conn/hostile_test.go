@@ -94,13 +94,25 @@ func TestHostileReplies(t *testing.T) {
 }
 
 func TestUnsolicitedReplyClosesConnection(t *testing.T) {
+	c := dialThenUnasked(t, "+surprise\r\n", conn.Options{})
+	waitClosed(t, c.Done(), 5*time.Second, "connection closes on a reply nobody asked for")
+	if !errors.Is(c.Err(), resp.ErrProtocol) {
+		t.Fatalf("cause = %v, want a protocol error", c.Err())
+	}
+}
+
+// dialThenUnasked dials a server that, once the dial is over, sends extra,
+// which nobody asked for, and returns when it has.
+func dialThenUnasked(t *testing.T, extra string, opts conn.Options) *conn.Conn {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	dialled := make(chan struct{})
+	t.Cleanup(func() { _ = ln.Close() })
+	dialled, sent := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(sent)
 		nc, err := ln.Accept()
 		if err != nil {
 			return
@@ -112,19 +124,16 @@ func TestUnsolicitedReplyClosesConnection(t *testing.T) {
 		}
 		_, _ = io.WriteString(nc, helloOK)
 		<-dialled
-		_, _ = io.WriteString(nc, "+surprise\r\n")
+		_, _ = io.WriteString(nc, extra)
 		_, _ = io.Copy(io.Discard, nc)
 	}()
-	c, err := conn.Dial(context.Background(), ln.Addr().String(), conn.Options{})
+	c, err := conn.Dial(context.Background(), ln.Addr().String(), opts)
 	close(dialled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	waitClosed(t, c.Done(), 5*time.Second, "connection closes on a reply nobody asked for")
-	if !errors.Is(c.Err(), resp.ErrProtocol) {
-		t.Fatalf("cause = %v, want a protocol error", c.Err())
-	}
+	t.Cleanup(func() { _ = c.Close(); <-sent })
+	return c
 }
 
 // A reply sent with the handshake's, before any request, fails the dial:
