@@ -11,9 +11,10 @@ import (
 )
 
 // soakProfileRate is runtime.MemProfileRate during a soak: one sample per
-// 64 KiB allocated on average, fine enough to follow a client's heap of a
-// few MiB (the default, 512 KiB, is too coarse for that).
-const soakProfileRate = 64 << 10
+// 16 KiB allocated on average, fine enough to follow a client's heap of a
+// few hundred KiB (the default, 512 KiB, is too coarse for that; at 64 KiB
+// such a heap may leave no sample at all).
+const soakProfileRate = 16 << 10
 
 // soakProfiling sets soakProfileRate when scs hold a soak, before any client
 // opens (the rate applies to allocations made after it is set), and returns
@@ -57,6 +58,11 @@ func startResourceSampler(delay, every time.Duration, inflight func() int64) *re
 
 func (s *resourceSampler) sample() {
 	g := int64(runtime.NumGoroutine()) - s.inflight()
+	// The heap profile describes the heap as of the last completed garbage
+	// collection: without one since the client opened (a client that
+	// allocates little, in a process that allocates little, can go seconds
+	// without), the first sample would find none of the client's memory.
+	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	client := clientHeapBytes()
