@@ -22,8 +22,8 @@ func (r *Reader) Unasked() bool {
 
 // Ready reports whether Read can return at once, without reading the
 // stream: a whole value is buffered, or enough of one to see that Read will
-// refuse it (malformed, or over the limits). It consumes nothing. A value
-// it cannot measure otherwise (nested too deep) is not ready.
+// refuse it (malformed, over the limits, or nested too deep). It consumes
+// nothing.
 func (r *Reader) Ready() bool {
 	b, _ := r.br.Peek(r.br.Buffered())
 	_, m := r.measure(b, 0, 0)

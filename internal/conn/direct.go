@@ -59,10 +59,15 @@ type directState struct {
 // machine's loopback, or of a network within one availability zone.
 const directPatience = 2 * time.Millisecond
 
+// maxDirectPatience caps the patience, and so how late a cancelled context
+// is noticed, whatever the handshake's round trip (which a busy or loading
+// server can stretch).
+const maxDirectPatience = 20 * time.Millisecond
+
 func (d *directState) init(c *Conn) {
 	_, isTLS := c.nc.(*tls.Conn)
 	d.possible = c.opts.OnPush == nil && !isTLS && d.idle.init(c.nc)
-	d.patience = max(directPatience, 4*c.rtt)
+	d.patience = min(max(directPatience, 4*c.rtt), maxDirectPatience)
 }
 
 // lookWhileIdle looks into the socket of a connection nothing is in flight
@@ -114,18 +119,25 @@ func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
 		return false
 	}
 	if !c.writeAlone(reqs) {
-		c.readMu.Unlock()
 		c.writeMu.Unlock()
+		c.releaseRead()
 		return false
 	}
 	c.writeMu.Unlock() // the writer may send what queued behind them
 	c.direct.count.Add(int64(len(reqs)))
 	c.readUntil(ctx, reqs[len(reqs)-1])
+	c.releaseRead()
+	return true
+}
+
+// releaseRead gives up the read, and hands the replies still owed to the
+// reader goroutine: while the read was held, the reader may have been woken
+// for them, found it held, and gone back to waiting.
+func (c *Conn) releaseRead() {
 	c.readMu.Unlock()
 	if c.owed.Load() > 0 {
 		c.wakeReader()
 	}
-	return true
 }
 
 // argBytes is the length of reqs' arguments: a little less than their
