@@ -469,22 +469,16 @@ func TestReportsShowReadOnlyAfterServed(t *testing.T) {
 	r := sampleReport()
 	r.Runs[0].Error = ""
 	r.Runs[0].Figures.ReadOnlyAfterServed = 42
-	var text, html bytes.Buffer
-	if err := WriteText(&text, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(&html, r); err != nil {
-		t.Fatal(err)
-	}
+	text, html, _ := writeAll(t, r)
 	want := r.Runs[0].Scenario + " / " + r.Runs[0].Client + ": 42 READONLY errors after the group served writes again"
-	if !strings.Contains(text.String(), want) {
-		t.Errorf("text report lacks %q:\n%s", want, text.String())
+	if !strings.Contains(text, want) {
+		t.Errorf("text report lacks %q:\n%s", want, text)
 	}
-	if !strings.Contains(html.String(), "42 READONLY after the group served again") {
+	if !strings.Contains(html, "42 READONLY after the group served again") {
 		t.Error("HTML report lacks the READONLY count")
 	}
-	if strings.Count(text.String(), "READONLY") != 1 {
-		t.Errorf("text report mentions READONLY for runs without any:\n%s", text.String())
+	if strings.Count(text, "READONLY") != 1 {
+		t.Errorf("text report mentions READONLY for runs without any:\n%s", text)
 	}
 }
 
@@ -492,48 +486,30 @@ func TestReportsShowServerLosses(t *testing.T) {
 	r := sampleReport()
 	r.Runs[0].Error = ""
 	r.Runs[0].Figures.ServerLostWrites, r.Runs[0].Figures.ServerLostIncrs = 7, 3
-	var text, html, js bytes.Buffer
-	if err := WriteText(&text, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(&html, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteJSON(&js, r); err != nil {
-		t.Fatal(err)
-	}
+	text, html, js := writeAll(t, r)
 	const want = "7 writes and 3 INCRs lost by the server"
-	if !strings.Contains(text.String(), r.Runs[0].Scenario+" / "+r.Runs[0].Client+": "+want) {
-		t.Errorf("text report lacks %q:\n%s", want, text.String())
+	if !strings.Contains(text, r.Runs[0].Scenario+" / "+r.Runs[0].Client+": "+want) {
+		t.Errorf("text report lacks %q:\n%s", want, text)
 	}
-	if !strings.Contains(html.String(), want) {
+	if !strings.Contains(html, want) {
 		t.Error("HTML report lacks the server's losses")
 	}
-	if !strings.Contains(js.String(), `"server_lost_writes": 7`) || !strings.Contains(js.String(), `"server_lost_incrs": 3`) {
-		t.Errorf("JSON report lacks the server's losses:\n%s", js.String())
+	if !strings.Contains(js, `"server_lost_writes": 7`) || !strings.Contains(js, `"server_lost_incrs": 3`) {
+		t.Errorf("JSON report lacks the server's losses:\n%s", js)
 	}
-	if strings.Count(text.String(), "lost by the server") != 1 {
-		t.Errorf("text report mentions server losses for runs without any:\n%s", text.String())
+	if strings.Count(text, "lost by the server") != 1 {
+		t.Errorf("text report mentions server losses for runs without any:\n%s", text)
 	}
 }
 
 func TestReportsShowFailedReads(t *testing.T) {
 	r := sampleReport()
-	var text, html, js bytes.Buffer
-	if err := WriteText(&text, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(&html, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteJSON(&js, r); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(text.String(), "failed reads: those of them on GETs") {
+	text, html, js := writeAll(t, r)
+	if !strings.Contains(text, "failed reads: those of them on GETs") {
 		t.Error("text legend does not explain failed reads")
 	}
 	for _, want := range []string{"6 failed reads (conn 4, timeout 2)", "0 failed reads", "<th class=\"num\">failed<small>reads</small></th>"} {
-		if !strings.Contains(html.String(), want) {
+		if !strings.Contains(html, want) {
 			t.Errorf("HTML report lacks %q", want)
 		}
 	}
@@ -542,7 +518,7 @@ func TestReportsShowFailedReads(t *testing.T) {
 			Figures map[string]json.RawMessage `json:"figures"`
 		} `json:"runs"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+	if err := json.Unmarshal([]byte(js), &back); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"0", "0", "0", "6"}
@@ -557,4 +533,20 @@ func TestReportsShowFailedReads(t *testing.T) {
 	if got := string(back.Runs[3].Figures["reads"]); got != "7000" {
 		t.Errorf("reads %q, want 7000", got)
 	}
+}
+
+// writeAll writes r as text, HTML and JSON.
+func writeAll(t *testing.T, r Report) (text, html, js string) {
+	t.Helper()
+	var tb, hb, jb bytes.Buffer
+	if err := WriteText(&tb, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&hb, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&jb, r); err != nil {
+		t.Fatal(err)
+	}
+	return tb.String(), hb.String(), jb.String()
 }
