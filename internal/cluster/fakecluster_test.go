@@ -117,3 +117,17 @@ func getAsync(t *testing.T, e *Engine, key string) <-chan string {
 	}()
 	return done
 }
+
+// wantGet waits up to within for the reply getAsync delivers on done and
+// wants it to be want; what says what a failure means.
+func wantGet(t *testing.T, done <-chan string, want string, within time.Duration, what string) {
+	t.Helper()
+	select {
+	case got := <-done:
+		if got != want {
+			t.Fatalf("GET = %q, want %q: %s", got, want, what)
+		}
+	case <-time.After(within):
+		t.Fatalf("no reply in %v: %s", within, what)
+	}
+}

@@ -71,14 +71,7 @@ func TestEngineIncidentWithoutRole(t *testing.T) {
 		return replica.Count("CLUSTER SHARDS") >= before+3
 	})
 	fc.setView(oneShard(2, r, p), 1)
-	select {
-	case got := <-done:
-		if got != "from-r" {
-			t.Fatalf("GET during the incident = %q, want the new primary's reply", got)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the request did not move to the new primary")
-	}
+	wantGet(t, done, "from-r", 5*time.Second, "the request did not move to the new primary")
 }
 
 // Without ROLE there are no probes to dial a suspect primary, so requests
@@ -100,14 +93,7 @@ func TestEngineSuspectReturnsWithoutRole(t *testing.T) {
 		return e.Stats().IncidentMode && e.roleUnusable.Load()
 	})
 	fc.nodes[0].Thaw()
-	select {
-	case got := <-done:
-		if got != "from-p" {
-			t.Fatalf("GET after the primary returned = %q, want its reply", got)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the request never reached the returned primary")
-	}
+	wantGet(t, done, "from-p", 5*time.Second, "the request never reached the returned primary")
 }
 
 // Requests failing against a dead primary, again and again, do not turn
@@ -167,14 +153,7 @@ func TestEngineIncidentPromotesAtProbe(t *testing.T) {
 		return resptest.Err("ERR test over")
 	})
 	fc.setView(oneShard(2, r, p), 1) // ROLE on the replica: master
-	select {
-	case got := <-done:
-		if got != "from-r" {
-			t.Fatalf("GET during the incident = %q, want the promoted replica's reply", got)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the request did not move to the promoted replica before the full query answered")
-	}
+	wantGet(t, done, "from-r", 3*time.Second, "the request did not move to the promoted replica before the full query answered")
 }
 
 // Requests for a suspect primary whose dials fail leave the dialling to the
