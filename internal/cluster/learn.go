@@ -122,6 +122,12 @@ func (e *Engine) askCommandInfo(name string, ls *lesson) {
 	defer cancel()
 	info, err := e.commandInfo(ctx, name)
 	l := &e.learner
+	// Logged before the waiting callers go on, so that the log tells of
+	// the failure by the time they return.
+	if err != nil && !l.warned.Swap(true) {
+		e.opts.Logger.Warn("keel: COMMAND INFO failed: commands keel does not know are sent to any primary, and may be redirected",
+			"command", name, "err", err)
+	}
 	l.mu.Lock()
 	if err != nil {
 		ls.failedAt = time.Now()
@@ -129,10 +135,6 @@ func (e *Engine) askCommandInfo(name string, ls *lesson) {
 	ls.info = info
 	close(ls.done)
 	l.mu.Unlock()
-	if err != nil && !l.warned.Swap(true) {
-		e.opts.Logger.Warn("keel: COMMAND INFO failed: commands keel does not know are sent to any primary, and may be redirected",
-			"command", name, "err", err)
-	}
 }
 
 // commandInfo asks any primary what it knows of the command name.
