@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/keel-go/keel/internal/conn"
 	"github.com/keel-go/keel/resp"
 )
 
@@ -95,18 +96,24 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation
 		}
 	}
 
-	var mu sync.Mutex // guards alone and redirects
+	// Every node's batch is sent before any reply is awaited, so their
+	// round trips overlap with no goroutine per node. The connections are
+	// found (or dialled) first: a batch written directly holds its
+	// connection's read until its replies are read, which must not wait
+	// for a dial.
+	sends := make([]batchSend, len(batches))
+	for k, b := range batches {
+		sends[k] = e.batchConn(ctx, b.addr)
+	}
+	for k, b := range batches {
+		sends[k].send(ctx, cmds, b.indexes)
+	}
 	redirects := 0
-	runAll(len(batches), func(k int) {
-		b := batches[k]
-		redo, redirected := e.sendBatch(ctx, b.addr, cmds, b.indexes, results)
-		if len(redo) > 0 {
-			mu.Lock()
-			alone = append(alone, redo...)
-			redirects += redirected
-			mu.Unlock()
-		}
-	})
+	for k, b := range batches {
+		redo, redirected := e.finishBatch(ctx, sends[k], b.addr, cmds, b.indexes, results)
+		alone = append(alone, redo...)
+		redirects += redirected
+	}
 	var each []Observation // one per command run alone, when observed
 	if obs != nil {
 		for _, b := range batches {
@@ -169,13 +176,38 @@ func runAll(n int, f func(k int)) {
 	wg.Wait()
 }
 
-// sendBatch sends the commands at indexes to addr in one batch and fills in
-// their results. It returns the indexes to run again on their own: those
-// redirected or refused for a retryable reason, and those whose connection
-// failed when retrying them is safe; and how many were redirected.
-func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int, redirected int) {
+// batchSend is one node's batch of a pipeline, from its connection to its
+// replies.
+type batchSend struct {
+	c     *conn.Conn
+	stats *nodeCounters
+	err   error // the connection could not be had, or the batch not sent
+	sent  conn.Sent
+}
+
+// batchConn finds addr's connection for a batch.
+func (e *Engine) batchConn(ctx context.Context, addr string) batchSend {
 	c, stats, err := e.pool.node(ctx, addr, true)
-	if err != nil {
+	return batchSend{c: c, stats: stats, err: err}
+}
+
+// send sends the commands at indexes, unless the connection could not be
+// had.
+func (s *batchSend) send(ctx context.Context, cmds [][]string, indexes []int) {
+	if s.err != nil {
+		return
+	}
+	s.stats.requests.Add(int64(len(indexes)))
+	s.sent, s.err = s.c.SendEach(ctx, cmds, indexes)
+}
+
+// finishBatch waits for the replies of a batch sent to addr and fills in
+// their results. It returns the indexes to run again on their own: those
+// never sent, those redirected or refused for a retryable reason, and
+// those whose connection failed when retrying them is safe; and how many
+// were redirected.
+func (e *Engine) finishBatch(ctx context.Context, s batchSend, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int, redirected int) {
+	if s.c == nil {
 		if ctx.Err() != nil {
 			for _, i := range indexes {
 				results[i].Err = ctx.Err()
@@ -184,10 +216,12 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 		}
 		return indexes, 0 // nothing was sent
 	}
-	stats.requests.Add(int64(len(indexes)))
-	got, err := c.DoEach(ctx, cmds, indexes, func(j int, v resp.Value) { results[indexes[j]].Value = v })
+	got, err := 0, s.err
+	if err == nil {
+		got, err = s.sent.Wait(ctx, func(j int, v resp.Value) { results[indexes[j]].Value = v })
+	}
 	if got < len(indexes) {
-		stats.errors.Add(int64(len(indexes) - got))
+		s.stats.errors.Add(int64(len(indexes) - got))
 	}
 	for j, i := range indexes {
 		if j < got {
@@ -202,7 +236,7 @@ func (e *Engine) sendBatch(ctx context.Context, addr string, cmds [][]string, in
 				results[i].Err = err
 				continue
 			case redirect:
-				stats.redirects.Add(1)
+				s.stats.redirects.Add(1)
 				redirected++
 				// An ASK is followed when the command runs again on its own.
 				if slot, to, ok := re.Redirect(); ok && re.Code == "MOVED" {

@@ -256,15 +256,38 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // failing mid-write, which closes it). Transactions (MULTI … EXEC as one
 // batch) rely on this.
 func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put func(j int, v resp.Value)) (int, error) {
+	s, err := c.SendEach(ctx, cmds, indexes)
+	if err != nil {
+		return 0, err
+	}
+	return s.Wait(ctx, put)
+}
+
+// Sent is a batch SendEach sent (or queued), whose replies Wait collects.
+// Its zero value is an empty batch.
+type Sent struct {
+	c *Conn
+	b *batch
+	// reading: the caller wrote the batch itself and holds the read, which
+	// Wait gives up once it has read the replies (direct.go).
+	reading bool
+}
+
+// SendEach is DoEach's first half: it sends cmds (as DoEach, whose rules
+// it follows) and returns at once. Wait must follow, as soon as the caller
+// has sent whatever else it sends alongside: the connection may wait for it
+// to read the replies. Sending batches to several connections before
+// waiting for any costs no goroutine, and lets their round trips overlap.
+func (c *Conn) SendEach(ctx context.Context, cmds [][]string, indexes []int) (Sent, error) {
 	n := len(cmds)
 	if indexes != nil {
 		n = len(indexes)
 	}
 	if n == 0 {
-		return 0, nil
+		return Sent{}, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err // never sent
+		return Sent{}, err // never sent
 	}
 	// The reader completes requests in the order they were queued, and so
 	// does fail: once the last is done, every one is. Only the last is
@@ -274,22 +297,37 @@ func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put f
 		if r.expect == expectRefused {
 			err := refused(r.args)
 			b.release()
-			return 0, err
+			return Sent{}, err
 		}
 	}
-	if !c.doDirect(ctx, b.reqs...) {
-		if err := c.enqueue(b.reqs...); err != nil {
-			b.release()
-			return 0, err
-		}
+	if c.sendDirect(b.reqs) {
+		return Sent{c: c, b: b, reading: true}, nil
 	}
-	ctxErr := waitDone(ctx, b.reqs[n-1]) // collect abandons the batch, whole
-	got, err := c.collect(b.reqs, put, ctxErr)
+	if err := c.enqueue(b.reqs...); err != nil {
+		b.release()
+		return Sent{}, err
+	}
+	return Sent{c: c, b: b}, nil
+}
+
+// Wait is DoEach's second half: it waits for the replies of the batch
+// SendEach sent and hands them to put, as DoEach does. Call it once.
+func (s Sent) Wait(ctx context.Context, put func(j int, v resp.Value)) (int, error) {
+	if s.b == nil {
+		return 0, nil
+	}
+	c, reqs := s.c, s.b.reqs
+	n := len(reqs)
+	if s.reading {
+		c.finishDirect(ctx, reqs[n-1])
+	}
+	ctxErr := waitDone(ctx, reqs[n-1]) // collect abandons the batch, whole
+	got, err := c.collect(reqs, put, ctxErr)
 	if ctxErr == nil || got == n {
 		// Every request is complete and its signal taken. Otherwise some
 		// may still be in the connection's hands, and the batch is left to
 		// the garbage collector, like any abandoned request.
-		b.release()
+		s.b.release()
 	}
 	return got, err
 }

@@ -53,6 +53,12 @@ type directState struct {
 	// patience bounds a direct read's wait for its reply when its context
 	// can end: longer, and the reader goroutine takes over.
 	patience time.Duration
+	// readDeadline is the socket's read deadline (zero: none); guarded by
+	// readMu. It outlives a direct read, and serves the next ones while at
+	// least half the patience is left: setting and clearing a deadline for
+	// every request costs two runtime timer updates, a few percent of a
+	// loopback round trip. The reader goroutine clears it before it reads.
+	readDeadline time.Time
 }
 
 // directPatience is the least patience: a few round trips of a loaded
@@ -111,6 +117,18 @@ func (c *Conn) idleUsable() bool {
 // buffer) left to the reader goroutine: either way the caller waits for the
 // last as usual.
 func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
+	if !c.sendDirect(reqs) {
+		return false
+	}
+	c.finishDirect(ctx, reqs[len(reqs)-1])
+	return true
+}
+
+// sendDirect is doDirect's first half: it writes reqs when the connection
+// is idle and they are small, and then keeps the read (readMu) for
+// finishDirect, which must follow. It reports false, having done nothing,
+// when they must be queued instead.
+func (c *Conn) sendDirect(reqs []*request) bool {
 	if !c.direct.possible || c.owed.Load() != 0 || argBytes(reqs) > maxDirectBytes || !c.writeMu.TryLock() {
 		return false
 	}
@@ -125,9 +143,14 @@ func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
 	}
 	c.writeMu.Unlock() // the writer may send what queued behind them
 	c.direct.count.Add(int64(len(reqs)))
-	c.readUntil(ctx, reqs[len(reqs)-1])
-	c.releaseRead()
 	return true
+}
+
+// finishDirect is doDirect's second half: it reads replies until last's,
+// within the patience, and gives up the read.
+func (c *Conn) finishDirect(ctx context.Context, last *request) {
+	c.readUntil(ctx, last)
+	c.releaseRead()
 }
 
 // releaseRead gives up the read, and hands the replies still owed to the
@@ -208,12 +231,16 @@ func (c *Conn) readUntil(ctx context.Context, r *request) {
 	if ctx.Done() != nil {
 		// Without a callback on ctx's end (which costs allocations per
 		// request), a cancellation is noticed within the patience.
-		deadline := time.Now().Add(c.direct.patience)
+		now := time.Now()
+		deadline := now.Add(c.direct.patience)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
-		_ = c.nc.SetReadDeadline(deadline)
-		defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
+		if set := c.direct.readDeadline; set.IsZero() || set.After(deadline) || set.Sub(now) < c.direct.patience/2 {
+			c.setReadDeadline(deadline)
+		}
+	} else {
+		c.setReadDeadline(time.Time{})
 	}
 	for len(r.done) == 0 { // signalled once complete: only its caller takes the signal
 		if !c.rd.Ready() {
@@ -230,4 +257,14 @@ func (c *Conn) readUntil(ctx context.Context, r *request) {
 			break
 		}
 	}
+}
+
+// setReadDeadline sets the socket's read deadline (zero: none) unless it is
+// set already. Call it with readMu held.
+func (c *Conn) setReadDeadline(t time.Time) {
+	if t.Equal(c.direct.readDeadline) {
+		return
+	}
+	_ = c.nc.SetReadDeadline(t)
+	c.direct.readDeadline = t
 }

@@ -30,7 +30,8 @@ func (k *idleCheck) init(nc net.Conn) bool {
 	}
 	k.rc = rc
 	k.peek = func(fd uintptr) {
-		k.n, _, k.err = syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&k.b[0])), 1,
+		// Raw: MSG_DONTWAIT never blocks, so the scheduler need not be told.
+		k.n, _, k.err = syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&k.b[0])), 1,
 			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 	}
 	return true

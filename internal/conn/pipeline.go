@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/keel-go/keel/resp"
 )
@@ -185,6 +186,7 @@ func (c *Conn) readLoop() {
 // as long as the connection lives). It reports false once the connection
 // failed. Call it with readMu held.
 func (c *Conn) readOwed() bool {
+	c.setReadDeadline(time.Time{}) // a direct read's; this one waits as long as the server takes
 	for c.owed.Load() > 0 || !c.direct.possible {
 		if _, ok := c.readOne(); !ok {
 			return false

@@ -132,7 +132,10 @@ func BenchmarkClients(b *testing.B) {
 
 // benchOps runs exactly b.N operations of w on c, from g goroutines.
 func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
-	ctx := context.Background()
+	// Cancellable, as keel bench's and a server's request contexts are: a
+	// client may do more for a context that can end.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	workers := make([]*worker, g)
 	hists := make([]drill.Histogram, g)
 	errs := make([]error, g)
