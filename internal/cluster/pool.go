@@ -299,6 +299,9 @@ func (p *pool) lost(addr string, cause error) {
 	if errors.Is(cause, resp.ErrTooLarge) || errors.Is(cause, conn.ErrOversizedReply) {
 		return // the node answered, over our limits: it is not failing
 	}
+	if errors.Is(cause, conn.ErrCallerLeft) {
+		return // closed for the caller's sake, not the node's
+	}
 	p.e.suspect(addr, cause)
 }
 

@@ -300,7 +300,7 @@ func (c *Conn) SendEach(ctx context.Context, cmds [][]string, indexes []int) (Se
 			return Sent{}, err
 		}
 	}
-	if c.sendDirect(b.reqs) {
+	if c.sendDirect(ctx, b.reqs) {
 		return Sent{c: c, b: b, reading: true}, nil
 	}
 	if err := c.enqueue(b.reqs...); err != nil {

@@ -3,6 +3,7 @@ package conn_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,17 +108,96 @@ func TestDirectReadHandsASlowReplyToTheReader(t *testing.T) {
 	}
 }
 
-// A reply larger than the read buffer is left to the reader goroutine.
-func TestDirectReadLeavesALargeReplyToTheReader(t *testing.T) {
-	big := strings.Repeat("x", 200<<10)
-	srv := resptest.New(t)
-	srv.Handle("GET", func([]string) resptest.Reply { return resptest.Bulk(big) })
-	c := dialFake(t, srv.Addr(), conn.Options{})
-	for range 3 {
-		v, err := c.Do(context.Background(), "GET", "big")
+// A lone caller writes a large value itself, with a context that can end
+// and with one that cannot, and reads the large reply.
+func TestDirectLargeValues(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{PingInterval: -1}) // no PING to queue behind
+	// Every reply is read by its caller, however slow, so the next request
+	// finds the connection idle.
+	conn.SetPatience(c, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := c.DirectRequests()
+	for i := range 10 {
+		ctx := ctx
+		if i%2 == 1 {
+			ctx = context.Background()
+		}
+		big := strings.Repeat(strconv.Itoa(i), 1<<20)
+		if v, err := c.Do(ctx, "SET", "big", big); err != nil || v.Str != "OK" {
+			t.Fatalf("SET big = %v, %v", v, err)
+		}
+		v, err := c.Do(ctx, "GET", "big")
 		if err != nil || v.Str != big {
 			t.Fatalf("GET big: %d bytes, %v", len(v.Str), err)
 		}
+	}
+	// The health check's look at the idle socket may make a few queue.
+	if n := c.DirectRequests() - before; n < 16 {
+		t.Fatalf("%d of 20 requests went directly, want nearly all", n)
+	}
+}
+
+// A caller whose context ends while it reads a large reply leaves at once,
+// and the connection, which cannot be left in the middle of a value, closes
+// with ErrCallerLeft.
+func TestCallerLeavingALargeReplyClosesTheConnection(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	srv := resptest.New(t)
+	srv.Handle("GET", func([]string) resptest.Reply {
+		return resptest.Stream(func(w io.Writer) {
+			_, _ = io.WriteString(w, "$204800\r\n"+strings.Repeat("x", 100<<10))
+			close(started)
+			<-release
+		})
+	})
+	defer close(release)
+	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
+	// The caller waits for the reply's bytes however slowly they come, so
+	// it is the one reading the value when its context ends.
+	conn.SetPatience(c, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	if _, err := c.Do(ctx, "GET", "big"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("GET = %v, want the context's cancellation", err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection stayed open")
+	}
+	if !errors.Is(c.Err(), conn.ErrCallerLeft) {
+		t.Fatalf("the connection closed with %v, want ErrCallerLeft", c.Err())
+	}
+}
+
+// A caller whose context ends while it writes a large value to a server that
+// stopped reading leaves at once; the connection closes with ErrCallerLeft.
+func TestCallerLeavingALargeWriteClosesTheConnection(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{PingInterval: -1})
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Resume() }()
+	big := strings.Repeat("x", 64<<20) // more than the kernel's socket buffers hold: the write blocks
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.Do(ctx, "SET", "big", big); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SET = %v, want the context's deadline", err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection stayed open")
+	}
+	if !errors.Is(c.Err(), conn.ErrCallerLeft) {
+		t.Fatalf("the connection closed with %v, want ErrCallerLeft", c.Err())
 	}
 }
 

@@ -43,6 +43,12 @@ var (
 	// not failing. (The request the reply was for fails with the limit's
 	// own error, which matches resp.ErrTooLarge.)
 	ErrOversizedReply = errors.New("closed after another command's reply exceeded the reply limits")
+	// ErrCallerLeft is the cause when a caller's context ended while it was
+	// writing or reading a large value on its own goroutine (direct.go):
+	// the value cannot be finished by anyone else, so the connection goes,
+	// but the node is not failing. Only the caller's own requests had been
+	// sent on it; any queued behind are refused unsent.
+	ErrCallerLeft = errors.New("closed as a caller left in the middle of a large value")
 	// ErrRefused is returned, without sending, for commands that make the
 	// server withhold replies (CLIENT REPLY OFF or SKIP), which a connection
 	// shared by many callers cannot survive. The engine refuses them first,

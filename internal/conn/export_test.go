@@ -1,5 +1,7 @@
 package conn
 
+import "time"
+
 // LookIdle looks into an idle connection's socket as a direct write would.
 func LookIdle(c *Conn) error {
 	c.writeMu.Lock()
@@ -9,3 +11,7 @@ func LookIdle(c *Conn) error {
 
 // ErrBytesWaiting is what LookIdle returns for a socket holding bytes.
 var ErrBytesWaiting = errBytesWaiting
+
+// SetPatience sets how long c's direct reads wait for bytes before they
+// leave the reply to the reader goroutine. Call it before c is used.
+func SetPatience(c *Conn, d time.Duration) { c.direct.patience = d }
