@@ -99,8 +99,9 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation
 	// Every node's batch is sent before any reply is awaited, so their
 	// round trips overlap with no goroutine per node. The connections are
 	// found (or dialled) first: a batch written directly holds its
-	// connection's read until its replies are read, which must not wait
-	// for a dial.
+	// connection's read until Read, which must not wait for a dial; and
+	// every batch is Read (for at most the connection's patience) before
+	// any is waited for, which may take as long as the node does.
 	sends := make([]batchSend, len(batches))
 	for k, b := range batches {
 		sends[k] = e.batchConn(ctx, b.addr)
@@ -108,9 +109,12 @@ func (e *Engine) pipeline(ctx context.Context, cmds [][]string, obs *Observation
 	for k, b := range batches {
 		sends[k].send(ctx, cmds, b.indexes)
 	}
+	for k := range sends {
+		sends[k].sent.Read(ctx)
+	}
 	redirects := 0
 	for k, b := range batches {
-		redo, redirected := e.finishBatch(ctx, sends[k], b.addr, cmds, b.indexes, results)
+		redo, redirected := e.finishBatch(ctx, &sends[k], b.addr, cmds, b.indexes, results)
 		alone = append(alone, redo...)
 		redirects += redirected
 	}
@@ -206,8 +210,9 @@ func (s *batchSend) send(ctx context.Context, cmds [][]string, indexes []int) {
 // never sent, those redirected or refused for a retryable reason, and
 // those whose connection failed when retrying them is safe; and how many
 // were redirected.
-func (e *Engine) finishBatch(ctx context.Context, s batchSend, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int, redirected int) {
-	if s.c == nil {
+func (e *Engine) finishBatch(ctx context.Context, s *batchSend, addr string, cmds [][]string, indexes []int, results []resp.Result) (redo []int, redirected int) {
+	if s.c == nil || s.err != nil && !conn.MayHaveRun(s.err) {
+		// Nothing was sent: refused, or the caller's time was up first.
 		if ctx.Err() != nil {
 			for _, i := range indexes {
 				results[i].Err = ctx.Err()
@@ -216,10 +221,7 @@ func (e *Engine) finishBatch(ctx context.Context, s batchSend, addr string, cmds
 		}
 		return indexes, 0 // nothing was sent
 	}
-	got, err := 0, s.err
-	if err == nil {
-		got, err = s.sent.Wait(ctx, func(j int, v resp.Value) { results[indexes[j]].Value = v })
-	}
+	got, err := s.sent.Wait(ctx, func(j int, v resp.Value) { results[indexes[j]].Value = v })
 	if got < len(indexes) {
 		s.stats.errors.Add(int64(len(indexes) - got))
 	}

@@ -43,7 +43,9 @@ type Conn struct {
 	// list. Taken before mu.
 	writeMu sync.Mutex
 	// readMu is held by whoever reads replies: the reader goroutine, or a
-	// caller reading its own (direct.go). Taken before mu.
+	// caller reading its own (direct.go), who holds it from its write on,
+	// until Sent.Read for a batch sent with SendEach. Taken after writeMu
+	// (readLarge's TryLock of writeMu aside) and before mu.
 	readMu sync.Mutex
 	direct directState // a lone caller's own write and read
 
@@ -256,80 +258,11 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // failing mid-write, which closes it). Transactions (MULTI … EXEC as one
 // batch) rely on this.
 func (c *Conn) DoEach(ctx context.Context, cmds [][]string, indexes []int, put func(j int, v resp.Value)) (int, error) {
-	s, err := c.SendEach(ctx, cmds, indexes)
+	s, err := c.sendEach(ctx, cmds, indexes, true)
 	if err != nil {
 		return 0, err
 	}
 	return s.Wait(ctx, put)
-}
-
-// Sent is a batch SendEach sent (or queued), whose replies Wait collects.
-// Its zero value is an empty batch.
-type Sent struct {
-	c *Conn
-	b *batch
-	// reading: the caller wrote the batch itself and holds the read, which
-	// Wait gives up once it has read the replies (direct.go).
-	reading bool
-}
-
-// SendEach is DoEach's first half: it sends cmds (as DoEach, whose rules
-// it follows) and returns at once. Wait must follow, as soon as the caller
-// has sent whatever else it sends alongside: the connection may wait for it
-// to read the replies. Sending batches to several connections before
-// waiting for any costs no goroutine, and lets their round trips overlap.
-func (c *Conn) SendEach(ctx context.Context, cmds [][]string, indexes []int) (Sent, error) {
-	n := len(cmds)
-	if indexes != nil {
-		n = len(indexes)
-	}
-	if n == 0 {
-		return Sent{}, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return Sent{}, err // never sent
-	}
-	// The reader completes requests in the order they were queued, and so
-	// does fail: once the last is done, every one is. Only the last is
-	// signalled, so this goroutine wakes once per batch.
-	b := newBatch(cmds, indexes)
-	for _, r := range b.reqs {
-		if r.expect == expectRefused {
-			err := refused(r.args)
-			b.release()
-			return Sent{}, err
-		}
-	}
-	if c.sendDirect(ctx, b.reqs) {
-		return Sent{c: c, b: b, reading: true}, nil
-	}
-	if err := c.enqueue(b.reqs...); err != nil {
-		b.release()
-		return Sent{}, err
-	}
-	return Sent{c: c, b: b}, nil
-}
-
-// Wait is DoEach's second half: it waits for the replies of the batch
-// SendEach sent and hands them to put, as DoEach does. Call it once.
-func (s Sent) Wait(ctx context.Context, put func(j int, v resp.Value)) (int, error) {
-	if s.b == nil {
-		return 0, nil
-	}
-	c, reqs := s.c, s.b.reqs
-	n := len(reqs)
-	if s.reading {
-		c.finishDirect(ctx, reqs[n-1])
-	}
-	ctxErr := waitDone(ctx, reqs[n-1]) // collect abandons the batch, whole
-	got, err := c.collect(reqs, put, ctxErr)
-	if ctxErr == nil || got == n {
-		// Every request is complete and its signal taken. Otherwise some
-		// may still be in the connection's hands, and the batch is left to
-		// the garbage collector, like any abandoned request.
-		s.b.release()
-	}
-	return got, err
 }
 
 // collect hands DoEach's replies to put, in order, up to the first request

@@ -36,15 +36,7 @@ import (
 // context: on an idle connection, whose server has read everything before,
 // a write this small fits the peer's receive window, so it returns once the
 // peer's kernel has it, whatever its process does. A 16 KiB value and its
-// command fit.
-//
-// A larger write, or a reply larger than the read buffer, may take as long
-// as the server takes to read or send it, and cannot be left half done: the
-// caller goes through it under a watch on its context, whose end closes the
-// connection (ErrCallerLeft). That costs nobody else a request, because it
-// happens only while nothing but the caller's own requests was sent on the
-// connection. It spares a large value's caller the two goroutine hand-offs
-// of the writer and reader, a tenth of a 1 MiB SET's round trip.
+// command fit. Larger requests go direct only from Do (direct_large.go).
 const maxDirectBytes = 32 << 10
 
 // directState is what a connection keeps for direct requests.
@@ -58,6 +50,7 @@ type directState struct {
 	starts   []int     // each request's wire offset in wire; guarded by writeMu
 	idle     idleCheck
 	count    atomic.Int64 // requests written directly
+	writing  atomic.Bool  // a caller is writing a large request (writeLarge)
 	// patience bounds a direct read's wait for its reply when its context
 	// can end: longer, and the reader goroutine takes over.
 	patience time.Duration
@@ -119,13 +112,12 @@ func (c *Conn) idleUsable() bool {
 
 // doDirect writes reqs (one request, or a batch whose last alone is
 // signalled) and reads their replies on the caller's goroutine, when the
-// connection is idle and the requests small. It reports false, having done
-// nothing, when they must be queued instead. When it reports true, they are
-// complete, or (the caller's context ended, or a reply outgrew the read
-// buffer) left to the reader goroutine: either way the caller waits for the
-// last as usual.
+// connection is idle. It reports false, having done nothing, when they must
+// be queued instead. When it reports true, they are complete, or (the
+// caller's context ended, or the reply was slow) left to the reader
+// goroutine: either way the caller waits for the last as usual.
 func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
-	if !c.sendDirect(ctx, reqs) {
+	if !c.sendDirect(ctx, reqs, true) {
 		return false
 	}
 	c.finishDirect(ctx, reqs[len(reqs)-1])
@@ -133,11 +125,21 @@ func (c *Conn) doDirect(ctx context.Context, reqs ...*request) bool {
 }
 
 // sendDirect is doDirect's first half: it writes reqs when the connection
-// is idle, and then keeps the read (readMu) for finishDirect, which must
-// follow. It reports false, having done nothing, when they must be queued
-// instead.
-func (c *Conn) sendDirect(ctx context.Context, reqs []*request) bool {
-	if !c.direct.possible || c.owed.Load() != 0 || !c.writeMu.TryLock() {
+// is idle, and then keeps the read (readMu) for finishDirect or a bounded
+// readUntil, which must follow. Requests over maxDirectBytes go only when
+// large allows. It reports false, having done nothing, when they must be
+// queued instead.
+//
+// Lock order: writeMu, then readMu, then mu. readLarge takes writeMu while
+// holding readMu, but only with TryLock, which cannot deadlock.
+func (c *Conn) sendDirect(ctx context.Context, reqs []*request, large bool) bool {
+	if !c.direct.possible || c.owed.Load() != 0 {
+		return false
+	}
+	if argBytes(reqs) > maxDirectBytes && (!large || ctx.Err() != nil) {
+		return false
+	}
+	if !c.writeMu.TryLock() {
 		return false
 	}
 	if !c.readMu.TryLock() {
@@ -154,11 +156,23 @@ func (c *Conn) sendDirect(ctx context.Context, reqs []*request) bool {
 	return true
 }
 
-// finishDirect is doDirect's second half: it reads replies until last's,
-// within the patience, and gives up the read.
+// finishDirect is doDirect's second half: it reads replies until last's
+// (see readUntil) and gives up the read.
 func (c *Conn) finishDirect(ctx context.Context, last *request) {
-	c.readUntil(ctx, last)
+	c.readUntil(ctx, last, false)
 	c.releaseRead()
+}
+
+// argBytes is the length of reqs' arguments: a little less than their
+// encoding's, known before encoding them.
+func argBytes(reqs []*request) int {
+	n := 0
+	for _, r := range reqs {
+		for _, a := range r.args {
+			n += len(a)
+		}
+	}
+	return n
 }
 
 // releaseRead gives up the read, and hands the replies still owed to the
@@ -205,7 +219,12 @@ func (c *Conn) writeAlone(ctx context.Context, reqs []*request) bool {
 	c.mu.Unlock()
 
 	if w.size > maxDirectBytes {
-		defer c.watchCaller(ctx)()
+		n, err := c.writeLarge(ctx, w)
+		if err != nil {
+			c.markUnsent(reqs, starts, n)
+			c.fail(err)
+		}
+		return true
 	}
 	n, err := w.writeTo(c.nc)
 	c.lastWrite.Store(c.clock())
@@ -216,71 +235,29 @@ func (c *Conn) writeAlone(ctx context.Context, reqs []*request) bool {
 	return true
 }
 
-// watchCaller makes ctx's end close the connection (ErrCallerLeft) until
-// the returned function is called: for a large value going through the
-// caller's goroutine, which cannot leave it half done.
-func (c *Conn) watchCaller(ctx context.Context) (stop func() bool) {
-	if ctx.Done() == nil {
-		return func() bool { return true }
-	}
-	return context.AfterFunc(ctx, func() {
-		c.fail(&Error{Addr: c.addr, Err: fmt.Errorf("%w (%w)", ErrCallerLeft, context.Cause(ctx))})
-	})
-}
-
-// readLarge reads a value larger than the read buffer, which is all or part
-// of the replies to last's batch, on the caller's goroutine, under a watch
-// on its context. It does so only while no other caller's request was sent
-// behind the batch, and holds the write meanwhile, so that none is: were
-// the connection closed because the caller left, only its own requests
-// would be lost. Otherwise it reports false, having read nothing, and the
-// reader goroutine reads the value. Call it with readMu held.
-func (c *Conn) readLarge(ctx context.Context, last *request) bool {
-	if !c.writeMu.TryLock() {
-		return false
-	}
-	defer c.writeMu.Unlock()
-	c.mu.Lock()
-	own := c.inflight.len() > 0 && c.inflight.at(c.inflight.len()-1) == last
-	c.mu.Unlock()
-	if !own {
-		return false
-	}
-	c.setReadDeadline(time.Time{})
-	defer c.watchCaller(ctx)()
-	_, ok := c.readOne()
-	return ok
-}
-
 // readUntil reads replies until r's arrives, never blocking on the socket
 // past a deadline: a value is read only once all of it is buffered, and the
 // wait for bytes ends, when ctx can end, at ctx's deadline or after the
 // connection's patience, whichever comes first. It then leaves r to the
-// reader goroutine, and its caller waits on ctx as any other does; so it
-// does when a reply is larger than the read buffer. Call it with readMu
-// held.
-func (c *Conn) readUntil(ctx context.Context, r *request) {
-	if ctx.Done() != nil {
-		// Without a callback on ctx's end (which costs allocations per
-		// request), a cancellation is noticed within the patience.
-		now := time.Now()
-		deadline := now.Add(c.direct.patience)
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d
-		}
-		if set := c.direct.readDeadline; set.IsZero() || set.After(deadline) || set.Sub(now) < c.direct.patience/2 {
-			c.setReadDeadline(deadline)
-		}
-	} else {
-		c.setReadDeadline(time.Time{})
-	}
+// reader goroutine, and its caller waits on ctx as any other does. A reply
+// larger than the read buffer is read by readLarge, or else left to the
+// reader goroutine too.
+//
+// bounded is for a caller that holds other connections' reads (a
+// pipeline's first pass over its nodes): the wait ends after the patience
+// whatever ctx, and large replies are left to the reader goroutine, so that
+// no other connection's replies wait on this one's for longer. Call it with
+// readMu held.
+func (c *Conn) readUntil(ctx context.Context, r *request, bounded bool) {
+	c.armDirectRead(ctx, bounded)
 	for len(r.done) == 0 { // signalled once complete: only its caller takes the signal
 		if !c.rd.Ready() {
 			err := c.rd.Fill()
 			if err == nil {
 				continue
 			}
-			if errors.Is(err, bufio.ErrBufferFull) && c.readLarge(ctx, r) {
+			if errors.Is(err, bufio.ErrBufferFull) && !bounded && c.readLarge(ctx, r) {
+				c.armDirectRead(ctx, bounded) // readLarge read with no deadline
 				continue
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, bufio.ErrBufferFull) {
@@ -291,6 +268,24 @@ func (c *Conn) readUntil(ctx context.Context, r *request) {
 		if _, ok := c.readOne(); !ok {
 			break
 		}
+	}
+}
+
+// armDirectRead sets the socket's read deadline for a direct read (see
+// readUntil). Without a callback on ctx's end (which costs allocations per
+// request), a cancellation is noticed within the patience.
+func (c *Conn) armDirectRead(ctx context.Context, bounded bool) {
+	if ctx.Done() == nil && !bounded {
+		c.setReadDeadline(time.Time{})
+		return
+	}
+	now := time.Now()
+	deadline := now.Add(c.direct.patience)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if set := c.direct.readDeadline; set.IsZero() || set.After(deadline) || set.Sub(now) < c.direct.patience/2 {
+		c.setReadDeadline(deadline)
 	}
 }
 

@@ -166,7 +166,8 @@ func (c *Conn) judge(w *wait, now int64, period time.Duration, cause error) (dou
 // serverAtFault corroborates a long wait w before the server is blamed for
 // it: the wait is the server's only when the writer has handed every
 // in-flight request to the kernel, the reader is waiting on the socket
-// (it has processed every byte it read), the kernel has received nothing
+// (it has processed every byte it read) or a caller is writing a large
+// request the server does not take, the kernel has received nothing
 // the reader has not (readerBehind), and, since the previous look, the
 // process's goroutines have not been kept waiting to run for a check period
 // or more. Otherwise the reply is, or may be, late because this process has
@@ -179,7 +180,7 @@ func (c *Conn) serverAtFault(w *wait, period time.Duration) bool {
 	if starvedBetween(before, waits, period) {
 		return false
 	}
-	return !c.unwritten.Load() && c.reading.Load() && !c.readerBehind()
+	return !c.unwritten.Load() && (c.reading.Load() || c.direct.writing.Load()) && !c.readerBehind()
 }
 
 // wait is one wait the monitor times: for the oldest request's reply bytes,

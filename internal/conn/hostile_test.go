@@ -434,20 +434,33 @@ func TestDeadlineHonouredWhileLargeReplyArrives(t *testing.T) {
 			time.Sleep(time.Millisecond) // pacing the fake server, not synchronisation
 		}
 	})
-	c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	if _, err := c.Do(ctx, "GET", "big"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want the caller's deadline", err)
+	cases := []struct {
+		name     string
+		patience time.Duration // how long the caller waits for bytes before the reader goroutine takes over
+		cause    error
+	}{
+		{"read by the caller", time.Minute, conn.ErrCallerLeft},
+		{"read by the reader goroutine", time.Nanosecond, conn.ErrAbandonedReply},
 	}
-	// The whole reply would take many seconds at this pace.
-	if took := time.Since(start); took > 2*time.Second {
-		t.Fatalf("caller released after %v, deadline 200ms", took)
-	}
-	waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned large reply closes")
-	if !errors.Is(c.Err(), conn.ErrCallerLeft) && !errors.Is(c.Err(), conn.ErrAbandonedReply) {
-		t.Fatalf("cause = %v, want ErrCallerLeft or ErrAbandonedReply", c.Err())
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialFake(t, addr, conn.Options{HealthTimeout: time.Second})
+			conn.SetPatience(c, tc.patience)
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			if _, err := c.Do(ctx, "GET", "big"); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want the caller's deadline", err)
+			}
+			// The whole reply would take many seconds at this pace.
+			if took := time.Since(start); took > 2*time.Second {
+				t.Fatalf("caller released after %v, deadline 200ms", took)
+			}
+			waitClosed(t, c.Done(), 5*time.Second, "connection with an abandoned large reply closes")
+			if !errors.Is(c.Err(), tc.cause) {
+				t.Fatalf("cause = %v, want %v", c.Err(), tc.cause)
+			}
+		})
 	}
 }
 
