@@ -320,3 +320,20 @@ func TestLargeRequestIsNotCopiedOnTheWayToTheQueue(t *testing.T) {
 		t.Fatalf("a 1 MiB SET allocated %.1f times, want its value never copied", allocs)
 	}
 }
+
+// A large value its caller writes itself, to a server that stopped reading,
+// is bounded by the health check as a reply would be, even for a context
+// that never ends.
+func TestHungServerEndsALargeDirectWrite(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{PingInterval: -1, HealthTimeout: 300 * time.Millisecond})
+	big := strings.Repeat("x", 64<<20) // more than the kernel's socket buffers hold: the write blocks
+	if err := s.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Resume() }()
+	_, err := c.Do(context.Background(), "SET", "big", big)
+	if !errors.Is(err, conn.ErrHealthTimeout) {
+		t.Fatalf("SET = %v, want ErrHealthTimeout", err)
+	}
+}
