@@ -218,15 +218,13 @@ func (c *Conn) writeAlone(ctx context.Context, reqs []*request) bool {
 	c.owed.Add(int64(len(reqs)))
 	c.mu.Unlock()
 
+	var n int
+	var err error
 	if w.size > maxDirectBytes {
-		n, err := c.writeLarge(ctx, w)
-		if err != nil {
-			c.markUnsent(reqs, starts, n)
-			c.fail(err)
-		}
-		return true
+		n, err = c.writeLarge(ctx, w)
+	} else {
+		n, err = w.writeTo(c.nc)
 	}
-	n, err := w.writeTo(c.nc)
 	c.lastWrite.Store(c.clock())
 	if err != nil {
 		c.markUnsent(reqs, starts, n)

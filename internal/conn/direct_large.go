@@ -26,7 +26,6 @@ func (c *Conn) writeLarge(ctx context.Context, w *wireBatch) (int, error) {
 	c.direct.writing.Store(true)
 	n, err := w.writeTo(c.nc)
 	c.direct.writing.Store(false)
-	c.lastWrite.Store(c.clock())
 	watch.end()
 	return n, err
 }
