@@ -147,18 +147,22 @@ func TestCallerLeavingALargeReplyClosesTheConnection(t *testing.T) {
 	started := make(chan struct{}, 1)
 	release := make(chan struct{})
 	defer close(release)
+	// Three quarters of the value: more than the kernel's socket buffers
+	// hold, so the write returns only once the caller has been reading the
+	// value. Built before any request, so the reply starts at once.
+	partial := "$67108864\r\n" + strings.Repeat("x", 48<<20)
 	srv.Handle("GET", func([]string) resptest.Reply {
 		return resptest.Stream(func(w io.Writer) {
-			// Three quarters of the value: more than the kernel's socket
-			// buffers hold, so the write returns only once the caller has
-			// been reading the value.
-			_, _ = io.WriteString(w, "$67108864\r\n"+strings.Repeat("x", 48<<20))
+			_, _ = io.WriteString(w, partial)
 			started <- struct{}{}
 			<-release
 		})
 	})
 	leaveMidTransfer(t, func() *conn.Conn {
-		c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
+		// A health timeout a slow machine cannot reach: the caller's
+		// leaving, not the health check, is what must close the
+		// connection.
+		c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1, HealthTimeout: time.Minute})
 		// The caller waits for the reply's bytes however slowly they
 		// come, so it is the one reading the value when its context ends.
 		conn.SetPatience(c, time.Minute)
@@ -183,7 +187,7 @@ func TestCallerLeavingALargeWriteClosesTheConnection(t *testing.T) {
 		if err := s.Resume(); err != nil {
 			t.Fatal(err)
 		}
-		c := dial(t, s, conn.Options{PingInterval: -1})
+		c := dial(t, s, conn.Options{PingInterval: -1, HealthTimeout: time.Minute}) // as above
 		if err := s.Pause(); err != nil {
 			t.Fatal(err)
 		}
