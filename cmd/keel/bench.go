@@ -26,7 +26,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.SetOutput(stderr)
 	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "measured time per client, cell and round")
 	fs.DurationVar(&cfg.Warmup, "warmup", bench.DefaultWarmup, "unmeasured load before each measured window")
-	fs.IntVar(&cfg.Rounds, "rounds", bench.DefaultRounds, "rounds per cell; the clients take turns in each (A B C A B C…)")
+	fs.IntVar(&cfg.Rounds, "rounds", bench.DefaultRounds, "rounds per cell; the clients take turns in each, each round starting with the next (A B C, B C A…)")
 	fs.StringVar(&goroutines, "goroutines", joinInts(bench.DefaultGoroutines), "goroutine counts, comma-separated")
 	fs.StringVar(&workloads, "workloads", joinWorkloads(bench.Workloads), "workloads, comma-separated")
 	fs.StringVar(&clients, "clients", strings.Join(bench.ClientNames, ","), "clients, comma-separated")

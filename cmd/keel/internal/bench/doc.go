@@ -6,10 +6,10 @@
 // # What is measured
 //
 // For every cell — a workload at a goroutine count — each client runs for
-// Config.Duration after a warm-up of Config.Warmup, in rounds A B C A B C…
-// (Config.Rounds of them). Every goroutine calls the client in a closed loop:
-// one operation, then the next, as fast as replies come. Per client and cell
-// the report gives:
+// Config.Duration after a warm-up of Config.Warmup, in rounds A B C, B C A,
+// C A B… (Config.Rounds of them). Every goroutine calls the client in a
+// closed loop: one operation, then the next, as fast as replies come. Per
+// client and cell the report gives:
 //
 //   - requests/s: operations completed in the measured window divided by its
 //     length, the median of the rounds (and each round's, in the JSON);
@@ -31,6 +31,11 @@
 //     GC) to the end of the window, garbage included; the largest round's;
 //   - of limit: requests/s as a share of the servers' limit for the
 //     workload (see below).
+//
+// On keel's row, keel÷rueidis and keel÷go-redis are the median over the
+// rounds of keel's requests/s divided by the peer's in the same round: the
+// windows of one round follow one another, so a slow spell of the machine
+// weighs on both sides of each ratio.
 //
 // # The servers' limit
 //

@@ -71,8 +71,8 @@ type Row struct {
 	Ops        int64  `json:"ops"`
 	Errors     int64  `json:"errors"`
 	FirstError string `json:"first_error,omitempty"`
-	// VsRueidis and VsGoRedis are keel's ReqPerSec divided by the peer's in
-	// the same cell, on keel's row only; 0 when either is missing.
+	// VsRueidis and VsGoRedis are keel's throughput over the peer's in the
+	// same cell (see versus), on keel's row only; 0 when either is missing.
 	VsRueidis float64 `json:"keel_vs_rueidis,omitempty"`
 	VsGoRedis float64 `json:"keel_vs_go_redis,omitempty"`
 }
@@ -94,9 +94,9 @@ func (r Row) Spread() float64 {
 // the clients of one cell.
 func fillRatios(rows []Row) {
 	var k *Row
-	rate := map[string]float64{}
+	peers := map[string]Row{}
 	for i := range rows {
-		rate[rows[i].Client] = rows[i].ReqPerSec
+		peers[rows[i].Client] = rows[i]
 		if rows[i].Client == Keel {
 			k = &rows[i]
 		}
@@ -104,8 +104,28 @@ func fillRatios(rows []Row) {
 	if k == nil {
 		return
 	}
-	k.VsRueidis = ratio(k.ReqPerSec, rate[Rueidis])
-	k.VsGoRedis = ratio(k.ReqPerSec, rate[GoRedis])
+	k.VsRueidis = versus(*k, peers[Rueidis])
+	k.VsGoRedis = versus(*k, peers[GoRedis])
+}
+
+// versus is keel's throughput over a peer's in one cell: the median over
+// the rounds of keel's req/s divided by the peer's in the same round. A
+// round's windows follow one another, so whatever slowed the machine then
+// (another process, the host under the virtual machine) weighs on both,
+// and the ratio keeps less of it than the ratio of the two medians would.
+// Without rounds to pair (a peer missing, or a round without an operation)
+// it is the ratio of the medians; 0 when either is 0.
+func versus(k, peer Row) float64 {
+	if len(k.Rounds) == 0 || len(k.Rounds) != len(peer.Rounds) {
+		return ratio(k.ReqPerSec, peer.ReqPerSec)
+	}
+	ratios := make([]float64, len(k.Rounds))
+	for i := range k.Rounds {
+		if ratios[i] = ratio(k.Rounds[i], peer.Rounds[i]); ratios[i] == 0 {
+			return ratio(k.ReqPerSec, peer.ReqPerSec)
+		}
+	}
+	return median(ratios)
 }
 
 func ratio(a, b float64) float64 {
@@ -144,6 +164,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "An op is one call: one GET/SET, one 10-key MGET (go-redis: a pipeline of 10 GETs), one pipeline of 100 GETs.")
 	fmt.Fprintln(w, "req/s: median of rounds; ±: spread of rounds, (max−min)/median. p50/p99: all rounds.")
+	fmt.Fprintln(w, "keel÷peer: median over rounds of keel's req/s ÷ the peer's in the same round.")
 	fmt.Fprintln(w, "allocs/op, B/op: the whole process (client and its goroutines) over the window ÷ ops.")
 	fmt.Fprintln(w, "rd/op, wr/op: read(2)/write(2) calls of the process (/proc/self/io; EAGAIN reads and the runtime's eventfd included) ÷ ops.")
 	fmt.Fprintln(w, "heap: growth of the process's heap in use under the load (end of window less before it, garbage included; largest round).")
@@ -332,8 +353,8 @@ func (r *Report) Targets() []Check {
 			out = append(out, Check{
 				Workload:   w,
 				Goroutines: g,
-				VsRueidis:  ratio(k.ReqPerSec, ru.ReqPerSec),
-				VsGoRedis:  ratio(k.ReqPerSec, gr.ReqPerSec),
+				VsRueidis:  versus(k, ru),
+				VsGoRedis:  versus(k, gr),
 				P99Ratio:   ratio(float64(k.P99), float64(ru.P99)),
 				KeelAllocs: k.AllocsPerOp,
 				PeerAllocs: min(ru.AllocsPerOp, gr.AllocsPerOp),

@@ -88,6 +88,31 @@ func TestFillRatios(t *testing.T) {
 	}
 }
 
+// keel's ratio to a peer is the median of the rounds' ratios, not the ratio
+// of the medians.
+func TestRatiosPairTheRounds(t *testing.T) {
+	rows := []Row{
+		{Client: Keel, ReqPerSec: 150, Rounds: []float64{100, 200, 150}},
+		// Round ratios 1.11, 0.95 and 1.5; the medians' ratio is 1.5.
+		{Client: Rueidis, ReqPerSec: 100, Rounds: []float64{90, 210, 100}},
+		// Rounds that cannot be paired: the ratio of the medians.
+		{Client: GoRedis, ReqPerSec: 50, Rounds: []float64{50}},
+	}
+	fillRatios(rows)
+	if math.Abs(rows[0].VsRueidis-100.0/90) > 1e-9 {
+		t.Errorf("keel ÷ rueidis = %v, want %v (paired rounds)", rows[0].VsRueidis, 100.0/90)
+	}
+	if rows[0].VsGoRedis != 3 {
+		t.Errorf("keel ÷ go-redis = %v, want 3 (medians)", rows[0].VsGoRedis)
+	}
+	// A round with no operation is not paired either.
+	rows[1].Rounds = []float64{90, 0, 100}
+	fillRatios(rows)
+	if rows[0].VsRueidis != 1.5 {
+		t.Errorf("keel ÷ rueidis with an empty round = %v, want 1.5 (medians)", rows[0].VsRueidis)
+	}
+}
+
 // sampleReport has two target cells: GET at 64 goroutines, where keel meets
 // every target, and SET16B at 256, where it misses every one. GET has a
 // limit, SET16B none.

@@ -29,8 +29,8 @@ type Config struct {
 	// Warmup runs the load unmeasured before each window. Default 50ms;
 	// negative for none.
 	Warmup time.Duration
-	// Rounds is how many times each cell runs every client, interleaved.
-	// Default 2.
+	// Rounds is how many times each cell runs every client, interleaved
+	// (see Run). Default 2.
 	Rounds int
 	// Keys is the number of read keys (and of write keys). Default 10000,
 	// at least 100 (one PIPE100 batch).
@@ -193,8 +193,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			for i := range cell {
 				cell[i] = &cellResult{}
 			}
-			for range cfg.Rounds {
-				for i, c := range clients {
+			for round := range cfg.Rounds {
+				// Each round starts with the next client (A B C, B C A,
+				// C A B…), so none always follows the same one or runs
+				// first after a change of cell.
+				for j := range clients {
+					i := (round + j) % len(clients)
+					c := clients[i]
 					res := r.run(ctx, c, w, g, keys, cfg.Warmup, cfg.Duration)
 					if err := ctx.Err(); err != nil {
 						return nil, err
