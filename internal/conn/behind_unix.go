@@ -18,7 +18,8 @@ func (c *Conn) readerBehind() bool {
 		buf  [1]byte
 	)
 	if err := rc.Control(func(fd uintptr) {
-		n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		// No MSG_DONTWAIT (aix lacks it): Go's sockets are non-blocking.
+		n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK)
 	}); err != nil {
 		return false
 	}
