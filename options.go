@@ -142,8 +142,10 @@ type Options struct {
 	// MaxConnAge, when positive, bounds how long a connection is used: a
 	// shared connection older than this is replaced gracefully (a new one
 	// is dialled and takes the new requests, then the old one is closed
-	// once its in-flight requests have their replies), and an idle one kept
-	// for Client.Watch is closed. Connections are checked every tenth of
+	// once its in-flight requests have their replies), a node's extra
+	// connections (for large values, and for reads diverted around a
+	// stalled one) are closed the same way and dialled again when next
+	// needed, and an idle one kept for Client.Watch is closed. Connections are checked every tenth of
 	// the shorter of MaxConnAge and ReauthInterval, at most every second,
 	// so one is replaced at most that much past its age. If the new
 	// connection cannot be dialled, the old one is kept (the node is not

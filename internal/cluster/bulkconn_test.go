@@ -236,3 +236,26 @@ func TestBulkConnectionReplacedForAge(t *testing.T) {
 		return c != nil && c != old
 	})
 }
+
+// A side connection older than MaxConnAge is drained and closed, and the
+// next diverted read opens another.
+func TestSideConnectionReplacedForAge(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	const age = 150 * time.Millisecond
+	e := newFakeEngine(t, fc, Options{MaxConnAge: age})
+	addr := fc.addr(0)
+	fc.nodes[0].Handle("GET", func([]string) resptest.Reply { return resptest.Bulk("v") })
+	if _, err := e.Do(testCtx(t), "GET", "k"); err != nil { // the node joins the pool
+		t.Fatal(err)
+	}
+	old, err := e.pool.side(testCtx(t), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the old side connection closes", func() bool { return !alive(old) })
+	c, err := e.pool.side(testCtx(t), addr)
+	if err != nil || c == old || !alive(c) {
+		t.Fatalf("side connection after the old one's age: %p (old %p), %v", c, old, err)
+	}
+}

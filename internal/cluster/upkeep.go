@@ -73,7 +73,8 @@ func (e *Engine) reauth(ctx context.Context, c *conn.Conn) {
 
 // upkeep replaces the shared connections older than MaxConnAge (a new one
 // is dialled, and the old one drained once the new one is in use), drains
-// the bulk connections older than that, and re-authenticates those due.
+// the side and bulk connections older than that, and re-authenticates those
+// due.
 func (p *pool) upkeep() {
 	var due []*conn.Conn
 	p.mu.Lock()
@@ -95,8 +96,16 @@ func (p *pool) upkeep() {
 		case p.e.reauthDue(c):
 			due = append(due, c)
 		}
-		// A bulk connection too old is drained, and another dialled when
-		// next needed.
+		// A side or bulk connection too old is drained, and another
+		// dialled when next needed.
+		switch side := nc.side; {
+		case !alive(side):
+		case p.e.tooOld(side):
+			p.drain(side)
+			nc.side = nil
+		case p.e.reauthDue(side):
+			due = append(due, side)
+		}
 		keep := nc.bulk[:0]
 		for _, b := range nc.bulk {
 			switch {
