@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -25,8 +26,9 @@ import (
 // requests of the shared connection.
 //
 // The bulk connections, up to maxBulkConns per node, are dialled in the
-// background on first need with the shared connection's options and health
-// check: one that fails it suspects the node, as the shared one does. They
+// background on first need with the shared connection's options, health
+// check and ROLE confirmation: one that fails the check suspects the node,
+// as the shared one does. They
 // are counted in the connection stats, re-authenticated, replaced for their
 // age, and drained or closed with the node's others.
 
@@ -189,6 +191,11 @@ func (p *pool) bulk(addr string) (b *bulkConn, ok bool) {
 func (p *pool) dialBulk(addr string, nc *nodeConn) {
 	defer p.e.wg.Done()
 	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
+	if err == nil {
+		// Large writes go on it: a primary demoted since the shared
+		// connection confirmed it gets none (outside a cluster).
+		err = p.e.confirmPrimary(c, addr, false)
+	}
 	p.e.stats.dials.Add(1)
 	nc.stats.dials.Add(1)
 
@@ -201,8 +208,11 @@ func (p *pool) dialBulk(addr string, nc *nodeConn) {
 		nc.bulkFailedAt = time.Now()
 	}
 	p.mu.Unlock()
-	if err == nil && !keep {
+	switch {
+	case err == nil && !keep:
 		_ = c.Close() // the pool closed, or dropped the node, while this dial ran
+	case errors.As(err, new(*notPrimaryError)):
+		p.e.demotedAtDial(addr, err)
 	}
 }
 

@@ -68,3 +68,12 @@ func (e *Engine) confirmPrimary(c *conn.Conn, addr string, wasPrimary bool) erro
 	e.opts.Logger.Warn("keel: could not confirm the primary's ROLE", "node", addr, "err", err)
 	return nil
 }
+
+// demotedAtDial handles a dial to addr that failed with a *notPrimaryError:
+// not a failing node but a demoted primary, so the new one is looked for at
+// the incident pace, as after READONLY.
+func (e *Engine) demotedAtDial(addr string, err error) {
+	e.opts.Logger.Warn("keel: the primary answers ROLE replica", "node", addr, "err", err)
+	e.primaryRefused(addr)
+	e.trigger("primary " + addr + " answers ROLE replica")
+}

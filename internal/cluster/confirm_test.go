@@ -67,3 +67,43 @@ func TestNewPrimaryConnConfirmsRole(t *testing.T) {
 		return len(causes) == 2 && strings.Contains(causes[1], "answers ROLE replica")
 	})
 }
+
+// TestBulkConnConfirmsRole: in ModeReplication, a connection for large
+// values dialled to the node keel treats as primary, which has become a
+// replica unseen, is refused by the dial's ROLE check, which sends keel to
+// find the new primary, as the shared connection's does.
+func TestBulkConnConfirmsRole(t *testing.T) {
+	testutil.SkipIfShort(t)
+	g := lab.StartReplicationGroupT(t, lab.ReplicationOptions{Replicas: 1})
+	changed := make(chan string, 8)
+	e := startEngine(t, Options{Seeds: []string{g.Seed()}, Resolver: g.Resolver(), Mode: ModeReplication,
+		RefreshInterval: time.Hour, OnEvent: func(ev Event) {
+			if ev.Kind == TopologyChanged {
+				changed <- ev.Cause
+			}
+		}})
+	select {
+	case <-changed: // the first topology
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first topology")
+	}
+	old, promoted := g.Primary().Addr(), g.Replicas()[0].Addr()
+	host, port, _ := strings.Cut(promoted, ":")
+	testutil.ServerDo(t, promoted, "REPLICAOF", "NO", "ONE")
+	testutil.ServerDo(t, old, "REPLICAOF", host, port)
+
+	if b, ok := e.pool.bulk(old); ok { // starts the dial
+		t.Fatalf("a bulk connection to %s before any was dialled: %v", old, b.c.Addr())
+	}
+	select {
+	case cause := <-changed:
+		if !strings.Contains(cause, "answers ROLE replica") {
+			t.Fatalf("topology changed for %q, want the ROLE check's refusal", cause)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bulk connection's dial did not find the demotion")
+	}
+	if b, ok := e.pool.bulk(old); ok {
+		t.Fatalf("a bulk connection to the demoted %s was kept: %v", old, b.c.Addr())
+	}
+}

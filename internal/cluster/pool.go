@@ -259,11 +259,7 @@ func (p *pool) dial(addr string, nc *nodeConn, done chan struct{}, wasPrimary bo
 		p.e.recovered(addr)
 	case p.ctx.Err() != nil:
 	case errors.As(err, new(*notPrimaryError)):
-		// Not a failing node but a demoted primary: find the new one at
-		// the incident pace, as after READONLY.
-		p.e.opts.Logger.Warn("keel: the primary answers ROLE replica", "node", addr, "err", err)
-		p.e.primaryRefused(addr)
-		p.e.trigger("primary " + addr + " answers ROLE replica")
+		p.e.demotedAtDial(addr, err)
 	case alive(replaced):
 		// The old connection still serves: the node is not suspected for
 		// a replacement that can wait for the next try.
