@@ -39,7 +39,15 @@ type Message struct {
 // resubscribes on the right node, retrying with a backoff until it succeeds
 // or the Subscription is closed. Each restoration is reported to
 // Options.OnEvent as an EventResubscribed with the gap's length. Pub/Sub
-// stores nothing: messages published during a gap are not received.
+// stores nothing: messages published during a gap are not received, nor
+// are those a connection keel gave up on still brings.
+//
+// A subscription moves to another node only when it must: channels and
+// patterns stay on a node as long as it answers and the cluster lists it,
+// a primary demoted by a failover included. Each node receives a published
+// message over a cluster bus link of its own, at its own pace, so after a
+// move the new node may deliver again a message the old one delivered just
+// before it failed.
 //
 // Messages arrive on Messages, a channel buffered to
 // Options.SubscriptionBuffer, in the order their node sent them: in

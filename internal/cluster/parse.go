@@ -23,30 +23,42 @@ func badTopology(format string, args ...any) error {
 // from's host when that is empty too). With useTLS the nodes' tls-port is
 // used when they report one, else their port.
 func ParseShards(v resp.Value, from string, useTLS bool) ([]Claim, error) {
+	claims, _, err := parseShards(v, from, useTLS)
+	return claims, err
+}
+
+// parseShards is ParseShards, returning the members too: the address of
+// every node the reply lists and does not report failed, whether or not its
+// shard serves slots. A primary that serves none is a member still: the
+// old primary of a failover, say, that the answering node does not know
+// yet to be a replica of the new one.
+func parseShards(v resp.Value, from string, useTLS bool) (claims []Claim, members []string, err error) {
 	shards, err := v.Slice()
 	if err != nil {
-		return nil, badTopology("CLUSTER SHARDS: %v", err)
+		return nil, nil, badTopology("CLUSTER SHARDS: %v", err)
 	}
-	var claims []Claim
 	for _, shv := range shards {
 		fields, err := mapOf(shv)
 		if err != nil {
-			return nil, badTopology("CLUSTER SHARDS shard: %v", err)
+			return nil, nil, badTopology("CLUSTER SHARDS shard: %v", err)
 		}
 		ranges, err := fields["slots"].Slice()
 		if err != nil || len(ranges)%2 != 0 {
-			return nil, badTopology("CLUSTER SHARDS slots: %v", fields["slots"])
+			return nil, nil, badTopology("CLUSTER SHARDS slots: %v", fields["slots"])
 		}
 		nodes, err := fields["nodes"].Slice()
 		if err != nil {
-			return nil, badTopology("CLUSTER SHARDS nodes: %v", fields["nodes"])
+			return nil, nil, badTopology("CLUSTER SHARDS nodes: %v", fields["nodes"])
 		}
 		var sh Shard
 		hasPrimary := false
 		for _, nv := range nodes {
 			n, role, err := parseShardNode(nv, from, useTLS)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
+			}
+			if n.Health != Failed {
+				members = append(members, n.Addr)
 			}
 			if role == "master" && !hasPrimary {
 				sh.Primary, hasPrimary = n, true
@@ -61,12 +73,12 @@ func ParseShards(v resp.Value, from string, useTLS bool) ([]Claim, error) {
 			start, err1 := ranges[i].Int64()
 			end, err2 := ranges[i+1].Int64()
 			if err1 != nil || err2 != nil || start < 0 || end >= SlotCount || start > end {
-				return nil, badTopology("CLUSTER SHARDS slot range %v-%v", ranges[i], ranges[i+1])
+				return nil, nil, badTopology("CLUSTER SHARDS slot range %v-%v", ranges[i], ranges[i+1])
 			}
 			claims = append(claims, Claim{Start: int(start), End: int(end), Shard: sh})
 		}
 	}
-	return claims, nil
+	return claims, members, nil
 }
 
 func parseShardNode(v resp.Value, from string, useTLS bool) (Node, string, error) {

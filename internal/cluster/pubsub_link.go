@@ -33,8 +33,14 @@ type subLink struct {
 	made     time.Time    // when the connection was made
 	lastRead atomic.Int64 // unix nanoseconds of the last value read
 
-	// names are the channels (or patterns) placed on this link; run loop only.
-	names map[string]struct{}
+	// names are the channels (or patterns) placed on this link: the only
+	// ones whose messages it delivers. The run loop writes them (place,
+	// unplace) under namesMu, and reads them without it; the reader reads
+	// them under namesMu. (Not under mu: send holds mu while it writes,
+	// and a reader waiting for it could not read the replies that let the
+	// write end.)
+	namesMu sync.RWMutex
+	names   map[string]struct{}
 	// gapFrom and gapCause are the earliest loss that the commands now on
 	// this link are restoring; run loop only.
 	gapFrom  time.Time
@@ -131,6 +137,31 @@ func (l *subLink) ponged() {
 
 func isPing(c *subCmd) bool { return c.verb == "ping" }
 
+// place adds names to the link's; run loop only.
+func (l *subLink) place(names ...string) {
+	l.namesMu.Lock()
+	defer l.namesMu.Unlock()
+	for _, n := range names {
+		l.names[n] = struct{}{}
+	}
+}
+
+// unplace removes name from the link's: from now on, its messages on this
+// link are not delivered; run loop only.
+func (l *subLink) unplace(name string) {
+	l.namesMu.Lock()
+	defer l.namesMu.Unlock()
+	delete(l.names, name)
+}
+
+// serves reports whether name is placed on the link; the reader's.
+func (l *subLink) serves(name string) bool {
+	l.namesMu.RLock()
+	defer l.namesMu.RUnlock()
+	_, ok := l.names[name]
+	return ok
+}
+
 // close closes the connection; its reader ends on its own. The run
 // goroutine must not wait for it: the reader may be waiting to hand the run
 // goroutine a note.
@@ -191,11 +222,22 @@ func (l *subLink) handleEvent(elems []resp.Value) error {
 	}
 	kind := strings.ToLower(elems[0].Str)
 	switch {
+	// A message is delivered only while its channel (or pattern) is placed
+	// on this link. Once the run loop moved the name elsewhere, or dropped
+	// the link, what the link still brings (read before the connection
+	// closed, or sent before the server processed the unsubscription) is
+	// from a subscription already given up: its messages fall in the gap
+	// the restoration reports, and the new subscription, on another node,
+	// may deliver the same ones again.
 	case (kind == "message" || kind == "smessage") && len(elems) == 3:
-		l.s.o.Deliver(Message{Channel: elems[1].Str, Payload: elems[2].Str})
+		if l.serves(elems[1].Str) {
+			l.s.o.Deliver(Message{Channel: elems[1].Str, Payload: elems[2].Str})
+		}
 		return nil
 	case kind == "pmessage" && len(elems) == 4:
-		l.s.o.Deliver(Message{Pattern: elems[1].Str, Channel: elems[2].Str, Payload: elems[3].Str})
+		if l.serves(elems[1].Str) {
+			l.s.o.Deliver(Message{Pattern: elems[1].Str, Channel: elems[2].Str, Payload: elems[3].Str})
+		}
 		return nil
 	case kind == "pong":
 		l.ponged()

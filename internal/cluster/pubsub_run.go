@@ -129,7 +129,7 @@ func (s *Subscriber) remove(r subRequest) {
 		if l := st.where[n]; l != nil {
 			delete(st.where, n)
 			delete(st.confirmed, n)
-			delete(l.names, n)
+			l.unplace(n)
 			if !slices.Contains(byLink[l], n) {
 				byLink[l] = append(byLink[l], n)
 				w.keys["-"+n] = struct{}{}
@@ -249,13 +249,21 @@ func (s *Subscriber) pickNode(t *Topology) string {
 
 // reconcile moves names that belong elsewhere, places the unplaced ones and
 // closes links left with nothing. It returns when to try again.
+//
+// A link stays while its node is a member of the cluster (Topology.Member),
+// even one that serves no slot: moving a subscription that still works
+// loses the messages published while it moves, and may deliver some twice.
+// Each node receives a PUBLISH over a cluster bus link of its own, at its
+// own pace, so the node a subscription moves to may deliver, after the
+// SUBSCRIBE, messages the old node had already delivered. Sharded channels
+// still follow their slots (followSlots).
 func (s *Subscriber) reconcile() time.Duration {
 	st := &s.st
 	t := s.e.topo.Load()
 	now := time.Now()
 	for addr, l := range st.links {
-		if !t.Has(addr) {
-			s.dropLink(l, "node "+addr+" no longer in the topology")
+		if !t.Member(addr) {
+			s.dropLink(l, "node "+addr+" left the cluster")
 		}
 	}
 	if s.kind == SubSharded {
@@ -313,8 +321,8 @@ func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 		sub, _ := s.kind.verbs()
 		for _, n := range names {
 			st.where[n] = l
-			l.names[n] = struct{}{}
 		}
+		l.place(names...)
 		s.sendGrouped(l, sub, names)
 	}
 	return wait
@@ -342,7 +350,7 @@ func (s *Subscriber) followSlots(t *Topology) {
 func (s *Subscriber) unplace(n, cause string) {
 	st := &s.st
 	if l := st.where[n]; l != nil {
-		delete(l.names, n)
+		l.unplace(n)
 	}
 	delete(st.where, n)
 	served := st.confirmed[n]
@@ -355,17 +363,19 @@ func (s *Subscriber) unplace(n, cause string) {
 }
 
 // dropLink closes l; its names wait to be placed again, lost for cause.
-// Unsubscriptions pending on it are done: the connection is gone.
+// Taken off l first, they get nothing more from it, whatever its reader
+// still holds. Unsubscriptions pending on it are done: the connection is
+// gone.
 func (s *Subscriber) dropLink(l *subLink, cause string) {
 	st := &s.st
 	if st.links[l.addr] != l {
 		return
 	}
 	delete(st.links, l.addr)
-	l.close()
 	for n := range l.names {
 		s.unplace(n, cause)
 	}
+	l.close()
 	for _, c := range l.pendingCmds() {
 		if isUnsub(c.verb) {
 			for _, n := range c.names {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -441,5 +442,135 @@ func TestSubscriberFirstMovedIsNoResubscription(t *testing.T) {
 	evs := log.of(Resubscribed) // in order: one for the first MOVED would come first
 	if len(evs) != 1 || !strings.Contains(evs[0].Cause, "connection lost") {
 		t.Fatalf("events %+v: want one, for the lost connection", evs)
+	}
+}
+
+// TestSubscriberStaysOnSlotlessMember: right after a failover, the nodes
+// that have not yet learned that the old primary follows the new one list
+// it as a primary without slots. A channel subscription on it stays there,
+// where it still works: moving it would lose the messages published
+// meanwhile, and could deliver some twice, each node receiving a PUBLISH
+// at its own pace. Once no node lists the old primary, it moves.
+func TestSubscriberStaysOnSlotlessMember(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	old, promoted := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, old))
+	push, release := make(chan struct{}), make(chan struct{})
+	defer close(release) // before the server closes: it waits for the stream
+	fc.nodes[0].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Stream(func(w io.Writer) {
+			if _, err := io.WriteString(w, resp2(1, "subscribe", cmd[1])); err != nil {
+				return
+			}
+			select {
+			case <-push:
+				_, _ = io.WriteString(w, resp2(-1, "message", cmd[1], "after the failover"))
+			case <-release:
+			}
+		})
+	})
+	fc.nodes[1].Handle("SUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "subscribe", cmd[1]))
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	var box inbox
+	s, err := e.Subscribe(testCtx(t), SubChannels, []string{"ch"}, SubOptions{Deliver: box.deliver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	fc.setView(resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
+		{Slots: [][2]int{{0, SlotCount - 1}}, Primary: promoted},
+		{Primary: old}, // no slots
+	}})
+	e.trigger("test: failover")
+	testutil.WaitFor(t, 5*time.Second, "the failover seen", func() bool {
+		sh, ok := e.topo.Load().ShardFor(0)
+		return ok && sh.Primary.Addr == promoted
+	})
+	if top := e.topo.Load(); top.Has(old) || !top.Member(old) {
+		t.Fatalf("old primary: Has %v, Member %v; want a member in no shard", top.Has(old), top.Member(old))
+	}
+	// Two turns of the run loop: the second one's reconcile began after
+	// the first request was answered, with the new topology.
+	for range 2 {
+		if err := s.Add(testCtx(t), []string{"ch"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(push)
+	testutil.WaitFor(t, 5*time.Second, "the old primary's message", func() bool { return len(box.payloads()) == 1 })
+	if n := fc.nodes[1].Count("SUBSCRIBE"); n != 0 {
+		t.Fatalf("%d SUBSCRIBE sent to the new primary: the subscription moved", n)
+	}
+	if evs := log.of(Resubscribed); len(evs) != 0 {
+		t.Fatalf("resubscribed: %+v", evs)
+	}
+
+	fc.setView(oneShard(3, promoted)) // the old primary forgotten
+	e.trigger("test: forgotten")
+	testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
+	if ev := log.of(Resubscribed)[0]; ev.Node != promoted || !strings.Contains(ev.Cause, "left the cluster") {
+		t.Fatalf("event %+v: want the new primary, for the old one leaving the cluster", ev)
+	}
+}
+
+// TestSubscriberMovedNameNotDeliveredByOldLink: once a sharded channel
+// moved to its slot's new owner, a message its old node sends before it
+// processed the SUNSUBSCRIBE is not delivered. It belongs to the gap the
+// restoration reports, and could be delivered by the new owner too (a
+// SPUBLISH reaches every node of the shard). The old link still delivers
+// the channels that stayed on it.
+func TestSubscriberMovedNameNotDeliveredByOldLink(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	old, owner := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, old))
+	slot := Slot("ch")
+	if Slot("other") == slot {
+		t.Fatal("the channels share a slot")
+	}
+	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "ssubscribe", cmd[1]))
+	})
+	fc.nodes[0].Handle("SUNSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(-1, "smessage", "ch", "late") + resp2(1, "sunsubscribe", "ch") +
+			resp2(-1, "smessage", "other", "stayed"))
+	})
+	fc.nodes[1].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "ssubscribe", cmd[1]) + resp2(-1, "smessage", cmd[1], "moved"))
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	var box inbox
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch", "other"}, SubOptions{Deliver: box.deliver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	var rest [][2]int
+	if slot > 0 {
+		rest = append(rest, [2]int{0, slot - 1})
+	}
+	if slot < SlotCount-1 {
+		rest = append(rest, [2]int{slot + 1, SlotCount - 1})
+	}
+	fc.setView(resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
+		{Slots: rest, Primary: old},
+		{Slots: [][2]int{{slot, slot}}, Primary: owner},
+	}})
+	e.trigger("test: slot moved")
+	testutil.WaitFor(t, 5*time.Second, "the new owner's message and the old node's last", func() bool {
+		got := box.payloads()
+		return slices.Contains(got, "moved") && slices.Contains(got, "stayed")
+	})
+	// "late" came before "stayed", on the same connection.
+	if got := box.payloads(); slices.Contains(got, "late") {
+		t.Fatalf("messages %q: the old node's message after the move was delivered", got)
+	}
+	if n := fc.nodes[0].Count("SUNSUBSCRIBE"); n != 1 {
+		t.Fatalf("%d SUNSUBSCRIBE sent to the old node, want 1", n)
 	}
 }

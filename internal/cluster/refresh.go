@@ -381,15 +381,16 @@ func (e *Engine) queryView(ctx context.Context, addr string) (View, error) {
 		return View{}, queryError(addr, query[1], err)
 	}
 	var claims []Claim
+	var members []string
 	if query[0][1] == "SHARDS" {
-		claims, err = ParseShards(replies[0], addr, e.opts.Conn.TLS != nil)
+		claims, members, err = parseShards(replies[0], addr, e.opts.Conn.TLS != nil)
 	} else {
 		claims, err = ParseSlots(replies[0], addr)
 	}
 	if err != nil {
 		return View{}, fmt.Errorf("keel: %s: %w", addr, err)
 	}
-	return View{From: addr, Epoch: ParseEpoch(replies[1]), Claims: claims}, nil
+	return View{From: addr, Epoch: ParseEpoch(replies[1]), Claims: claims, Members: members}, nil
 }
 
 // queryError explains a topology query's error reply, marking the two that
@@ -414,6 +415,11 @@ func (e *Engine) install(t *Topology, cause string) {
 	d := Compare(old, t)
 	e.topo.Store(t)
 	if d.Empty() {
+		if old != nil && !slices.Equal(old.members, t.members) {
+			// Routing is the same, but a node in no shard joined or left
+			// the members: a subscription on one that left must move.
+			e.broadcastChange()
+		}
 		return
 	}
 	e.stats.topologyChanges.Add(1)

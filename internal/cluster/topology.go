@@ -46,6 +46,9 @@ type Topology struct {
 	// Epoch is the highest cluster current epoch among the views it was
 	// built from; 0 when unknown.
 	Epoch int64
+	// members are the nodes the views listed (View.Members), sorted: with
+	// those of Shards, the members of the cluster (see Member).
+	members []string
 }
 
 // The slot table is split into chunks of slotsPerChunk slots.
@@ -112,6 +115,19 @@ func (t *Topology) Has(addr string) bool {
 	return false
 }
 
+// Member reports whether addr is a member of the cluster: a node of the
+// topology, or one that a view listed although its shard serves no slot.
+// Right after a failover, the nodes that have not yet learned that the old
+// primary follows the new one list it as a primary without slots, which
+// routes nothing but is still on the cluster bus, and receives every
+// PUBLISH.
+func (t *Topology) Member(addr string) bool {
+	if _, ok := slices.BinarySearch(t.members, addr); ok {
+		return true
+	}
+	return t.Has(addr)
+}
+
 // Claim is one view's statement that a shard serves slots Start..End.
 type Claim struct {
 	Start, End int
@@ -124,6 +140,10 @@ type View struct {
 	From   string // the node that answered
 	Epoch  int64
 	Claims []Claim
+	// Members lists the nodes the answer named, not reported failed,
+	// whether or not they serve slots (CLUSTER SHARDS; nil for CLUSTER
+	// SLOTS, which names only the nodes of Claims).
+	Members []string
 }
 
 // Merge builds a topology from several nodes' views. Where views disagree
@@ -148,6 +168,7 @@ func Merge(views ...View) *Topology {
 	index := map[string]int{} // primary address → 1 + index in t.Shards
 	for _, v := range ordered {
 		t.Epoch = max(t.Epoch, v.Epoch)
+		t.members = append(t.members, v.Members...)
 		for _, c := range v.Claims {
 			i, ok := index[c.Shard.Primary.Addr]
 			if !ok {
@@ -163,6 +184,8 @@ func Merge(views ...View) *Topology {
 		}
 	}
 	t.setOwners(owners)
+	slices.Sort(t.members)
+	t.members = slices.Compact(t.members)
 	return t
 }
 
@@ -212,7 +235,7 @@ func (t *Topology) table() *[SlotCount]uint16 {
 // storm (a migration under load) costs a small copy per MOVED; only when a
 // shard loses its last slot is the table rebuilt.
 func (t *Topology) WithSlot(slot int, addr string) *Topology {
-	n := &Topology{Shards: t.Shards, owner: t.owner, served: slices.Clone(t.served), Epoch: t.Epoch}
+	n := &Topology{Shards: t.Shards, owner: t.owner, served: slices.Clone(t.served), Epoch: t.Epoch, members: t.members}
 	i := slices.IndexFunc(n.Shards, func(sh Shard) bool { return sh.Primary.Addr == addr })
 	if i < 0 {
 		// Clip: never append into an array another topology shares.
