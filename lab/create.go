@@ -211,6 +211,7 @@ func (c *Cluster) pollAll(ctx context.Context, what string, check func() error) 
 func pollEvery(ctx context.Context, what string, every time.Duration, check func() error) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var last error
 	for {
 		err := check()
 		if err == nil {
@@ -220,9 +221,15 @@ func pollEvery(ctx context.Context, what string, every time.Duration, check func
 		if errors.As(err, &p) {
 			return p.error
 		}
+		// A check that ctx's end cut short failed on the deadline: its calls
+		// time out, as if the nodes had hung. The one before it says what
+		// was still wrong.
+		if last == nil || ctx.Err() == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("lab: waiting for %s: %w (last: %v)", what, ctx.Err(), err)
+			return fmt.Errorf("lab: waiting for %s: %w (last: %v)", what, ctx.Err(), last)
 		case <-t.C:
 		}
 	}

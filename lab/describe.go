@@ -32,6 +32,8 @@ type NodeInfo struct {
 	Slots       []SlotRange // slots it serves (not counting migrations)
 	Migrating   []int       // slots being moved away from it
 	Importing   []int       // slots being moved to it
+
+	migratingTo map[int]string // per Migrating slot, the id of the node it goes to
 }
 
 // Has reports whether the node carries flag, such as "master", "slave",
@@ -127,8 +129,12 @@ func parseNodeLine(line string) (NodeInfo, error) {
 			if err != nil {
 				return NodeInfo{}, fmt.Errorf("lab: bad migration %q", s)
 			}
-			if strings.HasPrefix(dir, ">") {
+			if to, ok := strings.CutPrefix(dir, ">-"); ok {
 				info.Migrating = append(info.Migrating, slot)
+				if info.migratingTo == nil {
+					info.migratingTo = map[int]string{}
+				}
+				info.migratingTo[slot] = to
 			} else {
 				info.Importing = append(info.Importing, slot)
 			}

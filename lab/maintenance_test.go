@@ -245,6 +245,130 @@ func TestMigrateSlots(t *testing.T) {
 	}
 }
 
+// openSlots returns the slots the running nodes import or migrate, in
+// their own views.
+func openSlots(t *testing.T, ctx context.Context, c *Cluster) []int {
+	t.Helper()
+	var open []int
+	for _, n := range c.Nodes() {
+		if !n.Running() {
+			continue
+		}
+		view, err := n.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		self, _ := view.Self()
+		open = append(append(open, self.Importing...), self.Migrating...)
+	}
+	return open
+}
+
+// TestFinishMigrations leaves a slot half-migrated, as a MigrateSlots that
+// fails halfway does (on a slow machine a call gets no reply in time, or a
+// node stalls past the node timeout and is failed over), and checks that
+// the cluster cannot settle until FinishMigrations moves the rest of the
+// slot, keys and all, to the primary of the shard it was going to.
+func TestFinishMigrations(t *testing.T) {
+	skipIfShort(t)
+	ctx := testCtx(t, 3*time.Minute)
+	c := StartClusterT(t, ClusterOptions{Shards: 3, Replicas: 1})
+	failOver := func(t *testing.T, primary *Node) {
+		t.Helper()
+		replicas, err := c.ReplicasOf(ctx, primary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Failover(ctx, replicas[0], FailoverGraceful); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tc := range []struct {
+		name string
+		// failOver is "from", "to" or "": the node failed over once half
+		// of the slot's keys have moved.
+		failOver string
+	}{
+		{"call failed", ""},
+		{"source failed over", "from"},
+		{"target failed over", "to"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A slot of the first shard goes to the last shard.
+			slot := 100 + i
+			from, err := c.PrimaryFor(ctx, slot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			to, err := c.PrimaryFor(ctx, 16383)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for k := range 20 {
+				keys = append(keys, KeyInSlot(slot, "open"+strconv.Itoa(k)))
+			}
+			writeKeysT(t, ctx, c, keys)
+			s := strconv.Itoa(slot)
+			for _, cmd := range []struct {
+				n    *Node
+				args []string
+			}{
+				{to, []string{"CLUSTER", "SETSLOT", s, "IMPORTING", from.ID()}},
+				{from, []string{"CLUSTER", "SETSLOT", s, "MIGRATING", to.ID()}},
+				{from, append([]string{"MIGRATE", to.host, strconv.Itoa(to.port), "", "0", migrateTimeout, "KEYS"}, keys[:10]...)},
+			} {
+				if _, err := cmd.n.call(ctx, cmd.args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := to // where the slot ends: the target's shard
+			switch tc.failOver {
+			case "from":
+				failOver(t, from)
+				// The target ignores claims to a slot it imports and drops
+				// the slots of the primary failed over: it knows no owner of
+				// the slot any more, and refuses its keys until told one.
+				err := poll(ctx, to.Name()+" to forget the owner", func() error {
+					view, err := to.View(ctx)
+					if err != nil {
+						return err
+					}
+					if id := view.Owners()[slot]; id != "" {
+						return fmt.Errorf("%s gives slot %d to %s", to, slot, id)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			case "to":
+				failOver(t, to)
+				if want, err = c.PrimaryFor(ctx, 16383); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Left so, it would stay open: WaitStable could never succeed.
+			if open := openSlots(t, ctx, c); !slices.Contains(open, slot) {
+				t.Fatalf("open slots %v, want %d among them", open, slot)
+			}
+
+			if err := c.FinishMigrations(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WaitStable(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if owner, err := c.PrimaryFor(ctx, slot); err != nil || owner != want {
+				t.Errorf("slot %d is served by %v (%v), want %s", slot, owner, err, want)
+			}
+			if lost := lostKeys(t, ctx, c, keys); len(lost) > 0 {
+				t.Errorf("lost %d keys: %v", len(lost), lost)
+			}
+		})
+	}
+}
+
 func TestReplaceNode(t *testing.T) {
 	skipIfShort(t)
 	ctx := testCtx(t, 3*time.Minute)

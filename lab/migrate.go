@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ type MigrateOptions struct {
 	// clients meet ASK and TRYAGAIN redirections. Default 0: no pause.
 	Pause time.Duration
 }
+
+// defaultBatchSize is MigrateOptions.BatchSize's default.
+const defaultBatchSize = 100
 
 // migrateTimeout is MIGRATE's own I/O timeout towards the target, kept
 // under callTimeout so that a failing MIGRATE reports its own error.
@@ -40,14 +44,14 @@ const migrateTimeout = "1000" // milliseconds
 // [Cluster.WaitStable] succeeds. ctx bounds the whole migration; without a
 // deadline, moving keys is unbounded and the final wait takes up to 30 s.
 // On error the Step has no Done time and the slot being moved may be left
-// half-migrated.
+// half-migrated: [Cluster.FinishMigrations] completes it.
 func (c *Cluster) MigrateSlots(ctx context.Context, slots []int, from, to *Node, opts MigrateOptions) (Step, error) {
 	slots = slices.Clone(slots)
 	slices.Sort(slots)
 	slots = slices.Compact(slots)
 	step := Step{Action: "migrate", Began: time.Now()}
 	if opts.BatchSize == 0 {
-		opts.BatchSize = 100
+		opts.BatchSize = defaultBatchSize
 	}
 	err := c.checkMigration(ctx, slots, from, to, opts)
 	if err != nil {
@@ -193,10 +197,15 @@ func (m *slotMover) move(ctx context.Context, s int) error {
 			return err
 		}
 	}
-	// The target first, so that it serves the slot before the source starts
-	// sending clients there with MOVED; then the source; then the others,
-	// which would otherwise only learn it through gossip.
-	assign := []string{"CLUSTER", "SETSLOT", slot, "NODE", m.to.ID()}
+	return m.assign(ctx, s)
+}
+
+// assign gives slot s to the target: the target first, so that it serves
+// the slot before the source starts sending clients there with MOVED; then
+// the source; then the others, which would otherwise only learn it through
+// gossip.
+func (m *slotMover) assign(ctx context.Context, s int) error {
+	assign := []string{"CLUSTER", "SETSLOT", strconv.Itoa(s), "NODE", m.to.ID()}
 	for _, n := range append([]*Node{m.to, m.from}, m.others...) {
 		if _, err := n.call(ctx, assign...); err != nil {
 			return err
@@ -230,6 +239,115 @@ func (m *slotMover) migrate(ctx context.Context, keys []any) error {
 	}
 	_, err := m.from.call(ctx, args...)
 	return err
+}
+
+// FinishMigrations completes every slot migration left open in the cluster,
+// such as the slot a [Cluster.MigrateSlots] was moving when it failed (a
+// call that got no reply in time, a node failed over halfway). Redis never
+// closes a slot by itself, and the cluster is not stable while one is open
+// ([Cluster.WaitStable]). Each open slot is moved, keys and all, from the
+// primary serving it to the primary importing it, or else to the node it is
+// migrating to (to that node's primary if it was failed over since), as
+// MigrateSlots moves a slot. It tries again until no running primary
+// imports or migrates a slot, or ctx ends (default 30 s when it has no
+// deadline).
+func (c *Cluster) FinishMigrations(ctx context.Context) error {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	return c.pollAll(ctx, "every slot migration to be finished", func() error {
+		return c.finishMigrations(ctx)
+	})
+}
+
+// finishMigrations moves the slots that the running primaries' own views
+// show open to where they were going. It returns nil when none is open.
+func (c *Cluster) finishMigrations(ctx context.Context) error {
+	selves := map[*Node]NodeInfo{} // every running node's own line
+	var primaries []*Node
+	for _, n := range c.Nodes() {
+		if !n.Running() {
+			continue
+		}
+		view, err := n.clusterNodes(ctx)
+		if err != nil {
+			return err
+		}
+		self, ok := view.Self()
+		if !ok {
+			return fmt.Errorf("%s: no myself line in CLUSTER NODES", n)
+		}
+		selves[n] = self
+		if self.IsPrimary() {
+			primaries = append(primaries, n)
+		}
+	}
+	// Where each open slot goes. A primary that was failed over while
+	// importing forgot the migration (its successor holds the keys moved
+	// so far); the source still migrating names it.
+	dest := map[int]*Node{}
+	for _, n := range primaries {
+		for _, s := range selves[n].Importing {
+			dest[s] = n
+		}
+	}
+	for _, n := range primaries {
+		for s, id := range selves[n].migratingTo {
+			if dest[s] != nil {
+				continue
+			}
+			to := c.NodeByID(id)
+			if to != nil && !selves[to].IsPrimary() {
+				to = c.NodeByID(selves[to].PrimaryID)
+			}
+			if to == nil || !selves[to].IsPrimary() {
+				return fmt.Errorf("%s migrates slot %d to %s, which has no running primary", n, s, id)
+			}
+			dest[s] = to
+		}
+	}
+	if len(dest) == 0 {
+		return nil
+	}
+	for _, s := range slices.Sorted(maps.Keys(dest)) {
+		if err := c.finishSlot(ctx, s, dest[s], primaries, selves); err != nil {
+			return fmt.Errorf("lab: finish the migration of slot %d: %w", s, err)
+		}
+	}
+	return fmt.Errorf("finished the migration of slots %s; checking that none is left open", slotList(slices.Sorted(maps.Keys(dest))))
+}
+
+// finishSlot moves open slot s from the primary serving it to to, or, if to
+// serves it already, tells the other primaries.
+func (c *Cluster) finishSlot(ctx context.Context, s int, to *Node, primaries []*Node, selves map[*Node]NodeInfo) error {
+	m := &slotMover{c: c, to: to, opts: MigrateOptions{BatchSize: defaultBatchSize}}
+	for _, n := range primaries {
+		if !slices.ContainsFunc(selves[n].Slots, func(r SlotRange) bool { return r.Contains(s) }) {
+			continue
+		}
+		if m.from != nil {
+			return fmt.Errorf("both %s and %s serve it", m.from, n) // a failover under way
+		}
+		m.from = n
+	}
+	if m.from == nil {
+		return errors.New("no running primary serves it")
+	}
+	for _, n := range primaries {
+		if n != m.from && n != to {
+			m.others = append(m.others, n)
+		}
+	}
+	if m.from == to {
+		return m.assign(ctx, s)
+	}
+	// The target may have lost track of the slot's owner (it ignores
+	// claims to a slot it imports, and drops the slots of a primary that
+	// was failed over), and would refuse the keys: CLUSTERDOWN Hash slot
+	// not served. It is told first.
+	if _, err := to.call(ctx, "CLUSTER", "SETSLOT", strconv.Itoa(s), "NODE", m.from.ID()); err != nil {
+		return err
+	}
+	return m.move(ctx, s)
 }
 
 // slotList writes sorted, distinct slots as ranges: "0-99,200".

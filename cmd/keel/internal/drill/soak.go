@@ -214,8 +214,9 @@ var undoActions = map[string]bool{"restart": true, "resume": true, "heal": true,
 // steps injects the soak's faults until its duration has passed: no fault
 // starts after it; the one under way finishes, so the cluster is left at
 // full size and settled. A step that fails is recorded; the fault's undo
-// steps (restart, resume, heal, migrate-back) still run, and the soak goes
-// on once the cluster has settled again. It fails if the cluster does not.
+// steps (restart, resume, heal, migrate-back) still run, any slot migration
+// the failure left open is finished, and the soak goes on once the cluster
+// has settled again. It fails if the cluster does not.
 func (sr *soakRun) steps(ctx context.Context, st *stepper) error {
 	g := newSoakGenerator(sr.plan, len(st.shards), sr.network)
 	end := time.Now().Add(time.Duration(sr.plan.Duration))
@@ -244,7 +245,7 @@ func (sr *soakRun) steps(ctx context.Context, st *stepper) error {
 			}
 		}
 		if failed != nil {
-			if err := st.waitStable(ctx, 2*time.Minute); err != nil {
+			if err := st.recover(ctx, 2*time.Minute); err != nil {
 				return fmt.Errorf("%w, after %w", err, failed)
 			}
 		}

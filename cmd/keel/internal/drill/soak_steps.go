@@ -40,6 +40,20 @@ func (s *stepper) waitStable(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
+// recover brings the cluster back after a step failed, within timeout: it
+// finishes the slot migration a failed migrate or migrate-back left open
+// (a node that answered too late or was failed over halfway, as on a loaded
+// machine), which Redis never closes by itself, so the cluster could not
+// settle; then it waits until the cluster has settled.
+func (s *stepper) recover(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := s.c.FinishMigrations(ctx); err != nil {
+		return fmt.Errorf("drill: finish open slot migrations: %w", err)
+	}
+	return s.waitStable(ctx, timeout)
+}
+
 // waitFailedOver waits until the node of the latest step that named one
 // serves no slot as a primary in the view of a node that answers: its
 // replica took over.
