@@ -264,14 +264,7 @@ func (c *Cluster) FinishMigrations(ctx context.Context) error {
 func (c *Cluster) finishMigrations(ctx context.Context) error {
 	selves := map[*Node]NodeInfo{} // every running node's own line
 	var primaries []*Node
-	for _, n := range c.Nodes() {
-		if !n.Running() {
-			continue
-		}
-		view, err := n.clusterNodes(ctx)
-		if err != nil {
-			return err
-		}
+	err := c.eachView(ctx, func(n *Node, view View) error {
 		self, ok := view.Self()
 		if !ok {
 			return fmt.Errorf("%s: no myself line in CLUSTER NODES", n)
@@ -280,6 +273,10 @@ func (c *Cluster) finishMigrations(ctx context.Context) error {
 		if self.IsPrimary() {
 			primaries = append(primaries, n)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// Where each open slot goes. A primary that was failed over while
 	// importing forgot the migration (its successor holds the keys moved
