@@ -146,6 +146,7 @@ func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	r0, w0, sysOK := syscalls()
+	cpu0 := processCPU()
 	start := time.Now()
 	for i := range g {
 		n := b.N / g
@@ -171,6 +172,7 @@ func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	r1, w1, _ := syscalls()
 	b.StopTimer()
 	for _, err := range errs {
@@ -185,6 +187,9 @@ func benchOps(b *testing.B, c Client, w Workload, g int, keys *Keys) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(all.Quantile(0.50).Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(all.Quantile(0.99).Nanoseconds()), "p99-ns")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 	if sysOK {
 		b.ReportMetric(float64(r1-r0)/float64(b.N), "read-syscalls/op")
 		b.ReportMetric(float64(w1-w0)/float64(b.N), "write-syscalls/op")

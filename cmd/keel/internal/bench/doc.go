@@ -26,6 +26,12 @@
 //     reads that found nothing (EAGAIN) and the Go runtime's own netpoller
 //     wake-ups through an eventfd, which amount to about 0.3 of each per
 //     operation with one goroutine and next to none under load;
+//   - cpu/op: the process's user and system CPU time over the window
+//     (getrusage; 0 where not measured) divided by the operations: what a
+//     call costs the machine on the client's side. On a machine whose cores
+//     the client shares with the servers, the CPU one client saves is the
+//     servers' to use, and where two clients' throughputs are level (the
+//     servers' pace, or one round trip at a time) it says which is lighter;
 //   - heap: how much the process's heap in use (runtime.MemStats.HeapInuse)
 //     grew under the load, from just before the goroutines start (after a
 //     GC) to the end of the window, garbage included; the largest round's;

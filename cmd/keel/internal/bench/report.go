@@ -59,6 +59,11 @@ type Row struct {
 	// elsewhere): how well the client batches its socket I/O.
 	ReadsPerOp  float64 `json:"read_syscalls_per_op"`
 	WritesPerOp float64 `json:"write_syscalls_per_op"`
+	// CPUPerOp is the process's user and system CPU time during the
+	// windows divided by the operations (0 where it is not measured): what
+	// one call costs the client's machine, which decides the throughput
+	// where the client shares its cores with the servers, as here.
+	CPUPerOp time.Duration `json:"cpu_per_op_ns"`
 	// HeapInUse is how much the process's heap in use (runtime.MemStats
 	// HeapInuse) grew under the load: at the end of a window less just
 	// before its goroutines started (after a GC), the largest of the rounds.
@@ -167,6 +172,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w, "keel÷peer: median over rounds of keel's req/s ÷ the peer's in the same round.")
 	fmt.Fprintln(w, "allocs/op, B/op: the whole process (client and its goroutines) over the window ÷ ops.")
 	fmt.Fprintln(w, "rd/op, wr/op: read(2)/write(2) calls of the process (/proc/self/io; EAGAIN reads and the runtime's eventfd included) ÷ ops.")
+	fmt.Fprintln(w, "cpu/op: the process's user and system CPU time (getrusage) over the window ÷ ops.")
 	fmt.Fprintln(w, "heap: growth of the process's heap in use under the load (end of window less before it, garbage included; largest round).")
 	fmt.Fprintln(w, "LARGEMIX: 99% GETs of 16 B, 1% GET or SET of 1 MiB; its req/s and latencies are the small requests' only.")
 	if len(r.Limits) > 0 {
@@ -215,7 +221,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteTable writes one line per row, the ratios on keel's lines.
 func (r *Report) WriteTable(w io.Writer) error {
 	t := table{left: []bool{true, false, true}}
-	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "heap", "of limit", "keel÷rueidis", "keel÷go-redis")
+	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "cpu/op", "heap", "of limit", "keel÷rueidis", "keel÷go-redis")
 	for i, row := range r.Rows {
 		if i == 0 || row.Workload != r.Rows[i-1].Workload {
 			if i > 0 {
@@ -234,7 +240,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			FormatLatency(row.P50), FormatLatency(row.P99),
 			FormatAllocs(row.AllocsPerOp), FormatBytes(row.BytesPerOp),
 			FormatSyscalls(row.ReadsPerOp), FormatSyscalls(row.WritesPerOp),
-			FormatMiB(row.HeapInUse), formatOfLimit(row.OfLimit),
+			FormatCPU(row.CPUPerOp), FormatMiB(row.HeapInUse), formatOfLimit(row.OfLimit),
 			FormatRatio(row.VsRueidis), FormatRatio(row.VsGoRedis))
 	}
 	return t.write(w)
@@ -461,6 +467,15 @@ func FormatLatency(d time.Duration) string {
 		return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + "ms"
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+}
+
+// FormatCPU formats CPU time per operation as FormatLatency does, with a
+// tenth of a microsecond below 10µs, where small requests' costs lie.
+func FormatCPU(d time.Duration) string {
+	if d > 0 && d < 10*time.Microsecond {
+		return strconv.FormatFloat(float64(d)/1e3, 'f', 1, 64) + "µs"
+	}
+	return FormatLatency(d)
 }
 
 // RoundDuration rounds d for people: to the second from 10s up, else to

@@ -258,6 +258,7 @@ type runResult struct {
 	elapsed        time.Duration
 	mallocs, bytes uint64
 	reads, writes  uint64           // system calls; both 0 when unknown
+	cpu            time.Duration    // the process's user and system CPU time; 0 when unknown
 	heap           int64            // HeapInuse at the window's end less before the load
 	hist           *drill.Histogram // merged over the goroutines; the runner's
 }
@@ -269,6 +270,7 @@ type cellResult struct {
 	ops, errs      int64
 	mallocs, bytes uint64
 	reads, writes  uint64
+	cpu            time.Duration
 	heap           int64 // the largest of the rounds'
 	firstErr       error
 }
@@ -282,6 +284,7 @@ func (c *cellResult) add(r runResult) {
 	c.bytes += r.bytes
 	c.reads += r.reads
 	c.writes += r.writes
+	c.cpu += r.cpu
 	c.heap = max(c.heap, r.heap)
 	if c.firstErr == nil {
 		c.firstErr = r.firstErr
@@ -306,6 +309,7 @@ func (c *cellResult) row(w Workload, g int, client string) Row {
 		row.BytesPerOp = float64(c.bytes) / float64(n)
 		row.ReadsPerOp = float64(c.reads) / float64(n)
 		row.WritesPerOp = float64(c.writes) / float64(n)
+		row.CPUPerOp = c.cpu / time.Duration(n)
 	}
 	if c.firstErr != nil {
 		row.FirstError = c.firstErr.Error()
@@ -402,11 +406,13 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	r0, w0, ok0 := syscalls()
+	cpu0 := processCPU()
 	phase.Store(phaseMeasure)
 	t0 := time.Now()
 	sleep(ctx, d)
 	phase.Store(phaseStop)
 	elapsed := time.Since(t0)
+	cpu1 := processCPU()
 	r1, w1, ok1 := syscalls()
 	runtime.ReadMemStats(&m1)
 	wg.Wait()
@@ -415,6 +421,7 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 		elapsed: elapsed,
 		mallocs: m1.Mallocs - m0.Mallocs,
 		bytes:   m1.TotalAlloc - m0.TotalAlloc,
+		cpu:     cpu1 - cpu0,
 		heap:    int64(m1.HeapInuse) - int64(idle.HeapInuse),
 		hist:    &r.merged,
 	}
