@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,11 +15,12 @@ import (
 
 // Conn is one connection to one Redis node, safe for concurrent use.
 type Conn struct {
-	addr  string
-	opts  Options
-	nc    net.Conn
-	rd    *resp.Reader
-	proto int
+	addr    string
+	opts    Options
+	nc      net.Conn
+	rd      *resp.Reader // replaced only by noteReplySize, with readMu held
+	readBuf readBuffer   // guarded by readMu
+	proto   int
 
 	mu       sync.Mutex
 	dead     bool          // set once, by fail; guarded by mu
@@ -132,7 +132,7 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		epoch:    time.Now(),
 		probe:    newProbeState(),
 	}
-	c.rd = resp.NewReader(bufio.NewReaderSize(readTracker{c}, 32<<10), opts.Limits)
+	c.rd = c.newReader(readBufferSize)
 	began := time.Now()
 	if err := c.handshake(user, password); err != nil {
 		if tc, ok := nc.(*tls.Conn); ok {

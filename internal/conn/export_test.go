@@ -15,3 +15,17 @@ var ErrBytesWaiting = errBytesWaiting
 // SetPatience sets how long c's direct reads wait for bytes before they
 // leave the reply to the reader goroutine. Call it before c is used.
 func SetPatience(c *Conn, d time.Duration) { c.direct.patience = d }
+
+// ReadBufferSize returns the size of c's read buffer.
+func ReadBufferSize(c *Conn) int {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	return c.readBuf.size
+}
+
+// The read buffer's sizes, and how many large replies make it grow.
+const (
+	SmallReadBuffer = readBufferSize
+	LargeReadBuffer = largeReadBufferSize
+	GrowAfter       = growAfter
+)

@@ -218,6 +218,7 @@ func (c *Conn) readOne() (*request, bool) {
 		}
 		return nil, true
 	}
+	c.noteReplySize(len(v.Str))
 	c.mu.Lock()
 	r := c.inflight.pop()
 	var outOfStep error
