@@ -1,6 +1,7 @@
 package resp_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,6 +64,15 @@ func BenchmarkRead(b *testing.B) {
 	}
 	// One op reads each of the replies above once.
 	b.Run("Mixed", func(b *testing.B) { benchmarkRead(b, all) })
+}
+
+// BenchmarkReadLargeBulk reads values of the sizes keel bench's large
+// workloads get: their allocation, not their parsing, is most of the cost.
+func BenchmarkReadLargeBulk(b *testing.B) {
+	for _, n := range []int{16 << 10, 1 << 20} {
+		value := "$" + strconv.Itoa(n) + "\r\n" + strings.Repeat("v", n) + "\r\n"
+		b.Run(strconv.Itoa(n>>10)+"KiB", func(b *testing.B) { benchmarkRead(b, []string{value}) })
+	}
 }
 
 func BenchmarkAppendCommand(b *testing.B) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -269,14 +268,14 @@ func (r *Reader) readBlob(typ byte, payload []byte) (Value, error) {
 // only up to eagerBulk.
 func (r *Reader) readFull(n int) ([]byte, error) {
 	if n <= eagerBulk {
-		buf := make([]byte, n)
+		buf := makeNoZero(n)
 		_, err := io.ReadFull(r.br, buf)
 		return buf, err
 	}
-	buf := make([]byte, 0, eagerBulk)
+	buf := makeNoZero(eagerBulk)[:0]
 	for len(buf) < n {
 		chunk := min(n-len(buf), max(eagerBulk, len(buf)))
-		buf = slices.Grow(buf, chunk)
+		buf = growNoZero(buf, chunk)
 		got, err := io.ReadFull(r.br, buf[len(buf):len(buf)+chunk])
 		buf = buf[:len(buf)+got]
 		if err != nil {
