@@ -5,9 +5,10 @@
 //
 // # What is measured
 //
-// For every cell — a workload at a goroutine count — each client runs for
-// Config.Duration after a warm-up of Config.Warmup, in rounds A B C, B C A,
-// C A B… (Config.Rounds of them). Every goroutine calls the client in a
+// For every cell — a workload at a goroutine count — each client first runs
+// the load once unmeasured (a quarter of a window), so that no round pays for
+// the change of cell; then each runs for Config.Duration after a warm-up of
+// Config.Warmup, in rounds A B C, B C A, C A B… (Config.Rounds of them). Every goroutine calls the client in a
 // closed loop: one operation, then the next, as fast as replies come. Per
 // client and cell the report gives:
 //

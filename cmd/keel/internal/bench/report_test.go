@@ -277,12 +277,14 @@ func TestParse(t *testing.T) {
 func TestEstimatedTime(t *testing.T) {
 	c := Config{Seeds: []string{"x:1"}}
 	// 11 workloads × 4 goroutine counts × 3 clients × 2 rounds × 2.05s,
-	// and a limit measurement of 2s per workload and round.
-	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond+22*2*time.Second; got != want {
+	// a cell warm-up of 0.5s per client, and a limit measurement of 2s per
+	// workload and round.
+	windows := 264*2050*time.Millisecond + 132*500*time.Millisecond
+	if got, want := c.EstimatedTime(), windows+22*2*time.Second; got != want {
 		t.Errorf("default estimate %v, want %v", got, want)
 	}
 	c.NoLimit = true
-	if got, want := c.EstimatedTime(), 264*2050*time.Millisecond; got != want {
+	if got, want := c.EstimatedTime(), windows; got != want {
 		t.Errorf("estimate without limits %v, want %v", got, want)
 	}
 }
