@@ -161,8 +161,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "clients: %s (default options)\n", strings.Join(vs, ", "))
-	fmt.Fprintf(w, "cluster: %d primaries, no replicas; %d round(s) of %v per client and cell after %v warm-up, clients interleaved; took %v\n\n",
-		m.Primaries, r.Rounds, r.Duration, r.Warmup, RoundDuration(r.Took))
+	fmt.Fprintf(w, "cluster: %d primaries, no replicas; each client runs a cell once unmeasured (%v), then %d round(s) of %v after %v warm-up, clients interleaved; took %v\n\n",
+		m.Primaries, cellWarmup(r.Warmup, r.Duration), r.Rounds, r.Duration, r.Warmup, RoundDuration(r.Took))
 	if err := r.WriteTable(w); err != nil {
 		return err
 	}

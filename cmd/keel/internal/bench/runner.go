@@ -108,7 +108,7 @@ func (c Config) EstimatedTime() time.Duration {
 		return 0
 	}
 	cells := len(c.Workloads) * len(c.Goroutines) * len(c.Clients)
-	total := time.Duration(cells*c.Rounds)*(c.Duration+c.Warmup) + time.Duration(cells)*c.cellWarmup()
+	total := time.Duration(cells*c.Rounds)*(c.Duration+c.Warmup) + time.Duration(cells)*cellWarmup(c.Warmup, c.Duration)
 	if !c.NoLimit {
 		// A redis-benchmark run (its SET and GET tests) or a raw load
 		// takes about a window, per round.
@@ -119,7 +119,7 @@ func (c Config) EstimatedTime() time.Duration {
 
 // cellWarmup is how long each client runs a cell unmeasured before its
 // rounds (see warmCell): a quarter of a window, and at least the warm-up.
-func (c Config) cellWarmup() time.Duration { return max(c.Warmup, c.Duration/4) }
+func cellWarmup(warmup, window time.Duration) time.Duration { return max(warmup, window/4) }
 
 // warmCell runs every client on the cell unmeasured, in the first round's
 // order. Otherwise the first window of a cell pays for the change of cell
@@ -129,7 +129,7 @@ func (c Config) cellWarmup() time.Duration { return max(c.Warmup, c.Duration/4) 
 // in its other rounds, and that client is always the same one.
 func (r *runner) warmCell(ctx context.Context, clients []Client, w Workload, g int, keys *Keys, cfg Config) {
 	for _, c := range clients {
-		r.run(ctx, c, w, g, keys, cfg.cellWarmup(), 0)
+		r.run(ctx, c, w, g, keys, cellWarmup(cfg.Warmup, cfg.Duration), 0)
 	}
 }
 
