@@ -66,9 +66,9 @@ type directState struct {
 // machine's loopback, or of a network within one availability zone. It is
 // also how often the deadline moves (every half of it), and moving the
 // runtime's earliest timer wakes a thread (the network poller's, or
-// sysmon): with 2 ms, a lone caller made 0.9 futex(2) calls per request
-// against go-redis's 0.66, whose deadlines are seconds away; with 10 ms,
-// about as many as go-redis.
+// sysmon): with 2 ms, a lone caller made 0.85 futex(2) calls per request
+// against go-redis's 0.44, whose deadlines are seconds away; with 10 ms,
+// 0.51.
 const directPatience = 10 * time.Millisecond
 
 // maxDirectPatience caps the patience, and so how late a cancelled context
