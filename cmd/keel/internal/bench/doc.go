@@ -8,9 +8,9 @@
 // For every cell — a workload at a goroutine count — each client first runs
 // the load once unmeasured (a quarter of a window), so that no round pays for
 // the change of cell; then each runs for Config.Duration after a warm-up of
-// Config.Warmup, in rounds A B C, B C A, C A B… (Config.Rounds of them). Every goroutine calls the client in a
-// closed loop: one operation, then the next, as fast as replies come. Per
-// client and cell the report gives:
+// Config.Warmup, in rounds A B C, B C A, C A B… (Config.Rounds of them).
+// Every goroutine calls the client in a closed loop: one operation, then the
+// next, as fast as replies come. Per client and cell the report gives:
 //
 //   - requests/s: operations completed in the measured window divided by its
 //     length, the median of the rounds (and each round's, in the JSON);
