@@ -1,11 +1,13 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keel-go/keel/internal/resptest"
 )
@@ -107,6 +109,33 @@ func TestEngineRetriesTryAgain(t *testing.T) {
 	}
 	if r := e.Stats().Retries; r != 2 {
 		t.Errorf("Stats.Retries = %d, want 2", r)
+	}
+}
+
+// A deadline that ends a try (not the wait between two) still reports why
+// the tries before it failed, as one that ends the wait does.
+func TestEngineDeadlineDuringATryKeepsTheLastError(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	fc.setView(oneShard(1, fc.addr(0)))
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var n atomic.Int32
+	fc.nodes[0].Handle("MGET", func([]string) resptest.Reply {
+		if n.Add(1) == 1 {
+			return resptest.Err("TRYAGAIN Multiple keys request during rehashing of slot")
+		}
+		<-release // the second try outlasts the caller's deadline
+		return resptest.Err("ERR test over")
+	})
+	e := newFakeEngine(t, fc, Options{})
+	ctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
+	defer cancel()
+	_, err := e.Do(ctx, "MGET", "{k}a", "{k}b")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "TRYAGAIN") {
+		t.Fatalf("MGET = %v, want the deadline, after TRYAGAIN", err)
+	}
+	if got := fc.nodes[0].Count("MGET"); got != 2 {
+		t.Errorf("MGET sent %d times, want 2 (the deadline came during the second)", got)
 	}
 }
 

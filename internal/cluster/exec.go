@@ -136,7 +136,7 @@ func (e *Engine) retry(ctx context.Context, a *attempt, try func() (again bool, 
 		a.tries++
 		again, err := try()
 		if !again {
-			return err
+			return withLastError(ctx, err, a.lastErr)
 		}
 		a.lastErr = err
 		if a.askAddr != "" || errors.Is(err, resp.ErrMoved) || errors.Is(err, ErrWatchChanged) {
@@ -149,6 +149,18 @@ func (e *Engine) retry(ctx context.Context, a *attempt, try func() (again bool, 
 			return werr
 		}
 	}
+}
+
+// withLastError returns err, the end of a request's tries, wrapping the
+// previous try's failure when ctx ended during the last try: the caller
+// learns why the request never got through (errNodeSuspect, say) whether
+// its deadline came during a try or during the wait between two, as
+// waitRetry reports it.
+func withLastError(ctx context.Context, err, lastErr error) error {
+	if lastErr == nil || err == nil || err != ctx.Err() {
+		return err
+	}
+	return fmt.Errorf("%w (last error: %w)", err, lastErr)
 }
 
 // try makes one attempt. again reports that the request should be retried.
