@@ -229,6 +229,9 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("%s %s g=%d: %d ops, %d errors (first %q), %.0f req/s, p50 %v p99 %v",
 				r.Workload, r.Client, r.Goroutines, r.Ops, r.Errors, r.FirstError, r.ReqPerSec, r.P50, r.P99)
 		}
+		if r.ServerCPUPerOp <= 0 {
+			t.Errorf("%s %s g=%d: the servers' CPU per call is unmeasured", r.Workload, r.Client, r.Goroutines)
+		}
 		if r.AllocsPerOp <= 0 || r.BytesPerOp <= 0 {
 			t.Errorf("%s %s: %.1f allocs/op, %.0f B/op; every client allocates something", r.Workload, r.Client, r.AllocsPerOp, r.BytesPerOp)
 		}

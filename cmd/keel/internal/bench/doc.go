@@ -33,6 +33,11 @@
 //     the client shares with the servers, the CPU one client saves is the
 //     servers' to use, and where two clients' throughputs are level (the
 //     servers' pace, or one round trip at a time) it says which is lighter;
+//   - srv cpu/op: the servers' CPU time over the window (used_cpu_user and
+//     used_cpu_sys of INFO cpu, summed over every server of the cluster)
+//     divided by the operations: what a call costs the servers, which a
+//     client decides by how many commands it hands each of their reads and
+//     how many replies each of their writes carries;
 //   - heap: how much the process's heap in use (runtime.MemStats.HeapInuse)
 //     grew under the load, from just before the goroutines start (after a
 //     GC) to the end of the window, garbage included; the largest round's;

@@ -64,6 +64,11 @@ type Row struct {
 	// one call costs the client's machine, which decides the throughput
 	// where the client shares its cores with the servers, as here.
 	CPUPerOp time.Duration `json:"cpu_per_op_ns"`
+	// ServerCPUPerOp is the servers' CPU time during the windows (INFO
+	// cpu, every server of the cluster) divided by the operations (0 where
+	// it is not measured): what one call costs the servers, which a client
+	// decides by how many commands it hands each of their reads.
+	ServerCPUPerOp time.Duration `json:"server_cpu_per_op_ns,omitempty"`
 	// HeapInUse is how much the process's heap in use (runtime.MemStats
 	// HeapInuse) grew under the load: at the end of a window less just
 	// before its goroutines started (after a GC), the largest of the rounds.
@@ -173,6 +178,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w, "allocs/op, B/op: the whole process (client and its goroutines) over the window ÷ ops.")
 	fmt.Fprintln(w, "rd/op, wr/op: read(2)/write(2) calls of the process (/proc/self/io; EAGAIN reads and the runtime's eventfd included) ÷ ops.")
 	fmt.Fprintln(w, "cpu/op: the process's user and system CPU time (getrusage) over the window ÷ ops.")
+	fmt.Fprintln(w, "srv cpu/op: the servers' CPU time (INFO cpu of every server) over the window ÷ ops.")
 	fmt.Fprintln(w, "heap: growth of the process's heap in use under the load (end of window less before it, garbage included; largest round).")
 	fmt.Fprintln(w, "LARGEMIX: 99% GETs of 16 B, 1% GET or SET of 1 MiB; its req/s and latencies are the small requests' only.")
 	if len(r.Limits) > 0 {
@@ -221,7 +227,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteTable writes one line per row, the ratios on keel's lines.
 func (r *Report) WriteTable(w io.Writer) error {
 	t := table{left: []bool{true, false, true}}
-	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "cpu/op", "heap", "of limit", "keel÷rueidis", "keel÷go-redis")
+	t.add("workload", "g", "client", "req/s", "±", "p50", "p99", "allocs/op", "B/op", "rd/op", "wr/op", "cpu/op", "srv cpu/op", "heap", "of limit", "keel÷rueidis", "keel÷go-redis")
 	for i, row := range r.Rows {
 		if i == 0 || row.Workload != r.Rows[i-1].Workload {
 			if i > 0 {
@@ -240,7 +246,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			FormatLatency(row.P50), FormatLatency(row.P99),
 			FormatAllocs(row.AllocsPerOp), FormatBytes(row.BytesPerOp),
 			FormatSyscalls(row.ReadsPerOp), FormatSyscalls(row.WritesPerOp),
-			FormatCPU(row.CPUPerOp), FormatMiB(row.HeapInUse), formatOfLimit(row.OfLimit),
+			FormatCPU(row.CPUPerOp), FormatCPU(row.ServerCPUPerOp), FormatMiB(row.HeapInUse), formatOfLimit(row.OfLimit),
 			FormatRatio(row.VsRueidis), FormatRatio(row.VsGoRedis))
 	}
 	return t.write(w)

@@ -73,11 +73,14 @@ func TestMedianAndSpread(t *testing.T) {
 
 func TestRowPerOpFigures(t *testing.T) {
 	var c cellResult
-	c.add(runResult{ops: 900, errs: 100, elapsed: time.Second, cpu: 4 * time.Millisecond, reads: 1500, hist: new(drill.Histogram)})
-	c.add(runResult{ops: 1000, elapsed: time.Second, cpu: 2 * time.Millisecond, reads: 500, hist: new(drill.Histogram)})
+	c.add(runResult{ops: 900, errs: 100, elapsed: time.Second, cpu: 4 * time.Millisecond, reads: 1500, serverCPU: 10 * time.Millisecond, serverKnown: true, hist: new(drill.Histogram)})
+	c.add(runResult{ops: 1000, elapsed: time.Second, cpu: 2 * time.Millisecond, reads: 500, serverCPU: time.Hour, hist: new(drill.Histogram)})
 	row := c.row(Get, 1, Keel)
 	if row.CPUPerOp != 3*time.Microsecond {
 		t.Errorf("cpu/op = %v, want 3µs (6ms over 2,000 calls, failed ones included)", row.CPUPerOp)
+	}
+	if row.ServerCPUPerOp != 10*time.Microsecond {
+		t.Errorf("srv cpu/op = %v, want 10µs (10ms over the 1,000 calls of the one round whose servers' figure is known)", row.ServerCPUPerOp)
 	}
 	if row.ReadsPerOp != 1 {
 		t.Errorf("rd/op = %v, want 1", row.ReadsPerOp)
@@ -140,7 +143,7 @@ func TestRatiosPairTheRounds(t *testing.T) {
 // limit, SET16B none.
 func sampleReport() *Report {
 	rows := []Row{
-		{Workload: Get, Goroutines: 64, Client: Keel, ReqPerSec: 240000, Rounds: []float64{230000, 250000}, P50: 200 * time.Microsecond, P99: 900 * time.Microsecond, AllocsPerOp: 2, BytesPerOp: 48, ReadsPerOp: 0.12, WritesPerOp: 0.345, CPUPerOp: 4200 * time.Nanosecond},
+		{Workload: Get, Goroutines: 64, Client: Keel, ReqPerSec: 240000, Rounds: []float64{230000, 250000}, P50: 200 * time.Microsecond, P99: 900 * time.Microsecond, AllocsPerOp: 2, BytesPerOp: 48, ReadsPerOp: 0.12, WritesPerOp: 0.345, CPUPerOp: 4200 * time.Nanosecond, ServerCPUPerOp: 6100 * time.Nanosecond},
 		{Workload: Get, Goroutines: 64, Client: Rueidis, ReqPerSec: 200000, Rounds: []float64{200000, 200000}, P50: 250 * time.Microsecond, P99: 1100 * time.Microsecond, AllocsPerOp: 3, BytesPerOp: 16, ReadsPerOp: 0.1, WritesPerOp: 0.1},
 		{Workload: Get, Goroutines: 64, Client: GoRedis, ReqPerSec: 100000, Rounds: []float64{100000, 100000}, P50: 600 * time.Microsecond, P99: 3 * time.Millisecond, AllocsPerOp: 7, BytesPerOp: 241},
 		{Workload: Set16, Goroutines: 256, Client: Keel, ReqPerSec: 150000, Rounds: []float64{150000, 150000}, P50: time.Millisecond, P99: 5 * time.Millisecond, AllocsPerOp: 1, BytesPerOp: 48},
@@ -206,10 +209,10 @@ func TestWriteText(t *testing.T) {
 	for _, want := range []string{
 		"machine: Test CPU, 2 cores (GOMAXPROCS 2), go1.26 linux/amd64, redis 7.0.15\n",
 		"clients: keel local checkout, rueidis v1.0.79, go-redis v9.23.0 (default options)\n",
-		"workload    g  client       req/s    ±     p50     p99  allocs/op  B/op  rd/op  wr/op  cpu/op    heap  of limit  keel÷rueidis  keel÷go-redis\n",
+		"workload    g  client       req/s    ±     p50     p99  allocs/op  B/op  rd/op  wr/op  cpu/op  srv cpu/op    heap  of limit  keel÷rueidis  keel÷go-redis\n",
 		"GET         -  limit      800,000  10%\n",
-		"GET        64  keel       240,000   8%   200µs   900µs        2.0    48   0.12   0.34   4.2µs  3.0MiB       30%         1.20×          2.40×\n",
-		"GET        64  rueidis    200,000   0%   250µs  1.10ms        3.0    16   0.10   0.10       -       -       25%             -              -\n",
+		"GET        64  keel       240,000   8%   200µs   900µs        2.0    48   0.12   0.34   4.2µs       6.1µs  3.0MiB       30%         1.20×          2.40×\n",
+		"GET        64  rueidis    200,000   0%   250µs  1.10ms        3.0    16   0.10   0.10       -           -       -       25%             -              -\n",
 		"\n\nSET16B    256  keel       150,000",
 		"  GET      redis-benchmark (GET)\n  SET16B   none: no redis-benchmark\n",
 		"keel           50         140,000        150,000           3.0  50,000  3.0MiB (GET g=64)\n",

@@ -187,7 +187,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		lim, limErr = newLimiter(cfg.Seeds[0], cfg.Duration)
 	}
 
-	var r runner
+	r := runner{servers: cfg.Seeds}
 	for _, w := range cfg.Workloads {
 		var wLimit Limit
 		switch {
@@ -274,8 +274,10 @@ type runResult struct {
 	firstErr       error
 	elapsed        time.Duration
 	mallocs, bytes uint64
-	reads, writes  uint64           // system calls; both 0 when unknown
-	cpu            time.Duration    // the process's user and system CPU time; 0 when unknown
+	reads, writes  uint64        // system calls; both 0 when unknown
+	cpu            time.Duration // the process's user and system CPU time; 0 when unknown
+	serverCPU      time.Duration // the servers' CPU time; valid when serverKnown
+	serverKnown    bool
 	heap           int64            // HeapInuse at the window's end less before the load
 	hist           *drill.Histogram // merged over the goroutines; the runner's
 }
@@ -288,6 +290,8 @@ type cellResult struct {
 	mallocs, bytes uint64
 	reads, writes  uint64
 	cpu            time.Duration
+	serverCPU      time.Duration
+	serverOps      int64 // calls of the rounds whose serverCPU is known
 	heap           int64 // the largest of the rounds'
 	firstErr       error
 }
@@ -302,6 +306,10 @@ func (c *cellResult) add(r runResult) {
 	c.reads += r.reads
 	c.writes += r.writes
 	c.cpu += r.cpu
+	if r.serverKnown {
+		c.serverCPU += r.serverCPU
+		c.serverOps += r.ops + r.errs
+	}
 	c.heap = max(c.heap, r.heap)
 	if c.firstErr == nil {
 		c.firstErr = r.firstErr
@@ -327,6 +335,9 @@ func (c *cellResult) row(w Workload, g int, client string) Row {
 		row.ReadsPerOp = float64(c.reads) / float64(n)
 		row.WritesPerOp = float64(c.writes) / float64(n)
 		row.CPUPerOp = c.cpu / time.Duration(n)
+	}
+	if c.serverOps > 0 {
+		row.ServerCPUPerOp = c.serverCPU / time.Duration(c.serverOps)
 	}
 	if c.firstErr != nil {
 		row.FirstError = c.firstErr.Error()
@@ -358,8 +369,21 @@ const (
 // runner runs windows, keeping one histogram per goroutine between them so
 // that a run allocates little outside its window and nothing inside.
 type runner struct {
-	hists  []*drill.Histogram
-	merged drill.Histogram
+	servers []string // whose CPU time each window is charged with; none: not measured
+	hists   []*drill.Histogram
+	merged  drill.Histogram
+}
+
+// serversCPU reads the servers' CPU time at an edge of a window of length
+// d; a warm-up (d = 0) has no figures to keep. A server that does not answer
+// leaves the window without a figure rather than charged with part of the
+// servers.
+func (r *runner) serversCPU(ctx context.Context, d time.Duration) (time.Duration, bool) {
+	if d == 0 || len(r.servers) == 0 {
+		return 0, false
+	}
+	t, err := serversCPU(ctx, r.servers)
+	return t, err == nil
 }
 
 // run measures c doing w from g goroutines: warm-up, then the window. Only
@@ -420,6 +444,9 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 	}
 
 	sleep(ctx, warmup)
+	// The servers are asked outside the process's figures, which their
+	// dials and INFO would otherwise add to.
+	srv0, srvOK0 := r.serversCPU(ctx, d)
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	r0, w0, ok0 := syscalls()
@@ -432,6 +459,7 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 	cpu1 := processCPU()
 	r1, w1, ok1 := syscalls()
 	runtime.ReadMemStats(&m1)
+	srv1, srvOK1 := r.serversCPU(ctx, d)
 	wg.Wait()
 
 	res := runResult{
@@ -440,7 +468,10 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 		bytes:   m1.TotalAlloc - m0.TotalAlloc,
 		cpu:     cpu1 - cpu0,
 		heap:    int64(m1.HeapInuse) - int64(idle.HeapInuse),
-		hist:    &r.merged,
+
+		serverCPU:   srv1 - srv0,
+		serverKnown: srvOK0 && srvOK1,
+		hist:        &r.merged,
 	}
 	if ok0 && ok1 {
 		res.reads, res.writes = r1-r0, w1-w0
