@@ -60,9 +60,7 @@ func sharedClients(tb testing.TB) ([]Client, *Keys) {
 			clients = append(clients, cl)
 		}
 		benchKeys = NewKeys(DefaultKeys)
-		if clientsErr = benchKeys.Populate(ctx, clients[0]); clientsErr == nil {
-			clientsErr = benchKeys.PopulateLarge(ctx, clients[0], Workloads)
-		}
+		clientsErr = benchKeys.PopulateAll(ctx, c.Addrs(), Workloads)
 	})
 	if clientsErr != nil {
 		tb.Fatal(clientsErr)

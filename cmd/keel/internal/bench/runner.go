@@ -167,10 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		clients = append(clients, c)
 	}
 	keys := NewKeys(cfg.Keys)
-	if err := keys.Populate(ctx, clients[0]); err != nil {
-		return nil, err
-	}
-	if err := keys.PopulateLarge(ctx, clients[0], cfg.Workloads); err != nil {
+	if err := keys.PopulateAll(ctx, cfg.Seeds, cfg.Workloads); err != nil {
 		return nil, err
 	}
 
