@@ -271,10 +271,10 @@ type runResult struct {
 	firstErr       error
 	elapsed        time.Duration
 	mallocs, bytes uint64
-	reads, writes  uint64        // system calls; both 0 when unknown
-	cpu            time.Duration // the process's user and system CPU time; 0 when unknown
-	serverCPU      time.Duration // the servers' CPU time; valid when serverKnown
-	serverKnown    bool
+	reads, writes  uint64           // system calls; both 0 when unknown
+	cpu            time.Duration    // the process's user and system CPU time; 0 when unknown
+	serverCPU      time.Duration    // the servers' CPU time; valid when serverKnown
+	serverKnown    bool             // every server answered at both edges of the window
 	heap           int64            // HeapInuse at the window's end less before the load
 	hist           *drill.Histogram // merged over the goroutines; the runner's
 }
@@ -465,10 +465,10 @@ func (r *runner) run(ctx context.Context, c Client, w Workload, g int, keys *Key
 		bytes:   m1.TotalAlloc - m0.TotalAlloc,
 		cpu:     cpu1 - cpu0,
 		heap:    int64(m1.HeapInuse) - int64(idle.HeapInuse),
-
-		serverCPU:   srv1 - srv0,
-		serverKnown: srvOK0 && srvOK1,
-		hist:        &r.merged,
+		hist:    &r.merged,
+	}
+	if srvOK0 && srvOK1 {
+		res.serverCPU, res.serverKnown = srv1-srv0, true
 	}
 	if ok0 && ok1 {
 		res.reads, res.writes = r1-r0, w1-w0
