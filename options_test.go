@@ -20,6 +20,7 @@ func TestDefaultsDocumented(t *testing.T) {
 		"DefaultDialTimeout":      keel.DefaultDialTimeout,
 		"DefaultHealthTimeout":    keel.DefaultHealthTimeout,
 		"DefaultPingInterval":     keel.DefaultPingInterval,
+		"DefaultIdlePingInterval": keel.DefaultIdlePingInterval,
 		"DefaultRefreshInterval":  keel.DefaultRefreshInterval,
 		"DefaultIncidentInterval": keel.DefaultIncidentInterval,
 		"DefaultRefreshTimeout":   keel.DefaultRefreshTimeout,

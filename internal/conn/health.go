@@ -28,9 +28,10 @@ const blameLooks = 2
 // monitor declares the connection dead when the oldest in-flight request has
 // seen no reply bytes for the health timeout, or when its caller has gone and
 // its reply is still arriving a health timeout later (a trickling server
-// would otherwise hold every later request up). It pings every PingInterval:
-// an idle connection to check the server, and a busy one as a sentinel, whose
-// reply, checked to be PONG, proves the replies still in step with requests.
+// would otherwise hold every later request up). It pings an idle connection
+// every IdlePingInterval to check the server, and a busy one every
+// PingInterval as a sentinel, whose reply, checked to be PONG, proves the
+// replies still in step with requests.
 //
 // A process starved of CPU (thousands of goroutines, say) reads replies late
 // although the server sent them in time; the monitor must not take that for
@@ -124,11 +125,8 @@ func (c *Conn) monitor() {
 			doubting = doubt
 			c.opts.OnDoubt(doubt)
 		}
-		if c.opts.PingInterval <= 0 {
-			continue
-		}
-		idle := !busy && now-c.lastWrite.Load() >= int64(c.opts.PingInterval)
-		sentinel := busy && now-lastPing >= int64(c.opts.PingInterval)
+		idle := !busy && c.opts.IdlePingInterval > 0 && now-c.lastWrite.Load() >= int64(c.opts.IdlePingInterval)
+		sentinel := busy && c.opts.PingInterval > 0 && now-lastPing >= int64(c.opts.PingInterval)
 		if idle || sentinel {
 			// Nobody waits for the reply: the health check watches for it,
 			// and the reader checks it is PONG.

@@ -15,6 +15,17 @@ const (
 	DefaultHealthTimeout = time.Second
 	DefaultPingInterval  = time.Second
 	DefaultKeepAlive     = 15 * time.Second
+	// DefaultIdlePingInterval is longer than DefaultPingInterval, and longer
+	// than the 2 s of silence after which Redis frees a client's query
+	// buffer. A PING read into a freed buffer leaves it 20 KiB long, and
+	// Redis 7.0 grows it only when a read leaves less than 16 KiB free, so a
+	// burst of 16–20 KiB commands can then go on at one command per read for
+	// as long as it lasts, where a 64 KiB buffer takes three: measured, 40%
+	// more server CPU per 16 KiB SET. Pinged every second, an idle
+	// connection's buffer is always 20 KiB; pinged every 5 s, it is freed
+	// again 2 s after each PING. An idle client also loads its servers five
+	// times less.
+	DefaultIdlePingInterval = 5 * time.Second
 )
 
 // Options configure a connection. The zero value connects over plain TCP with
@@ -95,10 +106,17 @@ type Options struct {
 	// request is itself a DoRead read, nothing is diverted. Default 0:
 	// reads are never diverted.
 	DivertReadsAfter time.Duration
-	// PingInterval is how long a connection may be idle before it sends PING,
-	// so a dead server is noticed before a caller needs it. Negative disables
-	// pings. Default: DefaultPingInterval.
+	// PingInterval is how often a busy connection sends PING, as a sentinel
+	// whose PONG proves the replies still in step with the requests.
+	// Negative disables pings, idle ones too unless IdlePingInterval is set.
+	// Default: DefaultPingInterval.
 	PingInterval time.Duration
+	// IdlePingInterval is how long a connection may be idle before it sends
+	// PING, so a hung server is noticed before a caller needs it (one that
+	// closed the connection is noticed sooner, by a look at the socket).
+	// Negative disables idle pings. Default: PingInterval when that is set,
+	// else DefaultIdlePingInterval.
+	IdlePingInterval time.Duration
 	// KeepAlive is the TCP keepalive period. Negative disables keepalive.
 	// Default: DefaultKeepAlive. On Linux TCP_USER_TIMEOUT is also set, to
 	// twice the health timeout (or the keepalive period when the check is
@@ -134,6 +152,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HealthTimeout == 0 {
 		o.HealthTimeout = DefaultHealthTimeout
+	}
+	if o.IdlePingInterval == 0 {
+		o.IdlePingInterval = o.PingInterval
+		if o.PingInterval == 0 {
+			o.IdlePingInterval = DefaultIdlePingInterval
+		}
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = DefaultPingInterval
