@@ -212,8 +212,10 @@ type Options struct {
 	// ModeSentinel, to the sentinel the +switch-master subscriber listens
 	// to, which it leaves when it sends nothing for
 	// PingInterval+HealthTimeout. When set, it is also how long a connection
-	// for commands may stay idle before a PING checks its server. Negative
-	// turns pings off. Default DefaultPingInterval (1s), and
+	// for commands may stay idle before a PING checks its server (so 1s
+	// brings back what the default avoids, below). Negative turns pings off,
+	// except the Sentinel subscriber's, which then pings every
+	// DefaultPingInterval. Default DefaultPingInterval (1s), and
 	// DefaultIdlePingInterval (5s) for idle connections: a PING after a
 	// shorter silence keeps Redis from freeing the connection's query buffer
 	// (it frees it after 2s), and Redis 7.0 then reads a burst of 16–20 KiB

@@ -17,7 +17,8 @@
 // than pass for the next reply. A monitor goroutine declares the connection
 // dead when the oldest in-flight request has had no reply bytes for the
 // health timeout, and pings an idle connection, so a hung server is noticed
-// in about a second rather than when the kernel gives up. A dead connection
+// within seconds (IdlePingInterval and the health timeout) rather than when
+// the kernel gives up. A dead connection
 // fails every request at once with an [*Error] that says whether the request
 // may have run.
 //

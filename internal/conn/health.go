@@ -8,15 +8,19 @@ import (
 var pingArgs = []string{"PING"}
 
 // checkPeriod is how often the monitor looks: a tenth of the health timeout,
-// so a hung server is declared dead at most 10% late, within [5ms, 100ms].
+// so a hung server is declared dead at most 10% late, within [5ms, 100ms];
+// without a health timeout, half the shorter ping interval.
 func checkPeriod(o Options) time.Duration {
-	switch {
-	case o.HealthTimeout > 0:
+	if o.HealthTimeout > 0 {
 		return min(max(o.HealthTimeout/10, 5*time.Millisecond), 100*time.Millisecond)
-	case o.PingInterval > 0:
-		return max(o.PingInterval/2, 5*time.Millisecond)
 	}
-	return time.Second
+	period := time.Second
+	for _, ping := range []time.Duration{o.PingInterval, o.IdlePingInterval} {
+		if ping > 0 {
+			period = min(period, max(ping/2, 5*time.Millisecond))
+		}
+	}
+	return period
 }
 
 // blameLooks is how many checks in a row must find a wait over budget, and

@@ -29,3 +29,22 @@ func TestIdlePingIntervalDefaults(t *testing.T) {
 		t.Errorf("DefaultIdlePingInterval %v: want longer than the 2s after which Redis frees an idle client's query buffer", DefaultIdlePingInterval)
 	}
 }
+
+// Without a health timeout the monitor looks at half the shorter ping
+// interval, idle or busy, so that neither kind of PING is late.
+func TestCheckPeriodFollowsTheShorterPing(t *testing.T) {
+	cases := []struct {
+		o    Options
+		want time.Duration
+	}{
+		{Options{HealthTimeout: -1, PingInterval: -1, IdlePingInterval: 20 * time.Millisecond}, 10 * time.Millisecond},
+		{Options{HealthTimeout: -1, PingInterval: 40 * time.Millisecond, IdlePingInterval: 5 * time.Second}, 20 * time.Millisecond},
+		{Options{HealthTimeout: -1, PingInterval: -1, IdlePingInterval: -1}, time.Second},
+		{Options{HealthTimeout: 500 * time.Millisecond, PingInterval: 10 * time.Millisecond}, 50 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		if got := checkPeriod(tc.o); got != tc.want {
+			t.Errorf("checkPeriod(%+v) = %v, want %v", tc.o, got, tc.want)
+		}
+	}
+}
