@@ -18,9 +18,8 @@
 // dead when the oldest in-flight request has had no reply bytes for the
 // health timeout, and pings an idle connection, so a hung server is noticed
 // within seconds (IdlePingInterval and the health timeout) rather than when
-// the kernel gives up. A dead connection
-// fails every request at once with an [*Error] that says whether the request
-// may have run.
+// the kernel gives up. A dead connection fails every request at once with
+// an [*Error] that says whether the request may have run.
 //
 // Replies carry no request id: they match requests by order alone, so one
 // reply skipped or added would hand every later reply to the wrong caller.
