@@ -157,7 +157,16 @@ func (e *Engine) retry(ctx context.Context, a *attempt, try func() (again bool, 
 // its deadline came during a try or during the wait between two, as
 // waitRetry reports it.
 func withLastError(ctx context.Context, err, lastErr error) error {
-	if lastErr == nil || err == nil || err != ctx.Err() {
+	if err == nil || err != ctx.Err() {
+		return err
+	}
+	return afterLastError(err, lastErr)
+}
+
+// afterLastError returns err, which ended a request's tries, with the
+// previous try's failure (lastErr, when there was one) wrapped after it.
+func afterLastError(err, lastErr error) error {
+	if lastErr == nil {
 		return err
 	}
 	return fmt.Errorf("%w (last error: %w)", err, lastErr)
@@ -421,7 +430,7 @@ func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries i
 	if !giveUp.IsZero() {
 		left := time.Until(giveUp)
 		if left <= 0 {
-			return fmt.Errorf("%w (last error: %w)", ErrRetryTimeout, lastErr)
+			return afterLastError(ErrRetryTimeout, lastErr)
 		}
 		backoff = min(backoff, left)
 	}
@@ -433,10 +442,7 @@ func (e *Engine) waitRetry(ctx context.Context, changed <-chan struct{}, tries i
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		if lastErr != nil {
-			return fmt.Errorf("%w (last error: %w)", ctx.Err(), lastErr)
-		}
-		return ctx.Err()
+		return afterLastError(ctx.Err(), lastErr)
 	case <-e.closing:
 		return ErrClosed
 	}
