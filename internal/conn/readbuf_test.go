@@ -40,6 +40,23 @@ func TestReadBufferGrowsForLargeRepliesOnly(t *testing.T) {
 	}
 }
 
+// Replies too large for either buffer are read straight into their own
+// memory: a larger buffer would batch none of them, so it is not taken.
+func TestReadBufferStaysSmallForHugeReplies(t *testing.T) {
+	s := lab.StartServerT(t, lab.ServerOptions{})
+	c := dial(t, s, conn.Options{})
+	huge := strings.Repeat("h", conn.LargeReadBuffer)
+	mustDo(t, c, "SET", "huge", huge)
+	for range 2 * conn.GrowAfter {
+		if v := mustDo(t, c, "GET", "huge"); v.Str != huge {
+			t.Fatalf("GET huge: %d bytes, want the %d written", len(v.Str), len(huge))
+		}
+	}
+	if got := conn.ReadBufferSize(c); got != conn.SmallReadBuffer {
+		t.Fatalf("after %d replies of %d bytes: read buffer %d bytes, want %d", 2*conn.GrowAfter, len(huge), got, conn.SmallReadBuffer)
+	}
+}
+
 // The buffer is replaced while replies stream in from many callers: none is
 // lost, cut or given to another caller.
 func TestReadBufferGrowsUnderLoad(t *testing.T) {
