@@ -14,12 +14,41 @@ const kernelTick = 20 * time.Millisecond
 // taken in: the kernel received data later than the reader last recorded
 // reading some. Whether those bytes still sit in the socket or the reader
 // took them but has not run since, the delay is this process's, not the
-// server's.
+// server's. While the low-water mark holds the reader back (lowat.go), the
+// bytes below the mark wait on purpose: the reader is behind only once the
+// socket holds the mark's bytes.
 func (c *Conn) readerBehind() bool {
 	rc, ok := rawSocket(c.nc)
 	if !ok {
 		return false
 	}
+	if mark := c.lowWater.mark.Load(); mark > 1 {
+		queued, ok := queuedBytes(rc)
+		return ok && int64(queued) >= mark
+	}
+	receivedAt, ok := c.kernelReceivedAt(rc)
+	return ok && receivedAt > c.lastRead.Load()+int64(kernelTick)
+}
+
+// replyProgress returns the clock() of the last reply bytes: the reader's
+// last read, or, while the low-water mark holds the reader back, the
+// kernel's last receipt, if later.
+func (c *Conn) replyProgress() int64 {
+	last := c.lastRead.Load()
+	if c.lowWater.mark.Load() <= 1 {
+		return last
+	}
+	if rc, ok := rawSocket(c.nc); ok {
+		if at, ok := c.kernelReceivedAt(rc); ok && at > last {
+			return at
+		}
+	}
+	return last
+}
+
+// kernelReceivedAt returns the clock() at which the socket last received
+// data, to the kernel's millisecond.
+func (c *Conn) kernelReceivedAt(rc syscall.RawConn) (int64, bool) {
 	var (
 		info  syscall.TCPInfo
 		size  = uint32(unsafe.Sizeof(info))
@@ -30,9 +59,7 @@ func (c *Conn) readerBehind() bool {
 			uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
 	})
 	if err != nil || errno != 0 {
-		return false
+		return 0, false
 	}
-	now := c.clock()
-	receivedAt := now - int64(time.Duration(info.Last_data_recv)*time.Millisecond)
-	return receivedAt > c.lastRead.Load()+int64(kernelTick)
+	return c.clock() - int64(time.Duration(info.Last_data_recv)*time.Millisecond), true
 }

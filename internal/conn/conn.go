@@ -46,8 +46,9 @@ type Conn struct {
 	// caller reading its own (direct.go), who holds it from its write on,
 	// until Sent.Read for a batch sent with SendEach. Taken after writeMu
 	// (readLarge's TryLock of writeMu aside) and before mu.
-	readMu sync.Mutex
-	direct directState // a lone caller's own write and read
+	readMu   sync.Mutex
+	direct   directState // a lone caller's own write and read
+	lowWater lowWater    // the socket's receive low-water mark (lowat.go)
 
 	wake     chan struct{} // capacity 1: "the queue has work"
 	readWake chan struct{} // capacity 1: "replies are owed": the reader goroutine reads them
@@ -157,6 +158,7 @@ func open(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	_ = nc.SetDeadline(time.Time{})
 	c.rtt = time.Since(began)
 	c.direct.init(c)
+	c.lowWater.init(nc)
 	return c, nil
 }
 
@@ -424,10 +426,16 @@ func (c *Conn) fail(cause error) {
 // clock returns monotonic nanoseconds since the connection was made.
 func (c *Conn) clock() int64 { return int64(time.Since(c.epoch)) }
 
-// readTracker records when reply bytes last arrived, for the health check.
-type readTracker struct{ c *Conn }
+// readTracker records when reply bytes last arrived, for the health check,
+// and sets the socket's low-water mark for each read (lowat.go). It serves
+// a bufio.Reader of bufSize bytes.
+type readTracker struct {
+	c       *Conn
+	bufSize int
+}
 
 func (t readTracker) Read(p []byte) (int, error) {
+	t.c.prepareLowWater(len(p), t.bufSize)
 	t.c.reading.Store(true)
 	n, err := t.c.nc.Read(p)
 	if n > 0 {

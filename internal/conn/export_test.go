@@ -29,3 +29,10 @@ const (
 	LargeReadBuffer = largeReadBufferSize
 	GrowAfter       = growAfter
 )
+
+// LowWaterMark returns the receive low-water mark c's reads last set: 1
+// unless a large value is being read (lowat.go).
+func LowWaterMark(c *Conn) int64 { return c.lowWater.mark.Load() }
+
+// LowWaterSupported reports whether this platform raises the mark.
+const LowWaterSupported = lowWaterSupported

@@ -83,7 +83,7 @@ func (c *Conn) monitor() {
 
 		doubt := false
 		if busy && c.opts.HealthTimeout > 0 {
-			silent.from(max(busyAt, c.lastRead.Load()))
+			silent.from(max(busyAt, c.replyProgress()))
 			if d := c.opts.DivertReadsAfter; d > 0 {
 				// Re-applied on every look while stalled: it also hands back
 				// the reads queued since the last. A read at the head is

@@ -41,7 +41,7 @@ type readBuffer struct {
 // size bytes.
 func (c *Conn) newReader(size int) *resp.Reader {
 	c.readBuf.size = size
-	return resp.NewReader(bufio.NewReaderSize(readTracker{c}, size), c.opts.Limits)
+	return resp.NewReader(bufio.NewReaderSize(readTracker{c: c, bufSize: size}, size), c.opts.Limits)
 }
 
 // noteReplySize counts a reply of n bytes, and gives the connection the

@@ -1,0 +1,14 @@
+//go:build !linux || !(386 || amd64 || arm || arm64 || loong64 || riscv64 || s390x)
+
+package conn
+
+import "syscall"
+
+// lowWaterSupported is false where the mark is not known to hold readers
+// back in the network poller too, or its ioctl numbers differ: reads there
+// take what arrives.
+const lowWaterSupported = false
+
+func setLowWater(uintptr, int) error { return nil }
+
+func queuedBytes(syscall.RawConn) (int, bool) { return 0, false }
