@@ -30,22 +30,6 @@ func (c *Conn) readerBehind() bool {
 	return ok && receivedAt > c.lastRead.Load()+int64(kernelTick)
 }
 
-// replyProgress returns the clock() of the last reply bytes: the reader's
-// last read, or, while the low-water mark holds the reader back, the
-// kernel's last receipt, if later.
-func (c *Conn) replyProgress() int64 {
-	last := c.lastRead.Load()
-	if c.lowWater.mark.Load() <= 1 {
-		return last
-	}
-	if rc, ok := rawSocket(c.nc); ok {
-		if at, ok := c.kernelReceivedAt(rc); ok && at > last {
-			return at
-		}
-	}
-	return last
-}
-
 // kernelReceivedAt returns the clock() at which the socket last received
 // data, to the kernel's millisecond.
 func (c *Conn) kernelReceivedAt(rc syscall.RawConn) (int64, bool) {

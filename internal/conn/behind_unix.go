@@ -27,7 +27,3 @@ func (c *Conn) readerBehind() bool {
 	// which the reader sees at once.
 	return rerr == nil && n > 0
 }
-
-// replyProgress returns the clock() of the last reply bytes: the reader's
-// last read (the low-water mark is never raised here).
-func (c *Conn) replyProgress() int64 { return c.lastRead.Load() }

@@ -35,4 +35,4 @@ const (
 func LowWaterMark(c *Conn) int64 { return c.lowWater.mark.Load() }
 
 // LowWaterSupported reports whether this platform raises the mark.
-const LowWaterSupported = lowWaterSupported
+var LowWaterSupported = lowWaterSupported()

@@ -83,7 +83,7 @@ func (c *Conn) monitor() {
 
 		doubt := false
 		if busy && c.opts.HealthTimeout > 0 {
-			silent.from(max(busyAt, c.replyProgress()))
+			silent.from(max(busyAt, c.lastRead.Load()))
 			if d := c.opts.DivertReadsAfter; d > 0 {
 				// Re-applied on every look while stalled: it also hands back
 				// the reads queued since the last. A read at the head is
@@ -137,6 +137,9 @@ func (c *Conn) monitor() {
 			lastPing = now
 			_ = c.enqueue(newRequest(pingArgs))
 		}
+		// After the judging: with the mark just lowered, the reader may not
+		// yet have taken bytes that came long ago (lowat.go).
+		c.revokeLowWater(now, int64(period)/2)
 	}
 }
 

@@ -7,8 +7,8 @@ import "syscall"
 // lowWaterSupported is false where the mark is not known to hold readers
 // back in the network poller too, or its ioctl numbers differ: reads there
 // take what arrives.
-const lowWaterSupported = false
+func lowWaterSupported() bool { return false }
 
-func setLowWater(uintptr, int) error { return nil }
+func setLowWater(uintptr, int) (int, error) { return 0, nil }
 
 func queuedBytes(syscall.RawConn) (int, bool) { return 0, false }

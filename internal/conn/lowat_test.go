@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,10 +42,13 @@ func TestLowWaterMarkHeldOnlyForLargeValue(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, largeValue[half:]+"\r\n")
 	})
-	c := dialFake(t, addr, conn.Options{})
+	// No health timeout: nothing but the test lowers the mark meanwhile.
+	c := dialFake(t, addr, conn.Options{HealthTimeout: -1, PingInterval: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	got := make(chan error, 1)
 	go func() {
-		v, err := c.Do(context.Background(), "GET", "big")
+		v, err := c.Do(ctx, "GET", "big")
 		if err == nil && v.Str != largeValue {
 			err = fmt.Errorf("GET big: %d bytes, not the %d sent", len(v.Str), largeValueLen)
 		}
@@ -76,9 +80,14 @@ func TestLowWaterMarkHeldOnlyForLargeValue(t *testing.T) {
 
 // The mark keeps the reader from taking a large value's bytes as they come,
 // but the health check still tells a server sending slowly, which is kept,
-// from one that stopped halfway, which is declared dead.
+// from one that stopped halfway, which is declared dead: also when more
+// bytes came after the reader's last read, too few to reach the mark.
 func TestHealthCheckWhileMarkHoldsReader(t *testing.T) {
 	const healthTimeout = 300 * time.Millisecond
+	opts := conn.Options{HealthTimeout: healthTimeout, PingInterval: -1} // the scripted servers answer only GET
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
 	slow := scriptedServer(t, func(w io.Writer, cmd []string) {
 		if _, err := fmt.Fprintf(w, "$%d\r\n", largeValueLen); err != nil {
 			return
@@ -92,17 +101,49 @@ func TestHealthCheckWhileMarkHoldsReader(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, "\r\n")
 	})
-	c := dialFake(t, slow, conn.Options{HealthTimeout: healthTimeout})
-	v, err := c.Do(context.Background(), "GET", "big")
+	c := dialFake(t, slow, opts)
+	var raised atomic.Bool
+	watchCtx, cancelWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for watchCtx.Err() == nil && !raised.Load() {
+			raised.Store(conn.LowWaterMark(c) > 1)
+			time.Sleep(time.Millisecond) // sampling the mark, which no event announces
+		}
+	}()
+	v, err := c.Do(ctx, "GET", "big")
 	if err != nil || v.Str != largeValue {
 		t.Fatalf("a value arriving over 1.6 s, health timeout %v: %d bytes, err %v; want it whole", healthTimeout, len(v.Str), err)
 	}
+	cancelWatch()
+	<-watchDone
+	if conn.LowWaterSupported && !raised.Load() {
+		t.Error("the mark was never raised during the slow value: the case tests nothing")
+	}
 
-	stopped := scriptedServer(t, func(w io.Writer, cmd []string) {
-		_, _ = fmt.Fprintf(w, "$%d\r\n%s", largeValueLen, largeValue[:largeValueLen/2])
-	})
-	c = dialFake(t, stopped, conn.Options{HealthTimeout: healthTimeout})
-	if _, err := c.Do(context.Background(), "GET", "big"); !errors.Is(err, conn.ErrHealthTimeout) {
-		t.Fatalf("server stopped halfway through a value: err = %v, want ErrHealthTimeout", err)
+	for _, tc := range []struct {
+		name string
+		send func(w io.Writer)
+	}{
+		{"half the value, then nothing", func(w io.Writer) {
+			_, _ = fmt.Fprintf(w, "$%d\r\n%s", largeValueLen, largeValue[:largeValueLen/2])
+		}},
+		{"half, then 100 KiB more, then nothing", func(w io.Writer) {
+			if _, err := fmt.Fprintf(w, "$%d\r\n%s", largeValueLen, largeValue[:largeValueLen/2]); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // pacing the fake server, not synchronisation
+			_, _ = io.WriteString(w, largeValue[largeValueLen/2:largeValueLen/2+100<<10])
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stopped := scriptedServer(t, func(w io.Writer, cmd []string) { tc.send(w) })
+			c := dialFake(t, stopped, opts)
+			start := time.Now()
+			if _, err := c.Do(ctx, "GET", "big"); !errors.Is(err, conn.ErrHealthTimeout) {
+				t.Fatalf("err = %v after %v, want ErrHealthTimeout", err, time.Since(start).Round(time.Millisecond))
+			}
+		})
 	}
 }
