@@ -26,13 +26,6 @@ func (c *Conn) readerBehind() bool {
 		queued, ok := queuedBytes(rc)
 		return ok && int64(queued) >= mark
 	}
-	receivedAt, ok := c.kernelReceivedAt(rc)
-	return ok && receivedAt > c.lastRead.Load()+int64(kernelTick)
-}
-
-// kernelReceivedAt returns the clock() at which the socket last received
-// data, to the kernel's millisecond.
-func (c *Conn) kernelReceivedAt(rc syscall.RawConn) (int64, bool) {
 	var (
 		info  syscall.TCPInfo
 		size  = uint32(unsafe.Sizeof(info))
@@ -43,7 +36,9 @@ func (c *Conn) kernelReceivedAt(rc syscall.RawConn) (int64, bool) {
 			uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
 	})
 	if err != nil || errno != 0 {
-		return 0, false
+		return false
 	}
-	return c.clock() - int64(time.Duration(info.Last_data_recv)*time.Millisecond), true
+	now := c.clock()
+	receivedAt := now - int64(time.Duration(info.Last_data_recv)*time.Millisecond)
+	return receivedAt > c.lastRead.Load()+int64(kernelTick)
 }
