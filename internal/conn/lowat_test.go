@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/testutil"
 )
 
 const largeValueLen = 1 << 20
@@ -44,8 +45,7 @@ func TestLowWaterMarkHeldOnlyForLargeValue(t *testing.T) {
 	})
 	// No health timeout: nothing but the test lowers the mark meanwhile.
 	c := dialFake(t, addr, conn.Options{HealthTimeout: -1, PingInterval: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testutil.Context(t, 10*time.Second)
 	got := make(chan error, 1)
 	go func() {
 		v, err := c.Do(ctx, "GET", "big")
@@ -54,13 +54,9 @@ func TestLowWaterMarkHeldOnlyForLargeValue(t *testing.T) {
 		}
 		got <- err
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for conn.LowWaterMark(c) <= 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the mark was not raised while half the value had come")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, "the mark is raised while half the value has come", func() bool {
+		return conn.LowWaterMark(c) > 1
+	})
 	// The reader took the first bytes through its buffer: the mark asks for
 	// the rest only, which the server owes.
 	if mark := conn.LowWaterMark(c); mark >= largeValueLen {
@@ -85,8 +81,7 @@ func TestLowWaterMarkHeldOnlyForLargeValue(t *testing.T) {
 func TestHealthCheckWhileMarkHoldsReader(t *testing.T) {
 	const healthTimeout = 300 * time.Millisecond
 	opts := conn.Options{HealthTimeout: healthTimeout, PingInterval: -1} // the scripted servers answer only GET
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testutil.Context(t, 20*time.Second)
 
 	slow := scriptedServer(t, func(w io.Writer, cmd []string) {
 		if _, err := fmt.Fprintf(w, "$%d\r\n", largeValueLen); err != nil {
