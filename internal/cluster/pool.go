@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/keel-go/keel/internal/conn"
@@ -204,7 +203,7 @@ func (p *pool) slowGet(ctx context.Context, addr string, wait bool) (*conn.Conn,
 // probe, spent a third of their CPU on refused connections. A node that is
 // hung or unreachable does not refuse: its dials are slow, not repeated.
 func (p *pool) redialAfter(addr string, err error) time.Duration {
-	if errors.Is(err, syscall.ECONNREFUSED) && p.e.isSuspect(addr) {
+	if connectionRefused(err) && p.e.isSuspect(addr) {
 		return max(redialGap, 2*p.e.opts.IncidentInterval)
 	}
 	return redialGap

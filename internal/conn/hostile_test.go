@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,12 @@ func TestHostileReplies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "16M small integers declared" && strconv.IntSize < 64 {
+				// A Value is smaller there: 16M of them fit the default
+				// reply budget, and the reader waits for them (as in
+				// "truncated array").
+				t.Skip("16M elements are within the default reply budget on 32-bit platforms")
+			}
 			addr := fakeServer(t, helloOK, tc.reply)
 			c, err := conn.Dial(context.Background(), addr, conn.Options{})
 			if err != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // errBytesWaiting: the socket of an idle connection holds bytes.
@@ -29,11 +28,7 @@ func (k *idleCheck) init(nc net.Conn) bool {
 		return false
 	}
 	k.rc = rc
-	k.peek = func(fd uintptr) {
-		// Raw: MSG_DONTWAIT never blocks, so the scheduler need not be told.
-		k.n, _, k.err = syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&k.b[0])), 1,
-			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	}
+	k.peek = func(fd uintptr) { k.n, k.err = peekByte(fd, &k.b) }
 	return true
 }
 

@@ -1,4 +1,4 @@
-//go:build linux && (386 || amd64 || arm || arm64 || loong64 || riscv64 || s390x)
+//go:build linux && (amd64 || arm || arm64 || loong64 || riscv64 || s390x)
 
 package conn
 

@@ -1,0 +1,12 @@
+//go:build !plan9
+
+package cluster
+
+import (
+	"errors"
+	"syscall"
+)
+
+// connectionRefused reports whether a dial failed because nothing listens
+// on the address.
+func connectionRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
