@@ -6,7 +6,9 @@ import "syscall"
 
 // readerBehind reports whether the server sent bytes the reader has not yet
 // taken in: the socket holds unread bytes. Then the delay is this process's,
-// not the server's.
+// not the server's. It serves linux/386 too, whose package syscall cannot
+// read TCP_INFO; no low-water mark is set there (lowat_other.go), so unread
+// bytes are never ones the mark holds back.
 func (c *Conn) readerBehind() bool {
 	rc, ok := rawSocket(c.nc)
 	if !ok {

@@ -1,4 +1,4 @@
-//go:build unix && !aix && !solaris && !(linux && 386)
+//go:build unix && !aix && !solaris && !(linux && 386) && !(openbsd && !mips64)
 
 package conn
 

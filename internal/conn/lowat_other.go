@@ -5,8 +5,10 @@ package conn
 import "syscall"
 
 // lowWaterSupported is false where the mark is not known to hold readers
-// back in the network poller too, or its ioctl numbers differ: reads there
-// take what arrives.
+// back in the network poller too, or its ioctl numbers differ, and on
+// linux/386, whose reader-behind check (behind_unix.go) cannot tell bytes
+// the mark holds back from bytes the reader is late for: reads there take
+// what arrives.
 func lowWaterSupported() bool { return false }
 
 func setLowWater(uintptr, int) (int, error) { return 0, nil }
