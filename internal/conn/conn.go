@@ -405,6 +405,7 @@ func (c *Conn) fail(cause error) {
 	queued := c.queue
 	c.queue = nil
 	inflight := c.inflight.drain()
+	c.addOwed(-c.owed.Load())
 	c.mu.Unlock()
 
 	close(c.closing)

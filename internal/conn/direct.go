@@ -49,8 +49,12 @@ type directState struct {
 	wire     wireBatch // the encoded requests; guarded by writeMu
 	starts   []int     // each request's wire offset in wire; guarded by writeMu
 	idle     idleCheck
+	reply    replyWait    // a lone caller's wait for its reply (replywait.go)
+	streak   loneStreak   // whether direct requests come from a lone caller
 	count    atomic.Int64 // requests written directly
-	writing  atomic.Bool  // a caller is writing a large request (writeLarge)
+	// blockedWaits counts the waits in replyWait, for tests.
+	blockedWaits atomic.Int64
+	writing      atomic.Bool // a caller is writing a large request (writeLarge)
 	// patience bounds a direct read's wait for its reply when its context
 	// can end: longer, and the reader goroutine takes over.
 	patience time.Duration
@@ -79,6 +83,9 @@ const maxDirectPatience = 20 * time.Millisecond
 func (d *directState) init(c *Conn) {
 	_, isTLS := c.nc.(*tls.Conn)
 	d.possible = c.opts.OnPush == nil && !isTLS && d.idle.init(c.nc)
+	if d.possible {
+		d.reply.init(c.nc)
+	}
 	d.patience = min(max(directPatience, 4*c.rtt), maxDirectPatience)
 }
 
@@ -216,11 +223,12 @@ func (c *Conn) writeAlone(ctx context.Context, reqs []*request) bool {
 		return false
 	}
 	c.busyAt = c.clock()
+	c.direct.streak.note(c.enqueued.Load())
 	for _, r := range reqs {
 		r.state.Store(stateWritten)
 		c.inflight.push(r)
 	}
-	c.owed.Add(int64(len(reqs)))
+	c.addOwed(int64(len(reqs)))
 	c.mu.Unlock()
 
 	var n int
@@ -253,6 +261,7 @@ func (c *Conn) writeAlone(ctx context.Context, reqs []*request) bool {
 // readMu held.
 func (c *Conn) readUntil(ctx context.Context, r *request, bounded bool) {
 	c.armDirectRead(ctx, bounded)
+	c.awaitReply()
 	for len(r.done) == 0 { // signalled once complete: only its caller takes the signal
 		if !c.rd.Ready() {
 			err := c.rd.Fill()

@@ -36,3 +36,13 @@ func LowWaterMark(c *Conn) int64 { return c.lowWater.mark.Load() }
 
 // LowWaterSupported reports whether this platform raises the mark.
 var LowWaterSupported = lowWaterSupported()
+
+// BlockedWaits returns how many of c's direct reads waited for their reply
+// in the calling thread (replywait.go).
+func BlockedWaits(c *Conn) int64 { return c.direct.blockedWaits.Load() }
+
+// BusyConns returns how many connections of the process have replies owed.
+func BusyConns() int64 { return busyConns.Load() }
+
+// LoneAfter is how many direct requests in a row make a lone caller.
+const LoneAfter = loneAfter

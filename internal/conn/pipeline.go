@@ -112,7 +112,7 @@ func (c *Conn) takeBatch(batch []*request, wb *wireBatch, starts []int) (_ []*re
 			c.busyAt = c.clock()
 		}
 		c.inflight.push(r)
-		c.owed.Add(1)
+		c.addOwed(1)
 		batch = append(batch, r)
 		starts = append(starts, wb.appendCommand(r.args))
 	}
@@ -150,7 +150,7 @@ func (c *Conn) failOldest(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r := c.inflight.pop(); r != nil {
-		c.owed.Add(-1)
+		c.addOwed(-1)
 		c.popped++
 		c.checkDrained()
 		r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: true, Err: err})
@@ -224,7 +224,7 @@ func (c *Conn) readOne() (*request, bool) {
 	var outOfStep error
 	stray := false
 	if r != nil {
-		c.owed.Add(-1)
+		c.addOwed(-1)
 		c.popped++
 		c.checkDrained()
 		// A request is in flight before its bytes leave, so a reply

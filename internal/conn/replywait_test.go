@@ -1,0 +1,95 @@
+package conn_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/keel-go/keel/internal/conn"
+	"github.com/keel-go/keel/internal/resptest"
+	"github.com/keel-go/keel/internal/testutil"
+	"github.com/keel-go/keel/resp"
+)
+
+// A lone caller waits for its replies in its own thread once its
+// connection has had LoneAfter direct requests in a row; a request queued
+// on the connection (another caller) starts the count again.
+func TestLoneCallerWaitsInItsThread(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the wait in the calling thread is Linux's only")
+	}
+	srv := resptest.New(t)
+	srv.Handle("GET", func(args []string) resptest.Reply {
+		if args[1] == "slow" {
+			return resptest.Reply{Value: resp.Value{Kind: resp.KindBulkString, Str: "late"}, Delay: 100 * time.Millisecond}
+		}
+		return resptest.Bulk("v:" + args[1])
+	})
+	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1}) // no PING to queue
+	get := func(key string) {
+		t.Helper()
+		if v, err := c.Do(context.Background(), "GET", key); err != nil || v.Str != "v:"+key {
+			t.Fatalf("GET %s = %v, %v", key, v, err)
+		}
+	}
+	for range conn.LoneAfter - 1 {
+		get("k")
+	}
+	if n := conn.BlockedWaits(c); n != 0 {
+		t.Fatalf("%d waits in the thread before the streak, want 0", n)
+	}
+	for range 5 {
+		get("k")
+	}
+	if n := conn.BlockedWaits(c); n == 0 {
+		t.Fatal("a lone caller never waited in its thread")
+	}
+
+	// Another caller's request queues behind a slow one.
+	slow := make(chan error, 1)
+	go func() {
+		_, err := c.Do(context.Background(), "GET", "slow")
+		slow <- err
+	}()
+	testutil.WaitFor(t, time.Second, "the slow GET is in flight", func() bool { return c.InFlight() > 0 })
+	get("queued")
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	before := conn.BlockedWaits(c)
+	for range conn.LoneAfter - 1 {
+		get("k")
+	}
+	if n := conn.BlockedWaits(c) - before; n != 0 {
+		t.Fatalf("%d waits in the thread right after a queued request, want 0", n)
+	}
+}
+
+// A connection that fails with replies owed no longer counts as busy, so
+// that it cannot keep every later caller of the process from being alone.
+func TestFailedConnectionIsNotBusy(t *testing.T) {
+	srv := resptest.New(t)
+	srv.Handle("GET", func([]string) resptest.Reply {
+		return resptest.Reply{Value: resp.Value{Kind: resp.KindBulkString, Str: "late"}, Delay: time.Hour}
+	})
+	base := conn.BusyConns()
+	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(context.Background(), "GET", "never")
+		done <- err
+	}()
+	testutil.WaitFor(t, time.Second, "the GET is in flight", func() bool { return c.InFlight() > 0 })
+	if n := conn.BusyConns(); n != base+1 {
+		t.Fatalf("%d busy connections with one GET in flight, want %d", n, base+1)
+	}
+	_ = c.Close()
+	if err := <-done; !errors.Is(err, conn.ErrClosed) {
+		t.Fatalf("GET on a closed connection = %v, want ErrClosed", err)
+	}
+	if n := conn.BusyConns(); n != base {
+		t.Fatalf("%d busy connections after Close, want %d", n, base)
+	}
+}
