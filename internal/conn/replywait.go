@@ -13,7 +13,8 @@ import (
 // wake-ups is most of a loopback round trip. A thread that waits in
 // ppoll(2) itself is woken once, by the kernel, and reads at once: measured
 // with a standalone GET loop on loopback (2-core VM), 42 µs per GET against
-// 65 on the poller.
+// 65 on the poller; per GET from the bench's one goroutine, 1.0 read(2) and
+// 1.0 ppoll(2) against 1.8 read(2), 1.6 epoll_pwait(2) and 0.65 futex(2).
 //
 // A thread waiting in a system call keeps its P (one of GOMAXPROCS) until
 // the runtime's monitor takes it back, at least 20 µs later, which other
