@@ -50,11 +50,12 @@ type directState struct {
 	starts   []int     // each request's wire offset in wire; guarded by writeMu
 	idle     idleCheck
 	reply    replyWait    // a lone caller's wait for its reply (replywait.go)
-	streak   loneStreak   // whether direct requests come from a lone caller
+	streak   loneStreak   // whether direct requests come from a lone caller; guarded by readMu
 	count    atomic.Int64 // requests written directly
-	// blockedWaits counts the waits in replyWait, for tests.
-	blockedWaits atomic.Int64
-	writing      atomic.Bool // a caller is writing a large request (writeLarge)
+	// readyWaits counts the waits in replyWait that ended with the socket
+	// readable, for tests.
+	readyWaits atomic.Int64
+	writing    atomic.Bool // a caller is writing a large request (writeLarge)
 	// patience bounds a direct read's wait for its reply when its context
 	// can end: longer, and the reader goroutine takes over.
 	patience time.Duration
@@ -261,7 +262,7 @@ func (c *Conn) writeAlone(ctx context.Context, reqs []*request) bool {
 // readMu held.
 func (c *Conn) readUntil(ctx context.Context, r *request, bounded bool) {
 	c.armDirectRead(ctx, bounded)
-	c.awaitReply()
+	c.awaitReply(r)
 	for len(r.done) == 0 { // signalled once complete: only its caller takes the signal
 		if !c.rd.Ready() {
 			err := c.rd.Fill()

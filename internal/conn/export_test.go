@@ -37,9 +37,9 @@ func LowWaterMark(c *Conn) int64 { return c.lowWater.mark.Load() }
 // LowWaterSupported reports whether this platform raises the mark.
 var LowWaterSupported = lowWaterSupported()
 
-// BlockedWaits returns how many of c's direct reads waited for their reply
-// in the calling thread (replywait.go).
-func BlockedWaits(c *Conn) int64 { return c.direct.blockedWaits.Load() }
+// ReadyWaits returns how many of c's direct reads waited for their reply in
+// the calling thread until the socket was readable (replywait.go).
+func ReadyWaits(c *Conn) int64 { return c.direct.readyWaits.Load() }
 
 // BusyConns returns how many connections of the process have replies owed.
 func BusyConns() int64 { return busyConns.Load() }

@@ -43,7 +43,7 @@ type pollFd struct {
 const pollIn = 0x1 // POLLIN
 
 // wait blocks the calling thread until the socket is readable, closed or
-// failed, or for d at most. It reports whether it waited.
+// failed, or for d at most. It reports whether the socket became readable.
 func (w *replyWait) wait(d time.Duration) bool {
 	if d <= 0 {
 		return false
@@ -51,6 +51,6 @@ func (w *replyWait) wait(d time.Duration) bool {
 	p := pollFd{fd: w.fd, events: pollIn}
 	ts := syscall.NsecToTimespec(int64(d))
 	// Not raw: the runtime must know this thread may block.
-	_, _, _ = syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-	return true
+	n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	return errno == 0 && n == 1 && p.revents&pollIn != 0
 }
