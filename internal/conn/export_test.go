@@ -44,5 +44,5 @@ func ReadyWaits(c *Conn) int64 { return c.direct.readyWaits.Load() }
 // BusyConns returns how many connections of the process have replies owed.
 func BusyConns() int64 { return busyConns.Load() }
 
-// LoneAfter is how many direct requests in a row make a lone caller.
+// LoneAfter is how many direct writes in a row make a lone caller.
 const LoneAfter = loneAfter

@@ -54,12 +54,7 @@ func TestLoneCallerWaitsInItsThread(t *testing.T) {
 	// While another connection of the process owes a reply, the caller is
 	// not alone.
 	other := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
-	otherDone := make(chan error, 1)
-	go func() {
-		_, err := other.Do(context.Background(), "GET", "slow")
-		otherDone <- err
-	}()
-	testutil.WaitFor(t, time.Second, "the other connection's GET is in flight", func() bool { return other.InFlight() > 0 })
+	otherDone := getInFlight(t, other, "slow")
 	before := conn.ReadyWaits(c)
 	for range 3 {
 		get("k")
@@ -72,12 +67,7 @@ func TestLoneCallerWaitsInItsThread(t *testing.T) {
 	}
 
 	// Another caller's request queues behind a slow one.
-	slow := make(chan error, 1)
-	go func() {
-		_, err := c.Do(context.Background(), "GET", "slow")
-		slow <- err
-	}()
-	testutil.WaitFor(t, time.Second, "the slow GET is in flight", func() bool { return c.InFlight() > 0 })
+	slow := getInFlight(t, c, "slow")
 	get("queued")
 	if err := <-slow; err != nil {
 		t.Fatal(err)
@@ -100,12 +90,7 @@ func TestClosedConnectionIsNotBusy(t *testing.T) {
 	})
 	base := conn.BusyConns()
 	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Do(context.Background(), "GET", "never")
-		done <- err
-	}()
-	testutil.WaitFor(t, time.Second, "the GET is in flight", func() bool { return c.InFlight() > 0 })
+	done := getInFlight(t, c, "never")
 	if n := conn.BusyConns(); n != base+1 {
 		t.Fatalf("%d busy connections with one GET in flight, want %d", n, base+1)
 	}
@@ -116,4 +101,17 @@ func TestClosedConnectionIsNotBusy(t *testing.T) {
 	if n := conn.BusyConns(); n != base {
 		t.Fatalf("%d busy connections after Close, want %d", n, base)
 	}
+}
+
+// getInFlight sends GET key on c from another goroutine, and returns once
+// it is in flight; the channel gets its error.
+func getInFlight(t *testing.T, c *conn.Conn, key string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(context.Background(), "GET", key)
+		done <- err
+	}()
+	testutil.WaitFor(t, time.Second, "the GET of "+key+" is in flight", func() bool { return c.InFlight() > 0 })
+	return done
 }
