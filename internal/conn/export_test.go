@@ -46,3 +46,6 @@ func BusyConns() int64 { return busyConns.Load() }
 
 // LoneAfter is how many direct writes in a row make a lone caller.
 const LoneAfter = loneAfter
+
+// MaxLoneWaiters is the most callers that wait in their own thread at once.
+const MaxLoneWaiters = maxLoneWaiters

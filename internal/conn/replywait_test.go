@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 // A lone caller waits for its replies in its own thread once its
 // connection has had LoneAfter direct requests in a row; a request queued
 // on the connection (another caller) starts the count again. The gates are
-// process-wide (busy connections, one such waiter): this package's tests
-// do not run in parallel, and each closes its connections.
+// process-wide (busy connections, waiters): this package's tests do not run
+// in parallel, and each closes its connections.
 func TestLoneCallerWaitsInItsThread(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the wait in the calling thread is Linux's only")
@@ -42,28 +43,38 @@ func TestLoneCallerWaitsInItsThread(t *testing.T) {
 	if n := conn.ReadyWaits(c); n != 0 {
 		t.Fatalf("%d waits in the thread before the streak, want 0", n)
 	}
-	// The monitor's look into the idle socket can make a GET queue, which
-	// starts the streak again: allow for a few.
-	for i := 0; conn.ReadyWaits(c) == 0; i++ {
-		if i == 5*conn.LoneAfter {
-			t.Fatal("a lone caller never waited in its thread")
-		}
-		get("k")
-	}
+	waitsInThread(t, c, get)
 
-	// While another connection of the process owes a reply, the caller is
-	// not alone.
-	other := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
-	otherDone := getInFlight(t, other, "slow")
+	// A few callers, each alone on its connection, wait so too; while as
+	// many other connections of the process as may wait so owe replies, the
+	// caller is not among few: it waits on the poller.
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	srv.Handle("HELD", func([]string) resptest.Reply {
+		<-held
+		return resptest.Bulk("v")
+	})
+	var others []<-chan error
+	for range conn.MaxLoneWaiters {
+		if len(others) == conn.MaxLoneWaiters-1 {
+			waitsInThread(t, c, get)
+		}
+		other := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
+		others = append(others, doInFlight(t, other, "HELD"))
+	}
 	before := conn.ReadyWaits(c)
 	for range 3 {
 		get("k")
 	}
 	if n := conn.ReadyWaits(c) - before; n != 0 {
-		t.Fatalf("%d waits in the thread while another connection was busy, want 0", n)
+		t.Fatalf("%d waits in the thread while %d other connections were busy, want 0", n, conn.MaxLoneWaiters)
 	}
-	if err := <-otherDone; err != nil {
-		t.Fatal(err)
+	release()
+	for _, done := range others {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// Another caller's request queues behind a slow one.
@@ -103,15 +114,36 @@ func TestClosedConnectionIsNotBusy(t *testing.T) {
 	}
 }
 
+// waitsInThread GETs on c until one waits in the thread. The monitor's
+// look into the idle socket can make a GET queue, which starts the streak
+// again: it allows for a few.
+func waitsInThread(t *testing.T, c *conn.Conn, get func(key string)) {
+	t.Helper()
+	before := conn.ReadyWaits(c)
+	for i := 0; conn.ReadyWaits(c) == before; i++ {
+		if i == 5*conn.LoneAfter {
+			t.Fatal("the caller never waited in its thread")
+		}
+		get("k")
+	}
+}
+
 // getInFlight sends GET key on c from another goroutine, and returns once
 // it is in flight; the channel gets its error.
 func getInFlight(t *testing.T, c *conn.Conn, key string) <-chan error {
 	t.Helper()
+	return doInFlight(t, c, "GET", key)
+}
+
+// doInFlight sends args on c from another goroutine, and returns once it
+// is in flight; the channel gets its error.
+func doInFlight(t *testing.T, c *conn.Conn, args ...string) <-chan error {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Do(context.Background(), "GET", key)
+		_, err := c.Do(context.Background(), args...)
 		done <- err
 	}()
-	testutil.WaitFor(t, time.Second, "the GET of "+key+" is in flight", func() bool { return c.InFlight() > 0 })
+	testutil.WaitFor(t, time.Second, args[0]+" is in flight", func() bool { return c.InFlight() > 0 })
 	return done
 }
