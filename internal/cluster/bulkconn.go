@@ -157,14 +157,7 @@ func (p *pool) bulk(addr string) (b *bulkConn, ok bool) {
 	if p.closed || nc == nil {
 		return nil, false
 	}
-	live := nc.bulk[:0]
-	for _, x := range nc.bulk {
-		if alive(x.c) {
-			live = append(live, x)
-		}
-	}
-	clear(nc.bulk[len(live):])
-	nc.bulk = live
+	live := nc.liveBulk()
 	for _, x := range live {
 		if b == nil || x.busy.Load() < b.busy.Load() {
 			b = x
@@ -181,6 +174,20 @@ func (p *pool) bulk(addr string) (b *bulkConn, ok bool) {
 	}
 	b.busy.Add(1) // under mu: the next caller sees it in use
 	return b, true
+}
+
+// liveBulk drops nc's closed bulk connections and returns the open ones.
+// Call it with the pool's mu held.
+func (nc *nodeConn) liveBulk() []*bulkConn {
+	live := nc.bulk[:0]
+	for _, x := range nc.bulk {
+		if alive(x.c) {
+			live = append(live, x)
+		}
+	}
+	clear(nc.bulk[len(live):])
+	nc.bulk = live
+	return live
 }
 
 // dialBulk opens a bulk connection to addr for nc, on a goroutine owned by

@@ -204,10 +204,16 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 		}
 	} else if large(cmd, args, a.node()) {
 		v, err = e.doLarge(ctx, c, addr, args, cmd.ReadOnly, a.node())
-	} else if cmd.ReadOnly {
-		v, err = e.doRead(ctx, c, args)
 	} else {
-		v, err = c.Do(ctx, args...)
+		if b := e.spare(c, addr); b != nil {
+			c = b.c
+			defer b.busy.Add(-1)
+		}
+		if cmd.ReadOnly {
+			v, err = e.doRead(ctx, c, args)
+		} else {
+			v, err = c.Do(ctx, args...)
+		}
 	}
 	if err == nil {
 		if cmd.ReadOnly {
