@@ -175,6 +175,28 @@ func (c *Conn) RTT() time.Duration { return c.rtt }
 // InFlight returns how many requests were written and await their replies.
 func (c *Conn) InFlight() int64 { return c.owed.Load() }
 
+// HoldsLeft reports whether a request whose caller stopped waiting (its
+// context ended) is still in flight: a request sent elsewhere now could
+// run before it. It looks at most at maxLeftLook requests, and reports
+// true for more.
+func (c *Conn) HoldsLeft() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight.len() > maxLeftLook {
+		return true
+	}
+	for i := range c.inflight.len() {
+		if c.inflight.at(i).state.Load() == stateLeft {
+			return true
+		}
+	}
+	return false
+}
+
+// maxLeftLook bounds HoldsLeft's look, meant for connections with few
+// requests in flight.
+const maxLeftLook = 8
+
 // Done is closed when the connection has failed or been closed.
 func (c *Conn) Done() <-chan struct{} { return c.closing }
 

@@ -98,7 +98,7 @@ func (c *Conn) awaitReply(r *request) {
 		return
 	default:
 	}
-	if n := blockedWaiters.Add(1); n > maxLoneWaiters || n > int64(runtime.GOMAXPROCS(0)) {
+	if n := blockedWaiters.Add(1); n > maxLoneWaiters || n > 1 && n > int64(runtime.GOMAXPROCS(0)) {
 		blockedWaiters.Add(-1)
 		return
 	}
