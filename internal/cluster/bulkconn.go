@@ -47,7 +47,8 @@ const bulkArgBytes = 64 << 10
 const maxLargeReads = 8
 
 // maxLargeWrites is the most large writes per node in flight at once: one
-// per bulk connection. Connections sending one large value at a time
+// per bulk connection (which may also carry a small request, spareconn.go).
+// Connections sending one large value at a time
 // measured faster than the same connections each with several queued, or
 // than one connection (1 MiB SETs from 64 goroutines: about 1.3x go-redis,
 // against 0.6x with eight at once or all on the shared connection).
@@ -129,7 +130,7 @@ func (e *Engine) doLarge(ctx context.Context, c *conn.Conn, addr string, args []
 	}
 	defer func() { <-slots }()
 	if b, ok := e.pool.bulk(addr); ok {
-		defer b.busy.Add(-1)
+		defer b.release()
 		c = b.c
 	}
 	if read {
@@ -141,8 +142,52 @@ func (e *Engine) doLarge(ctx context.Context, c *conn.Conn, addr string, args []
 // bulkConn is one bulk connection and how many requests use it now (queued or
 // in flight: conn.InFlight counts only those written).
 type bulkConn struct {
-	c    *conn.Conn
-	busy atomic.Int64
+	c        *conn.Conn
+	busy     atomic.Int64
+	lastUsed atomic.Int64 // when the last request to use it ended (or it opened), in Unix nanoseconds
+}
+
+func newBulkConn(c *conn.Conn) *bulkConn {
+	b := &bulkConn{c: c}
+	b.lastUsed.Store(time.Now().UnixNano())
+	return b
+}
+
+// release ends a request's use of b, which bulk or idleBulk counted.
+func (b *bulkConn) release() {
+	b.lastUsed.Store(time.Now().UnixNano())
+	b.busy.Add(-1)
+}
+
+// bulkIdleClose is how long a bulk connection may go unused before the
+// periodic refresh closes it (closeIdleBulk): a burst of large values, or
+// of a few concurrent callers (spareconn.go), does not leave its
+// connections open on the servers for good.
+const bulkIdleClose = 30 * time.Second
+
+// closeIdleBulk closes the bulk connections nothing has used for
+// bulkIdleClose. Removed from their node under mu, they can no longer be
+// picked.
+func (p *pool) closeIdleBulk() {
+	var idle []*conn.Conn
+	p.mu.Lock()
+	cutoff := time.Now().Add(-bulkIdleClose).UnixNano()
+	for _, nc := range p.nodes {
+		keep := nc.liveBulk()[:0]
+		for _, b := range nc.bulk {
+			if b.busy.Load() == 0 && b.c.InFlight() == 0 && b.lastUsed.Load() <= cutoff {
+				idle = append(idle, b.c)
+				continue
+			}
+			keep = append(keep, b)
+		}
+		clear(nc.bulk[len(keep):])
+		nc.bulk = keep
+	}
+	p.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
 }
 
 // bulk returns addr's live bulk connection that the fewest requests use,
@@ -193,8 +238,8 @@ func (nc *nodeConn) liveBulk() []*bulkConn {
 // dialBulk opens a bulk connection to addr for nc, on a goroutine owned by
 // the engine's WaitGroup and ended by the pool's context. A failed dial does
 // not suspect the node (the shared connection serves its requests, and its
-// own dials judge the node); the next large request tries again after
-// redialGap.
+// own dials judge the node); the next request that needs one tries again
+// after redialGap.
 func (p *pool) dialBulk(addr string, nc *nodeConn) {
 	defer p.e.wg.Done()
 	c, err := conn.Dial(p.ctx, addr, p.connOptions(addr))
@@ -210,7 +255,7 @@ func (p *pool) dialBulk(addr string, nc *nodeConn) {
 	nc.bulkDialing--
 	keep := err == nil && !p.closed && p.nodes[addr] == nc
 	if keep {
-		nc.bulk = append(nc.bulk, &bulkConn{c: c})
+		nc.bulk = append(nc.bulk, newBulkConn(c))
 	} else if err != nil {
 		nc.bulkFailedAt = time.Now()
 	}

@@ -207,7 +207,7 @@ func (e *Engine) try(ctx context.Context, cmd Command, args []string, slot int, 
 	} else {
 		if b := e.spare(c, addr); b != nil {
 			c = b.c
-			defer b.busy.Add(-1)
+			defer b.release()
 		}
 		if cmd.ReadOnly {
 			v, err = e.doRead(ctx, c, args)

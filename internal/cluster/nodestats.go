@@ -55,6 +55,11 @@ func (e *Engine) NodeStats() []NodeStats {
 			s.Connected = true
 			s.InFlight = c.InFlight()
 		}
+		for _, c := range nc.others() {
+			if alive(c) {
+				s.InFlight += c.InFlight()
+			}
+		}
 		out = append(out, s)
 	}
 	p.mu.Unlock()

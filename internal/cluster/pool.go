@@ -64,8 +64,9 @@ type nodeConn struct {
 	sideErr      error         // its last dial's error
 	sideFailedAt time.Time     // when that dial failed
 
-	// bulk are the connections that carry large requests (bulkconn.go),
-	// dialled on first need.
+	// bulk are the connections that carry large requests (bulkconn.go)
+	// and, with few callers, requests that would queue behind another on
+	// conn (spareconn.go); dialled on first need.
 	bulk         []*bulkConn
 	bulkDialing  int       // bulk dials running
 	bulkFailedAt time.Time // when the last bulk dial failed

@@ -106,6 +106,7 @@ func (e *Engine) refreshLoop() {
 			continue
 		default:
 			e.refresh(periodicCause, 1)
+			e.pool.closeIdleBulk()
 		}
 		last = time.Now()
 		inc = incidentState{lastFull: last}

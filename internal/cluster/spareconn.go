@@ -16,12 +16,14 @@ import (
 // requests met another so, and keel made 0.83–0.91× go-redis's requests per
 // second (which gives each caller a pooled connection of its own).
 //
-// So while the client has at most spareCallers requests in progress, a
-// small request that finds another in flight on the node's shared
-// connection goes on an idle bulk connection of the node (bulkconn.go)
-// instead, as its lone request; when none is idle, up to spareCallers-1 are
-// dialled in the background, one per such request, which goes on the shared
-// connection meanwhile. Under load every small request stays on the shared
+// So while the client has two to spareCallers operations in progress (as
+// admitted: a pipeline or a blocking command counts one), a small request
+// that finds another in flight on the node's shared connection goes on an
+// idle bulk connection of the node (bulkconn.go) instead, as its lone
+// request; when none is idle, up to spareCallers-1 are dialled in the
+// background, one per such request, which goes on the shared connection
+// meanwhile. The periodic refresh closes them once unused for
+// bulkIdleClose. Under load every small request stays on the shared
 // connection and its batching: sending every request that met another on a
 // spare cost 25–40% of the throughput from 16 goroutines. With the spares
 // (and two such callers waiting for their replies in their own threads,
@@ -37,7 +39,17 @@ const spareCallers = 4
 // the client has few requests in progress; nil to use c. The caller must
 // release it (b.busy.Add(-1)) when done.
 func (e *Engine) spare(c *conn.Conn, addr string) *bulkConn {
-	if c.InFlight() == 0 || e.active.Load()&^closedBit > spareCallers {
+	if c.InFlight() == 0 {
+		return nil
+	}
+	// One request in progress finds only a PING, an AUTH or its own
+	// abandoned requests in flight: nothing to make a connection for.
+	if n := e.active.Load() &^ closedBit; n < 2 || n > spareCallers {
+		return nil
+	}
+	// A request its caller abandoned (its context ended) may be the same
+	// caller's: what it sends next must not overtake it.
+	if c.HoldsLeft() {
 		return nil
 	}
 	return e.pool.idleBulk(addr)
