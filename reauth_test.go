@@ -66,9 +66,10 @@ func (w *workload) check(t *testing.T) {
 // password is added, the provider switched, the old password removed;
 // every live connection re-authenticates with the new one (no AUTH is
 // refused once the old is gone) and none is redialled. Then the provider
-// switches to another user, and CLIENT LIST shows the very same
-// connections (shared ones, and the one Watch keeps, re-authenticated when
-// lent again) authenticated as that user. The traffic sees no error.
+// switches to another user, and CLIENT LIST shows the same connections
+// (shared ones, and the one Watch keeps, re-authenticated when lent again;
+// spare ones may have been added) authenticated as that user. The traffic
+// sees no error.
 func TestReauthRotatesPasswordUnderTraffic(t *testing.T) {
 	c := sharedCluster(t)
 	const user, other, name = "keel-reauth", "keel-reauth-next", "keel-reauth-rotate"
@@ -92,7 +93,6 @@ func TestReauthRotatesPasswordUnderTraffic(t *testing.T) {
 	w := startWorkload(t, cl)
 	w.waitOps(t, 200)
 	before := namedConns(t, c, name)
-	dials := cl.Stats().Dials
 
 	onEveryNode(t, c, "ACL", "SETUSER", user, ">new-secret")
 	creds.Store(&[2]string{user, "new-secret"})
@@ -120,16 +120,23 @@ func TestReauthRotatesPasswordUnderTraffic(t *testing.T) {
 	w.check(t)
 
 	after := namedConns(t, c, name)
-	if !equalKeys(before, after) {
-		t.Errorf("connections changed: before %v, after %v; want the same ones re-authenticated", before, after)
-	}
-	if got := cl.Stats().Dials; got != dials {
-		t.Errorf("Dials = %d, want %d: no connection should be redialled", got, dials)
+	if lost := missing(before, after, false); len(lost) > 0 {
+		t.Errorf("connections %v were replaced (before %v, after %v); want the same ones re-authenticated", lost, before, after)
 	}
 }
 
-func equalKeys(a, b map[string]string) bool {
-	return maps.EqualFunc(a, b, func(string, string) bool { return true })
+// missing returns the connections of before that after lacks or, with
+// sameUser, holds authenticated as another user. after may hold more: the
+// workload's four goroutines can have spare connections dialled at any
+// time.
+func missing(before, after map[string]string, sameUser bool) []string {
+	var lost []string
+	for id, user := range before {
+		if u, ok := after[id]; !ok || (sameUser && u != user) {
+			lost = append(lost, id)
+		}
+	}
+	return lost
 }
 
 // A provider that fails, then credentials the server refuses: each failure
@@ -196,8 +203,8 @@ func TestReauthFailureKeepsConnections(t *testing.T) {
 	w.check(t)
 
 	after := namedConns(t, c, name)
-	if !maps.Equal(before, after) {
-		t.Errorf("connections changed: before %v, after %v; want them kept as they were", before, after)
+	if lost := missing(before, after, true); len(lost) > 0 {
+		t.Errorf("connections %v changed (before %v, after %v); want them kept as they were", lost, before, after)
 	}
 	if s := cl.Stats(); s.ReauthFailures == 0 {
 		t.Errorf("Stats.ReauthFailures = 0 after failed re-authentications")
