@@ -41,8 +41,9 @@ type Stats struct {
 	// CoveredSlots is how many of the 16384 slots have a known primary.
 	CoveredSlots int
 	// ConnectionsAlive is how many node connections are open: the shared
-	// one per node, and the side and bulk ones opened for diverted reads
-	// and for reads of large values.
+	// one per node, and the side and bulk ones opened for diverted reads,
+	// for large values, and for requests that meet another on the shared
+	// connection while the client has few in progress.
 	ConnectionsAlive int
 	// Reauths counts live connections re-authenticated
 	// (Options.ReauthInterval).
