@@ -136,7 +136,8 @@ func TestServerErrorIsTyped(t *testing.T) {
 }
 
 // A caller whose context ends gets ctx.Err() at once; the reply to its command
-// is read and dropped, so the next caller still gets its own reply.
+// is read and dropped, so the next caller still gets its own reply. Until
+// then, HoldsLeft reports it in flight.
 func TestCancelledCallerDoesNotShiftReplies(t *testing.T) {
 	s := lab.StartServerT(t, lab.ServerOptions{})
 	c := dial(t, s, conn.Options{})
@@ -153,8 +154,14 @@ func TestCancelledCallerDoesNotShiftReplies(t *testing.T) {
 	if waited := time.Since(start); waited > 250*time.Millisecond {
 		t.Fatalf("cancelled caller returned after %v, not at its deadline", waited)
 	}
+	if !c.HoldsLeft() {
+		t.Fatal("HoldsLeft = false with the abandoned WAIT in flight")
+	}
 	if got, _ := mustDo(t, c, "GET", "after").Text(); got != "mine" {
 		t.Fatalf("GET after a dropped reply = %q, want mine", got)
+	}
+	if c.HoldsLeft() {
+		t.Fatal("HoldsLeft = true once the abandoned reply was read")
 	}
 }
 
