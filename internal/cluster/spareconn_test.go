@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -34,9 +35,7 @@ func TestSecondCallerGoesOnASpareConnection(t *testing.T) {
 		t.Fatalf("the slow GET was answered (%q) before its release", s)
 	default:
 	}
-	e.pool.mu.Lock()
-	defer e.pool.mu.Unlock()
-	for _, b := range e.pool.nodes[addr].bulk {
+	for _, b := range bulkConns(e, addr) {
 		if n := b.busy.Load(); n != 0 {
 			t.Errorf("a spare connection is still counted in use by %d requests", n)
 		}
@@ -65,9 +64,7 @@ func TestSpareOnlyWithFewRequestsInProgress(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("GET with %d requests in progress = %v, want it to wait behind the slow one", inProgress, err)
 			}
-			e.pool.mu.Lock()
-			defer e.pool.mu.Unlock()
-			for _, b := range e.pool.nodes[addr].bulk {
+			for _, b := range bulkConns(e, addr) {
 				if n := b.c.InFlight(); n != 0 {
 					t.Errorf("a spare connection has %d requests in flight, want 0", n)
 				}
@@ -103,9 +100,7 @@ func TestIdleBulkConnectionsClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.pool
-	p.mu.Lock()
-	spare := p.nodes[addr].bulk[0]
-	p.mu.Unlock()
+	spare := bulkConns(e, addr)[0]
 	p.closeIdleBulk()
 	if !alive(spare.c) {
 		t.Fatal("a bulk connection used just now was closed")
@@ -113,9 +108,7 @@ func TestIdleBulkConnectionsClose(t *testing.T) {
 	spare.lastUsed.Add(-int64(bulkIdleClose))
 	p.closeIdleBulk()
 	testutil.WaitFor(t, 2*time.Second, "the idle bulk connection closes", func() bool { return !alive(spare.c) })
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.nodes[addr].bulk); n != 0 {
+	if n := len(bulkConns(e, addr)); n != 0 {
 		t.Fatalf("%d bulk connections kept, want 0", n)
 	}
 }
@@ -151,6 +144,13 @@ func startSlow(t *testing.T) (e *Engine, addr string, slow <-chan string) {
 func waitSpare(t *testing.T, e *Engine) {
 	t.Helper()
 	testutil.WaitFor(t, 2*time.Second, "a spare connection opens", func() bool { return e.Stats().ConnectionsAlive == 2 })
+}
+
+// bulkConns returns addr's bulk connections.
+func bulkConns(e *Engine, addr string) []*bulkConn {
+	e.pool.mu.Lock()
+	defer e.pool.mu.Unlock()
+	return slices.Clone(e.pool.nodes[addr].bulk)
 }
 
 // getBehind sends GET k with a short deadline: it ends with the deadline
