@@ -434,6 +434,7 @@ func (c *Conn) fail(cause error) {
 	if c.endLife != nil {
 		c.endLife()
 	}
+	c.direct.reply.wake() // a caller waiting in ppoll(2) does not see the close itself
 	_ = c.nc.Close()
 	for _, r := range inflight {
 		r.complete(resp.Value{}, &Error{Addr: c.addr, Sent: !r.unsent, Err: cause})

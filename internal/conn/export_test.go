@@ -47,5 +47,9 @@ func BusyConns() int64 { return busyConns.Load() }
 // LoneAfter is how many direct writes in a row make a lone caller.
 const LoneAfter = loneAfter
 
+// BlockedWaiters returns how many callers wait for their reply in their own
+// thread now.
+func BlockedWaiters() int64 { return blockedWaiters.Load() }
+
 // MaxLoneWaiters is the most callers that wait in their own thread at once.
 const MaxLoneWaiters = maxLoneWaiters

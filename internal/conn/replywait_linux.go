@@ -13,10 +13,10 @@ import (
 type replyWait struct {
 	// fd is the socket's descriptor, taken once. It is polled without
 	// holding the net package's reference to it, so that a Close never
-	// waits for a poll: if the connection closes meanwhile, the poll runs to
-	// its bound (the kernel keeps the polled file until it returns) or, for
-	// a number reused since, sees another file; either way the read that
-	// follows reports the close.
+	// waits for a poll. Closing a descriptor does not wake a poll of it (the
+	// kernel keeps the polled file until the poll returns), so the
+	// connection shuts the socket's read side first (wake), which does;
+	// the read that follows reports the close.
 	fd int32
 	ok bool
 }
@@ -32,6 +32,15 @@ func (w *replyWait) init(nc net.Conn) {
 }
 
 func (w *replyWait) usable() bool { return w.ok }
+
+// wake ends any wait on the socket, which is about to be closed: shutting
+// down its read side makes it readable (end of stream). Call it before the
+// socket is closed, once.
+func (w *replyWait) wake() {
+	if w.ok {
+		_ = syscall.Shutdown(int(w.fd), syscall.SHUT_RD)
+	}
+}
 
 // pollFd is struct pollfd.
 type pollFd struct {

@@ -14,3 +14,4 @@ type replyWait struct{}
 func (*replyWait) init(net.Conn)           {}
 func (*replyWait) usable() bool            { return false }
 func (*replyWait) wait(time.Duration) bool { return false }
+func (*replyWait) wake()                   {}

@@ -92,6 +92,48 @@ func TestLoneCallerWaitsInItsThread(t *testing.T) {
 	}
 }
 
+// Closing the connection wakes a caller waiting in its own thread (its
+// read side shut down), long before the wait's bound, and the caller gets
+// the close's error.
+func TestCloseWakesACallerWaitingInItsThread(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the wait in the calling thread is Linux's only")
+	}
+	srv := resptest.New(t)
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	srv.Handle("GET", func(args []string) resptest.Reply {
+		if args[1] == "held" {
+			<-held
+		}
+		return resptest.Bulk("v:" + args[1])
+	})
+	c := dialFake(t, srv.Addr(), conn.Options{PingInterval: -1})
+	conn.SetPatience(c, time.Minute) // the wait's bound: far beyond the test
+	waitsInThread(t, c, func(key string) {
+		t.Helper()
+		if v, err := c.Do(context.Background(), "GET", key); err != nil || v.Str != "v:"+key {
+			t.Fatalf("GET %s = %v, %v", key, v, err)
+		}
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(context.Background(), "GET", "held")
+		done <- err
+	}()
+	testutil.WaitFor(t, time.Second, "the caller waits in its thread", func() bool { return conn.BlockedWaiters() == 1 })
+	_ = c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, conn.ErrClosed) {
+			t.Fatalf("GET on the closed connection = %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the close did not wake the caller: it waits for the wait's bound")
+	}
+}
+
 // A connection closed with replies owed no longer counts as busy, so
 // that it cannot keep every later caller of the process from being alone.
 func TestClosedConnectionIsNotBusy(t *testing.T) {
