@@ -173,16 +173,16 @@ func (p *pool) closeIdleBulk() {
 	p.mu.Lock()
 	cutoff := time.Now().Add(-bulkIdleClose).UnixNano()
 	for _, nc := range p.nodes {
-		keep := nc.liveBulk()[:0]
-		for _, b := range nc.bulk {
+		nc.filterBulk(func(b *bulkConn) bool {
+			if !alive(b.c) {
+				return false
+			}
 			if b.busy.Load() == 0 && b.c.InFlight() == 0 && b.lastUsed.Load() <= cutoff {
 				idle = append(idle, b.c)
-				continue
+				return false
 			}
-			keep = append(keep, b)
-		}
-		clear(nc.bulk[len(keep):])
-		nc.bulk = keep
+			return true
+		})
 	}
 	p.mu.Unlock()
 	for _, c := range idle {
@@ -224,15 +224,21 @@ func (p *pool) bulk(addr string) (b *bulkConn, ok bool) {
 // liveBulk drops nc's closed bulk connections and returns the open ones.
 // Call it with the pool's mu held.
 func (nc *nodeConn) liveBulk() []*bulkConn {
-	live := nc.bulk[:0]
-	for _, x := range nc.bulk {
-		if alive(x.c) {
-			live = append(live, x)
+	return nc.filterBulk(func(b *bulkConn) bool { return alive(b.c) })
+}
+
+// filterBulk keeps, in order, nc's bulk connections for which keep reports
+// true, and returns them. Call it with the pool's mu held.
+func (nc *nodeConn) filterBulk(keep func(*bulkConn) bool) []*bulkConn {
+	kept := nc.bulk[:0]
+	for _, b := range nc.bulk {
+		if keep(b) {
+			kept = append(kept, b)
 		}
 	}
-	clear(nc.bulk[len(live):])
-	nc.bulk = live
-	return live
+	clear(nc.bulk[len(kept):])
+	nc.bulk = kept
+	return kept
 }
 
 // dialBulk opens a bulk connection to addr for nc, on a goroutine owned by

@@ -106,21 +106,18 @@ func (p *pool) upkeep() {
 		case p.e.reauthDue(side):
 			due = append(due, side)
 		}
-		keep := nc.bulk[:0]
-		for _, b := range nc.bulk {
+		nc.filterBulk(func(b *bulkConn) bool {
 			switch {
 			case !alive(b.c):
-				continue
+				return false
 			case p.e.tooOld(b.c):
 				p.drain(b.c)
-				continue
+				return false
 			case p.e.reauthDue(b.c):
 				due = append(due, b.c)
 			}
-			keep = append(keep, b)
-		}
-		clear(nc.bulk[len(keep):])
-		nc.bulk = keep
+			return true
+		})
 	}
 	p.mu.Unlock()
 	for _, c := range due {

@@ -85,9 +85,10 @@ func (s *loneStreak) lone() bool { return s.n >= loneAfter }
 // of r's reply (see above), at most until the direct read's deadline or for
 // its patience. It returns at once where that does not apply, and whatever
 // the outcome, the read that follows decides: a wait only saves the
-// poller's wake-ups. A connection that fails meanwhile does not end the
-// wait (nothing wakes the thread), so it is not begun on one that failed.
-// Call it with readMu held.
+// poller's wake-ups. A connection that fails meanwhile ends the wait (fail
+// shuts the socket's read side); one that failed already is not waited on,
+// since its descriptor number may since name another file. Call it with
+// readMu held.
 func (c *Conn) awaitReply(r *request) {
 	if !c.direct.reply.usable() || !c.direct.streak.lone() || busyConns.Load() > maxLoneWaiters ||
 		c.rd.Buffered() > 0 || c.lowWater.mark.Load() > 1 || len(r.done) > 0 || c.owed.Load() == 0 {
