@@ -44,10 +44,13 @@ type Message struct {
 //
 // A subscription moves to another node only when it must: channels and
 // patterns stay on a node as long as it answers and the cluster lists it,
-// a primary demoted by a failover included. Each node receives a published
-// message over a cluster bus link of its own, at its own pace, so after a
-// move the new node may deliver again a message the old one delivered just
-// before it failed.
+// a primary demoted by a failover included; sharded channels stay on a node
+// of their slot's shard, primary or replica, until the server unsubscribes
+// them (it does when their slot leaves the shard, and at a failover) or
+// the topology puts the node in another shard. Each node receives a
+// published message over a cluster bus link of its own, at its own pace,
+// so after a move the new node may deliver again a message the old one
+// delivered just before it failed.
 //
 // Messages arrive on Messages, a channel buffered to
 // Options.SubscriptionBuffer, in the order their node sent them: in

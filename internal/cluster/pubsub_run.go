@@ -256,7 +256,7 @@ func (s *Subscriber) pickNode(t *Topology) string {
 // Each node receives a PUBLISH over a cluster bus link of its own, at its
 // own pace, so the node a subscription moves to may deliver, after the
 // SUBSCRIBE, messages the old node had already delivered. Sharded channels
-// still follow their slots (followSlots).
+// also follow their slots to another shard (followSlots).
 func (s *Subscriber) reconcile() time.Duration {
 	st := &s.st
 	t := s.e.topo.Load()
@@ -328,15 +328,28 @@ func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 	return wait
 }
 
-// followSlots moves sharded channels whose slot now has another owner.
+// followSlots moves sharded channels whose link's node belongs to another
+// shard than the one now serving their slot.
+//
+// A channel stays on a node of its slot's shard, primary or replica: a
+// SPUBLISH reaches every node of the shard, each at its own pace over the
+// cluster bus, so moving between them could deliver a message twice (once
+// from each node). It also stays on a node the topology puts in no shard:
+// right after a failover, the old primary is listed as a primary without
+// slots until every node learns that it follows the new one. The server
+// itself unsubscribes a node's channels (SUNSUBSCRIBE) when their slot
+// leaves its shard, and a failover does it too; the channel is then placed
+// on the slot's owner.
 func (s *Subscriber) followSlots(t *Topology) {
 	st := &s.st
 	moved := map[*subLink][]string{}
 	for n, l := range st.where {
-		if owner := s.target(n, t); owner != "" && owner != l.addr {
-			moved[l] = append(moved[l], n)
-			s.unplace(n, "slot moved to "+owner)
+		sh, ok := t.ShardFor(Slot(n))
+		if !ok || sh.includes(l.addr) || !t.Has(l.addr) {
+			continue
 		}
+		moved[l] = append(moved[l], n)
+		s.unplace(n, "slot moved to "+sh.Primary.Addr)
 	}
 	for l, names := range moved {
 		s.unsubscribe(l, names)
@@ -461,7 +474,7 @@ func (s *Subscriber) handle(n subNote) {
 		s.dropLink(l, cause)
 	case noteServerUnsub:
 		if st.where[n.name] == l {
-			s.unplace(n.name, "server unsubscribed the channel (slot migrated)")
+			s.unplace(n.name, "server unsubscribed the channel (its slot migrated, or a failover)")
 			s.e.trigger("SUNSUBSCRIBE from " + l.addr)
 		}
 	case noteConfirmed:

@@ -574,3 +574,80 @@ func TestSubscriberMovedNameNotDeliveredByOldLink(t *testing.T) {
 		t.Fatalf("%d SUNSUBSCRIBE sent to the old node, want 1", n)
 	}
 }
+
+// TestSubscriberShardedStaysInShard: after a failover, a sharded channel
+// stays on the old primary, now a replica of the new one (a SPUBLISH reaches
+// every node of the shard, each at its own pace: moving could deliver a
+// message twice), and on it while the topology lists it in no shard. It
+// moves to the new primary when the old one unsubscribes it.
+func TestSubscriberShardedStaysInShard(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	old, promoted := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(1, old, promoted))
+	push, unsub, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	defer close(release) // before the server closes: it waits for the stream
+	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Stream(func(w io.Writer) {
+			if _, err := io.WriteString(w, resp2(1, "ssubscribe", cmd[1])); err != nil {
+				return
+			}
+			for _, step := range []struct {
+				wait <-chan struct{}
+				send string
+			}{
+				{push, resp2(-1, "smessage", cmd[1], "after the failover")},
+				{unsub, resp2(0, "sunsubscribe", cmd[1])},
+			} {
+				select {
+				case <-step.wait:
+					if _, err := io.WriteString(w, step.send); err != nil {
+						return
+					}
+				case <-release:
+					return
+				}
+			}
+		})
+	})
+	fc.nodes[1].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+		return resptest.Raw(resp2(1, "ssubscribe", cmd[1]))
+	})
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	var box inbox
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: box.deliver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	for i, view := range []resptest.Topology{
+		{Epoch: 2, Shards: []resptest.Shard{{Slots: [][2]int{{0, SlotCount - 1}}, Primary: promoted}, {Primary: old}}},
+		oneShard(3, promoted, old),
+	} {
+		fc.setView(view)
+		e.trigger("test: failover")
+		testutil.WaitFor(t, 5*time.Second, "the new view", func() bool {
+			sh, ok := e.topo.Load().ShardFor(0)
+			return ok && sh.Primary.Addr == promoted && e.topo.Load().Epoch == view.Epoch
+		})
+		// Two turns of the run loop: the second one's reconcile began after
+		// the first request was answered, with the new topology.
+		for range 2 {
+			if err := s.Add(testCtx(t), []string{"ch"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := fc.nodes[1].Count("SSUBSCRIBE"); n != 0 {
+			t.Fatalf("view %d: %d SSUBSCRIBE sent to the new primary: the channel moved", i, n)
+		}
+	}
+	close(push)
+	testutil.WaitFor(t, 5*time.Second, "the old primary's message", func() bool { return len(box.payloads()) == 1 })
+
+	close(unsub)
+	testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
+	if ev := log.of(Resubscribed)[0]; ev.Node != promoted || !strings.Contains(ev.Cause, "server unsubscribed") {
+		t.Fatalf("event %+v: want the new primary, for the server's unsubscription", ev)
+	}
+}

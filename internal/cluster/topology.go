@@ -29,6 +29,12 @@ type Shard struct {
 	Replicas []Node
 }
 
+// includes reports whether addr is the shard's primary or one of its
+// replicas.
+func (sh *Shard) includes(addr string) bool {
+	return sh.Primary.Addr == addr || slices.ContainsFunc(sh.Replicas, func(r Node) bool { return r.Addr == addr })
+}
+
 // Topology is an immutable picture of the cluster: which shard serves each
 // slot. It is replaced as a whole, never modified, so routing reads it
 // without locks.
@@ -102,14 +108,9 @@ func (t *Topology) Addrs() []string {
 
 // Has reports whether addr is a node of the topology.
 func (t *Topology) Has(addr string) bool {
-	for _, sh := range t.Shards {
-		if sh.Primary.Addr == addr {
+	for i := range t.Shards {
+		if t.Shards[i].includes(addr) {
 			return true
-		}
-		for _, r := range sh.Replicas {
-			if r.Addr == addr {
-				return true
-			}
 		}
 	}
 	return false
