@@ -266,10 +266,11 @@ func (s *Subscriber) reconcile() time.Duration {
 			s.dropLink(l, "node "+addr+" left the cluster")
 		}
 	}
+	wait := time.Hour
 	if s.kind == SubSharded {
-		s.followSlots(t)
+		wait = s.followSlots(t, now)
 	}
-	wait := s.place(t, now)
+	wait = min(wait, s.place(t, now))
 	for _, l := range st.links {
 		if len(l.names) == 0 && len(l.pendingCmds()) == 0 {
 			s.dropLink(l, "")
@@ -328,32 +329,78 @@ func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 	return wait
 }
 
-// followSlots moves sharded channels whose link's node belongs to another
-// shard than the one now serving their slot.
+// shardlessGrace is how long a sharded channel stays on a node that the
+// topology puts in no shard (see followSlots).
+var shardlessGrace = 5 * time.Second
+
+// followSlots moves sharded channels off nodes that no longer receive their
+// slot's messages, and returns when to look again.
 //
-// A channel stays on a node of its slot's shard, primary or replica: a
-// SPUBLISH reaches every node of the shard, each at its own pace over the
-// cluster bus, so moving between them could deliver a message twice (once
-// from each node). It also stays on a node the topology puts in no shard:
-// right after a failover, the old primary is listed as a primary without
-// slots until every node learns that it follows the new one. The server
-// itself unsubscribes a node's channels (SUNSUBSCRIBE) when their slot
-// leaves its shard, and a failover does it too; the channel is then placed
-// on the slot's owner.
-func (s *Subscriber) followSlots(t *Topology) {
+// A channel stays on a node of its slot's shard, primary or replica, that
+// the cluster does not report failed: a SPUBLISH reaches every node of the
+// shard, each at its own pace over the cluster bus, so moving between them
+// could deliver a message twice (once from each node). A shard the slot
+// was patched out of by a MOVED still counts while it lists the new owner.
+// The channel also stays, for shardlessGrace, on a node the topology puts
+// in no shard: right after a failover, the nodes that have not yet learned
+// that the old primary follows the new one list it as a primary without
+// slots. The server unsubscribes a node's channels (SUNSUBSCRIBE) when their
+// slot leaves its shard and at a failover; the channel is then placed on
+// the slot's owner. A replica moved to another shard says nothing (Redis
+// 7.0): the topology shows it.
+func (s *Subscriber) followSlots(t *Topology, now time.Time) time.Duration {
 	st := &s.st
+	wait := time.Hour
+	for _, l := range st.links {
+		if t.Has(l.addr) {
+			l.shardlessSince = time.Time{}
+		} else if l.shardlessSince.IsZero() {
+			l.shardlessSince = now
+		}
+	}
 	moved := map[*subLink][]string{}
+	stays := map[[2]string]bool{} // by node and slot primary: one scan of t each
 	for n, l := range st.where {
 		sh, ok := t.ShardFor(Slot(n))
-		if !ok || sh.includes(l.addr) || !t.Has(l.addr) {
+		if !ok || l.addr == sh.Primary.Addr {
 			continue
 		}
+		pair := [2]string{l.addr, sh.Primary.Addr}
+		stay, known := stays[pair]
+		if !known {
+			stay = inShardWith(t, l.addr, sh.Primary.Addr)
+			stays[pair] = stay
+		}
+		if stay {
+			continue
+		}
+		cause := "node " + l.addr + " is not a healthy node of the shard of " + sh.Primary.Addr
+		if !t.Has(l.addr) {
+			if left := shardlessGrace - now.Sub(l.shardlessSince); left > 0 {
+				wait = min(wait, left)
+				continue
+			}
+			cause = "node " + l.addr + " in no shard for " + shardlessGrace.String()
+		}
 		moved[l] = append(moved[l], n)
-		s.unplace(n, "slot moved to "+sh.Primary.Addr)
+		s.unplace(n, cause)
 	}
 	for l, names := range moved {
 		s.unsubscribe(l, names)
 	}
+	return wait
+}
+
+// inShardWith reports whether a shard of t has primary among its nodes and
+// addr among those the cluster does not report failed.
+func inShardWith(t *Topology, addr, primary string) bool {
+	for i := range t.Shards {
+		sh := &t.Shards[i]
+		if n := sh.node(addr); n != nil && n.Health != Failed && sh.node(primary) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // unplace marks a wanted name as no longer served. A subscription the

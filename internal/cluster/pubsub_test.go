@@ -550,15 +550,8 @@ func TestSubscriberMovedNameNotDeliveredByOldLink(t *testing.T) {
 	}
 	defer s.Close()
 
-	var rest [][2]int
-	if slot > 0 {
-		rest = append(rest, [2]int{0, slot - 1})
-	}
-	if slot < SlotCount-1 {
-		rest = append(rest, [2]int{slot + 1, SlotCount - 1})
-	}
 	fc.setView(resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
-		{Slots: rest, Primary: old},
+		{Slots: otherSlots(slot), Primary: old},
 		{Slots: [][2]int{{slot, slot}}, Primary: owner},
 	}})
 	e.trigger("test: slot moved")
@@ -575,35 +568,37 @@ func TestSubscriberMovedNameNotDeliveredByOldLink(t *testing.T) {
 	}
 }
 
-// TestSubscriberShardedStaysInShard: after a failover, a sharded channel
-// stays on the old primary, now a replica of the new one (a SPUBLISH reaches
-// every node of the shard, each at its own pace: moving could deliver a
-// message twice), and on it while the topology lists it in no shard. It
-// moves to the new primary when the old one unsubscribes it.
+// TestSubscriberShardedStaysInShard: around a failover, a sharded channel
+// stays on the old primary while it is a node of the channel's shard (a
+// SPUBLISH reaches every node of the shard, each at its own pace: moving
+// could deliver a message twice). It stays through a MOVED naming the new
+// primary, a topology that lists the old primary in no shard, and one that
+// lists it as the new primary's replica: a message sent on the old
+// primary's connection after each is delivered. It moves to the new primary
+// when the old one unsubscribes it.
 func TestSubscriberShardedStaysInShard(t *testing.T) {
+	setShardlessGrace(t, time.Hour)
 	fc := newFakeCluster(t, 2)
 	old, promoted := fc.addr(0), fc.addr(1)
 	fc.setView(oneShard(1, old, promoted))
-	push, unsub, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	say, unsub, release := make(chan string), make(chan struct{}), make(chan struct{})
 	defer close(release) // before the server closes: it waits for the stream
 	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
 		return resptest.Stream(func(w io.Writer) {
 			if _, err := io.WriteString(w, resp2(1, "ssubscribe", cmd[1])); err != nil {
 				return
 			}
-			for _, step := range []struct {
-				wait <-chan struct{}
-				send string
-			}{
-				{push, resp2(-1, "smessage", cmd[1], "after the failover")},
-				{unsub, resp2(0, "sunsubscribe", cmd[1])},
-			} {
+			for {
+				var out string
 				select {
-				case <-step.wait:
-					if _, err := io.WriteString(w, step.send); err != nil {
-						return
-					}
+				case p := <-say:
+					out = resp2(-1, "smessage", cmd[1], p)
+				case <-unsub:
+					out = resp2(0, "sunsubscribe", cmd[1])
 				case <-release:
+					return
+				}
+				if _, err := io.WriteString(w, out); err != nil {
 					return
 				}
 			}
@@ -620,17 +615,10 @@ func TestSubscriberShardedStaysInShard(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-
-	for i, view := range []resptest.Topology{
-		{Epoch: 2, Shards: []resptest.Shard{{Slots: [][2]int{{0, SlotCount - 1}}, Primary: promoted}, {Primary: old}}},
-		oneShard(3, promoted, old),
-	} {
-		fc.setView(view)
-		e.trigger("test: failover")
-		testutil.WaitFor(t, 5*time.Second, "the new view", func() bool {
-			sh, ok := e.topo.Load().ShardFor(0)
-			return ok && sh.Primary.Addr == promoted && e.topo.Load().Epoch == view.Epoch
-		})
+	// stillOnOld sends a message on the old primary's connection and waits
+	// for it: a channel moved off the link would not be delivered.
+	stillOnOld := func(step string) {
+		t.Helper()
 		// Two turns of the run loop: the second one's reconcile began after
 		// the first request was answered, with the new topology.
 		for range 2 {
@@ -638,16 +626,111 @@ func TestSubscriberShardedStaysInShard(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		say <- step
+		testutil.WaitFor(t, 5*time.Second, "the old primary's message after "+step, func() bool {
+			return slices.Contains(box.payloads(), step)
+		})
 		if n := fc.nodes[1].Count("SSUBSCRIBE"); n != 0 {
-			t.Fatalf("view %d: %d SSUBSCRIBE sent to the new primary: the channel moved", i, n)
+			t.Fatalf("after %s: %d SSUBSCRIBE sent to the new primary", step, n)
 		}
 	}
-	close(push)
-	testutil.WaitFor(t, 5*time.Second, "the old primary's message", func() bool { return len(box.payloads()) == 1 })
+	seen := func(epoch int64) {
+		t.Helper()
+		e.trigger("test: failover")
+		testutil.WaitFor(t, 5*time.Second, "the new view", func() bool { return e.topo.Load().Epoch == epoch })
+	}
+
+	e.patchSlot(Slot("ch"), promoted)
+	stillOnOld("a MOVED")
+	fc.setView(resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
+		{Slots: [][2]int{{0, SlotCount - 1}}, Primary: promoted},
+		{Primary: old}, // no slots
+	}})
+	seen(2)
+	if top := e.topo.Load(); top.Has(old) || !top.Member(old) {
+		t.Fatalf("old primary: Has %v, Member %v; want a member in no shard", top.Has(old), top.Member(old))
+	}
+	stillOnOld("a view without the old primary's shard")
+	fc.setView(oneShard(3, promoted, old))
+	seen(3)
+	stillOnOld("a view with the old primary as replica")
 
 	close(unsub)
 	testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
 	if ev := log.of(Resubscribed)[0]; ev.Node != promoted || !strings.Contains(ev.Cause, "server unsubscribed") {
 		t.Fatalf("event %+v: want the new primary, for the server's unsubscription", ev)
 	}
+}
+
+// TestSubscriberShardedLeavesShard: a sharded channel moves to its slot's
+// primary from a node that no longer receives the shard's messages: one the
+// cluster reports failed, one the topology has put in no shard for longer
+// than shardlessGrace, one in another shard.
+func TestSubscriberShardedLeavesShard(t *testing.T) {
+	setShardlessGrace(t, 50*time.Millisecond)
+	for _, tc := range []struct {
+		name  string
+		view  func(old, primary string) resptest.Topology
+		cause string
+	}{
+		{"failed replica", func(old, primary string) resptest.Topology {
+			v := oneShard(2, primary, old)
+			v.Shards[0].Failed = []string{old}
+			return v
+		}, "not a healthy node"},
+		{"in no shard", func(old, primary string) resptest.Topology {
+			return resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
+				{Slots: [][2]int{{0, SlotCount - 1}}, Primary: primary}, {Primary: old},
+			}}
+		}, "in no shard"},
+		{"in another shard", func(old, primary string) resptest.Topology {
+			slot := Slot("ch")
+			return resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
+				{Slots: [][2]int{{slot, slot}}, Primary: primary},
+				{Slots: otherSlots(slot), Primary: "127.0.0.1:1", Replicas: []string{old}},
+			}}
+		}, "not a healthy node"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := newFakeCluster(t, 2)
+			old, primary := fc.addr(0), fc.addr(1)
+			fc.setView(oneShard(1, old, primary))
+			for _, n := range fc.nodes {
+				n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply { return resptest.Raw(resp2(1, "ssubscribe", cmd[1])) })
+				n.Handle("SUNSUBSCRIBE", func(cmd []string) resptest.Reply { return resptest.Raw(resp2(0, "sunsubscribe", cmd[1])) })
+			}
+			var log eventLog
+			e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+			s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			fc.setView(tc.view(old, primary))
+			e.trigger("test: " + tc.name)
+			testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
+			if ev := log.of(Resubscribed)[0]; ev.Node != primary || !strings.Contains(ev.Cause, tc.cause) {
+				t.Fatalf("event %+v: want %s, cause %q", ev, primary, tc.cause)
+			}
+		})
+	}
+}
+
+// setShardlessGrace sets shardlessGrace for the test.
+func setShardlessGrace(t *testing.T, d time.Duration) {
+	old := shardlessGrace
+	shardlessGrace = d
+	t.Cleanup(func() { shardlessGrace = old })
+}
+
+// otherSlots returns the ranges of every slot but slot.
+func otherSlots(slot int) [][2]int {
+	var rest [][2]int
+	if slot > 0 {
+		rest = append(rest, [2]int{0, slot - 1})
+	}
+	if slot < SlotCount-1 {
+		rest = append(rest, [2]int{slot + 1, SlotCount - 1})
+	}
+	return rest
 }

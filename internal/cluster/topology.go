@@ -29,10 +29,15 @@ type Shard struct {
 	Replicas []Node
 }
 
-// includes reports whether addr is the shard's primary or one of its
-// replicas.
-func (sh *Shard) includes(addr string) bool {
-	return sh.Primary.Addr == addr || slices.ContainsFunc(sh.Replicas, func(r Node) bool { return r.Addr == addr })
+// node returns the shard's node at addr, primary or replica; nil if none.
+func (sh *Shard) node(addr string) *Node {
+	if sh.Primary.Addr == addr {
+		return &sh.Primary
+	}
+	if i := slices.IndexFunc(sh.Replicas, func(r Node) bool { return r.Addr == addr }); i >= 0 {
+		return &sh.Replicas[i]
+	}
+	return nil
 }
 
 // Topology is an immutable picture of the cluster: which shard serves each
@@ -109,7 +114,7 @@ func (t *Topology) Addrs() []string {
 // Has reports whether addr is a node of the topology.
 func (t *Topology) Has(addr string) bool {
 	for i := range t.Shards {
-		if t.Shards[i].includes(addr) {
+		if t.Shards[i].node(addr) != nil {
 			return true
 		}
 	}
