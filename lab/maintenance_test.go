@@ -382,11 +382,17 @@ func TestReplaceNode(t *testing.T) {
 
 	t.Run("primary", func(t *testing.T) {
 		old := top.Shards[0].Primary
+		before := currentEpoch(t, ctx, old)
 		step, n, err := c.ReplaceNode(ctx, old)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("replaced primary %s by %s in %v", old, n, step.Took())
+		// The new node won its first election: it knew every primary when
+		// it asked for their votes (a failed round bumps the epoch again).
+		if after := currentEpoch(t, ctx, n); after != before+1 {
+			t.Errorf("current epoch %d before the replacement, %d after: want one election", before, after)
+		}
 		if step.Action != "replace" || step.Node != old.Addr() || step.Detail != n.Addr() || step.Done.IsZero() {
 			t.Errorf("step = %+v, want replace of %s by %s, done", step, old.Addr(), n.Addr())
 		}
@@ -595,4 +601,24 @@ func addrsOf(nodes []*Node) []string {
 		out = append(out, n.Addr())
 	}
 	return out
+}
+
+// currentEpoch returns n's cluster_current_epoch (CLUSTER INFO).
+func currentEpoch(t *testing.T, ctx context.Context, n *Node) int64 {
+	t.Helper()
+	info, err := n.callString(ctx, "CLUSTER", "INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "cluster_current_epoch:"); ok {
+			epoch, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return epoch
+		}
+	}
+	t.Fatalf("no cluster_current_epoch in CLUSTER INFO of %s", n)
+	return 0
 }

@@ -185,10 +185,44 @@ func (c *Cluster) attach(ctx context.Context, n, primary *Node) error {
 			return err
 		}
 	}
-	return poll(ctx, "every node to know "+n.name+" as a replica of "+primary.name, func() error {
+	err := poll(ctx, "every node to know "+n.name+" as a replica of "+primary.name, func() error {
 		return c.eachView(ctx, func(m *Node, view View) error {
 			if info, ok := view.byID(n.ID()); !ok || info.PrimaryID != primary.ID() {
 				return fmt.Errorf("%s does not know %s as a replica of %s yet", m, n, primary)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	// A failover's election asks for the primaries' votes, and counts them,
+	// by what n itself knows of the cluster. A new node learns of the others
+	// through gossip: until it knows every running primary serving slots,
+	// with a bus link to each, its request reaches too few of them, and the
+	// election is tried again only 4 s later (twice its 2 s timeout), the old
+	// primary's writes paused all the while. (A primary that is down never
+	// tells n its slots.)
+	return c.pollAll(ctx, n.name+" to know every primary", func() error {
+		view, err := n.clusterNodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, i := range view {
+			if i.IsPrimary() && len(i.Slots) > 0 && !i.Has("myself") && !i.Failing() && !i.Connected {
+				return fmt.Errorf("%s has no cluster bus link to %s yet", n, i.Addr)
+			}
+		}
+		known := view.Owners()
+		running := map[string]bool{}
+		for _, m := range c.Nodes() {
+			running[m.ID()] = m.Running()
+		}
+		return c.eachView(ctx, func(m *Node, mv View) error {
+			for slot, id := range mv.Owners() {
+				if running[id] && known[slot] == "" {
+					return fmt.Errorf("%s does not know who serves slot %d yet (%s does)", n, slot, m)
+				}
 			}
 			return nil
 		})
