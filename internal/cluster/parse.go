@@ -104,7 +104,7 @@ func parseShardNode(v resp.Value, from string, useTLS bool) (Node, string, error
 	switch health {
 	case "loading":
 		n.Health = Loading
-	case "failed":
+	case "fail", "failed": // Redis answers "fail"; its documentation says "failed"
 		n.Health = Failed
 	}
 	return n, role, nil

@@ -71,7 +71,7 @@ func pvShardsReply(resp3 bool) resp.Value {
 				obj("id", "ccc", "port", 7002, "tls-port", 17002, "ip", "10.0.0.3", "endpoint", "",
 					"role", "master", "health", "online"),
 				obj("id", "ddd", "port", 7003, "tls-port", 17003, "ip", "", "endpoint", "",
-					"role", "replica", "health", "failed"),
+					"role", "replica", "health", "fail"), // what Redis sends
 				obj("id", "eee", "port", "7005", "tls-port", "17005", "ip", "10.0.0.5", "endpoint", "node-5.example",
 					"role", "replica", "health", "online"),
 			),
@@ -87,7 +87,7 @@ func pvShardsReply(resp3 bool) resp.Value {
 			"slots", pvArr(16000, 16001),
 			"nodes", pvArr(
 				obj("id", "ggg", "port", 7007, "tls-port", 17007, "ip", "10.0.0.7", "endpoint", "10.0.0.7",
-					"role", "replica", "health", "failed"),
+					"role", "replica", "health", "failed"), // what Redis's documentation says
 			),
 		),
 	)

@@ -23,7 +23,7 @@ type Shard struct {
 	Primary  string   // "host:port"
 	Replicas []string
 	// Failed lists nodes (of Primary and Replicas) reported with health
-	// "failed".
+	// "fail", as Redis reports them.
 	Failed []string
 }
 
@@ -82,7 +82,7 @@ func shardNode(addr, role string, sh Shard) resp.Value {
 	health := "online"
 	for _, f := range sh.Failed {
 		if f == addr {
-			health = "failed"
+			health = "fail"
 		}
 	}
 	return mapOf(
