@@ -29,8 +29,7 @@ type Message struct {
 // messages nobody asked for; and a RESP2 server accepts no other command on
 // a subscribed connection. Subscribe and PSubscribe use one connection, to
 // any node (the cluster passes a PUBLISH to every node); SSubscribe one per
-// node serving some of its channels, each subscribed at first on the
-// primary owning its slot (a SPUBLISH reaches every node of the shard).
+// primary owning the slot of some of its channels.
 //
 // keel restores the subscriptions after a lost connection (found by PING
 // every Options.PingInterval when idle, with no reply within
@@ -45,23 +44,23 @@ type Message struct {
 //
 // A subscription moves to another node only when it must: channels and
 // patterns stay on a node as long as it answers and the cluster lists it,
-// a primary demoted by a failover included. Sharded channels stay on a
-// node of their slot's shard, primary or replica, until the server
-// unsubscribes them (when their slot leaves the shard, and on the old
-// primary and its replicas at a failover), the cluster reports the node
-// failed, or the topology puts it in another shard, or in none for 5 s. Each
-// node receives a published message over a cluster bus link of its own, at
-// its own pace, so after a move the new node may deliver again a message
-// the old one delivered just before the move.
+// a primary demoted by a failover included. Each node receives a published
+// message over a cluster bus link of its own, at its own pace, so after a
+// move the new node may deliver again a message the old one delivered just
+// before it failed. A sharded channel the server unsubscribed (its slot
+// left the node's shard, or a failover demoted the node) is subscribed on
+// its slot's primary as soon as keel's topology names another node, and
+// on the same node again only if none does within 2 s: subscribed on a
+// demoted primary, it would get nothing until the new primary learns that
+// the node follows it, and the later move could deliver a message twice.
 //
 // Messages arrive on Messages, a channel buffered to
 // Options.SubscriptionBuffer, in the order their node sent them: in
 // publishing order per channel (Publish sends each channel's messages from
-// one node, and a sharded channel's come from the one node it is
-// subscribed on). keel never waits for the reader: a message that finds the
-// buffer full is dropped and counted by Dropped, and so is a message over
-// the reply limits (Options.MaxBulkBytes…), whose connection is then closed
-// and the subscriptions restored.
+// one node), and for sharded channels per shard. keel never waits for the reader: a message
+// that finds the buffer full is dropped and counted by Dropped, and so is a
+// message over the reply limits (Options.MaxBulkBytes…), whose connection
+// is then closed and the subscriptions restored.
 //
 // A Subscription is safe for concurrent use. Close it when done; closing
 // the Client closes it too.
@@ -85,10 +84,9 @@ func (c *Client) PSubscribe(ctx context.Context, patterns ...string) (*Subscript
 	return c.subscribe(ctx, cluster.SubPatterns, patterns)
 }
 
-// SSubscribe subscribes to sharded channels (SSUBSCRIBE): each is
-// subscribed on the primary owning its slot, may stay on it once it is a
-// replica (see Subscription), and receives what SPublish sends. Channels in
-// different slots are fine: keel groups them by node. See Subscribe.
+// SSubscribe subscribes to sharded channels (SSUBSCRIBE): each is served by
+// the primary owning its slot, and receives what SPublish sends. Channels
+// in different slots are fine: keel groups them by owner. See Subscribe.
 func (c *Client) SSubscribe(ctx context.Context, channels ...string) (*Subscription, error) {
 	return c.subscribe(ctx, cluster.SubSharded, channels)
 }

@@ -45,9 +45,6 @@ type subLink struct {
 	// this link are restoring; run loop only.
 	gapFrom  time.Time
 	gapCause string
-	// shardlessSince is when the topology first put the link's node in no
-	// shard, zero while it is in one; run loop only (followSlots).
-	shardlessSince time.Time
 }
 
 // subCmd is a command sent on a subscriber connection: the server confirms
@@ -77,7 +74,7 @@ type subNoteKind uint8
 const (
 	noteConfirmed   subNoteKind = iota + 1 // a name's confirmation arrived
 	noteFailed                             // a command got an error reply
-	noteServerUnsub                        // the server unsubscribed a sharded channel (its slot left the node's shard, or a failover)
+	noteServerUnsub                        // the server unsubscribed a sharded channel (its slot moved, or a failover)
 	noteDead                               // the connection failed
 	noteDialed                             // a dial ended, with raw or err
 )
@@ -256,7 +253,7 @@ func (l *subLink) handleEvent(elems []resp.Value) error {
 			l.s.note(subNote{link: l, kind: noteConfirmed, cmd: cmd, verb: kind, name: name, more: more})
 		case kind == "sunsubscribe":
 			// Not asked for: the channel's slot left this node's shard,
-			// or a failover changed its primary.
+			// or a failover demoted the node.
 			l.s.note(subNote{link: l, kind: noteServerUnsub, name: name})
 		default:
 			return fmt.Errorf("%w: %s %q confirmed but not asked for", errSubOutOfStep, kind, name)

@@ -29,12 +29,34 @@ type subState struct {
 	// (MOVED, CLUSTERDOWN…); failures sets the backoff.
 	holdUntil time.Time
 	failures  int
+	// unsubscribedBy holds, for a sharded channel the server unsubscribed,
+	// the node that did and when, until the channel is placed again.
+	unsubscribedBy map[string]serverUnsub
 }
 
 type subLoss struct {
 	at    time.Time
 	cause string
 }
+
+type serverUnsub struct {
+	addr string
+	at   time.Time
+}
+
+// unsubscribedHold is how long a sharded channel the server unsubscribed
+// waits for a topology that names another node for its slot before it is
+// subscribed on the same node again.
+//
+// A node unsubscribes a channel when the slot leaves its shard, and when
+// it is demoted by a failover; keel's topology may not show it yet (the
+// SUNSUBSCRIBE triggers a refresh). Subscribed again there, a demoted
+// primary (now a replica, which accepts SSUBSCRIBE) receives nothing from
+// the new primary until the new primary learns that it follows it; and
+// when keel then moves the channel to the new primary, a message published
+// just before can arrive from both (each node of a shard gets a SPUBLISH
+// over the cluster bus at its own pace).
+var unsubscribedHold = 2 * time.Second
 
 // subWaiter is a caller waiting for confirmations: keys are "+name" for a
 // subscription, "-name" for an unsubscription.
@@ -49,6 +71,7 @@ func (st *subState) init() {
 	st.where = map[string]*subLink{}
 	st.confirmed = map[string]bool{}
 	st.lost = map[string]subLoss{}
+	st.unsubscribedBy = map[string]serverUnsub{}
 	st.links = map[string]*subLink{}
 	st.dialing = map[string]bool{}
 	st.dialAfter = map[string]time.Time{}
@@ -125,6 +148,7 @@ func (s *Subscriber) remove(r subRequest) {
 		}
 		delete(st.want, n)
 		delete(st.lost, n)
+		delete(st.unsubscribedBy, n)
 		s.resolve("+"+n, fmt.Errorf("%w: %s", ErrUnsubscribed, n))
 		if l := st.where[n]; l != nil {
 			delete(st.where, n)
@@ -256,7 +280,7 @@ func (s *Subscriber) pickNode(t *Topology) string {
 // Each node receives a PUBLISH over a cluster bus link of its own, at its
 // own pace, so the node a subscription moves to may deliver, after the
 // SUBSCRIBE, messages the old node had already delivered. Sharded channels
-// also follow their slots to another shard (followSlots).
+// still follow their slots (followSlots).
 func (s *Subscriber) reconcile() time.Duration {
 	st := &s.st
 	t := s.e.topo.Load()
@@ -266,11 +290,10 @@ func (s *Subscriber) reconcile() time.Duration {
 			s.dropLink(l, "node "+addr+" left the cluster")
 		}
 	}
-	wait := time.Hour
 	if s.kind == SubSharded {
-		wait = s.followSlots(t, now)
+		s.followSlots(t)
 	}
-	wait = min(wait, s.place(t, now))
+	wait := s.place(t, now)
 	for _, l := range st.links {
 		if len(l.names) == 0 && len(l.pendingCmds()) == 0 {
 			s.dropLink(l, "")
@@ -280,7 +303,9 @@ func (s *Subscriber) reconcile() time.Duration {
 }
 
 // place sends the wanted names not yet on a link to their node, dialling it
-// if needed, and returns when to try again.
+// if needed, and returns when to try again. A sharded channel the server
+// unsubscribed goes back to the node that did only once unsubscribedHold
+// has passed (see there).
 func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 	st := &s.st
 	wait := time.Hour
@@ -307,6 +332,13 @@ func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 			wait = min(wait, maxBackoff) // no owner known yet: the topology will tell
 			continue
 		}
+		if u, ok := st.unsubscribedBy[n]; ok {
+			if left := unsubscribedHold - now.Sub(u.at); addr == u.addr && left > 0 {
+				wait = min(wait, left) // a new topology wakes the run loop sooner
+				continue
+			}
+			delete(st.unsubscribedBy, n)
+		}
 		groups[addr] = append(groups[addr], n)
 	}
 	for addr, names := range groups {
@@ -329,78 +361,19 @@ func (s *Subscriber) place(t *Topology, now time.Time) time.Duration {
 	return wait
 }
 
-// shardlessGrace is how long a sharded channel stays on a node that the
-// topology puts in no shard (see followSlots).
-var shardlessGrace = 5 * time.Second
-
-// followSlots moves sharded channels off nodes that no longer receive their
-// slot's messages, and returns when to look again.
-//
-// A channel stays on a node of its slot's shard, primary or replica, that
-// the cluster does not report failed: a SPUBLISH reaches every node of the
-// shard, each at its own pace over the cluster bus, so moving between them
-// could deliver a message twice (once from each node). A shard the slot
-// was patched out of by a MOVED still counts while it lists the new owner.
-// The channel also stays, for shardlessGrace, on a node the topology puts
-// in no shard: right after a failover, the nodes that have not yet learned
-// that the old primary follows the new one list it as a primary without
-// slots. The server unsubscribes a node's channels (SUNSUBSCRIBE) when their
-// slot leaves its shard and at a failover; the channel is then placed on
-// the slot's owner. A replica moved to another shard says nothing (Redis
-// 7.0): the topology shows it.
-func (s *Subscriber) followSlots(t *Topology, now time.Time) time.Duration {
+// followSlots moves sharded channels whose slot now has another owner.
+func (s *Subscriber) followSlots(t *Topology) {
 	st := &s.st
-	wait := time.Hour
-	for _, l := range st.links {
-		if t.Has(l.addr) {
-			l.shardlessSince = time.Time{}
-		} else if l.shardlessSince.IsZero() {
-			l.shardlessSince = now
-		}
-	}
 	moved := map[*subLink][]string{}
-	stays := map[[2]string]bool{} // by node and slot primary: one scan of t each
 	for n, l := range st.where {
-		sh, ok := t.ShardFor(Slot(n))
-		if !ok || l.addr == sh.Primary.Addr {
-			continue
+		if owner := s.target(n, t); owner != "" && owner != l.addr {
+			moved[l] = append(moved[l], n)
+			s.unplace(n, "slot moved to "+owner)
 		}
-		pair := [2]string{l.addr, sh.Primary.Addr}
-		stay, known := stays[pair]
-		if !known {
-			stay = inShardWith(t, l.addr, sh.Primary.Addr)
-			stays[pair] = stay
-		}
-		if stay {
-			continue
-		}
-		cause := "node " + l.addr + " is not a healthy node of the shard of " + sh.Primary.Addr
-		if !t.Has(l.addr) {
-			if left := shardlessGrace - now.Sub(l.shardlessSince); left > 0 {
-				wait = min(wait, left)
-				continue
-			}
-			cause = "node " + l.addr + " in no shard for " + shardlessGrace.String()
-		}
-		moved[l] = append(moved[l], n)
-		s.unplace(n, cause)
 	}
 	for l, names := range moved {
 		s.unsubscribe(l, names)
 	}
-	return wait
-}
-
-// inShardWith reports whether a shard of t has primary among its nodes and
-// addr among those the cluster does not report failed.
-func inShardWith(t *Topology, addr, primary string) bool {
-	for i := range t.Shards {
-		sh := &t.Shards[i]
-		if n := sh.node(addr); n != nil && n.Health != Failed && sh.node(primary) != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // unplace marks a wanted name as no longer served. A subscription the
@@ -522,6 +495,7 @@ func (s *Subscriber) handle(n subNote) {
 	case noteServerUnsub:
 		if st.where[n.name] == l {
 			s.unplace(n.name, "server unsubscribed the channel (its slot migrated, or a failover)")
+			st.unsubscribedBy[n.name] = serverUnsub{addr: l.addr, at: time.Now()}
 			s.e.trigger("SUNSUBSCRIBE from " + l.addr)
 		}
 	case noteConfirmed:

@@ -102,6 +102,7 @@ func TestSubscriberRESP2ShardedMoves(t *testing.T) {
 		// A RESP2 subscribed connection's PONG, unasked here, is ignored.
 		return resptest.Raw(resp2(1, "ssubscribe", "ch") + resp2(-1, "pong", "") + resp2(-1, "smessage", "ch", "two"))
 	})
+	setUnsubscribedHold(t, 0) // old answers MOVED to the next SSUBSCRIBE
 	var log eventLog
 	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
 	var box inbox
@@ -550,8 +551,15 @@ func TestSubscriberMovedNameNotDeliveredByOldLink(t *testing.T) {
 	}
 	defer s.Close()
 
+	var rest [][2]int
+	if slot > 0 {
+		rest = append(rest, [2]int{0, slot - 1})
+	}
+	if slot < SlotCount-1 {
+		rest = append(rest, [2]int{slot + 1, SlotCount - 1})
+	}
 	fc.setView(resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
-		{Slots: otherSlots(slot), Primary: old},
+		{Slots: rest, Primary: old},
 		{Slots: [][2]int{{slot, slot}}, Primary: owner},
 	}})
 	e.trigger("test: slot moved")
@@ -568,136 +576,38 @@ func TestSubscriberMovedNameNotDeliveredByOldLink(t *testing.T) {
 	}
 }
 
-// TestSubscriberShardedStaysInShard: around a failover, a sharded channel
-// stays on the old primary while it is a node of the channel's shard (a
-// SPUBLISH reaches every node of the shard, each at its own pace: moving
-// could deliver a message twice). It stays through a MOVED naming the new
-// primary, a topology that lists the old primary in no shard, and one that
-// lists it as the new primary's replica: a message sent on the old
-// primary's connection after each is delivered. It moves to the new primary
-// when the old one unsubscribes it.
-func TestSubscriberShardedStaysInShard(t *testing.T) {
-	setShardlessGrace(t, time.Hour)
-	fc := newFakeCluster(t, 2)
-	old, promoted := fc.addr(0), fc.addr(1)
-	fc.setView(oneShard(1, old, promoted))
-	say, unsub, release := make(chan string), make(chan struct{}), make(chan struct{})
-	defer close(release) // before the server closes: it waits for the stream
-	fc.nodes[0].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
-		return resptest.Stream(func(w io.Writer) {
-			if _, err := io.WriteString(w, resp2(1, "ssubscribe", cmd[1])); err != nil {
-				return
-			}
-			for {
-				var out string
-				select {
-				case p := <-say:
-					out = resp2(-1, "smessage", cmd[1], p)
-				case <-unsub:
-					out = resp2(0, "sunsubscribe", cmd[1])
-				case <-release:
-					return
-				}
-				if _, err := io.WriteString(w, out); err != nil {
-					return
-				}
-			}
-		})
-	})
-	fc.nodes[1].Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
-		return resptest.Raw(resp2(1, "ssubscribe", cmd[1]))
-	})
-	var log eventLog
-	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
-	var box inbox
-	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: box.deliver})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	// stillOnOld sends a message on the old primary's connection and waits
-	// for it: a channel moved off the link would not be delivered.
-	stillOnOld := func(step string) {
-		t.Helper()
-		// Two turns of the run loop: the second one's reconcile began after
-		// the first request was answered, with the new topology.
-		for range 2 {
-			if err := s.Add(testCtx(t), []string{"ch"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		say <- step
-		testutil.WaitFor(t, 5*time.Second, "the old primary's message after "+step, func() bool {
-			return slices.Contains(box.payloads(), step)
-		})
-		if n := fc.nodes[1].Count("SSUBSCRIBE"); n != 0 {
-			t.Fatalf("after %s: %d SSUBSCRIBE sent to the new primary", step, n)
-		}
-	}
-	seen := func(epoch int64) {
-		t.Helper()
-		e.trigger("test: failover")
-		testutil.WaitFor(t, 5*time.Second, "the new view", func() bool { return e.topo.Load().Epoch == epoch })
-	}
-
-	e.patchSlot(Slot("ch"), promoted)
-	stillOnOld("a MOVED")
-	fc.setView(resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
-		{Slots: [][2]int{{0, SlotCount - 1}}, Primary: promoted},
-		{Primary: old}, // no slots
-	}})
-	seen(2)
-	if top := e.topo.Load(); top.Has(old) || !top.Member(old) {
-		t.Fatalf("old primary: Has %v, Member %v; want a member in no shard", top.Has(old), top.Member(old))
-	}
-	stillOnOld("a view without the old primary's shard")
-	fc.setView(oneShard(3, promoted, old))
-	seen(3)
-	stillOnOld("a view with the old primary as replica")
-
-	close(unsub)
-	testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
-	if ev := log.of(Resubscribed)[0]; ev.Node != promoted || !strings.Contains(ev.Cause, "server unsubscribed") {
-		t.Fatalf("event %+v: want the new primary, for the server's unsubscription", ev)
-	}
-}
-
-// TestSubscriberShardedLeavesShard: a sharded channel moves to its slot's
-// primary from a node that no longer receives the shard's messages: one the
-// cluster reports failed, one the topology has put in no shard for longer
-// than shardlessGrace, one in another shard.
-func TestSubscriberShardedLeavesShard(t *testing.T) {
-	setShardlessGrace(t, 50*time.Millisecond)
+// TestSubscriberShardedNotBackOnUnsubscriber: a sharded channel the server
+// unsubscribed (a failover demoted its node) is not subscribed again on the
+// same node while keel's topology still names it: it waits for the topology
+// that names the new primary, and goes there. Only after unsubscribedHold
+// with no such topology does it go back.
+func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		view  func(old, primary string) resptest.Topology
-		cause string
+		name     string
+		hold     time.Duration
+		failover bool   // the view then names the new primary
+		want     string // the node it is restored on: "old" or "promoted"
 	}{
-		{"failed replica", func(old, primary string) resptest.Topology {
-			v := oneShard(2, primary, old)
-			v.Shards[0].Failed = []string{old}
-			return v
-		}, "not a healthy node"},
-		{"in no shard", func(old, primary string) resptest.Topology {
-			return resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
-				{Slots: [][2]int{{0, SlotCount - 1}}, Primary: primary}, {Primary: old},
-			}}
-		}, "in no shard"},
-		{"in another shard", func(old, primary string) resptest.Topology {
-			slot := Slot("ch")
-			return resptest.Topology{Epoch: 2, Shards: []resptest.Shard{
-				{Slots: [][2]int{{slot, slot}}, Primary: primary},
-				{Slots: otherSlots(slot), Primary: "127.0.0.1:1", Replicas: []string{old}},
-			}}
-		}, "not a healthy node"},
+		{"the new topology", time.Hour, true, "promoted"},
+		{"the hold passed", 50 * time.Millisecond, false, "old"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			setUnsubscribedHold(t, tc.hold)
 			fc := newFakeCluster(t, 2)
-			old, primary := fc.addr(0), fc.addr(1)
-			fc.setView(oneShard(1, old, primary))
+			old, promoted := fc.addr(0), fc.addr(1)
+			fc.setView(oneShard(1, old, promoted))
+			other, third := "other", "third"
+			if slot := Slot("ch"); Slot(other) == slot || Slot(third) == slot || Slot(other) == Slot(third) {
+				t.Fatal("channels share a slot")
+			}
 			for _, n := range fc.nodes {
-				n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply { return resptest.Raw(resp2(1, "ssubscribe", cmd[1])) })
-				n.Handle("SUNSUBSCRIBE", func(cmd []string) resptest.Reply { return resptest.Raw(resp2(0, "sunsubscribe", cmd[1])) })
+				n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+					confirm := resp2(1, "ssubscribe", cmd[1])
+					if cmd[1] == other { // the failover happens: ch is unsubscribed first
+						confirm = resp2(0, "sunsubscribe", "ch") + confirm
+					}
+					return resptest.Raw(confirm)
+				})
 			}
 			var log eventLog
 			e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
@@ -706,31 +616,37 @@ func TestSubscriberShardedLeavesShard(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			fc.setView(tc.view(old, primary))
-			e.trigger("test: " + tc.name)
-			testutil.WaitFor(t, 5*time.Second, "resubscribed", func() bool { return len(log.of(Resubscribed)) == 1 })
-			if ev := log.of(Resubscribed)[0]; ev.Node != primary || !strings.Contains(ev.Cause, tc.cause) {
-				t.Fatalf("event %+v: want %s, cause %q", ev, primary, tc.cause)
+			// other's confirmation comes after the SUNSUBSCRIBE, so the run
+			// loop has taken the unsubscription when Add returns; third's
+			// comes after whatever was sent on the connection meanwhile.
+			for _, n := range []string{other, third} {
+				if err := s.Add(testCtx(t), []string{n}); err != nil {
+					t.Fatal(err)
+				}
 			}
+			if tc.failover {
+				if n := fc.nodes[0].Count("SSUBSCRIBE"); n != 3 {
+					t.Fatalf("%d SSUBSCRIBE sent to the old primary, want 3: ch went back to it", n)
+				}
+				fc.setView(oneShard(2, promoted, old))
+				e.trigger("test: failover seen")
+			}
+			node := map[string]string{"old": old, "promoted": promoted}[tc.want]
+			testutil.WaitFor(t, 5*time.Second, "resubscribed on "+tc.want, func() bool {
+				for _, ev := range log.of(Resubscribed) {
+					if ev.Node == node && strings.Contains(ev.Cause, "server unsubscribed") {
+						return true
+					}
+				}
+				return false
+			})
 		})
 	}
 }
 
-// setShardlessGrace sets shardlessGrace for the test.
-func setShardlessGrace(t *testing.T, d time.Duration) {
-	old := shardlessGrace
-	shardlessGrace = d
-	t.Cleanup(func() { shardlessGrace = old })
-}
-
-// otherSlots returns the ranges of every slot but slot.
-func otherSlots(slot int) [][2]int {
-	var rest [][2]int
-	if slot > 0 {
-		rest = append(rest, [2]int{0, slot - 1})
-	}
-	if slot < SlotCount-1 {
-		rest = append(rest, [2]int{slot + 1, SlotCount - 1})
-	}
-	return rest
+// setUnsubscribedHold sets unsubscribedHold for the test.
+func setUnsubscribedHold(t *testing.T, d time.Duration) {
+	old := unsubscribedHold
+	unsubscribedHold = d
+	t.Cleanup(func() { unsubscribedHold = old })
 }

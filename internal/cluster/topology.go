@@ -29,17 +29,6 @@ type Shard struct {
 	Replicas []Node
 }
 
-// node returns the shard's node at addr, primary or replica; nil if none.
-func (sh *Shard) node(addr string) *Node {
-	if sh.Primary.Addr == addr {
-		return &sh.Primary
-	}
-	if i := slices.IndexFunc(sh.Replicas, func(r Node) bool { return r.Addr == addr }); i >= 0 {
-		return &sh.Replicas[i]
-	}
-	return nil
-}
-
 // Topology is an immutable picture of the cluster: which shard serves each
 // slot. It is replaced as a whole, never modified, so routing reads it
 // without locks.
@@ -113,9 +102,14 @@ func (t *Topology) Addrs() []string {
 
 // Has reports whether addr is a node of the topology.
 func (t *Topology) Has(addr string) bool {
-	for i := range t.Shards {
-		if t.Shards[i].node(addr) != nil {
+	for _, sh := range t.Shards {
+		if sh.Primary.Addr == addr {
 			return true
+		}
+		for _, r := range sh.Replicas {
+			if r.Addr == addr {
+				return true
+			}
 		}
 	}
 	return false
