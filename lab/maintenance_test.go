@@ -382,7 +382,10 @@ func TestReplaceNode(t *testing.T) {
 
 	t.Run("primary", func(t *testing.T) {
 		old := top.Shards[0].Primary
-		before := currentEpoch(t, ctx, old)
+		var before int64
+		for _, m := range c.Nodes() {
+			before = max(before, currentEpoch(t, ctx, m))
+		}
 		step, n, err := c.ReplaceNode(ctx, old)
 		if err != nil {
 			t.Fatal(err)

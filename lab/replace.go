@@ -59,7 +59,9 @@ func (c *Cluster) ReplaceNode(ctx context.Context, old *Node) (Step, *Node, erro
 	switch {
 	case primary == old && old.Running():
 		// Graceful: old stops writes, n catches up, then they swap.
-		err = c.promote(ctx, n)
+		if err = c.waitKnowsPrimaries(ctx, n, old); err == nil {
+			err = c.promote(ctx, n)
+		}
 	case primary == old:
 		err = c.takeOver(ctx, n, oldSlots)
 	}
@@ -185,7 +187,7 @@ func (c *Cluster) attach(ctx context.Context, n, primary *Node) error {
 			return err
 		}
 	}
-	err := poll(ctx, "every node to know "+n.name+" as a replica of "+primary.name, func() error {
+	return poll(ctx, "every node to know "+n.name+" as a replica of "+primary.name, func() error {
 		return c.eachView(ctx, func(m *Node, view View) error {
 			if info, ok := view.byID(n.ID()); !ok || info.PrimaryID != primary.ID() {
 				return fmt.Errorf("%s does not know %s as a replica of %s yet", m, n, primary)
@@ -193,39 +195,38 @@ func (c *Cluster) attach(ctx context.Context, n, primary *Node) error {
 			return nil
 		})
 	})
-	if err != nil {
-		return err
-	}
-	// A failover's election asks for the primaries' votes, and counts them,
-	// by what n itself knows of the cluster. A new node learns of the others
-	// through gossip: until it knows every running primary serving slots,
-	// with a bus link to each, its request reaches too few of them, and the
-	// election is tried again only 4 s later (twice its 2 s timeout), the old
-	// primary's writes paused all the while. (A primary that is down never
-	// tells n its slots.)
-	return c.pollAll(ctx, n.name+" to know every primary", func() error {
+}
+
+// waitKnowsPrimaries waits until n knows the slots of every primary that
+// ref knows, with a cluster bus link to each. A failover's election asks for
+// the primaries' votes, and counts them, by what n itself knows of the
+// cluster, and a new node learns of the others through gossip: before it
+// knows them all, its request reaches too few of them, and the election is
+// tried again only 4 s later (twice its 2 s timeout), the old primary's
+// writes paused all the while.
+func (c *Cluster) waitKnowsPrimaries(ctx context.Context, n, ref *Node) error {
+	return poll(ctx, n.name+" to know every primary", func() error {
 		view, err := n.clusterNodes(ctx)
 		if err != nil {
 			return err
 		}
-		for _, i := range view {
-			if i.IsPrimary() && len(i.Slots) > 0 && !i.Has("myself") && !i.Failing() && !i.Connected {
-				return fmt.Errorf("%s has no cluster bus link to %s yet", n, i.Addr)
+		refView, err := ref.clusterNodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, want := range refView {
+			if !want.IsPrimary() || len(want.Slots) == 0 || want.Failing() || want.ID == n.ID() {
+				continue
+			}
+			got, ok := view.byID(want.ID)
+			switch {
+			case !ok || !slices.Equal(got.Slots, want.Slots):
+				return fmt.Errorf("%s does not know the slots of %s yet", n, want.Addr)
+			case !got.Connected && !got.Has("myself"):
+				return fmt.Errorf("%s has no cluster bus link to %s yet", n, want.Addr)
 			}
 		}
-		known := view.Owners()
-		running := map[string]bool{}
-		for _, m := range c.Nodes() {
-			running[m.ID()] = m.Running()
-		}
-		return c.eachView(ctx, func(m *Node, mv View) error {
-			for slot, id := range mv.Owners() {
-				if running[id] && known[slot] == "" {
-					return fmt.Errorf("%s does not know who serves slot %d yet (%s does)", n, slot, m)
-				}
-			}
-			return nil
-		})
+		return nil
 	})
 }
 
