@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -343,25 +344,32 @@ func TestPubSubOversizedMessage(t *testing.T) {
 	c := sharedCluster(t)
 	var evs events
 	cl := newClient(t, c, keel.Options{MaxBulkBytes: 1024, OnEvent: evs.add})
-	ctx := testutil.Context(t, 20*time.Second)
+	ctx := testutil.Context(t, 45*time.Second)
 	s, err := cl.Subscribe(ctx, "big-ch")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := cl.Publish(ctx, "big-ch", strings.Repeat("x", 4096)); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 5*time.Second, "the oversized message counted", func() bool { return s.Dropped() == 1 })
+	// Published again until one is counted: on a loaded machine the
+	// subscription may be restoring (a node suspected, a PING late) when
+	// one is published, and Pub/Sub keeps nothing for a gap.
+	testutil.WaitFor(t, 15*time.Second, "an oversized message counted", func() bool {
+		if s.Dropped() > 0 {
+			return true
+		}
+		if _, err := cl.Publish(ctx, "big-ch", strings.Repeat("x", 4096)); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	})
 	// The subscription keeps running.
 	m := awaitDelivery(t, s, func(p string) error { _, err := cl.Publish(ctx, "big-ch", p); return err })
 	if !strings.HasPrefix(m.Payload, "probe-") {
 		t.Fatalf("got %+v", m)
 	}
-	testutil.WaitFor(t, 5*time.Second, "EventResubscribed", func() bool { return len(evs.resubscribed()) > 0 })
-	if ev := evs.resubscribed()[0]; !strings.Contains(ev.Cause, "reply limits") {
-		t.Fatalf("cause %q", ev.Cause)
-	}
+	testutil.WaitFor(t, 5*time.Second, "EventResubscribed for the oversized message", func() bool {
+		return slices.ContainsFunc(evs.resubscribed(), func(ev keel.Event) bool { return strings.Contains(ev.Cause, "reply limits") })
+	})
 }
 
 func TestPubSubClose(t *testing.T) {

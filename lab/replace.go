@@ -222,7 +222,7 @@ func (c *Cluster) waitKnowsPrimaries(ctx context.Context, n, ref *Node) error {
 			switch {
 			case !ok || !slices.Equal(got.Slots, want.Slots):
 				return fmt.Errorf("%s does not know the slots of %s yet", n, want.Addr)
-			case !got.Connected && !got.Has("myself"):
+			case !got.Connected:
 				return fmt.Errorf("%s has no cluster bus link to %s yet", n, want.Addr)
 			}
 		}

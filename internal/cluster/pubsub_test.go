@@ -589,7 +589,7 @@ func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 		want     string // the node it is restored on: "old" or "promoted"
 	}{
 		{"the new topology", time.Hour, true, "promoted"},
-		{"the hold passed", 50 * time.Millisecond, false, "old"},
+		{"the hold passed", 200 * time.Millisecond, false, "old"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setUnsubscribedHold(t, tc.hold)
@@ -600,10 +600,10 @@ func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 			if slot := Slot("ch"); Slot(other) == slot || Slot(third) == slot || Slot(other) == Slot(third) {
 				t.Fatal("channels share a slot")
 			}
-			for _, n := range fc.nodes {
+			for i, n := range fc.nodes {
 				n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
 					confirm := resp2(1, "ssubscribe", cmd[1])
-					if cmd[1] == other { // the failover happens: ch is unsubscribed first
+					if i == 0 && cmd[1] == other { // the failover happens: ch is unsubscribed first
 						confirm = resp2(0, "sunsubscribe", "ch") + confirm
 					}
 					return resptest.Raw(confirm)
@@ -632,14 +632,23 @@ func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 				e.trigger("test: failover seen")
 			}
 			node := map[string]string{"old": old, "promoted": promoted}[tc.want]
+			var restored Event
 			testutil.WaitFor(t, 5*time.Second, "resubscribed on "+tc.want, func() bool {
 				for _, ev := range log.of(Resubscribed) {
 					if ev.Node == node && strings.Contains(ev.Cause, "server unsubscribed") {
+						restored = ev
 						return true
 					}
 				}
 				return false
 			})
+			if tc.failover {
+				if n := fc.nodes[0].Count("SSUBSCRIBE"); n != 3 {
+					t.Errorf("%d SSUBSCRIBE sent to the old primary, want 3", n)
+				}
+			} else if restored.Gap < tc.hold {
+				t.Errorf("gap %v, want at least the hold (%v)", restored.Gap, tc.hold)
+			}
 		})
 	}
 }
