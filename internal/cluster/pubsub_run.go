@@ -39,6 +39,8 @@ type subLoss struct {
 	cause string
 }
 
+// serverUnsub is a server's unsubscription of a sharded channel: which node
+// sent it, and when.
 type serverUnsub struct {
 	addr string
 	at   time.Time
