@@ -65,8 +65,11 @@ type subNote struct {
 	name string  // noteConfirmed, noteServerUnsub
 	err  error   // noteFailed, noteDead, noteDialed
 	more bool    // noteConfirmed: other subscribe commands still pending on the link
-	addr string  // noteDialed
+	addr string  // noteDialed, noteOwners
 	raw  *conn.Raw
+	// claims is who serves what, in the view of the node at addr
+	// (noteOwners).
+	claims []Claim
 }
 
 type subNoteKind uint8
@@ -77,6 +80,7 @@ const (
 	noteServerUnsub                        // the server unsubscribed a sharded channel (its slot moved, or a failover)
 	noteDead                               // the connection failed
 	noteDialed                             // a dial ended, with raw or err
+	noteOwners                             // a node that unsubscribed channels said who serves what, or err
 )
 
 func newSubLink(s *Subscriber, addr string, raw *conn.Raw) *subLink {

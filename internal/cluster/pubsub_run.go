@@ -32,6 +32,7 @@ type subState struct {
 	// unsubscribedBy holds, for a sharded channel the server unsubscribed,
 	// the node that did and when, until the channel is placed again.
 	unsubscribedBy map[string]serverUnsub
+	asking         map[string]bool // nodes asked who serves the slots they unsubscribed
 }
 
 type subLoss struct {
@@ -51,8 +52,9 @@ type serverUnsub struct {
 // subscribed on the same node again.
 //
 // A node unsubscribes a channel when the slot leaves its shard, and when
-// it is demoted by a failover; keel's topology may not show it yet (the
-// SUNSUBSCRIBE triggers a refresh). Subscribed again there, a demoted
+// it is demoted by a failover; keel's topology may not show it yet. That
+// node knows the slot's new owner: keel asks it (askOwners), as a MOVED
+// would tell, and triggers a refresh. Subscribed again there, a demoted
 // primary (now a replica, which accepts SSUBSCRIBE) receives nothing from
 // the new primary until the new primary learns that it follows it; and
 // when keel then moves the channel to the new primary, a message published
@@ -74,6 +76,7 @@ func (st *subState) init() {
 	st.confirmed = map[string]bool{}
 	st.lost = map[string]subLoss{}
 	st.unsubscribedBy = map[string]serverUnsub{}
+	st.asking = map[string]bool{}
 	st.links = map[string]*subLink{}
 	st.dialing = map[string]bool{}
 	st.dialAfter = map[string]time.Time{}
@@ -466,6 +469,9 @@ func (s *Subscriber) handle(n subNote) {
 	case n.kind == noteDialed:
 		s.dialed(n)
 		return
+	case n.kind == noteOwners:
+		s.learnOwners(n)
+		return
 	case n.kind == noteConfirmed && isUnsub(n.verb):
 		// Whatever became of the link since: the reader took the command
 		// off it, so a link left empty may already be closed.
@@ -498,12 +504,54 @@ func (s *Subscriber) handle(n subNote) {
 		if st.where[n.name] == l {
 			s.unplace(n.name, "server unsubscribed the channel (its slot migrated, or a failover)")
 			st.unsubscribedBy[n.name] = serverUnsub{addr: l.addr, at: time.Now()}
+			s.askOwners(l.addr)
 			s.e.trigger("SUNSUBSCRIBE from " + l.addr)
 		}
 	case noteConfirmed:
 		s.confirmed(l, n)
 	case noteFailed:
 		s.failed(l, n.cmd, n.err)
+	}
+}
+
+// askOwners asks addr, which unsubscribed sharded channels, who serves
+// what (CLUSTER SHARDS), on a goroutine of its own; one question per node
+// at a time. The refresh the SUNSUBSCRIBE triggers may come later (they are
+// spaced) and ask nodes that have not yet heard of the change.
+func (s *Subscriber) askOwners(addr string) {
+	if s.st.asking[addr] {
+		return
+	}
+	s.st.asking[addr] = true
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, s.e.opts.RefreshTimeout)
+		v, err := s.e.queryView(ctx, addr)
+		cancel()
+		s.note(subNote{kind: noteOwners, addr: addr, claims: v.Claims, err: err})
+	}()
+}
+
+// learnOwners patches the topology, as a MOVED from that node would, with
+// the owner it names for the slot of each channel it unsubscribed that is
+// still waiting to be placed.
+func (s *Subscriber) learnOwners(n subNote) {
+	st := &s.st
+	delete(st.asking, n.addr)
+	if n.err != nil {
+		return // the refresh will tell
+	}
+	for name, u := range st.unsubscribedBy {
+		if u.addr != n.addr || st.where[name] != nil {
+			continue
+		}
+		slot := Slot(name)
+		for _, c := range n.claims {
+			if c.Start <= slot && slot <= c.End && c.Shard.Primary.Addr != n.addr {
+				s.e.patchSlot(slot, c.Shard.Primary.Addr)
+			}
+		}
 	}
 }
 
