@@ -653,6 +653,45 @@ func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 	}
 }
 
+// TestSubscriberShardedAsksUnsubscriber: the node that unsubscribed a
+// sharded channel is asked who serves its slot now, and the channel goes
+// there even when no refresh shows it (here every view is older than keel's
+// topology, which a refresh therefore keeps).
+func TestSubscriberShardedAsksUnsubscriber(t *testing.T) {
+	setUnsubscribedHold(t, time.Hour)
+	fc := newFakeCluster(t, 2)
+	old, promoted := fc.addr(0), fc.addr(1)
+	fc.setView(oneShard(5, old, promoted))
+	for i, n := range fc.nodes {
+		n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+			confirm := resp2(1, "ssubscribe", cmd[1])
+			if i == 0 && cmd[1] == "other" { // the failover happens: ch is unsubscribed first
+				confirm = resp2(0, "sunsubscribe", "ch") + confirm
+			}
+			return resptest.Raw(confirm)
+		})
+	}
+	var log eventLog
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fc.setView(oneShard(3, promoted, old))
+	if err := s.Add(testCtx(t), []string{"other"}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "ch resubscribed on the new primary", func() bool {
+		for _, ev := range log.of(Resubscribed) {
+			if ev.Node == promoted && strings.Contains(ev.Cause, "server unsubscribed") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // setUnsubscribedHold sets unsubscribedHold for the test.
 func setUnsubscribedHold(t *testing.T, d time.Duration) {
 	old := unsubscribedHold
