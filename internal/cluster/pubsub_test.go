@@ -593,29 +593,12 @@ func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setUnsubscribedHold(t, tc.hold)
-			fc := newFakeCluster(t, 2)
+			fc, e, s, log := subscribedBeforeFailover(t, 1)
 			old, promoted := fc.addr(0), fc.addr(1)
-			fc.setView(oneShard(1, old, promoted))
 			other, third := "other", "third"
-			if slot := Slot("ch"); Slot(other) == slot || Slot(third) == slot || Slot(other) == Slot(third) {
+			if slot := Slot("ch"); Slot(third) == slot || Slot(other) == Slot(third) {
 				t.Fatal("channels share a slot")
 			}
-			for i, n := range fc.nodes {
-				n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
-					confirm := resp2(1, "ssubscribe", cmd[1])
-					if i == 0 && cmd[1] == other { // the failover happens: ch is unsubscribed first
-						confirm = resp2(0, "sunsubscribe", "ch") + confirm
-					}
-					return resptest.Raw(confirm)
-				})
-			}
-			var log eventLog
-			e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
-			s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
 			// other's confirmation comes after the SUNSUBSCRIBE, so the run
 			// loop has taken the unsubscription when Add returns; third's
 			// comes after whatever was sent on the connection meanwhile.
@@ -659,25 +642,8 @@ func TestSubscriberShardedNotBackOnUnsubscriber(t *testing.T) {
 // topology, which a refresh therefore keeps).
 func TestSubscriberShardedAsksUnsubscriber(t *testing.T) {
 	setUnsubscribedHold(t, time.Hour)
-	fc := newFakeCluster(t, 2)
+	fc, _, s, log := subscribedBeforeFailover(t, 5)
 	old, promoted := fc.addr(0), fc.addr(1)
-	fc.setView(oneShard(5, old, promoted))
-	for i, n := range fc.nodes {
-		n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
-			confirm := resp2(1, "ssubscribe", cmd[1])
-			if i == 0 && cmd[1] == "other" { // the failover happens: ch is unsubscribed first
-				confirm = resp2(0, "sunsubscribe", "ch") + confirm
-			}
-			return resptest.Raw(confirm)
-		})
-	}
-	var log eventLog
-	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
-	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	fc.setView(oneShard(3, promoted, old))
 	if err := s.Add(testCtx(t), []string{"other"}); err != nil {
 		t.Fatal(err)
@@ -690,6 +656,36 @@ func TestSubscriberShardedAsksUnsubscriber(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// subscribedBeforeFailover returns a fake cluster whose node 0 is the
+// primary (node 1 its replica) in a view of epoch, and a Subscriber of the
+// sharded channel "ch" on it. Node 0 unsubscribes ch, as a failover does, just
+// before it confirms a subscription to "other" (another slot).
+func subscribedBeforeFailover(t *testing.T, epoch int64) (*fakeCluster, *Engine, *Subscriber, *eventLog) {
+	t.Helper()
+	if Slot("ch") == Slot("other") {
+		t.Fatal("channels share a slot")
+	}
+	fc := newFakeCluster(t, 2)
+	fc.setView(oneShard(epoch, fc.addr(0), fc.addr(1)))
+	for i, n := range fc.nodes {
+		n.Handle("SSUBSCRIBE", func(cmd []string) resptest.Reply {
+			confirm := resp2(1, "ssubscribe", cmd[1])
+			if i == 0 && cmd[1] == "other" {
+				confirm = resp2(0, "sunsubscribe", "ch") + confirm
+			}
+			return resptest.Raw(confirm)
+		})
+	}
+	log := &eventLog{}
+	e := newFakeEngine(t, fc, Options{Conn: connOptions(2), OnEvent: log.add})
+	s, err := e.Subscribe(testCtx(t), SubSharded, []string{"ch"}, SubOptions{Deliver: func(Message) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return fc, e, s, log
 }
 
 // setUnsubscribedHold sets unsubscribedHold for the test.
